@@ -1,0 +1,15 @@
+export type CircuitState = 'closed' | 'half_open' | 'open';
+
+export const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half_open', 'open'];
+
+export interface BreakerTransition {
+  breaker: string;
+  from: CircuitState;
+  to: CircuitState;
+  /** Why: 'consecutive_failures' | 'failure_rate' | 'immediate' (auth etc.) | 'open_elapsed' | 'probe_failed' | 'probes_succeeded' | 'forced' … */
+  reason: string;
+  at: number;
+}
+
+/** Operator override of a breaker. */
+export type BreakerOverride = 'auto' | 'open' | 'closed';

@@ -1,0 +1,68 @@
+import type { ClassifyHook } from '../config/types.js';
+import type { Disposition, ErrorType } from './errorTypes.js';
+import { ProviderError } from './providerError.js';
+
+/** What the engine does with one failed attempt. */
+export interface Classification {
+  errorType: ErrorType;
+  disposition: Disposition;
+  /** Counts as a failure for the target's breaker (the target looks unhealthy). */
+  countsForBreaker: boolean;
+  /** Opens the breaker at once (credentials or model are wrong: every call will fail). */
+  opensBreaker: boolean;
+  /** Same-target retries allowed for this type (malformed responses get one). */
+  maxRetries?: number;
+}
+
+const DEFAULTS: Record<ErrorType, Omit<Classification, 'errorType'>> = {
+  rate_limited: { disposition: 'retry', countsForBreaker: true, opensBreaker: false },
+  overloaded: { disposition: 'retry', countsForBreaker: true, opensBreaker: false },
+  server_error: { disposition: 'retry', countsForBreaker: true, opensBreaker: false },
+  connection: { disposition: 'retry', countsForBreaker: true, opensBreaker: false },
+  timeout: { disposition: 'next_target', countsForBreaker: true, opensBreaker: false },
+  malformed_response: { disposition: 'retry', countsForBreaker: true, opensBreaker: false, maxRetries: 1 },
+  // The request does not fit this model: not the target's fault, another target may fit.
+  context_length_exceeded: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
+  content_filtered: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
+  authentication: { disposition: 'next_target', countsForBreaker: true, opensBreaker: true },
+  permission: { disposition: 'next_target', countsForBreaker: true, opensBreaker: true },
+  not_found: { disposition: 'next_target', countsForBreaker: true, opensBreaker: true },
+  bad_request: { disposition: 'fail', countsForBreaker: false, opensBreaker: false },
+  circuit_open: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
+  budget_exhausted: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
+  cancelled: { disposition: 'fail', countsForBreaker: false, opensBreaker: false },
+};
+
+/** The default disposition of an error type (DESIGN §3). */
+export function defaultClassification(errorType: ErrorType): Classification {
+  return { errorType, ...DEFAULTS[errorType] };
+}
+
+/**
+ * Classifies a failed attempt: the default table, then the user's hook (which may change the
+ * type, the disposition, or whether it counts for the breaker). A hook that throws is ignored.
+ */
+export function classifyError(error: ProviderError, hook: ClassifyHook | undefined): Classification {
+  const base = defaultClassification(error.errorType);
+  if (!hook) return base;
+  let decision;
+  try {
+    decision = hook(error);
+  } catch {
+    return base;
+  }
+  if (!decision) return base;
+  const typed = decision.errorType && decision.errorType !== base.errorType ? defaultClassification(decision.errorType) : base;
+  return {
+    ...typed,
+    ...(decision.disposition !== undefined && { disposition: decision.disposition }),
+    ...(decision.countsForBreaker !== undefined && { countsForBreaker: decision.countsForBreaker }),
+  };
+}
+
+/** Wraps anything an adapter threw that is not already normalized. */
+export function asProviderError(error: unknown, provider: string, model: string): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderError({ errorType: 'malformed_response', provider, model, message: `unexpected adapter failure: ${message}` });
+}

@@ -1,0 +1,118 @@
+import type { BreakerTransition } from '../breaker/types.js';
+import type { BulwarkError } from '../errors/bulwarkError.js';
+import type { ErrorType } from '../errors/errorTypes.js';
+import type { ProviderError } from '../errors/providerError.js';
+import type { AttemptKind, ChatRequest, ChatResult, ProviderResponse, TargetRef, Tier, Usage } from '../request/types.js';
+
+/**
+ * The seam between the engine and whoever watches it (OpenTelemetry, the public event API,
+ * the demo's live view). The engine calls these synchronously on the request path; observers
+ * must be cheap and must never throw (the engine guards anyway).
+ */
+
+export type Outcome = 'success' | 'success_after_retry' | 'success_via_fallback' | 'cached' | 'static' | 'failed';
+export type CacheResult = 'hit' | 'miss' | 'stale_served';
+export type Operation = 'chat';
+
+export interface RequestInfo {
+  /** Process-unique id of this logical request. */
+  id: string;
+  chain: string;
+  operation: Operation;
+  stream: boolean;
+  request: ChatRequest;
+  startedAt: number;
+}
+
+export interface AttemptInfo {
+  request: RequestInfo;
+  /** 1-based within the logical request. */
+  number: number;
+  kind: AttemptKind;
+  target: TargetRef;
+  breaker: string;
+  /** Same-target retries before this attempt (`http.request.resend_count`). */
+  resendCount: number;
+  serverAddress?: string;
+  serverPort?: number;
+}
+
+export interface AttemptEnd {
+  durationMs: number;
+  /** Present on success. */
+  response?: ProviderResponse;
+  /** Present on failure. */
+  error?: ProviderError;
+  /** The classified error type (a classify hook may re-type `error.errorType`). Present on failure. */
+  errorType?: ErrorType;
+  usage?: Usage;
+  /** Cost of this attempt (0 when usage unknown). */
+  costUsd: number;
+  /** Streams: ms from attempt start to the first content chunk. */
+  timeToFirstChunkMs?: number;
+}
+
+export interface RetryScheduled {
+  attempt: AttemptInfo;
+  delayMs: number;
+  reason: ErrorType;
+  retryAfterMs?: number;
+}
+
+export interface FallbackHop {
+  from: TargetRef;
+  to: TargetRef;
+  reason: ErrorType;
+}
+
+export interface CircuitRejected {
+  target: TargetRef;
+  breaker: string;
+}
+
+export interface Degraded {
+  tier: Tier;
+  reason: ErrorType | 'forced';
+}
+
+export interface RequestEnd {
+  outcome: Outcome;
+  durationMs: number;
+  attempts: number;
+  retries: number;
+  hops: number;
+  costUsd: number;
+  result?: ChatResult;
+  error?: BulwarkError;
+}
+
+export interface AttemptObserver {
+  /** Runs the upstream call with this attempt's context active (so HTTP spans nest under it). */
+  run?<T>(fn: () => T): T;
+  onFirstChunk?(msSinceStart: number): void;
+  /** A breaker transition this attempt's outcome caused. */
+  onBreakerTransition?(transition: BreakerTransition): void;
+  onEnd?(end: AttemptEnd): void;
+}
+
+export interface RequestObserver {
+  /** Runs the whole walk with this request's context active. */
+  run?<T>(fn: () => T): T;
+  onCacheLookup?(result: CacheResult): void;
+  onAttemptStart?(attempt: AttemptInfo): AttemptObserver | undefined;
+  onRetryScheduled?(event: RetryScheduled): void;
+  onFallback?(event: FallbackHop): void;
+  onCircuitRejected?(event: CircuitRejected): void;
+  onDegraded?(event: Degraded): void;
+  /** Streams restarted on another target after a mid-stream failure. */
+  onStreamReset?(reason: ErrorType): void;
+  onEnd?(end: RequestEnd): void;
+}
+
+export interface EngineObserver {
+  onRequestStart?(request: RequestInfo): RequestObserver | undefined;
+  /** Every breaker transition, whoever caused it (including operators and time). */
+  onBreakerTransition?(transition: BreakerTransition): void;
+  /** Flush/unregister (called from `llm.close()`). */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,110 @@
+import type { AttemptObserver, EngineObserver, RequestInfo, RequestObserver } from './engineObserver.js';
+
+/**
+ * Combines observers into one and shields the request path from them: an observer that throws
+ * is skipped for that call, never allowed to fail or change a request.
+ */
+
+type Hook<T> = (arg: T) => void;
+
+function safe<T>(hooks: Array<Hook<T>>): Hook<T> | undefined {
+  if (hooks.length === 0) return undefined;
+  if (hooks.length === 1) {
+    const only = hooks[0]!;
+    return (arg) => {
+      try {
+        only(arg);
+      } catch {
+        /* observers must not break requests */
+      }
+    };
+  }
+  return (arg) => {
+    for (const hook of hooks) {
+      try {
+        hook(arg);
+      } catch {
+        /* observers must not break requests */
+      }
+    }
+  };
+}
+
+function runner(runs: Array<<T>(fn: () => T) => T>): (<T>(fn: () => T) => T) | undefined {
+  if (runs.length === 0) return undefined;
+  return <T>(fn: () => T): T => runs.reduceRight<() => T>((inner, run) => () => run(inner), fn)();
+}
+
+function collect<O extends object, K extends keyof O>(observers: O[], key: K): Array<NonNullable<O[K]>> {
+  const out: Array<NonNullable<O[K]>> = [];
+  for (const o of observers) {
+    const hook = o[key];
+    if (typeof hook === 'function') out.push(hook.bind(o) as NonNullable<O[K]>);
+  }
+  return out;
+}
+
+function fanAttempt(observers: AttemptObserver[]): AttemptObserver {
+  return {
+    run: runner(collect(observers, 'run')),
+    onFirstChunk: safe(collect(observers, 'onFirstChunk')),
+    onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
+    onEnd: safe(collect(observers, 'onEnd')),
+  };
+}
+
+function fanRequest(observers: RequestObserver[]): RequestObserver {
+  const attemptStarts = collect(observers, 'onAttemptStart');
+  return {
+    run: runner(collect(observers, 'run')),
+    onCacheLookup: safe(collect(observers, 'onCacheLookup')),
+    onAttemptStart: (attempt) => {
+      const started: AttemptObserver[] = [];
+      for (const start of attemptStarts) {
+        try {
+          const o = start(attempt);
+          if (o) started.push(o);
+        } catch {
+          /* skip */
+        }
+      }
+      return fanAttempt(started);
+    },
+    onRetryScheduled: safe(collect(observers, 'onRetryScheduled')),
+    onFallback: safe(collect(observers, 'onFallback')),
+    onCircuitRejected: safe(collect(observers, 'onCircuitRejected')),
+    onDegraded: safe(collect(observers, 'onDegraded')),
+    onStreamReset: safe(collect(observers, 'onStreamReset')),
+    onEnd: safe(collect(observers, 'onEnd')),
+  };
+}
+
+/** An observer whose every hook exists and is safe to call. */
+export interface SafeEngineObserver {
+  startRequest(info: RequestInfo): RequestObserver;
+  onBreakerTransition: EngineObserver['onBreakerTransition'];
+  close(): Promise<void>;
+}
+
+export function fanOut(observers: EngineObserver[]): SafeEngineObserver {
+  const starts = collect(observers, 'onRequestStart');
+  const closes = collect(observers, 'close');
+  return {
+    startRequest(info) {
+      const started: RequestObserver[] = [];
+      for (const start of starts) {
+        try {
+          const o = start(info);
+          if (o) started.push(o);
+        } catch {
+          /* skip */
+        }
+      }
+      return fanRequest(started);
+    },
+    onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
+    async close() {
+      await Promise.allSettled(closes.map(async (close) => close()));
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
+
+export interface ModelPrice {
+  /** USD per million input tokens. */
+  inputPerMTok: number;
+  /** USD per million output tokens. */
+  outputPerMTok: number;
+  /** USD per million cached input tokens (defaults to the input price). */
+  cachedInputPerMTok?: number;
+}
+
+export interface AttemptOptions {
+  /**
+   * Aborts the upstream call (attempt timeout, total deadline, caller cancellation, consumer
+   * walking away from a stream). The adapter must close the HTTP request when it fires.
+   */
+  signal: AbortSignal;
+}
+
+/**
+ * One provider's calls, provider-neutral on both sides. Adapters are the only code that
+ * imports a vendor SDK. Every failure they throw is a `ProviderError` (see classify), never
+ * the vendor's raw error and never anything holding credentials.
+ */
+export interface ProviderAdapter {
+  /** `gen_ai.provider.name`: openai, anthropic, … */
+  readonly provider: string;
+  readonly model: string;
+  /** Host and port of the endpoint, for `server.address` / `server.port`. */
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  chat(request: ChatRequest, options: AttemptOptions): Promise<ProviderResponse>;
+  /** Streams events; breaking out of the loop must close the upstream connection. */
+  stream(request: ChatRequest, options: AttemptOptions): AsyncIterable<StreamEvent>;
+}
+
+export interface TargetOptions {
+  model: string;
+  /** 'reduced' marks a weaker target: answers from it are tier 'reduced'. Default 'full'. */
+  tier?: 'full' | 'reduced';
+  /** Max prompt tokens this target accepts; context-length failures skip targets that don't fit. */
+  contextWindow?: number;
+  /** Price for this target, over the built-in table. */
+  pricing?: ModelPrice;
+  /** Breaker key; defaults to `provider/model`. Give several targets one key to share a breaker. */
+  breakerKey?: string;
+}
+
+/** A configured target of a chain. */
+export interface Target {
+  readonly adapter: ProviderAdapter;
+  readonly tier: 'full' | 'reduced';
+  readonly contextWindow?: number;
+  readonly pricing?: ModelPrice;
+  readonly breakerKey?: string;
+}

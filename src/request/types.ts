@@ -1,0 +1,137 @@
+/**
+ * The provider-neutral request and response shapes. OpenAI-style roles, camelCase fields.
+ * Adapters convert these to and from each provider's wire format, so a chain can hop from
+ * OpenAI to Anthropic in the middle of an agent's tool loop.
+ */
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+/** A tool call the model asked for. `arguments` is the JSON text the model produced. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export interface SystemMessage {
+  role: 'system';
+  content: string;
+}
+export interface UserMessage {
+  role: 'user';
+  content: string;
+}
+export interface AssistantMessage {
+  role: 'assistant';
+  content?: string | null;
+  toolCalls?: ToolCall[];
+}
+export interface ToolMessage {
+  role: 'tool';
+  /** The id of the tool call this message answers. */
+  toolCallId: string;
+  content: string;
+}
+export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
+
+/** A JSON schema object describing tool parameters. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters: JsonSchema;
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+export interface ChatRequest {
+  messages: Message[];
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  /** Caller's cancellation: stops the whole walk at once, including a backoff wait. */
+  signal?: AbortSignal;
+  /** Cache partition (tenant or user key). One partition never receives another's cached answer. */
+  partition?: string;
+  /** Throw instead of serving cached or static answers when every target failed. */
+  critical?: boolean;
+  /** Stop trying further targets once this much has been spent on this request. */
+  maxCostUsd?: number;
+  /** Per-request override of the total deadline. */
+  totalTimeoutMs?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Input tokens served from the provider's prompt cache, when reported. */
+  cachedInputTokens?: number;
+}
+
+/** What an adapter returns for one successful upstream call. */
+export interface ProviderResponse {
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage?: Usage;
+  /** The model the provider says answered. */
+  model: string;
+  responseId?: string;
+}
+
+/** Incremental events of a streamed answer, provider-neutral. */
+export type StreamEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'tool_call'; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; finishReason: FinishReason; model?: string; responseId?: string }
+  /** The stream was restarted on another target; discard everything shown so far. */
+  | { type: 'reset'; reason: string };
+
+export type Tier = 'full' | 'reduced' | 'cached' | 'static';
+
+export type AttemptKind = 'initial' | 'retry' | 'fallback' | 'probe';
+
+export interface TargetRef {
+  provider: string;
+  model: string;
+  /** Position of the target in the chain, 0-based. -1 for cached/static answers. */
+  index: number;
+}
+
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  targetIndex: number;
+  kind: AttemptKind;
+  /** Set when the attempt failed. */
+  errorType?: string;
+  durationMs: number;
+  /** Backoff wait taken after this attempt, before the next one. */
+  delayMs?: number;
+  costUsd?: number;
+}
+
+export interface ChatResult {
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: Usage;
+  /** Spend of the whole request, failed attempts that reported usage included. */
+  costUsd: number;
+  tier: Tier;
+  target: TargetRef;
+  attempts: AttemptRecord[];
+  fallbackUsed: boolean;
+  /** Human-readable note when the answer is degraded (cached, static, reduced). */
+  warning?: string;
+  responseId?: string;
+  /** The model the provider says answered. */
+  model: string;
+}

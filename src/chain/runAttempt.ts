@@ -1,0 +1,145 @@
+import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import { classifyError, asProviderError, type Classification } from '../errors/classifyError.js';
+import { ProviderError } from '../errors/providerError.js';
+import { costOf } from '../cost/computeCost.js';
+import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
+import type { AttemptKind, AttemptRecord, ProviderResponse, Usage } from '../request/types.js';
+import { linkedAbort, type LinkedAbort } from '../timeout/linkedAbort.js';
+import type { TargetRuntime } from './targetRuntime.js';
+import { currentAttempt, isWalkAbort, type WalkState } from './walkState.js';
+
+/** A failed attempt with its classification, as the retry loop and the walk see it. */
+export class AttemptFailure extends Error {
+  override readonly name = 'AttemptFailure';
+  constructor(
+    readonly error: ProviderError,
+    readonly classification: Classification,
+    readonly record: AttemptRecord,
+    readonly info: AttemptInfo,
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * One upstream call in progress: its record, observer, abort signal (attempt timeout, walk
+ * abort) and breaker permit. Settled exactly once with `succeed` or `fail`.
+ */
+export interface Attempt {
+  info: AttemptInfo;
+  observer: AttemptObserver;
+  record: AttemptRecord;
+  abort: LinkedAbort;
+  startedAt: number;
+  /** The error to report for a thrown value: the abort reason when the attempt was aborted. */
+  errorFor(thrown: unknown): ProviderError;
+  succeed(response: ProviderResponse | undefined, usage: Usage | undefined, extra?: { timeToFirstChunkMs?: number }): void;
+  /** Records the failure (breaker, cost, observer) and returns what the retry loop expects. */
+  fail(error: ProviderError, extra?: { usage?: Usage; timeToFirstChunkMs?: number }): AttemptFailure;
+  /** Neutral end (the consumer walked away): frees the breaker permit, counts nothing. */
+  release(): void;
+}
+
+function settleBreaker(observer: AttemptObserver, settle: () => void): void {
+  currentAttempt.observer = observer;
+  try {
+    settle();
+  } finally {
+    currentAttempt.observer = undefined;
+  }
+}
+
+export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number, timeoutMs: number, timeoutCode: string): Attempt {
+  const { clock } = state.config;
+  const info: AttemptInfo = {
+    request: state.info,
+    number: state.attempts.length + 1,
+    kind,
+    target: rt.ref,
+    breaker: rt.slot.key,
+    resendCount,
+    ...(rt.adapter.serverAddress !== undefined && { serverAddress: rt.adapter.serverAddress }),
+    ...(rt.adapter.serverPort !== undefined && { serverPort: rt.adapter.serverPort }),
+  };
+  const observer = state.observer.onAttemptStart?.(info) ?? {};
+  const startedAt = clock.now();
+  const abort = linkedAbort(clock, state.walk.signal, {
+    ms: timeoutMs,
+    reason: () => new ProviderError({ errorType: 'timeout', provider: rt.adapter.provider, model: rt.adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
+  });
+  const record: AttemptRecord = { provider: rt.adapter.provider, model: rt.adapter.model, targetIndex: rt.index, kind, durationMs: 0 };
+  state.attempts.push(record);
+  let settled = false;
+
+  const addCost = (usage: Usage | undefined): number => {
+    const costUsd = usage ? costOf(usage, rt.price) : 0;
+    record.costUsd = costUsd;
+    state.costUsd += costUsd;
+    return costUsd;
+  };
+
+  return {
+    info,
+    observer,
+    record,
+    abort,
+    startedAt,
+    errorFor(thrown) {
+      if (abort.signal.aborted && abort.signal.reason instanceof ProviderError) return abort.signal.reason;
+      return asProviderError(thrown, rt.adapter.provider, rt.adapter.model);
+    },
+    succeed(response, usage, extra) {
+      if (settled) return;
+      settled = true;
+      abort.dispose();
+      const durationMs = clock.now() - startedAt;
+      record.durationMs = durationMs;
+      const costUsd = addCost(usage);
+      rt.latency.record(durationMs);
+      settleBreaker(observer, () => permit.success());
+      observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
+    },
+    fail(error, extra) {
+      const classification = classifyError(error, state.config.classify);
+      const failure = new AttemptFailure(error, classification, record, info);
+      if (settled) return failure;
+      settled = true;
+      abort.dispose();
+      const durationMs = clock.now() - startedAt;
+      const usage = extra?.usage ?? error.usage;
+      record.durationMs = durationMs;
+      record.errorType = classification.errorType;
+      const costUsd = addCost(usage);
+      // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
+      const walkAbort = isWalkAbort(error);
+      if (walkAbort || !classification.countsForBreaker) settleBreaker(observer, () => permit.release());
+      else settleBreaker(observer, () => permit.failure({ immediate: classification.opensBreaker }));
+      if (!walkAbort) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
+      observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
+      return failure;
+    },
+    release() {
+      if (settled) return;
+      settled = true;
+      abort.dispose();
+      record.durationMs = clock.now() - startedAt;
+      settleBreaker(observer, () => permit.release());
+      observer.onEnd?.({ durationMs: record.durationMs, costUsd: record.costUsd ?? 0 });
+    },
+  };
+}
+
+/** One non-streamed upstream call: the answer, or an AttemptFailure. */
+export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number): Promise<ProviderResponse> {
+  const attempt = beginAttempt(rt, state, permit, kind, resendCount, state.config.timeouts.attemptMs, 'attempt_timeout');
+  const call = () => rt.adapter.chat(state.request, { signal: attempt.abort.signal });
+  let response: ProviderResponse;
+  try {
+    response = await (attempt.observer.run ? attempt.observer.run(call) : call());
+    if (attempt.abort.signal.aborted) throw attempt.abort.signal.reason;
+  } catch (thrown) {
+    throw attempt.fail(attempt.errorFor(thrown));
+  }
+  attempt.succeed(response, response.usage);
+  return response;
+}

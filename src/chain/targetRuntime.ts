@@ -1,0 +1,60 @@
+import { CircuitBreaker } from '../breaker/circuitBreaker.js';
+import type { BreakerTransition } from '../breaker/types.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { resolvePrice } from '../cost/computeCost.js';
+import { BUILTIN_PRICES } from '../cost/pricing.js';
+import { LatencyTracker } from '../health/latencyTracker.js';
+import type { ModelPrice, ProviderAdapter, Target } from '../providers/adapter.js';
+import type { TargetRef } from '../request/types.js';
+import { RetryBudget } from '../retry/retryBudget.js';
+
+/** Per-breaker-key state: targets sharing a key share their breaker and retry budget. */
+export interface BreakerSlot {
+  key: string;
+  breaker: CircuitBreaker;
+  budget: RetryBudget;
+}
+
+/** A configured target plus everything the engine keeps about it. */
+export interface TargetRuntime {
+  index: number;
+  target: Target;
+  adapter: ProviderAdapter;
+  ref: TargetRef;
+  /** `provider/model`, the label used for fallbacks. */
+  label: string;
+  slot: BreakerSlot;
+  price: ModelPrice | undefined;
+  latency: LatencyTracker;
+  lastError: { type: string; at: number; message: string } | undefined;
+}
+
+export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: BreakerTransition) => void): TargetRuntime[] {
+  const slots = new Map<string, BreakerSlot>();
+  const table = { ...BUILTIN_PRICES, ...config.pricing };
+  return config.targets.map((target, index) => {
+    const { adapter } = target;
+    const label = `${adapter.provider}/${adapter.model}`;
+    const key = target.breakerKey ?? label;
+    let slot = slots.get(key);
+    if (!slot) {
+      slot = {
+        key,
+        breaker: new CircuitBreaker(key, config.breaker, config.clock, onTransition),
+        budget: new RetryBudget(config.retry.budget, config.clock),
+      };
+      slots.set(key, slot);
+    }
+    return {
+      index,
+      target,
+      adapter,
+      ref: { provider: adapter.provider, model: adapter.model, index },
+      label,
+      slot,
+      price: target.pricing ?? resolvePrice(adapter.model, table),
+      latency: new LatencyTracker(),
+      lastError: undefined,
+    };
+  });
+}

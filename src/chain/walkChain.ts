@@ -1,0 +1,76 @@
+import { estimateTokens } from '../request/validateRequest.js';
+import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from '../retry/retryOnTarget.js';
+import { ProviderError } from '../errors/providerError.js';
+import type { ErrorType } from '../errors/errorTypes.js';
+import type { TargetRuntime } from './targetRuntime.js';
+import type { WalkState } from './walkState.js';
+
+export type WalkResult<T> =
+  | { ok: true; value: T; target: TargetRuntime }
+  /** Every eligible target failed (or the walk was stopped): `stop` means do not degrade. */
+  | { ok: false; error: ProviderError; reason: ErrorType; stop: boolean };
+
+function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
+  if (state.refusedBy.has(rt.adapter.provider)) return 'refused by this provider already';
+  const window = rt.target.contextWindow;
+  if (state.needsContextTokens !== undefined && window !== undefined && window < state.needsContextTokens) return 'context window too small';
+  return undefined;
+}
+
+/**
+ * Walks the targets in order (DESIGN §1): skips open breakers without an upstream call and
+ * targets that cannot help (same provider after a refusal, too small a window after a
+ * context-length failure), retries each target within its budget, and records every hop.
+ */
+export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>): Promise<WalkResult<T>> {
+  const { config } = state;
+  let tried = 0;
+  for (const rt of targets) {
+    if (state.walk.signal.aborted) {
+      const error = state.walk.signal.reason as ProviderError;
+      return { ok: false, error, reason: error.errorType, stop: error.errorType === 'cancelled' };
+    }
+    if (skipReason(rt, state)) continue;
+    if (state.lastFailure) {
+      if (state.hops >= config.maxHops) break;
+      if (state.request.maxCostUsd !== undefined && state.costUsd >= state.request.maxCostUsd) {
+        const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
+        return { ok: false, error, reason: 'budget_exhausted', stop: false };
+      }
+      state.hops += 1;
+      state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
+    }
+    const permit = rt.slot.breaker.tryAcquire();
+    if (!permit) {
+      state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+      const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
+      state.lastFailure = { ref: rt.ref, reason: 'circuit_open', error };
+      continue;
+    }
+    rt.slot.budget.recordRequest();
+    tried += 1;
+    try {
+      const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);
+      return { ok: true, value, target: rt };
+    } catch (thrown) {
+      if (!(thrown instanceof TargetGaveUp)) throw thrown;
+      const { error, reason } = thrown;
+      if (thrown.stopWalk) {
+        // Deadline: nothing more can be tried, but cached/static answers still can be served.
+        return { ok: false, error, reason, stop: reason !== 'timeout' || error.providerCode !== 'total_deadline' };
+      }
+      if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
+      if (reason === 'context_length_exceeded') {
+        const needed = estimateTokens(state.request);
+        const window = rt.target.contextWindow;
+        // The prompt did not fit this target: the next one needs more room than this one has.
+        state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
+      }
+      state.lastFailure = { ref: rt.ref, reason, error };
+    }
+  }
+  const last = state.lastFailure;
+  if (last) return { ok: false, error: last.error, reason: last.reason, stop: false };
+  const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: 'No target in the chain can take this request' });
+  return { ok: false, error, reason: 'bad_request', stop: false };
+}

@@ -1,0 +1,63 @@
+import type { CachedAnswer, ResponseCache } from '../cache/responseCache.js';
+import type { ErrorType } from '../errors/errorTypes.js';
+import type { ChatRequest, ChatResult, Tier } from '../request/types.js';
+import type { WalkState } from '../chain/walkState.js';
+
+/** Tiers an operator can force the whole chain to during an incident. */
+export type ForcedTier = 'auto' | 'reduced' | 'cached' | 'static';
+
+function degradedResult(state: WalkState, tier: Tier, fields: Pick<ChatResult, 'text' | 'toolCalls' | 'finishReason' | 'usage' | 'model'>, warning: string, provider: string): ChatResult {
+  return {
+    ...fields,
+    costUsd: state.costUsd,
+    tier,
+    target: { provider, model: fields.model, index: -1 },
+    attempts: state.attempts,
+    fallbackUsed: true,
+    warning,
+  };
+}
+
+export function cachedResult(state: WalkState, answer: CachedAnswer, ageMs: number, why: string): ChatResult {
+  const { text, toolCalls, finishReason, usage, model, provider } = answer;
+  return degradedResult(state, 'cached', { text, toolCalls, finishReason, usage, model }, `Served a cached answer (${Math.round(ageMs / 1000)} s old): ${why}`, provider);
+}
+
+export function staticResult(state: WalkState, reply: string | ((request: ChatRequest) => string), why: string): ChatResult {
+  const text = typeof reply === 'function' ? reply(state.request) : reply;
+  return degradedResult(
+    state,
+    'static',
+    { text, toolCalls: [], finishReason: 'stop', usage: { inputTokens: 0, outputTokens: 0 }, model: 'static' },
+    `Served the static reply: ${why}`,
+    'bulwark',
+  );
+}
+
+/**
+ * The last rungs of the ladder once no target answered: a stale cached answer, then the static
+ * reply. Returns undefined when neither is available (the caller then throws).
+ */
+export async function degrade(
+  state: WalkState,
+  cache: ResponseCache | undefined,
+  reason: ErrorType | 'forced',
+  why: string,
+  forced: ForcedTier,
+  known?: { answer: CachedAnswer; ageMs: number },
+): Promise<ChatResult | undefined> {
+  const { degrade: options } = state.config;
+  if (forced !== 'static' && cache) {
+    const hit = known ?? (await cache.lookup(state.request));
+    state.observer.onCacheLookup?.(hit ? 'stale_served' : 'miss');
+    if (hit) {
+      state.observer.onDegraded?.({ tier: 'cached', reason });
+      return cachedResult(state, hit.answer, hit.ageMs, why);
+    }
+  }
+  if (options.staticReply !== undefined) {
+    state.observer.onDegraded?.({ tier: 'static', reason });
+    return staticResult(state, options.staticReply, why);
+  }
+  return undefined;
+}

@@ -1,0 +1,18 @@
+export { createResilientLLM, type ResilientLLM } from './createResilientLLM.js';
+export { openaiTarget } from './providers/openai.js';
+export { anthropicTarget } from './providers/anthropic.js';
+export { memoryStore } from './state/memoryStore.js';
+export type { KeyValueStore } from './state/store.js';
+export { BulwarkError, ConfigError } from './errors/bulwarkError.js';
+export { ProviderError } from './errors/providerError.js';
+export { ERROR_TYPES, type ErrorType, type Disposition } from './errors/errorTypes.js';
+export { defaultClassification, type Classification } from './errors/classifyError.js';
+export { BUILTIN_PRICES, PRICES_AS_OF } from './cost/pricing.js';
+export type { ForcedTier } from './degrade/degrade.js';
+export type * from './request/types.js';
+export type * from './config/types.js';
+export type { ProviderAdapter, Target, TargetOptions, ModelPrice, AttemptOptions } from './providers/adapter.js';
+export type * from './events/engineObserver.js';
+export type { CircuitState, BreakerTransition, BreakerOverride } from './breaker/types.js';
+export type { ChainHealth, TargetHealth } from './health/types.js';
+export type { Clock } from './time/clock.js';

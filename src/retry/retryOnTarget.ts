@@ -1,0 +1,92 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { ErrorType } from '../errors/errorTypes.js';
+import { ProviderError } from '../errors/providerError.js';
+import type { AttemptKind } from '../request/types.js';
+import { AttemptFailure } from '../chain/runAttempt.js';
+import type { TargetRuntime } from '../chain/targetRuntime.js';
+import type { WalkState } from '../chain/walkState.js';
+import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import { computeBackoff } from './backoff.js';
+
+/** Why the walk leaves a target: the error and the reason recorded on the hop. */
+export class TargetGaveUp extends Error {
+  override readonly name = 'TargetGaveUp';
+  constructor(
+    readonly error: ProviderError,
+    readonly reason: ErrorType,
+    /** 'fail' stops the whole request (bad request, cancelled, deadline). */
+    readonly stopWalk: boolean,
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * Attempts on one target, retried with p-retry. p-retry counts attempts, honours the abort
+ * signal and stops on AbortError; its own backoff (exponential × [1, 2) random) cannot express
+ * full jitter nor a provider's Retry-After, so its delays are zero and the wait happens in
+ * `onFailedAttempt`, which also decides whether a retry is worth it at all (classification,
+ * Retry-After cap, retry budget, deadline) and throws to stop retrying when it is not.
+ */
+/** Runs one upstream call on a target; rejects with AttemptFailure. Chat and stream attempts differ only here. */
+export type AttemptExecutor<T> = (rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number) => Promise<T>;
+
+export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firstPermit: BreakerPermit, firstKind: AttemptKind, execute: AttemptExecutor<T>): Promise<T> {
+  const { config } = state;
+  const { retry, clock } = config;
+  let retryNumber = 0;
+  const retriesByType = new Map<ErrorType, number>();
+
+  const attemptOnce = async (attemptNumber: number): Promise<T> => {
+    const permit = attemptNumber === 1 ? firstPermit : rt.slot.breaker.tryAcquire();
+    if (!permit) {
+      state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+      const open = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} opened during retries` });
+      throw new AbortError(new TargetGaveUp(open, 'circuit_open', false));
+    }
+    const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
+    return execute(rt, state, permit, kind, attemptNumber - 1);
+  };
+
+  try {
+    return await pRetry(attemptOnce, {
+      retries: retry.maxAttempts - 1,
+      minTimeout: 0,
+      maxTimeout: 0,
+      factor: 1,
+      signal: state.walk.signal,
+      onFailedAttempt: async ({ error, retriesLeft }) => {
+        if (!(error instanceof AttemptFailure)) throw error;
+        const { classification: c, error: err } = error;
+        const stop = (reason: ErrorType, stopWalk = false) => new TargetGaveUp(err, reason, stopWalk);
+        if (state.walk.signal.aborted) throw stop(c.errorType, true);
+        if (c.disposition === 'fail') throw stop(c.errorType, true);
+        if (c.disposition !== 'retry' || retriesLeft === 0) throw stop(c.errorType);
+        const sameType = retriesByType.get(c.errorType) ?? 0;
+        if (c.maxRetries !== undefined && sameType >= c.maxRetries) throw stop(c.errorType);
+        // A provider asking for a longer pause than we accept: another target answers sooner.
+        if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) throw stop(c.errorType);
+        if (config.retry.budgetEnabled && !rt.slot.budget.tryWithdraw()) throw stop('budget_exhausted');
+        const delayMs = Math.max(computeBackoff(retryNumber, retry), err.retryAfterMs ?? 0);
+        if (clock.now() + delayMs >= state.deadline) throw stop(c.errorType);
+        retryNumber += 1;
+        retriesByType.set(c.errorType, sameType + 1);
+        state.retries += 1;
+        error.record.delayMs = delayMs;
+        state.observer.onRetryScheduled?.({
+          attempt: error.info,
+          delayMs,
+          reason: c.errorType,
+          ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
+        });
+        await clock.sleep(delayMs, state.walk.signal);
+      },
+    });
+  } catch (thrown) {
+    if (thrown instanceof TargetGaveUp) throw thrown;
+    if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail');
+    // The walk's signal fired (p-retry rejects with its reason), possibly during a backoff wait.
+    if (thrown instanceof ProviderError) throw new TargetGaveUp(thrown, thrown.errorType, true);
+    throw thrown;
+  }
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { createResilientLLM } from '../../src/createResilientLLM.js';
+import { ConfigError } from '../../src/errors/bulwarkError.js';
+import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
+
+const target = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'));
+const base = { name: 'chain', targets: [target], telemetry: false };
+
+function errorOf(options: unknown): ConfigError {
+  try {
+    createResilientLLM(options as never);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config validation at construction', () => {
+  it.each([
+    [{ ...base, name: '' }, 'name'],
+    [{ ...base, targets: [] }, 'targets'],
+    [{ ...base, targets: [{}] }, 'targets[0]'],
+    [{ ...base, targets: [{ ...target, tier: 'premium' }] }, 'targets[0].tier'],
+    [{ ...base, targets: [{ ...target, contextWindow: -5 }] }, 'targets[0].contextWindow'],
+    [{ ...base, retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
+    [{ ...base, retry: { maxAttemps: 3 } }, 'retry.maxAttemps'],
+    [{ ...base, retry: { baseDelayMs: 1000, maxDelayMs: 10 } }, 'retry.maxDelayMs'],
+    [{ ...base, retry: { jitter: 'some' } }, 'retry.jitter'],
+    [{ ...base, retry: { budget: { ratio: 2 } } }, 'retry.budget.ratio'],
+    [{ ...base, timeouts: { attemptMs: '60s' } }, 'timeouts.attemptMs'],
+    [{ ...base, breaker: { failureRate: 0 } }, 'breaker.failureRate'],
+    [{ ...base, breaker: { halfOpenProbes: 1.5 } }, 'breaker.halfOpenProbes'],
+    [{ ...base, cache: { mode: 'always' } }, 'cache.mode'],
+    [{ ...base, cache: { store: {} } }, 'cache.store'],
+    [{ ...base, degrade: { staticReply: 42 } }, 'degrade.staticReply'],
+    [{ ...base, pricing: { 'gpt-4o': { inputPerMTok: -1, outputPerMTok: 1 } } }, "pricing['gpt-4o'].inputPerMTok"],
+    [{ ...base, classify: 'yes' }, 'classify'],
+    [{ ...base, maxHops: -1 }, 'maxHops'],
+    [{ ...base, midStream: 'splice' }, 'midStream'],
+    [{ ...base, captureContent: 'true' }, 'captureContent'],
+    [{ ...base, colour: 'blue' }, 'options.colour'],
+  ])('names the invalid field %#', (options, field) => {
+    const error = errorOf(options);
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(field);
+  });
+
+  it('accepts a complete configuration with every option', () => {
+    expect(() =>
+      createResilientLLM({
+        ...base,
+        retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 8_000, jitter: 'full', maxRetryAfterMs: 20_000, budget: { ratio: 0.2, minRetriesPerSecond: 2, windowMs: 5_000 } },
+        timeouts: { attemptMs: 60_000, totalMs: 120_000, firstChunkMs: 15_000, idleChunkMs: 30_000 },
+        breaker: { consecutiveFailures: 5, failureRate: 0.5, windowMs: 30_000, minCalls: 10, openMs: 30_000, halfOpenProbes: 1, successThreshold: 2 },
+        cache: { ttlMs: 1_000, staleTtlMs: 10_000, mode: 'read-through', maxEntryBytes: 1024 },
+        degrade: { enabled: true, staticReply: 'x' },
+        pricing: { 'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10 } },
+        maxHops: 0,
+        midStream: 'restart',
+        captureContent: false,
+      }),
+    ).not.toThrow();
+  });
+
+  it('rejects operator overrides it does not know', () => {
+    const llm = createResilientLLM(base);
+    expect(() => llm.forceTier('gold' as never)).toThrow(ConfigError);
+    expect(() => llm.forceBreaker(0, 'half' as never)).toThrow(ConfigError);
+  });
+});

@@ -1,32 +1,46 @@
 import type { BreakerOverride, BreakerTransition } from './breaker/types.js';
 import { ResponseCache, type CachedAnswer } from './cache/responseCache.js';
-import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
-import { walkChain } from './chain/walkChain.js';
 import { runChatAttempt } from './chain/runAttempt.js';
-import { cancelledError, currentAttempt, deadlineError, type WalkState } from './chain/walkState.js';
+import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
+import { walkChain, type WalkResult } from './chain/walkChain.js';
+import { cancelledError, currentAttempt, deadlineError, isWalkAbort, type WalkState } from './chain/walkState.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
 import { degrade, type ForcedTier } from './degrade/degrade.js';
-import { BulwarkError, ConfigError } from './errors/bulwarkError.js';
-import type { EngineObserver, Outcome, RequestInfo } from './events/engineObserver.js';
+import { BulwarkError, ConfigError, StreamInterruptedError } from './errors/bulwarkError.js';
+import type { EngineObserver, Outcome, RequestInfo, RequestObserver } from './events/engineObserver.js';
 import { fanOut } from './events/observerFanout.js';
 import type { ChainHealth, TargetHealth } from './health/types.js';
-import type { ChatRequest, ChatResult, Tier } from './request/types.js';
+import type { ChatRequest, ChatResult, ProviderResponse, StreamEvent, Tier } from './request/types.js';
 import { validateRequest } from './request/validateRequest.js';
+import { StreamAccumulator } from './stream/streamAccumulator.js';
+import { closeUpstream, nextOrAbort, runStreamAttempt, type LiveStream } from './stream/streamAttempt.js';
 import { createOtelObserver } from './telemetry/otelObserver.js';
 import { linkedAbort } from './timeout/linkedAbort.js';
 
+/** A streamed answer: iterate it for events; `result` settles with the final metadata when iteration ends. */
+export interface ResilientStream extends AsyncIterable<StreamEvent> {
+  readonly result: Promise<ChatResult>;
+}
+
 export interface ResilientLLM {
+  readonly name: string;
   /** Asks for an answer; Bulwark owns retries, breakers, fallback, cache and degradation. */
   chat(request: ChatRequest): Promise<ChatResult>;
+  /**
+   * Streams an answer. Failures before the first content chunk walk the chain like chat();
+   * after it, `midStream` decides: 'error' throws StreamInterruptedError, 'restart' emits a
+   * `reset` event and streams the next target's whole answer. Breaking out of the loop closes
+   * the upstream connection. Nothing is sent until the first `next()`.
+   */
+  stream(request: ChatRequest): ResilientStream;
   /** Per target: breaker state, failures, failure rate, last error, latency, retry budget. */
   health(): ChainHealth;
   /** Operator control: force a breaker (by key `provider/model` or target index) open, closed, or back to automatic. */
   forceBreaker(breaker: string | number, override: BreakerOverride): void;
   /** Operator control: serve every request from a tier ('cached' = no upstream calls) until set back to 'auto'. */
   forceTier(tier: ForcedTier): void;
-  readonly name: string;
-  /** Flushes pending cache writes and detaches telemetry. */
+  /** Waits for pending cache writes and detaches telemetry. */
   close(): Promise<void>;
 }
 
@@ -39,6 +53,16 @@ function outcomeOf(result: ChatResult): Outcome {
   if (result.fallbackUsed) return 'success_via_fallback';
   return result.attempts.length > 1 ? 'success_after_retry' : 'success';
 }
+
+/** A finished answer replayed as stream events (cached and static answers, streamed). */
+function* replay(result: ChatResult): Generator<StreamEvent> {
+  if (result.text) yield { type: 'text', delta: result.text };
+  for (const [index, call] of result.toolCalls.entries()) yield { type: 'tool_call', index, id: call.id, name: call.name, argumentsDelta: call.arguments };
+  yield { type: 'usage', usage: result.usage };
+  yield { type: 'finish', finishReason: result.finishReason, model: result.model };
+}
+
+type CacheHit = { answer: CachedAnswer; ageMs: number };
 
 export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   const config: ResolvedConfig = resolveConfig(options);
@@ -93,6 +117,60 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   observers.push(...config.observers);
   const observer = fanOut(observers);
 
+  /** Opens the per-request state: total deadline, caller's signal, counters. */
+  function openState(request: ChatRequest, info: RequestInfo, obs: RequestObserver): WalkState & { close(): void } {
+    const totalMs = request?.totalTimeoutMs ?? config.timeouts.totalMs;
+    const walk = linkedAbort(clock, undefined, { ms: totalMs, reason: () => deadlineError(totalMs) });
+    const signal = request?.signal;
+    const onCallerAbort = () => walk.abort(cancelledError());
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    return {
+      config,
+      info,
+      request,
+      observer: obs,
+      walk,
+      deadline: info.startedAt + totalMs,
+      attempts: [],
+      retries: 0,
+      hops: 0,
+      costUsd: 0,
+      lastFailure: undefined,
+      refusedBy: new Set(),
+      needsContextTokens: undefined,
+      close() {
+        signal?.removeEventListener('abort', onCallerAbort);
+        walk.dispose();
+      },
+    };
+  }
+
+  function startRequest(request: ChatRequest, stream: boolean) {
+    const startedAt = clock.now();
+    const info: RequestInfo = { id: `${requestPrefix}-${++requestSeq}`, chain: config.name, operation: 'chat', stream, request, startedAt };
+    const obs = observer.startRequest(info);
+    let ended = false;
+    const end = (state: WalkState | undefined, outcome: Outcome, extra: { result?: ChatResult; error?: BulwarkError }) => {
+      if (ended) return;
+      ended = true;
+      obs.onEnd?.({
+        outcome,
+        durationMs: clock.now() - startedAt,
+        attempts: state?.attempts.length ?? 0,
+        retries: state?.retries ?? 0,
+        hops: state?.hops ?? 0,
+        costUsd: state?.costUsd ?? 0,
+        ...extra,
+      });
+    };
+    return { info, obs, end };
+  }
+
+  function asBulwarkError(thrown: unknown, state: WalkState | undefined): BulwarkError {
+    if (thrown instanceof BulwarkError) return thrown;
+    return new BulwarkError('server_error', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
+  }
+
   function saveToCache(request: ChatRequest, result: ChatResult): void {
     if (!cache || result.finishReason === 'error') return;
     const answer: CachedAnswer = {
@@ -108,58 +186,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     pendingWrites.add(write);
   }
 
-  async function walk(state: WalkState): Promise<ChatResult> {
-    const { request, observer: obs } = state;
-    let known: { answer: CachedAnswer; ageMs: number } | undefined;
-    if (cache && config.cache?.mode === 'read-through' && forcedTier === 'auto') {
-      const hit = await cache.lookup(request);
-      if (hit?.fresh) {
-        obs.onCacheLookup?.('hit');
-        return cachedFromHit(state, hit.answer);
-      }
-      obs.onCacheLookup?.('miss');
-      known = hit;
-    }
-    if (forcedTier === 'cached' || forcedTier === 'static') {
-      const served = await degrade(state, cache, 'forced', `the operator forced tier '${forcedTier}'`, forcedTier, known);
-      if (served) return served;
-      throw new BulwarkError('circuit_open', `Tier '${forcedTier}' is forced and has no answer for this request`, { attempts: state.attempts });
-    }
-    const eligible = forcedTier === 'reduced' ? runtimes.filter((rt) => rt.target.tier === 'reduced') : runtimes;
-    const walked = await walkChain(eligible, state, runChatAttempt);
-    if (walked.ok) {
-      const { value: response, target } = walked;
-      const fallbackUsed = target.index !== 0;
-      const tier: Tier = fallbackUsed || target.target.tier === 'reduced' ? 'reduced' : 'full';
-      const result: ChatResult = {
-        text: response.text,
-        toolCalls: response.toolCalls,
-        finishReason: response.finishReason,
-        usage: response.usage ?? { inputTokens: 0, outputTokens: 0 },
-        costUsd: state.costUsd,
-        tier,
-        target: target.ref,
-        attempts: state.attempts,
-        fallbackUsed,
-        model: response.model,
-        ...(response.responseId !== undefined && { responseId: response.responseId }),
-        ...(fallbackUsed && { warning: `Answered by fallback target ${target.label} (${state.lastFailure?.ref.provider}/${state.lastFailure?.ref.model} failed: ${state.lastFailure?.reason})` }),
-      };
-      saveToCache(request, result);
-      return result;
-    }
-    const { error, reason } = walked;
-    const summary = `every target failed (last: ${reason}: ${error.message})`;
-    if (walked.stop || request.critical || !config.degrade.enabled) {
-      const why = reason === 'cancelled' ? 'The request was cancelled' : request.critical && !walked.stop ? `Critical request: ${summary}` : summary;
-      throw new BulwarkError(reason, why, { attempts: state.attempts, cause: error });
-    }
-    const served = await degrade(state, cache, reason, summary, 'auto', known);
-    if (served) return served;
-    throw new BulwarkError(reason, summary, { attempts: state.attempts, cause: error });
-  }
-
-  function cachedFromHit(state: WalkState, answer: CachedAnswer): ChatResult {
+  function fromCache(state: WalkState, answer: CachedAnswer): ChatResult {
     return {
       text: answer.text,
       toolCalls: answer.toolCalls,
@@ -174,50 +201,197 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     };
   }
 
+  /** Before the chain: a fresh cache hit (read-through), or the tier an operator forced. */
+  async function beforeChain(state: WalkState): Promise<{ served?: ChatResult; known?: CacheHit }> {
+    let known: CacheHit | undefined;
+    if (cache && config.cache?.mode === 'read-through' && forcedTier === 'auto') {
+      const hit = await cache.lookup(state.request);
+      if (hit?.fresh) {
+        state.observer.onCacheLookup?.('hit');
+        return { served: fromCache(state, hit.answer) };
+      }
+      state.observer.onCacheLookup?.('miss');
+      known = hit;
+    }
+    if (forcedTier === 'cached' || forcedTier === 'static') {
+      const served = await degrade(state, cache, 'forced', `the operator forced tier '${forcedTier}'`, forcedTier, known);
+      if (served) return { served };
+      throw new BulwarkError('circuit_open', `Tier '${forcedTier}' is forced and has no answer for this request`, { attempts: state.attempts });
+    }
+    return known ? { known } : {};
+  }
+
+  function eligibleTargets(after = -1): TargetRuntime[] {
+    return runtimes.filter((rt) => rt.index > after && (forcedTier !== 'reduced' || rt.target.tier === 'reduced'));
+  }
+
+  function answered(state: WalkState, target: TargetRuntime, response: ProviderResponse): ChatResult {
+    const fallbackUsed = target.index !== 0;
+    const tier: Tier = fallbackUsed || target.target.tier === 'reduced' ? 'reduced' : 'full';
+    const last = state.lastFailure;
+    return {
+      text: response.text,
+      toolCalls: response.toolCalls,
+      finishReason: response.finishReason,
+      usage: response.usage ?? { inputTokens: 0, outputTokens: 0 },
+      costUsd: state.costUsd,
+      tier,
+      target: target.ref,
+      attempts: state.attempts,
+      fallbackUsed,
+      model: response.model,
+      ...(response.responseId !== undefined && { responseId: response.responseId }),
+      ...(fallbackUsed && last && { warning: `Answered by fallback target ${target.label} (${last.ref.provider}/${last.ref.model} failed: ${last.reason})` }),
+    };
+  }
+
+  /** No target answered: degrade to cached/static, or throw when that is not allowed. */
+  async function afterFailure(state: WalkState, walked: Extract<WalkResult<unknown>, { ok: false }>, known: CacheHit | undefined): Promise<ChatResult> {
+    const { error, reason } = walked;
+    const summary = `every target failed (last: ${reason}: ${error.message})`;
+    if (walked.stop || state.request.critical || !config.degrade.enabled) {
+      const why = reason === 'cancelled' ? 'The request was cancelled' : state.request.critical && !walked.stop ? `Critical request: ${summary}` : summary;
+      throw new BulwarkError(reason, why, { attempts: state.attempts, cause: error });
+    }
+    const served = await degrade(state, cache, reason, summary, 'auto', known);
+    if (served) return served;
+    throw new BulwarkError(reason, summary, { attempts: state.attempts, cause: error });
+  }
+
   async function chat(request: ChatRequest): Promise<ChatResult> {
-    const startedAt = clock.now();
-    const info: RequestInfo = { id: `${requestPrefix}-${++requestSeq}`, chain: config.name, operation: 'chat', stream: false, request, startedAt };
-    const obs = observer.startRequest(info);
+    const { info, obs, end } = startRequest(request, false);
     const run = async (): Promise<ChatResult> => {
-      const totalMs = request?.totalTimeoutMs ?? config.timeouts.totalMs;
-      const walkAbort = linkedAbort(clock, undefined, { ms: totalMs, reason: () => deadlineError(totalMs) });
-      const onCallerAbort = () => walkAbort.abort(cancelledError());
-      const signal = request?.signal;
-      const state: WalkState = {
-        config,
-        info,
-        request,
-        observer: obs,
-        walk: walkAbort,
-        deadline: startedAt + totalMs,
-        attempts: [],
-        retries: 0,
-        hops: 0,
-        costUsd: 0,
-        lastFailure: undefined,
-        refusedBy: new Set(),
-        needsContextTokens: undefined,
-      };
-      const end = (outcome: Outcome, extra: { result?: ChatResult; error?: BulwarkError }) =>
-        obs.onEnd?.({ outcome, durationMs: clock.now() - startedAt, attempts: state.attempts.length, retries: state.retries, hops: state.hops, costUsd: state.costUsd, ...extra });
+      let state: (WalkState & { close(): void }) | undefined;
       try {
         validateRequest(request);
-        if (signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
-        signal?.addEventListener('abort', onCallerAbort, { once: true });
-        const result = await walk(state);
-        end(outcomeOf(result), { result });
+        if (request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
+        state = openState(request, info, obs);
+        const before = await beforeChain(state);
+        let result = before.served;
+        if (!result) {
+          const walked = await walkChain(eligibleTargets(), state, runChatAttempt);
+          if (walked.ok) {
+            result = answered(state, walked.target, walked.value);
+            saveToCache(request, result);
+          } else {
+            result = await afterFailure(state, walked, before.known);
+          }
+        }
+        end(state, outcomeOf(result), { result });
         return result;
       } catch (thrown) {
-        const error =
-          thrown instanceof BulwarkError ? thrown : new BulwarkError('server_error', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state.attempts, cause: thrown });
-        end('failed', { error });
+        const error = asBulwarkError(thrown, state);
+        end(state, 'failed', { error });
         throw error;
       } finally {
-        signal?.removeEventListener('abort', onCallerAbort);
-        walkAbort.dispose();
+        state?.close();
       }
     };
     return obs.run ? obs.run(run) : run();
+  }
+
+  function stream(request: ChatRequest): ResilientStream {
+    let settle!: { resolve: (r: ChatResult) => void; reject: (e: unknown) => void };
+    const result = new Promise<ChatResult>((resolve, reject) => (settle = { resolve, reject }));
+    result.catch(() => undefined); // a caller who only iterates must not see an unhandled rejection
+
+    async function* events(): AsyncGenerator<StreamEvent> {
+      const { info, obs, end } = startRequest(request, true);
+      let state: (WalkState & { close(): void }) | undefined;
+      let live: LiveStream | undefined;
+      let acc = new StreamAccumulator();
+      let settled = false;
+      /** An answer being replayed (cached, static): still the result if the consumer stops early. */
+      let replaying: ChatResult | undefined;
+      const finish = (r: ChatResult) => {
+        if (settled) return;
+        settled = true;
+        end(state, outcomeOf(r), { result: r });
+        settle.resolve(r);
+      };
+      try {
+        validateRequest(request);
+        if (request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
+        state = openState(request, info, obs);
+        const before = await beforeChain(state);
+        if (before.served) {
+          replaying = before.served;
+          yield* replay(before.served);
+          return finish(before.served);
+        }
+        let walked = await walkChain(eligibleTargets(), state, runStreamAttempt);
+        for (;;) {
+          if (!walked.ok) {
+            const degraded = await afterFailure(state, walked, before.known);
+            replaying = degraded;
+            yield* replay(degraded);
+            return finish(degraded);
+          }
+          live = walked.value;
+          const current: LiveStream = live;
+          try {
+            for (const event of current.buffered.splice(0)) {
+              acc.add(event);
+              yield event;
+            }
+            while (!current.ended) {
+              current.watchdog.arm(config.timeouts.idleChunkMs, 'idle_chunk_timeout');
+              const next = await nextOrAbort(current.iterator, current.attempt.abort.signal);
+              current.watchdog.disarm();
+              if (next.done) break;
+              acc.add(next.value);
+              yield next.value;
+            }
+          } catch (thrown) {
+            current.watchdog.disarm();
+            const error = current.attempt.errorFor(thrown);
+            closeUpstream(current);
+            const failure = current.attempt.fail(error, { ...(acc.usage && { usage: acc.usage }), ...(current.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: current.timeToFirstChunkMs }) });
+            live = undefined;
+            const reason = failure.classification.errorType;
+            if (isWalkAbort(error) || config.midStream === 'error') {
+              if (error.errorType === 'cancelled') throw new BulwarkError('cancelled', 'The request was cancelled', { attempts: state.attempts, cause: error });
+              throw new StreamInterruptedError(reason, `The stream from ${current.rt.label} failed after content was sent: ${error.message}`, { text: acc.text, toolCalls: acc.toolCalls }, { attempts: state.attempts, cause: error });
+            }
+            // 'restart': tell the consumer to discard what it showed, then run the request on the next targets.
+            state.lastFailure = { ref: current.rt.ref, reason, error };
+            obs.onStreamReset?.(reason);
+            yield { type: 'reset', reason };
+            acc = new StreamAccumulator();
+            walked = await walkChain(eligibleTargets(current.rt.index), state, runStreamAttempt);
+            continue;
+          }
+          const response = acc.response(current.rt.adapter.model);
+          current.attempt.succeed(response, acc.usage, current.timeToFirstChunkMs !== undefined ? { timeToFirstChunkMs: current.timeToFirstChunkMs } : undefined);
+          live = undefined;
+          const r = answered(state, current.rt, response);
+          saveToCache(request, r);
+          return finish(r);
+        }
+      } catch (thrown) {
+        const error = asBulwarkError(thrown, state);
+        settled = true;
+        end(state, 'failed', { error });
+        settle.reject(error);
+        throw error;
+      } finally {
+        if (replaying) finish(replaying);
+        if (live && state) {
+          // The consumer stopped reading: close the upstream connection, count nothing against
+          // the target, and settle with what was received.
+          const walkedAway = live;
+          walkedAway.watchdog.disarm();
+          closeUpstream(walkedAway);
+          walkedAway.attempt.release();
+          const partial = answered(state, walkedAway.rt, { ...acc.response(walkedAway.rt.adapter.model), finishReason: 'other' });
+          finish({ ...partial, warning: 'The consumer stopped reading the stream; the upstream connection was closed' });
+        }
+        state?.close();
+      }
+    }
+
+    const iterator = events();
+    return { [Symbol.asyncIterator]: () => iterator, result };
   }
 
   function slotFor(breaker: string | number) {
@@ -229,6 +403,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   return {
     name: config.name,
     chat,
+    stream,
     health,
     forceBreaker(breaker, override) {
       if (!['auto', 'open', 'closed'].includes(override)) throw new ConfigError('override', `must be 'auto', 'open' or 'closed', got '${String(override)}'`);

@@ -6,7 +6,7 @@ import type { ErrorType } from './errorTypes.js';
  * Holds the attempts made and the last cause; never secrets.
  */
 export class BulwarkError extends Error {
-  override readonly name = 'BulwarkError';
+  override readonly name: string = 'BulwarkError';
   readonly errorType: ErrorType;
   readonly attempts: AttemptRecord[];
 
@@ -28,5 +28,18 @@ export class ConfigError extends Error {
   constructor(field: string, problem: string) {
     super(`Invalid Bulwark config: ${field} ${problem}`);
     this.field = field;
+  }
+}
+
+/**
+ * A stream failed after content was delivered and the mid-stream policy is 'error'. Carries
+ * what the consumer received, so it can keep or discard it knowingly.
+ */
+export class StreamInterruptedError extends BulwarkError {
+  override readonly name: string = 'StreamInterruptedError';
+  readonly received: { text: string; toolCalls: import('../request/types.js').ToolCall[] };
+  constructor(errorType: ErrorType, message: string, received: StreamInterruptedError['received'], options: { attempts?: AttemptRecord[]; cause?: unknown } = {}) {
+    super(errorType, message, options);
+    this.received = received;
   }
 }

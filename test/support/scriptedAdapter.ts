@@ -9,7 +9,22 @@ export type Step =
   | { fail: ErrorType; status?: number; retryAfterMs?: number; usage?: { inputTokens: number; outputTokens: number } }
   | 'hang';
 
+/** One scripted stream: chunks of text, then the end, a failure or a stall. */
+export interface StreamStep {
+  chunks: string[];
+  /** After the chunks: fail with this error type (a cut stream)… */
+  failWith?: ErrorType;
+  /** …or go silent forever (until aborted). */
+  stall?: boolean;
+  /** Fail before any chunk (an HTTP error on open). */
+  failBefore?: ErrorType;
+  usage?: { inputTokens: number; outputTokens: number };
+}
+
 export interface ScriptedAdapter extends ProviderAdapter {
+  /** Streams opened, and whether each was closed (aborted) before it finished. */
+  streams: Array<{ closed: boolean; finished: boolean }>;
+  streamScript(...steps: StreamStep[]): ScriptedAdapter;
   /** Requests this adapter received, in order. */
   calls: ChatRequest[];
   /** Steps consumed in order; when empty, `then` repeats. */
@@ -23,11 +38,17 @@ export interface ScriptedAdapter extends ProviderAdapter {
  */
 export function scriptedAdapter(provider: string, model: string): ScriptedAdapter {
   const queue: Step[] = [];
+  const streamQueue: StreamStep[] = [];
   let fallback: Step = { ok: `answer from ${provider}/${model}` };
   const adapter: ScriptedAdapter = {
     provider,
     model,
     calls: [],
+    streams: [],
+    streamScript(...steps) {
+      streamQueue.push(...steps);
+      return adapter;
+    },
     script(...steps) {
       queue.push(...steps);
       return adapter;
@@ -58,9 +79,32 @@ export function scriptedAdapter(provider: string, model: string): ScriptedAdapte
       }
       return { text: step.ok, toolCalls: [], finishReason: 'stop', usage: step.usage ?? { inputTokens: 100, outputTokens: 20 }, model, responseId: `resp-${adapter.calls.length}` };
     },
-    // eslint-disable-next-line require-yield
-    async *stream(): AsyncIterable<StreamEvent> {
-      throw new Error('scriptedAdapter does not stream');
+    async *stream(request: ChatRequest, options: AttemptOptions): AsyncIterable<StreamEvent> {
+      adapter.calls.push(request);
+      const record = { closed: false, finished: false };
+      adapter.streams.push(record);
+      const step = streamQueue.shift() ?? { chunks: [`streamed from ${provider}/${model}`] };
+      const fail = (errorType: ErrorType) => new ProviderError({ errorType, provider, model, message: `scripted ${errorType}` });
+      const silence = () =>
+        new Promise<never>((_, reject) => {
+          if (options.signal.aborted) reject(options.signal.reason);
+          options.signal.addEventListener('abort', () => reject(options.signal.reason), { once: true });
+        });
+      try {
+        if (step.failBefore) throw fail(step.failBefore);
+        for (const chunk of step.chunks) {
+          await Promise.resolve();
+          if (options.signal.aborted) throw options.signal.reason;
+          yield { type: 'text', delta: chunk };
+        }
+        if (step.failWith) throw fail(step.failWith);
+        if (step.stall) await silence();
+        yield { type: 'usage', usage: step.usage ?? { inputTokens: 50, outputTokens: step.chunks.length } };
+        yield { type: 'finish', finishReason: 'stop', model };
+        record.finished = true;
+      } finally {
+        if (!record.finished) record.closed = true;
+      }
     },
   };
   return adapter;

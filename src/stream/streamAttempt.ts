@@ -1,0 +1,115 @@
+import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import { beginAttempt, type Attempt } from '../chain/runAttempt.js';
+import type { TargetRuntime } from '../chain/targetRuntime.js';
+import type { WalkState } from '../chain/walkState.js';
+import { ProviderError } from '../errors/providerError.js';
+import type { AttemptKind, StreamEvent } from '../request/types.js';
+import type { Clock } from '../time/clock.js';
+
+/**
+ * Aborts a streamed attempt when the provider goes quiet: `firstChunkMs` until the first
+ * content chunk (a hung provider is caught here, not after the attempt timeout), then
+ * `idleChunkMs` between chunks.
+ */
+export class StreamWatchdog {
+  private cancel: (() => void) | undefined;
+  constructor(
+    private readonly clock: Clock,
+    private readonly attempt: Attempt,
+    private readonly rt: TargetRuntime,
+  ) {}
+
+  arm(ms: number, code: 'first_chunk_timeout' | 'idle_chunk_timeout'): void {
+    this.cancel?.();
+    const { provider, model } = this.rt.adapter;
+    this.cancel = this.clock.setTimer(() => {
+      const label = code === 'first_chunk_timeout' ? 'No first chunk' : 'Stream idle';
+      this.attempt.abort.abort(new ProviderError({ errorType: 'timeout', provider, model, message: `${label} after ${ms} ms`, providerCode: code }));
+    }, ms);
+  }
+
+  disarm(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+}
+
+/** A streamed attempt that has delivered its first content chunk: committed to this target. */
+export interface LiveStream {
+  rt: TargetRuntime;
+  attempt: Attempt;
+  iterator: AsyncIterator<StreamEvent>;
+  watchdog: StreamWatchdog;
+  /** Events read while waiting for the first content chunk (usage, the chunk itself). */
+  buffered: StreamEvent[];
+  /** The stream ended before any content (an empty answer). */
+  ended: boolean;
+  timeToFirstChunkMs: number | undefined;
+}
+
+/** Next event, or the abort reason as soon as the attempt's signal fires (never waits on a hung socket). */
+export function nextOrAbort(iterator: AsyncIterator<StreamEvent>, signal: AbortSignal): Promise<IteratorResult<StreamEvent>> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Closes the upstream stream; never throws. */
+export function closeUpstream(live: Pick<LiveStream, 'iterator' | 'attempt'>): void {
+  if (!live.attempt.abort.signal.aborted) live.attempt.abort.abort(new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'stream closed' }));
+  try {
+    void live.iterator.return?.()?.catch(() => undefined);
+  } catch {
+    /* an iterator that throws on return is closed anyway */
+  }
+}
+
+const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_call';
+
+/**
+ * Opens a stream on one target and waits for its first content chunk. Failures before it
+ * (HTTP errors, connection failures, the first-chunk timeout) go through the same retry,
+ * breaker and fallback walk as chat(); after it the stream belongs to the consumer.
+ */
+export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number): Promise<LiveStream> {
+  const { clock, timeouts } = state.config;
+  const attempt = beginAttempt(rt, state, permit, kind, resendCount, Number.POSITIVE_INFINITY, 'attempt_timeout');
+  const watchdog = new StreamWatchdog(clock, attempt, rt);
+  watchdog.arm(timeouts.firstChunkMs, 'first_chunk_timeout');
+  const buffered: StreamEvent[] = [];
+  let iterator: AsyncIterator<StreamEvent> | undefined;
+  try {
+    const open = () => rt.adapter.stream(state.request, { signal: attempt.abort.signal })[Symbol.asyncIterator]();
+    iterator = attempt.observer.run ? attempt.observer.run(open) : open();
+    for (;;) {
+      const next = await nextOrAbort(iterator, attempt.abort.signal);
+      if (next.done) return { rt, attempt, iterator, watchdog, buffered, ended: true, timeToFirstChunkMs: undefined };
+      buffered.push(next.value);
+      if (isContent(next.value)) {
+        const timeToFirstChunkMs = clock.now() - attempt.startedAt;
+        attempt.observer.onFirstChunk?.(timeToFirstChunkMs);
+        // From here on the watchdog runs only while we wait on the provider, not on the consumer.
+        watchdog.disarm();
+        return { rt, attempt, iterator, watchdog, buffered, ended: false, timeToFirstChunkMs };
+      }
+    }
+  } catch (thrown) {
+    watchdog.disarm();
+    const error = attempt.errorFor(thrown);
+    if (iterator) closeUpstream({ iterator, attempt });
+    const usage = buffered.findLast((e) => e.type === 'usage');
+    throw attempt.fail(error, usage?.type === 'usage' ? { usage: usage.usage } : undefined);
+  }
+}

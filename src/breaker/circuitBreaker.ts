@@ -1,0 +1,261 @@
+import type { BreakerConfig } from '../config/types.js';
+import type { Clock } from '../time/clock.js';
+import { ConsecutiveFailures } from './consecutiveFailures.js';
+import { FailureRate } from './failureRate.js';
+import type { BreakerStrategy, TripReason } from './strategy.js';
+import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
+
+/** Why the breaker changed state (`BreakerTransition.reason`). */
+export type TransitionReason = TripReason | 'immediate' | 'open_elapsed' | 'probe_failed' | 'probes_succeeded' | 'forced';
+
+export const TRANSITION_REASONS: readonly TransitionReason[] = [
+  'consecutive_failures',
+  'failure_rate',
+  'immediate',
+  'open_elapsed',
+  'probe_failed',
+  'probes_succeeded',
+  'forced',
+];
+
+/** A `BreakerTransition` whose reason is one of ours. */
+export interface CircuitBreakerTransition extends BreakerTransition {
+  reason: TransitionReason;
+}
+
+/**
+ * Permission for one call through the breaker. Settle it exactly once with the outcome;
+ * later calls are ignored.
+ */
+export interface BreakerPermit {
+  /** True when the breaker is half-open and this call is one of its limited probes. */
+  readonly isProbe: boolean;
+  success(): void;
+  /**
+   * The target failed. `immediate` opens the breaker at once whatever the counts say: for
+   * failures that retrying will not fix (authentication, permission, model not found).
+   */
+  failure(options?: { immediate?: boolean }): void;
+  /**
+   * Neutral: the outcome says nothing about the target's health (the request's own fault, or
+   * cancelled). Counts for nothing and frees a probe slot.
+   */
+  release(): void;
+}
+
+export interface BreakerStats {
+  consecutiveFailures: number;
+  /** Failure ratio over the breaker window (0..1). */
+  failureRate: number;
+  /** Calls the failure ratio is computed over. */
+  windowCalls: number;
+}
+
+const OVERRIDES: readonly BreakerOverride[] = ['auto', 'open', 'closed'];
+
+type Outcome = 'success' | 'failure' | 'immediate' | 'release';
+
+interface PermitTicket {
+  readonly isProbe: boolean;
+  /** The breaker generation the permit was issued in; outcomes from an older one are stale. */
+  readonly generation: number;
+}
+
+/**
+ * The state machine of one target's circuit breaker (closed → open → half_open → closed).
+ *
+ * - Closed: admits every call; opens when a strategy trips (consecutive failures, or the
+ *   failure ratio over a window once `minCalls` were seen) or on an `immediate` failure.
+ * - Open: rejects everything; after `openMs` it turns half-open, lazily, the next time
+ *   anyone looks at it (no timers to clean up).
+ * - Half-open: admits at most `halfOpenProbes` concurrent probes. `successThreshold` probe
+ *   successes close it (with fresh statistics); one failed probe reopens it for a fresh `openMs`.
+ * - Override: 'open' rejects and 'closed' admits whatever happens (outcomes are still counted
+ *   so health shows them, but trip nothing); 'auto' resumes automatic operation from closed,
+ *   keeping the counts, so a target that is still failing reopens on its next failure.
+ *
+ * Outcomes of permits issued before the last state change are ignored (a call that started
+ * while closed and fails after the breaker already opened and recovered says nothing about
+ * now), except `immediate` failures, which are never transient.
+ *
+ * Every change of the effective state is reported through `onTransition`, synchronously and
+ * after the state has changed; an exception thrown by it is swallowed so an observer bug can
+ * never wedge the breaker.
+ */
+export class CircuitBreaker {
+  readonly key: string;
+  private readonly config: BreakerConfig;
+  private readonly clock: Clock;
+  private readonly onTransition: (t: CircuitBreakerTransition) => void;
+  private readonly consecutive: ConsecutiveFailures;
+  private readonly rate: FailureRate;
+  private readonly strategies: readonly BreakerStrategy[];
+
+  private autoState: CircuitState = 'closed';
+  private overrideValue: BreakerOverride = 'auto';
+  private openedAt = 0;
+  private probesInFlight = 0;
+  private probeSuccesses = 0;
+  private generation = 0;
+
+  constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: CircuitBreakerTransition) => void) {
+    if (!(config.openMs >= 0)) throw new RangeError(`breaker.openMs must be >= 0, got ${config.openMs}`);
+    if (!(config.halfOpenProbes >= 1)) throw new RangeError(`breaker.halfOpenProbes must be >= 1, got ${config.halfOpenProbes}`);
+    if (!(config.successThreshold >= 1)) throw new RangeError(`breaker.successThreshold must be >= 1, got ${config.successThreshold}`);
+    this.key = key;
+    this.config = { ...config };
+    this.clock = clock;
+    this.onTransition = onTransition;
+    this.consecutive = new ConsecutiveFailures(config.consecutiveFailures);
+    this.rate = new FailureRate({ threshold: config.failureRate, windowMs: config.windowMs, minCalls: config.minCalls });
+    this.strategies = [this.consecutive, this.rate];
+  }
+
+  /** The effective state; an open breaker whose `openMs` elapsed turns half-open here. */
+  get state(): CircuitState {
+    this.refresh();
+    return this.effectiveState();
+  }
+
+  get override(): BreakerOverride {
+    return this.overrideValue;
+  }
+
+  /** When an automatically opened breaker will admit a probe; undefined unless it is open. */
+  get nextProbeAt(): number | undefined {
+    return this.state === 'open' && this.overrideValue === 'auto' ? this.openedAt + this.config.openMs : undefined;
+  }
+
+  /** Operator control: 'open' forces rejecting, 'closed' forces admitting, 'auto' resumes. */
+  setOverride(override: BreakerOverride): void {
+    if (!OVERRIDES.includes(override)) throw new TypeError(`breaker override must be one of ${OVERRIDES.join(', ')}, got ${String(override)}`);
+    const before = this.state;
+    if (override === this.overrideValue) return;
+    this.overrideValue = override;
+    if (override === 'auto') {
+      this.autoState = 'closed';
+      this.probesInFlight = 0;
+      this.probeSuccesses = 0;
+    }
+    const after = this.effectiveState();
+    if (after !== before) {
+      this.generation++;
+      this.emit(before, after, 'forced');
+    }
+  }
+
+  /** A permit for one call, or undefined when the breaker rejects it (open, or no probe slot free). */
+  tryAcquire(): BreakerPermit | undefined {
+    const state = this.state;
+    if (state === 'open') return undefined;
+    if (state === 'half_open') {
+      if (this.probesInFlight >= this.config.halfOpenProbes) return undefined;
+      this.probesInFlight++;
+      return this.permit({ isProbe: true, generation: this.generation });
+    }
+    return this.permit({ isProbe: false, generation: this.generation });
+  }
+
+  stats(): BreakerStats {
+    const now = this.clock.now();
+    const { failureRate, windowCalls } = this.rate.stats(now);
+    return { consecutiveFailures: this.consecutive.stats(now).consecutiveFailures, failureRate, windowCalls };
+  }
+
+  private permit(ticket: PermitTicket): BreakerPermit {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      this.settle(ticket, outcome);
+    };
+    return {
+      isProbe: ticket.isProbe,
+      success: () => settle('success'),
+      failure: (options) => settle(options?.immediate === true ? 'immediate' : 'failure'),
+      release: () => settle('release'),
+    };
+  }
+
+  private settle(ticket: PermitTicket, outcome: Outcome): void {
+    this.refresh();
+    const now = this.clock.now();
+    const current = ticket.generation === this.generation;
+
+    if (ticket.isProbe) {
+      if (!current) {
+        if (outcome === 'immediate') this.openImmediately();
+        return;
+      }
+      this.probesInFlight--;
+      if (outcome === 'success') {
+        this.probeSuccesses++;
+        if (this.probeSuccesses >= this.config.successThreshold) {
+          for (const s of this.strategies) s.reset();
+          this.transition('closed', 'probes_succeeded');
+        }
+      } else if (outcome !== 'release') {
+        this.transition('open', outcome === 'immediate' ? 'immediate' : 'probe_failed');
+      }
+      return;
+    }
+
+    if (outcome === 'release') return;
+    if (this.overrideValue === 'closed') {
+      // Forced closed: keep counting so health tells the truth, but trip nothing.
+      if (outcome === 'success') for (const s of this.strategies) s.success(now);
+      else for (const s of this.strategies) s.failure(now);
+      return;
+    }
+    if (!current || this.autoState !== 'closed') {
+      if (outcome === 'immediate') this.openImmediately();
+      return;
+    }
+    if (outcome === 'success') {
+      for (const s of this.strategies) s.success(now);
+      return;
+    }
+    let tripped: TripReason | undefined;
+    for (const s of this.strategies) {
+      if (s.failure(now) && tripped === undefined) tripped = s.reason;
+    }
+    if (outcome === 'immediate') this.transition('open', 'immediate');
+    else if (tripped !== undefined) this.transition('open', tripped);
+  }
+
+  /** An immediate failure opens an automatic breaker that is not open already. */
+  private openImmediately(): void {
+    if (this.overrideValue === 'auto' && this.autoState !== 'open') this.transition('open', 'immediate');
+  }
+
+  private refresh(): void {
+    if (this.overrideValue === 'auto' && this.autoState === 'open' && this.clock.now() >= this.openedAt + this.config.openMs) {
+      this.transition('half_open', 'open_elapsed');
+    }
+  }
+
+  private effectiveState(): CircuitState {
+    return this.overrideValue === 'auto' ? this.autoState : this.overrideValue;
+  }
+
+  /** Automatic transition (override 'auto' only). */
+  private transition(to: CircuitState, reason: TransitionReason): void {
+    const from = this.autoState;
+    this.autoState = to;
+    this.generation++;
+    if (to === 'open') this.openedAt = this.clock.now();
+    if (to === 'half_open') {
+      this.probesInFlight = 0;
+      this.probeSuccesses = 0;
+    }
+    this.emit(from, to, reason);
+  }
+
+  private emit(from: CircuitState, to: CircuitState, reason: TransitionReason): void {
+    try {
+      this.onTransition({ breaker: this.key, from, to, reason, at: this.clock.now() });
+    } catch {
+      // An observer's bug must not break the breaker.
+    }
+  }
+}

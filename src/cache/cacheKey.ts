@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { ChatRequest } from '../request/types.js';
+
+/** Bumped whenever the canonical form changes, so old entries are simply never found again. */
+const KEY_VERSION = 1;
+
+/**
+ * The cache key of a request: `bulwark:cache:<chain>:<partition or _>:<sha256>`.
+ *
+ * The hash covers exactly what determines the answer — messages, tools, toolChoice,
+ * maxTokens, temperature, topP, stop — in a canonical JSON form (object keys sorted, undefined
+ * fields dropped, empty `tools`/`stop` treated as absent), so property order never splits one
+ * request into two entries. Per-call controls (signal, partition, critical, maxCostUsd,
+ * totalTimeoutMs) are not part of it. Messages and tools are hashed whole, unknown fields
+ * included: serving a wrong answer is worse than missing the cache.
+ *
+ * Chain and partition are percent-encoded (encodeURIComponent, plus '_'), so neither can
+ * contain ':' and a partition named '_' cannot collide with "no partition".
+ */
+export function cacheKey(chain: string, partition: string | undefined, request: ChatRequest): string {
+  const determining = {
+    v: KEY_VERSION,
+    messages: request.messages,
+    tools: request.tools !== undefined && request.tools.length > 0 ? request.tools : undefined,
+    toolChoice: request.toolChoice,
+    maxTokens: request.maxTokens,
+    temperature: request.temperature,
+    topP: request.topP,
+    stop: request.stop !== undefined && request.stop.length > 0 ? request.stop : undefined,
+  };
+  const hash = createHash('sha256').update(canonicalJson(determining)).digest('hex');
+  return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${hash}`;
+}
+
+function escapeSegment(segment: string): string {
+  // encodeURIComponent already escapes ':' and '%'; '_' is reserved for "no partition".
+  return encodeURIComponent(segment).replaceAll('_', '%5F');
+}
+
+/**
+ * JSON with object keys in sorted order at every depth. Otherwise JSON.stringify's rules:
+ * undefined, functions and symbols are dropped from objects and become null in arrays;
+ * `toJSON` is honoured; non-finite numbers become null.
+ */
+export function canonicalJson(value: unknown): string {
+  const out = canonical(value, new Set());
+  return out === undefined ? 'null' : out;
+}
+
+function canonical(value: unknown, seen: Set<object>): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: () => unknown }).toJSON();
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return 'null';
+  const obj = value as object;
+  if (seen.has(obj)) throw new TypeError('cacheKey: request contains a circular reference');
+  seen.add(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    out = `[${obj.map((item) => canonical(item, seen) ?? 'null').join(',')}]`;
+  } else {
+    const parts: string[] = [];
+    for (const key of Object.keys(obj).sort()) {
+      const item = canonical((obj as Record<string, unknown>)[key], seen);
+      if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
+    }
+    out = `{${parts.join(',')}}`;
+  }
+  seen.delete(obj);
+  return out;
+}

@@ -1,0 +1,250 @@
+import type { CacheConfig } from '../config/types.js';
+import type { ChatRequest, FinishReason, ToolCall, Usage } from '../request/types.js';
+import type { Clock } from '../time/clock.js';
+import { cacheKey } from './cacheKey.js';
+
+/** What the cache keeps of an answer: the answer itself and where it came from, nothing else. */
+export interface CachedAnswer {
+  text: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: Usage;
+  model: string;
+  provider: string;
+  /** Clock time the answer was stored. */
+  storedAt: number;
+}
+
+/** `save` input: `storedAt` defaults to the clock's now. */
+export type CachedAnswerInput = Omit<CachedAnswer, 'storedAt'> & { storedAt?: number };
+
+export interface CacheHit {
+  answer: CachedAnswer;
+  /** Younger than `ttlMs`: good for read-through. Otherwise only a stale fallback. */
+  fresh: boolean;
+  ageMs: number;
+}
+
+export type CacheSaveResult = 'saved' | 'too_large' | 'disabled' | 'failed';
+
+export interface ResponseCacheOptions {
+  /** Longest a store call may take before the cache gives up on it. Default 50 ms. */
+  storeTimeoutMs?: number;
+  /** Told about every store failure, timeout and corrupt entry (the cache itself never throws). */
+  onStoreError?: (error: CacheStoreError) => void;
+}
+
+export const DEFAULT_STORE_TIMEOUT_MS = 50;
+
+export type CacheStoreOperation = 'get' | 'set';
+export type CacheStoreProblem = 'failed' | 'timeout' | 'corrupt';
+
+/** A store call that failed, timed out, or returned something that is not a cached answer. */
+export class CacheStoreError extends Error {
+  override readonly name = 'CacheStoreError';
+  readonly operation: CacheStoreOperation;
+  readonly problem: CacheStoreProblem;
+  /** The store's kind ('memory', 'redis', …). */
+  readonly storeKind: string;
+
+  constructor(operation: CacheStoreOperation, problem: CacheStoreProblem, storeKind: string, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.operation = operation;
+    this.problem = problem;
+    this.storeKind = storeKind;
+  }
+}
+
+/** Stored envelope version; a different version reads as a miss. */
+const ENTRY_VERSION = 1;
+
+const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>(['stop', 'length', 'tool_calls', 'content_filter', 'error', 'other']);
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+const FAILED: unique symbol = Symbol('failed');
+
+/**
+ * Answers by request, for read-through serving and as the stale fallback when every target
+ * failed (DESIGN §1). The cache is an optimisation and a safety net, never a new way to fail:
+ * a store that throws, hangs past `storeTimeoutMs` or returns garbage makes `lookup` a miss
+ * and `save` a no-op, reported through `onStoreError`.
+ *
+ * Entries live in the store for `ttlMs + staleTtlMs`: fresh while younger than `ttlMs`, stale
+ * after. Store timeouts run on the injected clock, so with a fake clock they fire on `advance`.
+ */
+export class ResponseCache {
+  readonly config: CacheConfig;
+  readonly chain: string;
+  private readonly clock: Clock;
+  private readonly storeTimeoutMs: number;
+  private readonly onStoreError: ((error: CacheStoreError) => void) | undefined;
+
+  constructor(config: CacheConfig, chain: string, clock: Clock, options: ResponseCacheOptions = {}) {
+    const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    if (!(storeTimeoutMs > 0)) throw new RangeError(`storeTimeoutMs must be > 0, got ${storeTimeoutMs}`);
+    this.config = config;
+    this.chain = chain;
+    this.clock = clock;
+    this.storeTimeoutMs = storeTimeoutMs;
+    this.onStoreError = options.onStoreError;
+  }
+
+  /** The key this request is cached under. */
+  keyOf(request: ChatRequest): string {
+    return cacheKey(this.chain, request.partition, request);
+  }
+
+  /** The cached answer for this request (fresh or stale), or undefined: a miss, or the store misbehaved. */
+  async lookup(request: ChatRequest): Promise<CacheHit | undefined> {
+    if (this.config.mode === 'off') return undefined;
+    let key: string;
+    try {
+      key = this.keyOf(request);
+    } catch {
+      return undefined; // an unhashable request (circular) is simply not cached
+    }
+    const raw = await this.call('get', () => this.config.store.get(key));
+    if (raw === TIMED_OUT || raw === FAILED || raw === undefined || raw === null) return undefined;
+
+    const answer = this.parse(raw);
+    if (answer === undefined) return undefined;
+    const ageMs = Math.max(0, this.clock.now() - answer.storedAt);
+    // The store should have expired it already; don't trust every store to be exact.
+    if (ageMs >= this.config.ttlMs + this.config.staleTtlMs) return undefined;
+    return { answer, fresh: ageMs < this.config.ttlMs, ageMs };
+  }
+
+  /**
+   * Stores an answer for this request. Resolves (never rejects) once stored, skipped or failed;
+   * the result says which. Only the `CachedAnswer` fields are stored, whatever else `answer` holds.
+   */
+  async save(request: ChatRequest, answer: CachedAnswerInput): Promise<CacheSaveResult> {
+    if (this.config.mode === 'off') return 'disabled';
+    const ttl = this.config.ttlMs + this.config.staleTtlMs;
+    if (!(ttl > 0)) return 'disabled';
+    let key: string;
+    let json: string;
+    try {
+      key = this.keyOf(request);
+      json = JSON.stringify({ v: ENTRY_VERSION, ...pick(answer, this.clock.now()) });
+    } catch {
+      return 'disabled';
+    }
+    if (Buffer.byteLength(json, 'utf8') > this.config.maxEntryBytes) return 'too_large';
+    const done = await this.call('set', () => this.config.store.set(key, json, ttl));
+    return done === TIMED_OUT || done === FAILED ? 'failed' : 'saved';
+  }
+
+  /** Runs one store call, bounded by the timeout; never throws. */
+  private call<T>(operation: CacheStoreOperation, fn: () => Promise<T>): Promise<T | typeof TIMED_OUT | typeof FAILED> {
+    return new Promise((resolve) => {
+      let finished = false;
+      const finish = (value: T | typeof TIMED_OUT | typeof FAILED) => {
+        if (finished) return false;
+        finished = true;
+        cancelTimer();
+        resolve(value);
+        return true;
+      };
+      const cancelTimer = this.clock.setTimer(() => {
+        if (finish(TIMED_OUT)) {
+          this.report(new CacheStoreError(operation, 'timeout', this.storeKind(), `cache store ${operation} took longer than ${this.storeTimeoutMs} ms`));
+        }
+      }, this.storeTimeoutMs);
+      const fail = (error: unknown) => {
+        if (finish(FAILED)) this.report(new CacheStoreError(operation, 'failed', this.storeKind(), `cache store ${operation} failed: ${describe(error)}`, error));
+      };
+      try {
+        Promise.resolve(fn()).then((value) => finish(value), fail);
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+
+  private parse(raw: unknown): CachedAnswer | undefined {
+    const corrupt = (why: string, cause?: unknown) => {
+      this.report(new CacheStoreError('get', 'corrupt', this.storeKind(), `cache entry is not a cached answer: ${why}`, cause));
+      return undefined;
+    };
+    if (typeof raw !== 'string') return corrupt(`expected a string, got ${typeof raw}`);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      return corrupt('invalid JSON', error);
+    }
+    if (!isRecord(value)) return corrupt('not an object');
+    if (value.v !== ENTRY_VERSION) return undefined; // written by another version: a plain miss
+    const answer = validate(value);
+    return typeof answer === 'string' ? corrupt(answer) : answer;
+  }
+
+  private storeKind(): string {
+    const kind: unknown = this.config.store.kind;
+    return typeof kind === 'string' ? kind : 'unknown';
+  }
+
+  private report(error: CacheStoreError): void {
+    try {
+      this.onStoreError?.(error);
+    } catch {
+      // A reporting bug must not turn a cache problem into a request failure.
+    }
+  }
+}
+
+/** Copies exactly the stored fields: never credentials or anything else riding along. */
+function pick(answer: CachedAnswerInput, now: number): CachedAnswer {
+  const usage: Usage = { inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens };
+  if (answer.usage.cachedInputTokens !== undefined) usage.cachedInputTokens = answer.usage.cachedInputTokens;
+  return {
+    text: answer.text,
+    toolCalls: answer.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })),
+    finishReason: answer.finishReason,
+    usage,
+    model: answer.model,
+    provider: answer.provider,
+    storedAt: answer.storedAt ?? now,
+  };
+}
+
+/** The answer, or why the value is not one. */
+function validate(v: Record<string, unknown>): CachedAnswer | string {
+  if (typeof v.text !== 'string') return 'text';
+  if (!Array.isArray(v.toolCalls)) return 'toolCalls';
+  const toolCalls: ToolCall[] = [];
+  for (const c of v.toolCalls as unknown[]) {
+    if (!isRecord(c) || typeof c.id !== 'string' || typeof c.name !== 'string' || typeof c.arguments !== 'string') return 'toolCalls';
+    toolCalls.push({ id: c.id, name: c.name, arguments: c.arguments });
+  }
+  if (typeof v.finishReason !== 'string' || !FINISH_REASONS.has(v.finishReason)) return 'finishReason';
+  if (!isRecord(v.usage) || !isCount(v.usage.inputTokens) || !isCount(v.usage.outputTokens)) return 'usage';
+  if (v.usage.cachedInputTokens !== undefined && !isCount(v.usage.cachedInputTokens)) return 'usage';
+  if (typeof v.model !== 'string') return 'model';
+  if (typeof v.provider !== 'string') return 'provider';
+  if (typeof v.storedAt !== 'number' || !Number.isFinite(v.storedAt)) return 'storedAt';
+  const usage: Usage = { inputTokens: v.usage.inputTokens, outputTokens: v.usage.outputTokens };
+  if (v.usage.cachedInputTokens !== undefined) usage.cachedInputTokens = v.usage.cachedInputTokens as number;
+  return {
+    text: v.text,
+    toolCalls,
+    finishReason: v.finishReason as FinishReason,
+    usage,
+    model: v.model,
+    provider: v.provider,
+    storedAt: v.storedAt,
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

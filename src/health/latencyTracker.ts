@@ -1,0 +1,53 @@
+export interface LatencyPercentiles {
+  p50: number;
+  p95: number;
+}
+
+export const DEFAULT_LATENCY_SAMPLES = 256;
+
+/**
+ * Latency of a target's recent successful attempts for `llm.health()`: a fixed-size ring of
+ * the last `capacity` samples (memory never grows), percentiles by nearest rank over them.
+ */
+export class LatencyTracker {
+  readonly capacity: number;
+  private readonly samples: Float64Array;
+  private count = 0;
+  private next = 0;
+
+  constructor(capacity = DEFAULT_LATENCY_SAMPLES) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LatencyTracker capacity must be an integer >= 1, got ${capacity}`);
+    this.capacity = capacity;
+    this.samples = new Float64Array(capacity);
+  }
+
+  /** Adds one latency in ms; negative or non-finite values are ignored. */
+  record(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    this.samples[this.next] = ms;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** Samples currently held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** p50 and p95 of the held samples (nearest rank: the smallest sample ≥ p of them), or null when empty. */
+  summary(): LatencyPercentiles | null {
+    if (this.count === 0) return null;
+    const sorted = this.samples.slice(0, this.count).sort();
+    return { p50: nearestRank(sorted, 0.5), p95: nearestRank(sorted, 0.95) };
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.next = 0;
+  }
+}
+
+function nearestRank(sorted: Float64Array, p: number): number {
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[rank - 1]!;
+}

@@ -1,0 +1,60 @@
+import { ConfigError } from '../errors/bulwarkError.js';
+import type { RetryBudgetConfig } from '../config/types.js';
+import type { Clock } from '../time/clock.js';
+import { SlidingWindowCounter } from '../time/slidingWindowCounter.js';
+
+/**
+ * Caps how much retries may add to a target's load, so retries cannot multiply traffic to a
+ * provider that is already failing (Google SRE book "Handling Overload"; Finagle's
+ * RetryBudget, whose shape this follows; Envoy's retry_budget; gRPC retryThrottling).
+ *
+ * Over the sliding window (`windowMs`):
+ *   allowed retries = ratio × requests + minRetriesPerSecond × windowMs / 1000
+ *   remaining       = floor(allowed − retries already withdrawn)
+ *
+ * The floor keeps retries possible at low traffic, where a ratio alone would allow none.
+ * Requests and retries age out of the window together, so a burst of retries is paid back by
+ * the traffic that follows, not forever.
+ */
+export class RetryBudget {
+  private readonly config: RetryBudgetConfig;
+  private readonly clock: Clock;
+  private readonly window: SlidingWindowCounter<'requests' | 'retries'>;
+  private readonly reserve: number;
+
+  constructor(config: RetryBudgetConfig, clock: Clock) {
+    if (!(config.ratio >= 0) || !Number.isFinite(config.ratio)) throw new ConfigError('retry.budget.ratio', `must be a finite number >= 0, got ${config.ratio}`);
+    if (!(config.minRetriesPerSecond >= 0) || !Number.isFinite(config.minRetriesPerSecond)) {
+      throw new ConfigError('retry.budget.minRetriesPerSecond', `must be a finite number >= 0, got ${config.minRetriesPerSecond}`);
+    }
+    if (!(config.windowMs > 0) || !Number.isFinite(config.windowMs)) throw new ConfigError('retry.budget.windowMs', `must be a finite number > 0, got ${config.windowMs}`);
+    this.config = { ...config };
+    this.clock = clock;
+    this.window = new SlidingWindowCounter(['requests', 'retries'], config.windowMs);
+    this.reserve = (config.minRetriesPerSecond * config.windowMs) / 1000;
+  }
+
+  /** One logical request reached this target (retries are not requests). */
+  recordRequest(): void {
+    this.window.add(this.clock.now(), 'requests');
+  }
+
+  /** Takes one retry from the budget; false (and nothing taken) when none is left. */
+  tryWithdraw(): boolean {
+    const now = this.clock.now();
+    if (this.available(now) < 1) return false;
+    this.window.add(now, 'retries');
+    return true;
+  }
+
+  /** Retries that may go out now (whole retries, never negative). */
+  remaining(): number {
+    return Math.max(0, Math.floor(this.available(this.clock.now())));
+  }
+
+  private available(now: number): number {
+    const { requests, retries } = this.window.totals(now);
+    // The epsilon absorbs binary rounding (0.29 × 100 = 28.999999999999996).
+    return this.config.ratio * requests + this.reserve - retries + 1e-9;
+  }
+}

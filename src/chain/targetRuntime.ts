@@ -1,5 +1,5 @@
-import { CircuitBreaker } from '../breaker/circuitBreaker.js';
-import type { BreakerTransition } from '../breaker/types.js';
+import { CircuitBreaker, type BreakerPermit, type BreakerStats } from '../breaker/circuitBreaker.js';
+import type { BreakerOverride, BreakerTransition, CircuitState } from '../breaker/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { resolvePrice } from '../cost/computeCost.js';
 import { BUILTIN_PRICES } from '../cost/pricing.js';
@@ -8,11 +8,30 @@ import type { ModelPrice, ProviderAdapter, Target } from '../providers/adapter.j
 import type { TargetRef } from '../request/types.js';
 import { RetryBudget } from '../retry/retryBudget.js';
 
+/**
+ * What the engine needs of a breaker. The in-memory CircuitBreaker answers synchronously; a
+ * shared (cross-process) one may answer asynchronously, so the engine awaits.
+ */
+export interface BreakerHandle {
+  tryAcquire(): BreakerPermit | undefined | Promise<BreakerPermit | undefined>;
+  readonly state: CircuitState;
+  readonly override: BreakerOverride;
+  setOverride(override: BreakerOverride): void;
+  stats(): BreakerStats;
+}
+
+/** What the engine needs of a retry budget (local or shared). */
+export interface RetryBudgetHandle {
+  recordRequest(): void;
+  tryWithdraw(): boolean | Promise<boolean>;
+  remaining(): number;
+}
+
 /** Per-breaker-key state: targets sharing a key share their breaker and retry budget. */
 export interface BreakerSlot {
   key: string;
-  breaker: CircuitBreaker;
-  budget: RetryBudget;
+  breaker: BreakerHandle;
+  budget: RetryBudgetHandle;
 }
 
 /** A configured target plus everything the engine keeps about it. */

@@ -40,7 +40,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       state.hops += 1;
       state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
     }
-    const permit = rt.slot.breaker.tryAcquire();
+    const permit = await rt.slot.breaker.tryAcquire();
     if (!permit) {
       state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
       const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });

@@ -38,7 +38,7 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
   const retriesByType = new Map<ErrorType, number>();
 
   const attemptOnce = async (attemptNumber: number): Promise<T> => {
-    const permit = attemptNumber === 1 ? firstPermit : rt.slot.breaker.tryAcquire();
+    const permit = attemptNumber === 1 ? firstPermit : await rt.slot.breaker.tryAcquire();
     if (!permit) {
       state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
       const open = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} opened during retries` });
@@ -66,7 +66,7 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
         if (c.maxRetries !== undefined && sameType >= c.maxRetries) throw stop(c.errorType);
         // A provider asking for a longer pause than we accept: another target answers sooner.
         if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) throw stop(c.errorType);
-        if (config.retry.budgetEnabled && !rt.slot.budget.tryWithdraw()) throw stop('budget_exhausted');
+        if (config.retry.budgetEnabled && !(await rt.slot.budget.tryWithdraw())) throw stop('budget_exhausted');
         const delayMs = Math.max(computeBackoff(retryNumber, retry), err.retryAfterMs ?? 0);
         if (clock.now() + delayMs >= state.deadline) throw stop(c.errorType);
         retryNumber += 1;

@@ -1,0 +1,60 @@
+/**
+ * Prometheus names of Bulwark's metrics and labels, as TELEMETRY.md's contract defines them (OTLP default
+ * translation: `a.b` → `a_b`, seconds histograms gain `_seconds`, counters gain `_total`; resource attribute
+ * `service.name` is promoted to `service_name` by the bundled Prometheus config).
+ *
+ * TODO(telemetry): once `src/telemetry/names.ts` exists, derive these from it (or assert equality in its contract
+ * test) so the dashboards, alerts and the emitting code share one list.
+ */
+
+/** Metric families. Histograms are listed by base name; their series end in `_bucket`, `_sum`, `_count`. */
+export const METRICS = {
+  operationDuration: 'gen_ai_client_operation_duration_seconds',
+  tokenUsage: 'gen_ai_client_token_usage',
+  timeToFirstChunk: 'gen_ai_client_operation_time_to_first_chunk_seconds',
+  requests: 'bulwark_requests_total',
+  requestDuration: 'bulwark_request_duration_seconds',
+  attempts: 'bulwark_attempts_total',
+  retries: 'bulwark_retries_total',
+  fallbacks: 'bulwark_fallbacks_total',
+  circuitState: 'bulwark_circuit_state',
+  circuitTransitions: 'bulwark_circuit_transitions_total',
+  circuitRejections: 'bulwark_circuit_rejections_total',
+  retryBudgetRemaining: 'bulwark_retry_budget_remaining',
+  cacheLookups: 'bulwark_cache_lookups_total',
+  cost: 'bulwark_cost_total',
+} as const;
+
+const HISTOGRAMS: readonly string[] = [
+  METRICS.operationDuration,
+  METRICS.tokenUsage,
+  METRICS.timeToFirstChunk,
+  METRICS.requestDuration,
+];
+
+/** Every series name a query may select: counters and gauges as is, histograms with their three suffixes. */
+export const PROMETHEUS_SERIES_NAMES: readonly string[] = Object.values(METRICS).flatMap((name) =>
+  HISTOGRAMS.includes(name) ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+);
+
+/** Label names (OTel attribute `a.b` → label `a_b`). */
+export const LABELS = {
+  service: 'service_name',
+  chain: 'bulwark_chain',
+  outcome: 'bulwark_outcome',
+  tier: 'bulwark_tier',
+  provider: 'gen_ai_provider_name',
+  model: 'gen_ai_request_model',
+  tokenType: 'gen_ai_token_type',
+  errorType: 'error_type',
+  attemptKind: 'bulwark_attempt_kind',
+  attemptOutcome: 'bulwark_attempt_outcome',
+  fallbackFrom: 'bulwark_fallback_from',
+  fallbackTo: 'bulwark_fallback_to',
+  fallbackReason: 'bulwark_fallback_reason',
+  breaker: 'bulwark_breaker',
+  circuitState: 'bulwark_circuit_state',
+  circuitFrom: 'bulwark_circuit_from',
+  circuitTo: 'bulwark_circuit_to',
+  cacheResult: 'bulwark_cache_result',
+} as const;

@@ -1,0 +1,243 @@
+/**
+ * Anthropic Messages wire format: `POST /v1/messages` answers, the SSE event sequence (message_start, ping,
+ * content_block_start/delta/stop, message_delta, message_stop, error) and error bodies
+ * (`{"type":"error","error":{"type","message"},"request_id"}` with `request-id` / `x-request-id`).
+ */
+import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.js';
+import { argumentPieces, idFragment, textPieces } from './providerWire.js';
+import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
+import { rateLimitHeaders } from './rateLimitHeaders.js';
+import { jsonEvent } from './sse.js';
+import type { SseEvent } from './sse.js';
+
+const STOP_REASONS: Record<string, string> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'refusal',
+};
+
+/** Maps a neutral or OpenAI finish reason to Anthropic's stop_reason; unknown values pass through. */
+export function toAnthropicStopReason(reason: string): string {
+  return STOP_REASONS[reason] ?? reason;
+}
+
+function requestId(ctx: WireContext): string {
+  return `req_${idFragment(ctx.seq)}`;
+}
+
+/** Anthropic's error body. */
+export function anthropicErrorBody(
+  type: string,
+  message: string,
+  request_id: string,
+): { type: 'error'; error: { type: string; message: string }; request_id: string } {
+  return { type: 'error', error: { type, message }, request_id };
+}
+
+function error(ctx: WireContext, status: number, type: string, message: string, headers: Record<string, string> = {}): WireError {
+  return { status, body: anthropicErrorBody(type, message, requestId(ctx)), headers };
+}
+
+function usage(reply: ResolvedReply, outputTokens: number) {
+  return {
+    input_tokens: reply.inputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    output_tokens: outputTokens,
+    service_tier: 'standard',
+  };
+}
+
+function toolUseId(ctx: WireContext, index: number, id: string | undefined): string {
+  return id ?? `toolu_${idFragment(ctx.seq)}_${index}`;
+}
+
+function parseInput(args: string): unknown {
+  try {
+    return JSON.parse(args);
+  } catch {
+    return {};
+  }
+}
+
+function stopDetails(stopReason: string) {
+  return stopReason === 'refusal' ? { type: 'refusal', category: null, explanation: null } : null;
+}
+
+const SERVER_ERRORS: Record<number, [type: string, message: string]> = {
+  500: ['api_error', 'Internal server error'],
+  502: ['api_error', 'Bad gateway'],
+  503: ['api_error', 'Service unavailable'],
+  504: ['timeout_error', 'Request timeout'],
+};
+
+const RATE_LIMIT_MESSAGE = (what: string) =>
+  `This request would exceed the rate limit for your organization (bulwark-mock) of ${what}. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.`;
+
+export const anthropicWire: ProviderWire = {
+  provider: 'anthropic',
+
+  commonHeaders(ctx) {
+    const id = requestId(ctx);
+    return { 'request-id': id, 'x-request-id': id, 'anthropic-organization-id': 'bulwark-mock' };
+  },
+
+  completion(ctx, reply) {
+    const content: unknown[] = [];
+    if (reply.text !== '' || reply.toolCalls.length === 0) content.push({ type: 'text', text: reply.text, citations: null });
+    reply.toolCalls.forEach((call, index) => {
+      content.push({
+        type: 'tool_use',
+        id: toolUseId(ctx, index, call.id),
+        name: call.name,
+        input: parseInput(call.arguments),
+        caller: { type: 'direct' },
+      });
+    });
+    const stopReason = toAnthropicStopReason(reply.finishReason);
+    return {
+      id: `msg_${idFragment(ctx.seq)}`,
+      type: 'message',
+      role: 'assistant',
+      model: ctx.model,
+      content,
+      stop_reason: stopReason,
+      stop_sequence: null,
+      stop_details: stopDetails(stopReason),
+      container: null,
+      usage: usage(reply, reply.outputTokens),
+    };
+  },
+
+  streamEvents(ctx, reply) {
+    const stopReason = toAnthropicStopReason(reply.finishReason);
+    const events: SseEvent[] = [
+      jsonEvent(
+        {
+          type: 'message_start',
+          message: {
+            id: `msg_${idFragment(ctx.seq)}`,
+            type: 'message',
+            role: 'assistant',
+            model: ctx.model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            stop_details: null,
+            container: null,
+            usage: usage(reply, 1),
+          },
+        },
+        'message_start',
+      ),
+      jsonEvent({ type: 'ping' }, 'ping'),
+    ];
+    let index = 0;
+    if (reply.text !== '' || reply.toolCalls.length === 0) {
+      events.push(jsonEvent({ type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } }, 'content_block_start'));
+      for (const piece of textPieces(reply.text)) {
+        events.push(jsonEvent({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }, 'content_block_delta'));
+      }
+      events.push(jsonEvent({ type: 'content_block_stop', index }, 'content_block_stop'));
+      index += 1;
+    }
+    reply.toolCalls.forEach((call, callIndex) => {
+      events.push(
+        jsonEvent(
+          {
+            type: 'content_block_start',
+            index,
+            content_block: { type: 'tool_use', id: toolUseId(ctx, callIndex, call.id), name: call.name, input: {}, caller: { type: 'direct' } },
+          },
+          'content_block_start',
+        ),
+      );
+      for (const piece of ['', ...argumentPieces(call.arguments)]) {
+        events.push(
+          jsonEvent({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }, 'content_block_delta'),
+        );
+      }
+      events.push(jsonEvent({ type: 'content_block_stop', index }, 'content_block_stop'));
+      index += 1;
+    });
+    events.push(
+      jsonEvent(
+        {
+          type: 'message_delta',
+          delta: { stop_reason: stopReason, stop_sequence: null, stop_details: stopDetails(stopReason), container: null },
+          usage: {
+            input_tokens: reply.inputTokens,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: reply.outputTokens,
+          },
+        },
+        'message_delta',
+      ),
+      jsonEvent({ type: 'message_stop' }, 'message_stop'),
+    );
+    return events;
+  },
+
+  error(ctx, fault: ErrorFault) {
+    switch (fault.kind) {
+      case 'rateLimit': {
+        const headers = { ...rateLimitHeaders('anthropic', fault, ctx.nowMs), ...fault.headers };
+        const what = fault.limit === 'requests' || fault.limit === undefined ? '50 requests per minute' : '40,000 input tokens per minute';
+        return error(ctx, 429, 'rate_limit_error', fault.message ?? RATE_LIMIT_MESSAGE(what), headers);
+      }
+      case 'serverError': {
+        const status = fault.status ?? 500;
+        const [type, message] = SERVER_ERRORS[status] ?? ['api_error', 'Internal server error'];
+        return error(ctx, status, type, fault.message ?? message, fault.headers);
+      }
+      case 'overloaded':
+        return error(ctx, fault.status ?? 529, 'overloaded_error', fault.message ?? 'Overloaded', fault.headers);
+      case 'authentication':
+        return error(ctx, 401, 'authentication_error', fault.message ?? 'invalid x-api-key', fault.headers);
+      case 'permissionDenied':
+        return error(
+          ctx,
+          403,
+          'permission_error',
+          fault.message ?? 'Your API key does not have permission to use the specified resource.',
+          fault.headers,
+        );
+      case 'modelNotFound':
+        return error(ctx, 404, 'not_found_error', fault.message ?? `model: ${ctx.model}`, fault.headers);
+      case 'badRequest':
+        return error(ctx, 400, 'invalid_request_error', fault.message ?? 'Invalid request.', fault.headers);
+      case 'unprocessable':
+        return error(ctx, 422, 'invalid_request_error', fault.message ?? 'Unprocessable Entity.', fault.headers);
+      case 'contextLength': {
+        const max = fault.maxTokens ?? Math.max(1, ctx.inputTokens - 1);
+        return error(ctx, 400, 'invalid_request_error', `prompt is too long: ${ctx.inputTokens} tokens > ${max} maximum`, fault.headers);
+      }
+      case 'httpError':
+        return {
+          status: fault.status,
+          body: fault.body ?? anthropicErrorBody('api_error', `HTTP ${fault.status}`, requestId(ctx)),
+          headers: fault.headers ?? {},
+        };
+    }
+  },
+
+  contentPolicyError(_ctx, _fault: ContentFilterFault) {
+    // Anthropic refuses with a 200 and stop_reason "refusal"; it has no content-policy error status.
+    return undefined;
+  },
+
+  streamErrorEvent(ctx, fault: StreamErrorFault) {
+    const type = fault.errorType ?? 'overloaded_error';
+    return jsonEvent(anthropicErrorBody(type, fault.message ?? (type === 'overloaded_error' ? 'Overloaded' : 'Internal server error'), requestId(ctx)), 'error');
+  },
+
+  streamErrorAsHttp(ctx, fault: StreamErrorFault) {
+    const type = fault.errorType ?? 'overloaded_error';
+    const status = type === 'overloaded_error' ? 529 : type === 'rate_limit_error' ? 429 : 500;
+    return error(ctx, status, type, fault.message ?? (type === 'overloaded_error' ? 'Overloaded' : 'Internal server error'));
+  },
+};

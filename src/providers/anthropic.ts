@@ -1,0 +1,122 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
+import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
+import { type AnthropicConvertContext, AnthropicStreamMapper, fromAnthropicMessage, toAnthropicParams } from './anthropicConvert.js';
+import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
+import { type SdkStream, streamFromSdk } from './sdkStream.js';
+import {
+  NO_SDK_TIMEOUT_MS,
+  endpointOf,
+  isPositiveInteger,
+  makeTarget,
+  validateClient,
+  validateTargetOptions,
+} from './targetOptions.js';
+import { ConfigError } from '../errors/bulwarkError.js';
+
+export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
+
+export interface AnthropicTargetOptions extends TargetOptions {
+  /**
+   * An official `@anthropic-ai/sdk` client. Its own retries and timeout are switched off for
+   * Bulwark's calls (Bulwark owns both); the client you pass is not modified.
+   */
+  client: Anthropic;
+  /** `max_tokens` when the request sets none (the Messages API requires it). Default 4096. */
+  defaultMaxTokens?: number;
+  /** `gen_ai.provider.name` for this target. Default 'anthropic'. */
+  providerName?: string;
+  /**
+   * Send the request's `temperature` / `topP`. Default false: API version 2026-10-21 (what
+   * `@anthropic-ai/sdk` ≥ 1.0 sends) rejects them with a 400, even at default values, which would
+   * fail the request at the Anthropic hop. Set true only for a client pinned to
+   * `anthropic-version: 2023-06-01` (older SDKs, or that header in `defaultHeaders`).
+   */
+  sendSamplingParams?: boolean;
+}
+
+/** A chain target served by the Anthropic Messages API. */
+export function anthropicTarget(options: AnthropicTargetOptions): Target {
+  validateTargetOptions('anthropicTarget', options);
+  validateClient('anthropicTarget', options.client, ['messages', 'create'], 'Anthropic');
+  if (options.defaultMaxTokens !== undefined && !isPositiveInteger(options.defaultMaxTokens)) {
+    throw new ConfigError('anthropicTarget.defaultMaxTokens', 'must be a positive integer (tokens)');
+  }
+  if (options.providerName !== undefined && (typeof options.providerName !== 'string' || options.providerName === '')) {
+    throw new ConfigError('anthropicTarget.providerName', 'must be a non-empty string');
+  }
+  if (options.sendSamplingParams !== undefined && typeof options.sendSamplingParams !== 'boolean') {
+    throw new ConfigError('anthropicTarget.sendSamplingParams', 'must be a boolean');
+  }
+  return makeTarget(new AnthropicAdapter(options), options);
+}
+
+class AnthropicAdapter implements ProviderAdapter {
+  readonly provider: string;
+  readonly model: string;
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  // Private (#) so that logging or inspecting a target never walks into the client and its key.
+  readonly #client: Anthropic;
+  readonly #classes: SdkErrorClasses;
+  readonly #errors: ErrorContext;
+  readonly #defaultMaxTokens: number;
+  readonly #sendSamplingParams: boolean;
+
+  constructor(options: AnthropicTargetOptions) {
+    this.provider = options.providerName ?? 'anthropic';
+    this.model = options.model;
+    this.#defaultMaxTokens = options.defaultMaxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
+    this.#sendSamplingParams = options.sendSamplingParams ?? false;
+    const base = options.client;
+    // maxRetries: the SDK retries twice by default, invisibly multiplying Bulwark's retries.
+    // timeout: an explicit one also stops the SDK from refusing large max_tokens without streaming
+    // ("Streaming is required for operations that may take longer than 10 minutes").
+    this.#client = typeof base.withOptions === 'function' ? base.withOptions({ maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS }) : base;
+    const endpoint = endpointOf(this.#client.baseURL ?? base.baseURL);
+    if (endpoint.serverAddress !== undefined) this.serverAddress = endpoint.serverAddress;
+    if (endpoint.serverPort !== undefined) this.serverPort = endpoint.serverPort;
+    this.#classes = sdkErrorClassesOf(base);
+    const client = this.#client;
+    this.#errors = { provider: this.provider, model: this.model, secrets: () => [...secretsOf(client), ...secretsOf(base)] };
+  }
+
+  async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
+    const ctx = this.#convertContext();
+    const params = toAnthropicParams(request, ctx);
+    let body: unknown;
+    try {
+      body = await this.#client.messages.create(params, this.#requestOptions(signal));
+    } catch (err) {
+      throw normalizeThrown(err, signal, this.#classes, this.#errors);
+    }
+    return fromAnthropicMessage(body, ctx);
+  }
+
+  stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
+    const ctx = this.#convertContext();
+    return streamFromSdk<unknown>(
+      async () => {
+        const params = toAnthropicParams(request, ctx);
+        const stream = await this.#client.messages.create({ ...params, stream: true }, this.#requestOptions(signal));
+        return stream as SdkStream<unknown>;
+      },
+      new AnthropicStreamMapper(ctx),
+      signal,
+      (err) => normalizeThrown(err, signal, this.#classes, this.#errors),
+    );
+  }
+
+  #convertContext(): AnthropicConvertContext {
+    return {
+      provider: this.provider,
+      model: this.model,
+      defaultMaxTokens: this.#defaultMaxTokens,
+      sendSamplingParams: this.#sendSamplingParams,
+    };
+  }
+
+  #requestOptions(signal: AbortSignal): Anthropic.RequestOptions {
+    return { signal, maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS };
+  }
+}

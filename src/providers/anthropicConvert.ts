@@ -1,0 +1,368 @@
+import type {
+  ContentBlockParam,
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  Tool,
+  ToolChoice,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { ChatRequest, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import { adapterError } from './errorMapping.js';
+
+export interface AnthropicConvertContext {
+  provider: string;
+  model: string;
+  /** Anthropic requires max_tokens; used when the request has none. */
+  defaultMaxTokens: number;
+  /** See `AnthropicTargetOptions.sendSamplingParams`. Default false. */
+  sendSamplingParams?: boolean;
+}
+
+/** The Messages params plus the sampling fields API version 2023-06-01 still accepts. */
+export type AnthropicParams = MessageCreateParamsNonStreaming & { temperature?: number; top_p?: number };
+
+type Ctx = Pick<AnthropicConvertContext, 'provider' | 'model'>;
+type Loose = Record<string, unknown>;
+const isObj = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// ---------------------------------------------------------------------------------------------
+// Neutral request → Messages API params
+
+/**
+ * Converts an OpenAI-style conversation for the Messages API:
+ * - every system message goes to the top-level `system` prompt (joined by blank lines, in order);
+ * - tool results become `tool_result` blocks of a user turn; consecutive results share one turn;
+ * - assistant tool calls become `tool_use` blocks with parsed `input`;
+ * - consecutive turns of the same role are merged (the API wants user/assistant alternation), and
+ *   inside a user turn the tool results come first, as the API requires;
+ * - empty / whitespace-only text is dropped (the API rejects empty text blocks);
+ * - tool-call ids from other providers are kept, with characters outside `[A-Za-z0-9_-]` replaced
+ *   (the same way on the call and on its result, so they still pair up).
+ */
+export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertContext): AnthropicParams {
+  const system: string[] = [];
+  const turns: Array<{ role: 'user' | 'assistant'; content: ContentBlockParam[] }> = [];
+  const append = (role: 'user' | 'assistant', blocks: ContentBlockParam[]) => {
+    if (blocks.length === 0) return;
+    const last = turns[turns.length - 1];
+    if (last && last.role === role) last.content.push(...blocks);
+    else turns.push({ role, content: [...blocks] });
+  };
+
+  request.messages.forEach((m, index) => {
+    switch (m.role) {
+      case 'system':
+        if (m.content.trim() !== '') system.push(m.content);
+        break;
+      case 'user':
+        append('user', textBlocks(m.content));
+        break;
+      case 'assistant': {
+        const blocks: ContentBlockParam[] = textBlocks(m.content ?? '');
+        for (const call of m.toolCalls ?? []) {
+          blocks.push({ type: 'tool_use', id: anthropicToolId(call.id), name: call.name, input: parseToolArguments(call.arguments) });
+        }
+        append('assistant', blocks);
+        break;
+      }
+      case 'tool':
+        append('user', [
+          {
+            type: 'tool_result',
+            tool_use_id: anthropicToolId(m.toolCallId),
+            ...(m.content !== '' && { content: m.content }),
+          },
+        ]);
+        break;
+      default:
+        throw adapterError(ctx, 'bad_request', `messages[${index}] has an unknown role ${JSON.stringify((m as { role?: unknown }).role)}`);
+    }
+  });
+
+  const messages: MessageParam[] = turns.map((t) => ({
+    role: t.role,
+    content: t.role === 'user' ? toolResultsFirst(t.content) : t.content,
+  }));
+
+  const params: AnthropicParams = {
+    model: ctx.model,
+    max_tokens: request.maxTokens ?? ctx.defaultMaxTokens,
+    messages,
+  };
+  if (system.length > 0) params.system = system.join('\n\n');
+  if (request.tools && request.tools.length > 0) {
+    params.tools = request.tools.map(
+      (t): Tool => ({
+        name: t.name,
+        ...(t.description !== undefined && { description: t.description }),
+        input_schema: { type: 'object', ...t.parameters } as Tool.InputSchema,
+      }),
+    );
+    if (request.toolChoice !== undefined) params.tool_choice = toAnthropicToolChoice(request.toolChoice);
+  }
+  // API version 2026-10-21 rejects sampling parameters outright (400), so they are dropped unless the
+  // target says its client still speaks 2023-06-01.
+  if (ctx.sendSamplingParams) {
+    if (request.temperature !== undefined) {
+      // OpenAI accepts 0–2, Anthropic 0–1: a request written for OpenAI must not become a 400 here.
+      params.temperature = Math.min(1, Math.max(0, request.temperature));
+    }
+    // Recent Claude models reject temperature and top_p together; temperature wins when both are set.
+    if (request.topP !== undefined && request.temperature === undefined) params.top_p = request.topP;
+  }
+  if (request.stop !== undefined && request.stop.length > 0) params.stop_sequences = request.stop;
+  return params;
+}
+
+function textBlocks(text: string): ContentBlockParam[] {
+  return text.trim() === '' ? [] : [{ type: 'text', text }];
+}
+
+function toolResultsFirst(blocks: ContentBlockParam[]): ContentBlockParam[] {
+  return [...blocks.filter((b) => b.type === 'tool_result'), ...blocks.filter((b) => b.type !== 'tool_result')];
+}
+
+/** Anthropic ids must match ^[a-zA-Z0-9_-]+$; OpenAI's `call_…` already do, other servers' may not. */
+export function anthropicToolId(id: string): string {
+  const cleaned = id.replace(/[^a-zA-Z0-9_-]/g, '_');
+  return cleaned === '' ? 'tool_call' : cleaned;
+}
+
+/**
+ * `tool_use.input` must be an object. Arguments that are not a JSON object (a model cut off mid-call,
+ * a server that sends a bare string) are kept as text under `_raw_arguments` rather than failing the
+ * whole hop: the conversation history is still what it was.
+ */
+export function parseToolArguments(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isObj(parsed)) return parsed;
+  } catch {
+    // fall through
+  }
+  return { _raw_arguments: text };
+}
+
+function toAnthropicToolChoice(choice: NonNullable<ChatRequest['toolChoice']>): ToolChoice {
+  switch (choice) {
+    case 'auto':
+      return { type: 'auto' };
+    case 'none':
+      return { type: 'none' };
+    case 'required':
+      return { type: 'any' };
+    default:
+      return { type: 'tool', name: choice.name };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages API answer → neutral response
+
+export function mapAnthropicStopReason(reason: unknown): FinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    default:
+      return 'other';
+  }
+}
+
+interface RawUsage {
+  input?: number;
+  output?: number;
+  cacheRead?: number;
+  cacheCreation?: number;
+}
+
+function readUsage(raw: unknown, into: RawUsage = {}): RawUsage {
+  if (!isObj(raw)) return into;
+  const num = (k: string) => (typeof raw[k] === 'number' ? (raw[k] as number) : undefined);
+  into.input = num('input_tokens') ?? into.input;
+  into.output = num('output_tokens') ?? into.output;
+  into.cacheRead = num('cache_read_input_tokens') ?? into.cacheRead;
+  into.cacheCreation = num('cache_creation_input_tokens') ?? into.cacheCreation;
+  return into;
+}
+
+/**
+ * Anthropic's `input_tokens` counts only the uncached part of the prompt. Neutral `inputTokens` is the
+ * whole prompt, as OpenAI's `prompt_tokens` is: input + cache reads + cache writes.
+ * `cachedInputTokens` is the cache reads (the discounted part). Cache writes are counted as plain
+ * input (Anthropic bills them at a premium; the neutral Usage has no field for that).
+ */
+function toUsage(u: RawUsage): Usage | undefined {
+  if (u.input === undefined && u.output === undefined) return undefined;
+  const cacheRead = u.cacheRead ?? 0;
+  return {
+    inputTokens: (u.input ?? 0) + cacheRead + (u.cacheCreation ?? 0),
+    outputTokens: u.output ?? 0,
+    ...(cacheRead > 0 && { cachedInputTokens: cacheRead }),
+  };
+}
+
+export function anthropicUsage(raw: unknown): Usage | undefined {
+  return toUsage(readUsage(raw));
+}
+
+function refusalError(ctx: Ctx, requestId?: string) {
+  return adapterError(ctx, 'content_filtered', 'The model refused to answer (stop_reason refusal).', {
+    providerCode: 'refusal',
+    ...(requestId && { requestId }),
+  });
+}
+
+/** Validates and converts a Message. Unusable shapes are `malformed_response`; a refusal is `content_filtered`. */
+export function fromAnthropicMessage(body: unknown, ctx: Ctx): ProviderResponse {
+  const malformed = (why: string) => adapterError(ctx, 'malformed_response', `Malformed message from the provider: ${why}`);
+  if (!isObj(body)) throw malformed(body === undefined || body === '' ? 'empty body' : `expected a JSON object, got ${typeof body}`);
+  const requestId = typeof body['_request_id'] === 'string' ? body['_request_id'] : undefined;
+  const content = body['content'];
+  if (!Array.isArray(content)) throw malformed('content is missing');
+
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const block of content) {
+    if (!isObj(block) || typeof block['type'] !== 'string') throw malformed('a content block has no type');
+    if (block['type'] === 'text') {
+      if (typeof block['text'] !== 'string') throw malformed('a text block has no text');
+      text += block['text'];
+    } else if (block['type'] === 'tool_use') {
+      if (typeof block['id'] !== 'string' || typeof block['name'] !== 'string') throw malformed('a tool_use block lacks id / name');
+      toolCalls.push({ id: block['id'], name: block['name'], arguments: JSON.stringify(block['input'] ?? {}) });
+    }
+    // thinking, redacted_thinking, server tool blocks: not part of the neutral answer.
+  }
+
+  const finishReason = mapAnthropicStopReason(body['stop_reason']);
+  if (finishReason === 'content_filter') throw refusalError(ctx, requestId);
+  const usage = anthropicUsage(body['usage']);
+  return {
+    text,
+    toolCalls,
+    finishReason,
+    ...(usage && { usage }),
+    model: typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : ctx.model,
+    ...(typeof body['id'] === 'string' && body['id'] !== '' && { responseId: body['id'] }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw stream events → neutral events
+
+/**
+ * Turns raw Messages stream events into StreamEvents. Tool calls are numbered 0, 1, … in the order
+ * their `tool_use` blocks start (content-block indexes also count text blocks). Usage and finish are
+ * emitted by `end()`, after `message_stop`.
+ */
+export class AnthropicStreamMapper {
+  private readonly usage: RawUsage = {};
+  private readonly toolBlocks = new Map<number, { index: number; argumentChars: number }>();
+  private toolCount = 0;
+  private stopReason: FinishReason | undefined;
+  private stopped = false;
+  private model: string | undefined;
+  private responseId: string | undefined;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  push(event: unknown): StreamEvent[] {
+    const malformed = (why: string) => adapterError(this.ctx, 'malformed_response', `Malformed stream event from the provider: ${why}`);
+    if (!isObj(event) || typeof event['type'] !== 'string') throw malformed('no type');
+    switch (event['type']) {
+      case 'message_start': {
+        const message = event['message'];
+        if (!isObj(message)) throw malformed('message_start without message');
+        if (typeof message['id'] === 'string') this.responseId = message['id'];
+        if (typeof message['model'] === 'string') this.model = message['model'];
+        readUsage(message['usage'], this.usage);
+        return [];
+      }
+      case 'content_block_start': {
+        const block = event['content_block'];
+        const blockIndex = event['index'];
+        if (!isObj(block) || typeof blockIndex !== 'number') throw malformed('content_block_start without content_block / index');
+        if (block['type'] === 'tool_use') {
+          const index = this.toolCount++;
+          this.toolBlocks.set(blockIndex, { index, argumentChars: 0 });
+          return [
+            {
+              type: 'tool_call',
+              index,
+              ...(typeof block['id'] === 'string' && { id: block['id'] }),
+              ...(typeof block['name'] === 'string' && { name: block['name'] }),
+              argumentsDelta: '',
+            },
+          ];
+        }
+        if (block['type'] === 'text' && typeof block['text'] === 'string' && block['text'] !== '') {
+          return [{ type: 'text', delta: block['text'] }];
+        }
+        return [];
+      }
+      case 'content_block_delta': {
+        const delta = event['delta'];
+        if (!isObj(delta)) throw malformed('content_block_delta without delta');
+        if (delta['type'] === 'text_delta' && typeof delta['text'] === 'string') {
+          return delta['text'] === '' ? [] : [{ type: 'text', delta: delta['text'] }];
+        }
+        if (delta['type'] === 'input_json_delta' && typeof delta['partial_json'] === 'string') {
+          const tool = typeof event['index'] === 'number' ? this.toolBlocks.get(event['index']) : undefined;
+          if (!tool) throw malformed('input_json_delta for a block that is not a tool_use');
+          if (delta['partial_json'] === '') return [];
+          tool.argumentChars += delta['partial_json'].length;
+          return [{ type: 'tool_call', index: tool.index, argumentsDelta: delta['partial_json'] }];
+        }
+        return []; // thinking / signature / citations deltas
+      }
+      case 'content_block_stop': {
+        const tool = typeof event['index'] === 'number' ? this.toolBlocks.get(event['index']) : undefined;
+        // A tool called without arguments streams no input_json_delta; the non-streamed answer has `{}`.
+        if (tool && tool.argumentChars === 0) {
+          tool.argumentChars = 2;
+          return [{ type: 'tool_call', index: tool.index, argumentsDelta: '{}' }];
+        }
+        return [];
+      }
+      case 'message_delta': {
+        const delta = event['delta'];
+        if (isObj(delta) && delta['stop_reason'] !== null && delta['stop_reason'] !== undefined) {
+          this.stopReason = mapAnthropicStopReason(delta['stop_reason']);
+          if (this.stopReason === 'content_filter') throw refusalError(this.ctx);
+        }
+        readUsage(event['usage'], this.usage);
+        return [];
+      }
+      case 'message_stop':
+        this.stopped = true;
+        return [];
+      default:
+        return []; // ping and event types added later
+    }
+  }
+
+  /** Call when the SDK stream ended without error. Throws if `message_stop` never came. */
+  end(): StreamEvent[] {
+    if (!this.stopped) {
+      throw adapterError(this.ctx, 'connection', 'The stream ended before message_stop (connection cut?).');
+    }
+    const events: StreamEvent[] = [];
+    const usage = toUsage(this.usage);
+    if (usage) events.push({ type: 'usage', usage });
+    events.push({
+      type: 'finish',
+      finishReason: this.stopReason ?? 'other',
+      ...(this.model !== undefined && { model: this.model }),
+      ...(this.responseId !== undefined && { responseId: this.responseId }),
+    });
+    return events;
+  }
+}

@@ -1,0 +1,101 @@
+import type OpenAI from 'openai';
+import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
+import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
+import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
+import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAIParams } from './openaiConvert.js';
+import { type SdkStream, streamFromSdk } from './sdkStream.js';
+import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
+import { ConfigError } from '../errors/bulwarkError.js';
+
+export interface OpenAITargetOptions extends TargetOptions {
+  /**
+   * An official `openai` client (or `AzureOpenAI`). Its baseURL picks the endpoint, so any
+   * OpenAI-compatible server works (vLLM, Ollama, LiteLLM, Azure). Its own retries and timeout are
+   * switched off for Bulwark's calls (Bulwark owns both); the client you pass is not modified.
+   */
+  client: OpenAI;
+  /**
+   * Which field carries `maxTokens`. Default: `max_completion_tokens` on api.openai.com (the only one
+   * reasoning models accept), `max_tokens` elsewhere (what OpenAI-compatible servers understand).
+   */
+  maxTokensParam?: MaxTokensParam;
+  /** `gen_ai.provider.name` for this target. Default 'openai'. */
+  providerName?: string;
+}
+
+/** A chain target served by the OpenAI Chat Completions API (or any compatible endpoint). */
+export function openaiTarget(options: OpenAITargetOptions): Target {
+  validateTargetOptions('openaiTarget', options);
+  validateClient('openaiTarget', options.client, ['chat', 'completions', 'create'], 'OpenAI');
+  if (options.maxTokensParam !== undefined && options.maxTokensParam !== 'max_tokens' && options.maxTokensParam !== 'max_completion_tokens') {
+    throw new ConfigError('openaiTarget.maxTokensParam', "must be 'max_tokens' or 'max_completion_tokens'");
+  }
+  if (options.providerName !== undefined && (typeof options.providerName !== 'string' || options.providerName === '')) {
+    throw new ConfigError('openaiTarget.providerName', 'must be a non-empty string');
+  }
+  return makeTarget(new OpenAIAdapter(options), options);
+}
+
+class OpenAIAdapter implements ProviderAdapter {
+  readonly provider: string;
+  readonly model: string;
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  // Private (#) so that logging or inspecting a target never walks into the client and its key.
+  readonly #client: OpenAI;
+  readonly #classes: SdkErrorClasses;
+  readonly #errors: ErrorContext;
+  readonly #maxTokensParam: MaxTokensParam;
+
+  constructor(options: OpenAITargetOptions) {
+    this.provider = options.providerName ?? 'openai';
+    this.model = options.model;
+    const base = options.client;
+    // The SDK retries twice by default, invisibly multiplying Bulwark's retries; its 10-minute
+    // timeout would race Bulwark's. withOptions() clones the client with the same credentials,
+    // baseURL, headers and fetch; the per-request options below repeat the same for clients
+    // without withOptions (wrappers, fakes).
+    this.#client = typeof base.withOptions === 'function' ? base.withOptions({ maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS }) : base;
+    const endpoint = endpointOf(this.#client.baseURL ?? base.baseURL);
+    if (endpoint.serverAddress !== undefined) this.serverAddress = endpoint.serverAddress;
+    if (endpoint.serverPort !== undefined) this.serverPort = endpoint.serverPort;
+    this.#maxTokensParam =
+      options.maxTokensParam ?? (endpoint.serverAddress === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens');
+    this.#classes = sdkErrorClassesOf(base);
+    const client = this.#client;
+    this.#errors = { provider: this.provider, model: this.model, secrets: () => [...secretsOf(client), ...secretsOf(base)] };
+  }
+
+  async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
+    const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
+    const params = toOpenAIParams(request, ctx);
+    let body: unknown;
+    try {
+      body = await this.#client.chat.completions.create(params, this.#requestOptions(signal));
+    } catch (err) {
+      throw normalizeThrown(err, signal, this.#classes, this.#errors);
+    }
+    return fromOpenAICompletion(body, ctx);
+  }
+
+  stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
+    const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
+    return streamFromSdk<unknown>(
+      async () => {
+        const params = toOpenAIParams(request, ctx);
+        const stream = await this.#client.chat.completions.create(
+          { ...params, stream: true, stream_options: { include_usage: true } },
+          this.#requestOptions(signal),
+        );
+        return stream as SdkStream<unknown>;
+      },
+      new OpenAIStreamMapper(ctx),
+      signal,
+      (err) => normalizeThrown(err, signal, this.#classes, this.#errors),
+    );
+  }
+
+  #requestOptions(signal: AbortSignal): OpenAI.RequestOptions {
+    return { signal, maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS };
+  }
+}

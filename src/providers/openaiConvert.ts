@@ -1,0 +1,276 @@
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+} from 'openai/resources/chat/completions';
+import type {
+  ChatRequest,
+  FinishReason,
+  Message,
+  ProviderResponse,
+  StreamEvent,
+  ToolCall,
+  Usage,
+} from '../request/types.js';
+import { adapterError } from './errorMapping.js';
+
+export type MaxTokensParam = 'max_tokens' | 'max_completion_tokens';
+
+export interface OpenAIConvertContext {
+  provider: string;
+  model: string;
+  maxTokensParam: MaxTokensParam;
+}
+
+type Ctx = Pick<OpenAIConvertContext, 'provider' | 'model'>;
+
+// ---------------------------------------------------------------------------------------------
+// Neutral request → Chat Completions params
+
+export function toOpenAIParams(request: ChatRequest, ctx: OpenAIConvertContext): ChatCompletionCreateParamsNonStreaming {
+  const params: ChatCompletionCreateParamsNonStreaming = {
+    model: ctx.model,
+    messages: request.messages.map((m, i) => toOpenAIMessage(m, i, ctx)),
+  };
+  if (request.tools && request.tools.length > 0) {
+    params.tools = request.tools.map(
+      (t): ChatCompletionTool => ({
+        type: 'function',
+        function: {
+          name: t.name,
+          ...(t.description !== undefined && { description: t.description }),
+          parameters: t.parameters,
+        },
+      }),
+    );
+    // tool_choice without tools is a 400 on OpenAI; only send it alongside them.
+    if (request.toolChoice !== undefined) params.tool_choice = toOpenAIToolChoice(request.toolChoice);
+  }
+  if (request.maxTokens !== undefined) params[ctx.maxTokensParam] = request.maxTokens;
+  if (request.temperature !== undefined) params.temperature = request.temperature;
+  if (request.topP !== undefined) params.top_p = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) params.stop = request.stop;
+  return params;
+}
+
+function toOpenAIMessage(m: Message, index: number, ctx: Ctx): ChatCompletionMessageParam {
+  switch (m.role) {
+    case 'system':
+      return { role: 'system', content: m.content };
+    case 'user':
+      return { role: 'user', content: m.content };
+    case 'assistant': {
+      const toolCalls = m.toolCalls ?? [];
+      const content = m.content === undefined || m.content === null || (m.content === '' && toolCalls.length > 0) ? null : m.content;
+      return {
+        role: 'assistant',
+        content,
+        ...(toolCalls.length > 0 && {
+          tool_calls: toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function' as const,
+            // OpenAI wants JSON text; an empty string is how some servers say "no arguments".
+            function: { name: c.name, arguments: c.arguments === '' ? '{}' : c.arguments },
+          })),
+        }),
+      };
+    }
+    case 'tool':
+      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+    default:
+      throw adapterError(ctx, 'bad_request', `messages[${index}] has an unknown role ${JSON.stringify((m as { role?: unknown }).role)}`);
+  }
+}
+
+function toOpenAIToolChoice(choice: NonNullable<ChatRequest['toolChoice']>): ChatCompletionToolChoiceOption {
+  if (typeof choice === 'string') return choice;
+  return { type: 'function', function: { name: choice.name } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chat Completions answer → neutral response
+
+type Loose = Record<string, unknown>;
+const isObj = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export function mapOpenAIFinishReason(reason: unknown): FinishReason {
+  switch (reason) {
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'other';
+  }
+}
+
+export function openAIUsage(raw: unknown): Usage | undefined {
+  if (!isObj(raw)) return undefined;
+  const input = raw['prompt_tokens'];
+  const output = raw['completion_tokens'];
+  if (typeof input !== 'number' || typeof output !== 'number') return undefined;
+  // prompt_tokens already includes the cached ones; cached_tokens says how many of them were cache hits.
+  const details = raw['prompt_tokens_details'];
+  const cached = isObj(details) ? details['cached_tokens'] : undefined;
+  return { inputTokens: input, outputTokens: output, ...(typeof cached === 'number' && cached > 0 && { cachedInputTokens: cached }) };
+}
+
+/**
+ * Validates and converts a (non-streamed) chat completion. The SDK hands back whatever the server
+ * sent (undefined for an empty body, a string for a non-JSON content type), so the shape is checked
+ * here: anything unusable is `malformed_response`; a refusal is `content_filtered`.
+ */
+export function fromOpenAICompletion(body: unknown, ctx: Ctx): ProviderResponse {
+  const malformed = (why: string) => adapterError(ctx, 'malformed_response', `Malformed chat completion from the provider: ${why}`);
+  if (!isObj(body)) throw malformed(body === undefined || body === '' ? 'empty body' : `expected a JSON object, got ${typeof body}`);
+  const requestId = typeof body['_request_id'] === 'string' ? body['_request_id'] : undefined;
+  const choices = body['choices'];
+  if (!Array.isArray(choices) || choices.length === 0) throw malformed('no choices');
+  const choice: unknown = choices[0];
+  if (!isObj(choice) || !isObj(choice['message'])) throw malformed('choices[0].message is missing');
+  const message = choice['message'];
+  const content = message['content'];
+  if (content !== null && content !== undefined && typeof content !== 'string') throw malformed('message.content is not a string');
+
+  const toolCalls: ToolCall[] = [];
+  const rawCalls = message['tool_calls'];
+  if (rawCalls !== undefined && rawCalls !== null) {
+    if (!Array.isArray(rawCalls)) throw malformed('message.tool_calls is not an array');
+    for (const call of rawCalls) {
+      if (!isObj(call) || !isObj(call['function']) || typeof call['function']['name'] !== 'string' || typeof call['id'] !== 'string') {
+        throw malformed('a tool call lacks id / function.name');
+      }
+      const args = call['function']['arguments'];
+      toolCalls.push({
+        id: call['id'],
+        name: call['function']['name'],
+        arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+      });
+    }
+  }
+
+  let finishReason = mapOpenAIFinishReason(choice['finish_reason']);
+  const text = typeof content === 'string' ? content : '';
+  const refusal = message['refusal'];
+  if (finishReason === 'content_filter' || (typeof refusal === 'string' && refusal !== '' && text === '' && toolCalls.length === 0)) {
+    throw adapterError(
+      ctx,
+      'content_filtered',
+      typeof refusal === 'string' && refusal !== '' ? `The model refused: ${refusal}` : 'The provider filtered the answer (finish_reason content_filter).',
+      { providerCode: 'content_filter', ...(requestId && { requestId }) },
+    );
+  }
+  // Some OpenAI-compatible servers (older Ollama, some vLLM parsers) say 'stop' while returning tool calls.
+  if (finishReason === 'stop' && toolCalls.length > 0) finishReason = 'tool_calls';
+
+  const usage = openAIUsage(body['usage']);
+  return {
+    text,
+    toolCalls,
+    finishReason,
+    ...(usage && { usage }),
+    model: typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : ctx.model,
+    ...(typeof body['id'] === 'string' && body['id'] !== '' && { responseId: body['id'] }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streamed chunks → neutral events
+
+/**
+ * Turns `chat.completion.chunk`s into StreamEvents. Usage (sent in a last chunk with no choices when
+ * `stream_options.include_usage` is on) and finish are emitted by `end()`, so `finish` is always the
+ * last event and carries the final model / id.
+ */
+export class OpenAIStreamMapper {
+  private finishReason: FinishReason | undefined;
+  private usage: Usage | undefined;
+  private model: string | undefined;
+  private responseId: string | undefined;
+  private sawContent = false;
+  private sawToolCalls = false;
+  private refusal = '';
+
+  constructor(private readonly ctx: Ctx) {}
+
+  push(chunk: unknown): StreamEvent[] {
+    if (!isObj(chunk)) throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: not an object');
+    if (typeof chunk['model'] === 'string' && chunk['model'] !== '') this.model = chunk['model'];
+    if (typeof chunk['id'] === 'string' && chunk['id'] !== '') this.responseId = chunk['id'];
+    const usage = openAIUsage(chunk['usage']);
+    if (usage) this.usage = usage;
+
+    const events: StreamEvent[] = [];
+    const choices = chunk['choices'];
+    if (choices === undefined || choices === null) return events;
+    if (!Array.isArray(choices)) throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: choices is not an array');
+    for (const choice of choices) {
+      if (!isObj(choice) || (choice['index'] !== undefined && choice['index'] !== 0)) continue;
+      const delta = choice['delta'];
+      if (isObj(delta)) {
+        if (typeof delta['content'] === 'string' && delta['content'] !== '') {
+          this.sawContent = true;
+          events.push({ type: 'text', delta: delta['content'] });
+        }
+        if (typeof delta['refusal'] === 'string') this.refusal += delta['refusal'];
+        const calls = delta['tool_calls'];
+        if (Array.isArray(calls)) {
+          for (const call of calls) {
+            if (!isObj(call) || typeof call['index'] !== 'number') {
+              throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: tool call delta without index');
+            }
+            this.sawContent = true;
+            this.sawToolCalls = true;
+            const fn = isObj(call['function']) ? call['function'] : {};
+            events.push({
+              type: 'tool_call',
+              index: call['index'],
+              ...(typeof call['id'] === 'string' && call['id'] !== '' && { id: call['id'] }),
+              ...(typeof fn['name'] === 'string' && fn['name'] !== '' && { name: fn['name'] }),
+              argumentsDelta: typeof fn['arguments'] === 'string' ? fn['arguments'] : '',
+            });
+          }
+        }
+      }
+      const reason = choice['finish_reason'];
+      if (reason !== null && reason !== undefined) {
+        this.finishReason = mapOpenAIFinishReason(reason);
+        if (this.finishReason === 'content_filter') throw this.refusalError();
+      }
+    }
+    return events;
+  }
+
+  /** Call when the SDK stream ended without error. Throws if the answer is incomplete or a refusal. */
+  end(): StreamEvent[] {
+    if (this.finishReason === undefined) {
+      throw adapterError(this.ctx, 'connection', 'The stream ended before the provider sent a finish_reason (connection cut?).');
+    }
+    if (!this.sawContent && this.refusal !== '') throw this.refusalError();
+    if (this.finishReason === 'stop' && this.sawToolCalls) this.finishReason = 'tool_calls';
+    const events: StreamEvent[] = [];
+    if (this.usage) events.push({ type: 'usage', usage: this.usage });
+    events.push({
+      type: 'finish',
+      finishReason: this.finishReason,
+      ...(this.model !== undefined && { model: this.model }),
+      ...(this.responseId !== undefined && { responseId: this.responseId }),
+    });
+    return events;
+  }
+
+  private refusalError() {
+    return adapterError(
+      this.ctx,
+      'content_filtered',
+      this.refusal !== '' ? `The model refused: ${this.refusal}` : 'The provider filtered the answer (finish_reason content_filter).',
+      { providerCode: 'content_filter' },
+    );
+  }
+}

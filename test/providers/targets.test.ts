@@ -1,0 +1,133 @@
+import { inspect } from 'node:util';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI, { AzureOpenAI } from 'openai';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors/bulwarkError.js';
+import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
+
+const openai = () => new OpenAI({ apiKey: 'sk-test-SECRET-123' });
+const anthropic = () => new Anthropic({ apiKey: 'sk-ant-test-SECRET-456' });
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('openaiTarget', () => {
+  it('builds a target: provider, model, endpoint, defaults', () => {
+    const target = openaiTarget({ client: openai(), model: 'gpt-4o' });
+    expect(target.tier).toBe('full');
+    expect(target.adapter.provider).toBe('openai');
+    expect(target.adapter.model).toBe('gpt-4o');
+    expect(target.adapter.serverAddress).toBe('api.openai.com');
+    expect(target.adapter.serverPort).toBe(443);
+    expect(target).not.toHaveProperty('contextWindow');
+    expect(target).not.toHaveProperty('breakerKey');
+  });
+
+  it('passes the shared target options through', () => {
+    const pricing = { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 };
+    const target = openaiTarget({
+      client: openai(),
+      model: 'gpt-4o-mini',
+      tier: 'reduced',
+      contextWindow: 128_000,
+      pricing,
+      breakerKey: 'openai',
+    });
+    expect(target).toMatchObject({ tier: 'reduced', contextWindow: 128_000, pricing, breakerKey: 'openai' });
+  });
+
+  it('reads server.address / server.port from any OpenAI-compatible baseURL', () => {
+    const ollama = openaiTarget({ client: new OpenAI({ apiKey: 'ollama', baseURL: 'http://localhost:11434/v1' }), model: 'llama3.1' });
+    expect(ollama.adapter).toMatchObject({ provider: 'openai', serverAddress: 'localhost', serverPort: 11434 });
+    const vllm = openaiTarget({ client: new OpenAI({ apiKey: 'x', baseURL: 'http://[::1]/v1' }), model: 'm', providerName: 'vllm' });
+    expect(vllm.adapter).toMatchObject({ provider: 'vllm', serverAddress: '::1', serverPort: 80 });
+    const azure = openaiTarget({
+      client: new AzureOpenAI({ apiKey: 'az-key-123456', endpoint: 'https://myres.openai.azure.com', apiVersion: '2024-10-21' }),
+      model: 'gpt-4o',
+    });
+    expect(azure.adapter).toMatchObject({ serverAddress: 'myres.openai.azure.com', serverPort: 443 });
+  });
+
+  it('does not modify the client it was given', () => {
+    const client = new OpenAI({ apiKey: 'k-123456', maxRetries: 5, timeout: 30_000 });
+    openaiTarget({ client, model: 'gpt-4o' });
+    expect(client.maxRetries).toBe(5);
+    expect(client.timeout).toBe(30_000);
+  });
+
+  it('names the missing or invalid field', () => {
+    expect(configError(() => openaiTarget({ model: 'gpt-4o' } as never)).field).toBe('openaiTarget.client');
+    expect(configError(() => openaiTarget({ client: openai() } as never)).field).toBe('openaiTarget.model');
+    expect(configError(() => openaiTarget({ client: openai(), model: '  ' })).field).toBe('openaiTarget.model');
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', tier: 'gold' as never })).field).toBe('openaiTarget.tier');
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', contextWindow: 0 })).field).toBe('openaiTarget.contextWindow');
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', contextWindow: 1.5 })).field).toBe('openaiTarget.contextWindow');
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', breakerKey: '' })).field).toBe('openaiTarget.breakerKey');
+    expect(
+      configError(() => openaiTarget({ client: openai(), model: 'm', pricing: { inputPerMTok: -1, outputPerMTok: 1 } })).field,
+    ).toBe('openaiTarget.pricing.inputPerMTok');
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', maxTokensParam: 'max' as never })).field).toBe(
+      'openaiTarget.maxTokensParam',
+    );
+    expect(configError(() => openaiTarget(undefined as never)).message).toContain('openaiTarget');
+  });
+
+  it('refuses a client that is not an OpenAI client, at construction', () => {
+    const err = configError(() => openaiTarget({ client: anthropic() as never, model: 'gpt-4o' }));
+    expect(err.field).toBe('openaiTarget.client');
+    expect(err.message).toContain('chat.completions.create');
+  });
+
+  it('never shows the API key when the target is inspected or serialized', () => {
+    const target = openaiTarget({ client: openai(), model: 'gpt-4o' });
+    expect(inspect(target, { depth: null, showHidden: true })).not.toContain('SECRET');
+    expect(JSON.stringify(target)).not.toContain('SECRET');
+  });
+});
+
+describe('anthropicTarget', () => {
+  it('builds a target: provider, model, endpoint', () => {
+    const target = anthropicTarget({ client: anthropic(), model: 'claude-sonnet-4-5' });
+    expect(target.adapter).toMatchObject({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      serverAddress: 'api.anthropic.com',
+      serverPort: 443,
+    });
+    const local = anthropicTarget({ client: new Anthropic({ apiKey: 'k-123456', baseURL: 'http://127.0.0.1:8787' }), model: 'c' });
+    expect(local.adapter).toMatchObject({ serverAddress: '127.0.0.1', serverPort: 8787 });
+  });
+
+  it('names the missing or invalid field', () => {
+    expect(configError(() => anthropicTarget({ model: 'c' } as never)).field).toBe('anthropicTarget.client');
+    expect(configError(() => anthropicTarget({ client: anthropic() } as never)).field).toBe('anthropicTarget.model');
+    expect(configError(() => anthropicTarget({ client: anthropic(), model: 'c', defaultMaxTokens: 0 })).field).toBe(
+      'anthropicTarget.defaultMaxTokens',
+    );
+    expect(configError(() => anthropicTarget({ client: anthropic(), model: 'c', sendSamplingParams: 'yes' as never })).field).toBe(
+      'anthropicTarget.sendSamplingParams',
+    );
+    const wrong = configError(() => anthropicTarget({ client: openai() as never, model: 'c' }));
+    expect(wrong.field).toBe('anthropicTarget.client');
+    expect(wrong.message).toContain('messages.create');
+  });
+
+  it('does not modify the client it was given', () => {
+    const client = new Anthropic({ apiKey: 'k-123456', maxRetries: 4 });
+    anthropicTarget({ client, model: 'c' });
+    expect(client.maxRetries).toBe(4);
+  });
+
+  it('never shows the API key when the target is inspected or serialized', () => {
+    const target = anthropicTarget({ client: anthropic(), model: 'c' });
+    expect(inspect(target, { depth: null, showHidden: true })).not.toContain('SECRET');
+    expect(JSON.stringify(target)).not.toContain('SECRET');
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * `bulwark/otel`: one call that sets up the OpenTelemetry Node SDK for an application that has
+ * none yet — OTLP/HTTP exporters for traces (JSON) and metrics (protobuf), the resource
+ * attributes dashboards filter on, and no auto-instrumentations.
+ *
+ * The SDK packages are optional peer dependencies, imported only when this function runs; the
+ * core library depends on `@opentelemetry/api` alone. Applications that already run an SDK do
+ * not need this: Bulwark reports through whatever SDK is registered.
+ */
+import { context, diag, metrics, propagation, trace, type Attributes, type MeterProvider } from '@opentelemetry/api';
+import { loadPeer as load, TELEMETRY_PEER_DEPENDENCIES } from './loadPeer.js';
+
+export { TELEMETRY_PEER_DEPENDENCIES };
+
+export interface StartTelemetryOptions {
+  /** `service.name`. Default: OTEL_SERVICE_NAME, else the SDK's `unknown_service:node`. */
+  serviceName?: string;
+  /** `service.version`. */
+  serviceVersion?: string;
+  /** `deployment.environment.name` (e.g. production, staging). */
+  environment?: string;
+  /**
+   * OTLP/HTTP base endpoint (`http://collector:4318`); `/v1/traces` and `/v1/metrics` are appended.
+   * Default: OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_{TRACES,METRICS}_ENDPOINT, else
+   * `http://localhost:4318`.
+   */
+  endpoint?: string;
+  /** Extra export headers (merged over OTEL_EXPORTER_OTLP_HEADERS). Never recorded anywhere. */
+  headers?: Record<string, string>;
+  /** Metric export interval. Default: OTEL_METRIC_EXPORT_INTERVAL, else 60 000 ms. */
+  metricExportIntervalMs?: number;
+  /**
+   * How long one export may take, retries of an unreachable endpoint included; bounds how long
+   * `forceFlush()` and `shutdown()` can wait. Default: OTEL_EXPORTER_OTLP_TIMEOUT, else 10 000 ms.
+   */
+  exportTimeoutMs?: number;
+  /** More resource attributes; they win over OTEL_RESOURCE_ATTRIBUTES. */
+  resourceAttributes?: Attributes;
+  /** Export traces. Default: true unless OTEL_TRACES_EXPORTER=none. */
+  traces?: boolean;
+  /** Export metrics. Default: true unless OTEL_METRICS_EXPORTER=none. */
+  metrics?: boolean;
+}
+
+export interface TelemetryHandle {
+  /** Exports what is buffered. Never rejects: export failures are reported through `diag`. */
+  forceFlush(): Promise<void>;
+  /** Flushes, stops the exporters and unregisters the SDK. Never rejects. */
+  shutdown(): Promise<void>;
+}
+
+function env(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function envList(name: string): string[] | undefined {
+  return env(name)
+    ?.split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+function envNumber(name: string): number | undefined {
+  const raw = env(name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    diag.warn(`bulwark/otel: ignoring ${name}=${raw} (not a positive number)`);
+    return undefined;
+  }
+  return n;
+}
+
+/** `base` + `/v1/<signal>`, the OTLP/HTTP rule for a base endpoint. */
+function signalUrl(base: string, signal: 'traces' | 'metrics'): string {
+  return `${base.replace(/\/+$/, '')}/v1/${signal}`;
+}
+
+function enabled(option: boolean | undefined, exporterEnv: string): boolean {
+  if (option !== undefined) return option;
+  return !(envList(exporterEnv)?.includes('none') ?? false);
+}
+
+let active: TelemetryHandle | undefined;
+
+const NOOP_HANDLE: TelemetryHandle = {
+  forceFlush: async () => undefined,
+  shutdown: async () => undefined,
+};
+
+/**
+ * Starts the OpenTelemetry Node SDK with OTLP/HTTP exporters and registers it globally, so
+ * Bulwark's spans and metrics (and any other `@opentelemetry/api` user's) are exported.
+ * Explicit options win over the standard OTEL_* environment variables, which are honoured
+ * otherwise. An unreachable endpoint never throws into the application: failed exports are
+ * reported through `diag` and dropped.
+ */
+export async function startTelemetry(options: StartTelemetryOptions = {}): Promise<TelemetryHandle> {
+  if (active) throw new Error('bulwark/otel: startTelemetry() is already running; call shutdown() on its handle first');
+  if (env('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return NOOP_HANDLE;
+
+  const wantTraces = enabled(options.traces, 'OTEL_TRACES_EXPORTER');
+  const wantMetrics = enabled(options.metrics, 'OTEL_METRICS_EXPORTER');
+
+  const { NodeSDK } = await load('@opentelemetry/sdk-node', () => import('@opentelemetry/sdk-node'));
+  const resources = await load('@opentelemetry/resources', () => import('@opentelemetry/resources'));
+  const sdkTrace = wantTraces ? await load('@opentelemetry/sdk-trace', () => import('@opentelemetry/sdk-trace')) : undefined;
+  const traceExporterModule = wantTraces
+    ? await load('@opentelemetry/exporter-trace-otlp-http', () => import('@opentelemetry/exporter-trace-otlp-http'))
+    : undefined;
+  const sdkMetrics = wantMetrics ? await load('@opentelemetry/sdk-metrics', () => import('@opentelemetry/sdk-metrics')) : undefined;
+  const metricExporterModule = wantMetrics
+    ? await load('@opentelemetry/exporter-metrics-otlp-proto', () => import('@opentelemetry/exporter-metrics-otlp-proto'))
+    : undefined;
+
+  // Resource: SDK defaults < detectors (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, host, os,
+  // service.instance.id) < explicit options. `process` is opt-in via OTEL_NODE_RESOURCE_DETECTORS:
+  // it records the command line, which may hold secrets.
+  const detectorsByName = {
+    env: [resources.resourceAttributesEnvDetector, resources.serviceNameEnvDetector],
+    host: [resources.hostDetector],
+    os: [resources.osDetector],
+    process: [resources.processDetector],
+    serviceinstance: [resources.serviceInstanceIdDetector],
+  };
+  const requested = envList('OTEL_NODE_RESOURCE_DETECTORS');
+  const detectorNames: Array<keyof typeof detectorsByName> = requested?.includes('none')
+    ? []
+    : requested?.includes('all')
+      ? ['env', 'host', 'os', 'process', 'serviceinstance']
+      : requested
+        ? requested.filter((n): n is keyof typeof detectorsByName => n in detectorsByName)
+        : ['env', 'host', 'os', 'serviceinstance'];
+  const explicit: Attributes = { ...options.resourceAttributes };
+  if (options.serviceName !== undefined) explicit['service.name'] = options.serviceName;
+  if (options.serviceVersion !== undefined) explicit['service.version'] = options.serviceVersion;
+  if (options.environment !== undefined) explicit['deployment.environment.name'] = options.environment;
+  const resource = resources
+    .defaultResource()
+    .merge(resources.detectResources({ detectors: detectorNames.flatMap((n) => detectorsByName[n]) }))
+    .merge(resources.resourceFromAttributes(explicit));
+
+  const exporterConfig = (signal: 'traces' | 'metrics') => ({
+    ...(options.endpoint !== undefined ? { url: signalUrl(options.endpoint, signal) } : {}),
+    ...(options.headers !== undefined ? { headers: { ...options.headers } } : {}),
+    ...(options.exportTimeoutMs !== undefined ? { timeoutMillis: options.exportTimeoutMs } : {}),
+  });
+
+  const spanProcessor =
+    sdkTrace && traceExporterModule
+      ? new sdkTrace.BatchSpanProcessor({ exporter: new traceExporterModule.OTLPTraceExporter(exporterConfig('traces')) })
+      : undefined;
+
+  let metricReader: InstanceType<NonNullable<typeof sdkMetrics>['PeriodicExportingMetricReader']> | undefined;
+  if (sdkMetrics && metricExporterModule) {
+    const interval = options.metricExportIntervalMs ?? envNumber('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
+    // The reader refuses a timeout longer than the interval.
+    const timeout = Math.min(envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, interval);
+    metricReader = new sdkMetrics.PeriodicExportingMetricReader({
+      exporter: new metricExporterModule.OTLPMetricExporter(exporterConfig('metrics')),
+      exportIntervalMillis: interval,
+      exportTimeoutMillis: timeout,
+    });
+  }
+
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    spanProcessors: spanProcessor ? [spanProcessor] : [],
+    metricReaders: metricReader ? [metricReader] : [],
+    logRecordProcessors: [],
+    instrumentations: [],
+  });
+  sdk.start();
+  const meterProvider: MeterProvider | undefined = metricReader ? metrics.getMeterProvider() : undefined;
+
+  const report = (what: string) => (error: unknown) => {
+    diag.warn(`bulwark/otel: ${what} failed`, error);
+  };
+
+  let stopped: Promise<void> | undefined;
+  const handle: TelemetryHandle = {
+    async forceFlush() {
+      if (stopped) return;
+      await Promise.all([
+        spanProcessor?.forceFlush().catch(report('trace flush')),
+        metricReader?.forceFlush().catch(report('metric flush')),
+      ]);
+    },
+    shutdown() {
+      stopped ??= (async () => {
+        await sdk.shutdown().catch(report('shutdown'));
+        // Unregister what this call registered, so the process can start telemetry again.
+        if (spanProcessor) trace.disable();
+        if (meterProvider && metrics.getMeterProvider() === meterProvider) metrics.disable();
+        propagation.disable();
+        context.disable();
+        if (active === handle) active = undefined;
+      })();
+      return stopped;
+    },
+  };
+  active = handle;
+  return handle;
+}

@@ -1,0 +1,346 @@
+/**
+ * Every telemetry string Bulwark emits: span names, attribute keys, event names, metric names,
+ * units, attribute values and bucket advice. This is the only module where they live; the
+ * contract test (`test/telemetry/contract.test.ts`) holds it to TELEMETRY.md, and dashboards,
+ * alerts and the README are written against it. Change a name here only together with them.
+ *
+ * GenAI names follow the OpenTelemetry GenAI semantic conventions v1.41.0; resilience names
+ * live in the library's own `bulwark.` namespace.
+ */
+
+/** Instrumentation scope name of the tracer and the meter. */
+export const INSTRUMENTATION_SCOPE = 'bulwark';
+/** Instrumentation scope version; a test keeps it equal to package.json's version. */
+export const BULWARK_VERSION = '0.1.0';
+/** Semantic-conventions version the GenAI names follow. */
+export const GENAI_SEMCONV_VERSION = '1.41.0';
+
+// ------------------------------------------------------------------------------------------ spans
+
+export const SPAN = {
+  /** Logical request span, kind INTERNAL: `bulwark {operation} {chain}`. */
+  request: (operation: string, chain: string): string => `bulwark ${operation} ${chain}`,
+  /** Attempt span, kind CLIENT: `{gen_ai.operation.name} {gen_ai.request.model}`. */
+  attempt: (operation: string, model: string): string => `${operation} ${model}`,
+} as const;
+
+/** The same patterns as text, for docs and the contract test. */
+export const SPAN_NAME_PATTERNS = {
+  request: 'bulwark {operation} {chain}',
+  attempt: '{gen_ai.operation.name} {gen_ai.request.model}',
+} as const;
+
+// ------------------------------------------------------------------------------------- attributes
+
+/** Attribute keys: span, event and metric attributes all come from here. */
+export const ATTR = {
+  // GenAI semantic conventions v1.41.0
+  GEN_AI_OPERATION_NAME: 'gen_ai.operation.name',
+  GEN_AI_PROVIDER_NAME: 'gen_ai.provider.name',
+  GEN_AI_REQUEST_MODEL: 'gen_ai.request.model',
+  GEN_AI_REQUEST_MAX_TOKENS: 'gen_ai.request.max_tokens',
+  GEN_AI_REQUEST_TEMPERATURE: 'gen_ai.request.temperature',
+  GEN_AI_REQUEST_TOP_P: 'gen_ai.request.top_p',
+  GEN_AI_REQUEST_STOP_SEQUENCES: 'gen_ai.request.stop_sequences',
+  GEN_AI_REQUEST_STREAM: 'gen_ai.request.stream',
+  GEN_AI_RESPONSE_MODEL: 'gen_ai.response.model',
+  GEN_AI_RESPONSE_ID: 'gen_ai.response.id',
+  GEN_AI_RESPONSE_FINISH_REASONS: 'gen_ai.response.finish_reasons',
+  GEN_AI_USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
+  GEN_AI_USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
+  GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 'gen_ai.usage.cache_read.input_tokens',
+  GEN_AI_TOKEN_TYPE: 'gen_ai.token.type',
+  GEN_AI_INPUT_MESSAGES: 'gen_ai.input.messages',
+  GEN_AI_OUTPUT_MESSAGES: 'gen_ai.output.messages',
+  SERVER_ADDRESS: 'server.address',
+  SERVER_PORT: 'server.port',
+  ERROR_TYPE: 'error.type',
+  HTTP_REQUEST_RESEND_COUNT: 'http.request.resend_count',
+
+  // Bulwark: the logical request
+  CHAIN: 'bulwark.chain',
+  TIER: 'bulwark.tier',
+  OUTCOME: 'bulwark.outcome',
+  ATTEMPTS: 'bulwark.attempts',
+  RETRIES: 'bulwark.retries',
+  FALLBACK_HOPS: 'bulwark.fallback.hops',
+  COST_USD: 'bulwark.cost_usd',
+
+  // Bulwark: one attempt
+  ATTEMPT_NUMBER: 'bulwark.attempt.number',
+  ATTEMPT_KIND: 'bulwark.attempt.kind',
+  ATTEMPT_OUTCOME: 'bulwark.attempt.outcome',
+  TARGET_INDEX: 'bulwark.target.index',
+
+  // Bulwark: events and resilience metrics
+  RETRY_DELAY_MS: 'bulwark.retry.delay_ms',
+  RETRY_REASON: 'bulwark.retry.reason',
+  RETRY_AFTER_MS: 'bulwark.retry.retry_after_ms',
+  FALLBACK_FROM: 'bulwark.fallback.from',
+  FALLBACK_TO: 'bulwark.fallback.to',
+  FALLBACK_REASON: 'bulwark.fallback.reason',
+  BREAKER: 'bulwark.breaker',
+  CIRCUIT_STATE: 'bulwark.circuit.state',
+  CIRCUIT_FROM: 'bulwark.circuit.from',
+  CIRCUIT_TO: 'bulwark.circuit.to',
+  CIRCUIT_REASON: 'bulwark.circuit.reason',
+  CACHE_RESULT: 'bulwark.cache.result',
+  DEGRADED_REASON: 'bulwark.degraded.reason',
+  STREAM_RESET_REASON: 'bulwark.stream.reset_reason',
+} as const;
+
+export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
+
+// ----------------------------------------------------------------------------------------- events
+
+export const EVENT = {
+  /** On the attempt span that failed: `bulwark.retry.delay_ms`, `.reason`, `.retry_after_ms`. */
+  RETRY_SCHEDULED: 'bulwark.retry.scheduled',
+  /** On the attempt span whose outcome caused it: `bulwark.breaker`, `bulwark.circuit.from/to/reason`. */
+  CIRCUIT_TRANSITION: 'bulwark.circuit.transition',
+  /** On the logical span: `bulwark.cache.result`. */
+  CACHE_LOOKUP: 'bulwark.cache.lookup',
+  /** On the logical span: `bulwark.fallback.from/to/reason`. */
+  FALLBACK: 'bulwark.fallback',
+  /** On the logical span: `bulwark.breaker`, `bulwark.target.index`, provider, model. */
+  CIRCUIT_REJECTED: 'bulwark.circuit.rejected',
+  /** On the logical span: `bulwark.tier`, `bulwark.degraded.reason`. */
+  DEGRADED: 'bulwark.degraded',
+  /** On the logical span: a stream restarted on another target (`bulwark.stream.reset_reason`). */
+  STREAM_RESET: 'bulwark.stream.reset',
+} as const;
+
+// --------------------------------------------------------------------------------- attribute values
+
+export const OPERATIONS = ['chat'] as const;
+export const OUTCOMES = ['success', 'success_after_retry', 'success_via_fallback', 'cached', 'static', 'failed'] as const;
+/**
+ * `bulwark.tier`. `none` is what a failed request reports (it was served no tier), so every
+ * `bulwark.requests` series has the same label set.
+ */
+export const TIERS = ['full', 'reduced', 'cached', 'static', 'none'] as const;
+export const TIER_NONE = 'none';
+export const ATTEMPT_KINDS = ['initial', 'retry', 'fallback', 'probe'] as const;
+export const ATTEMPT_OUTCOMES = ['success', 'failure'] as const;
+export const CIRCUIT_STATE_VALUES = ['closed', 'half_open', 'open'] as const;
+export const CACHE_RESULTS = ['hit', 'miss', 'stale_served'] as const;
+export const TOKEN_TYPES = ['input', 'output'] as const;
+
+// ---------------------------------------------------------------------------------------- metrics
+
+/** Seconds buckets 0.01 … 81.92, doubling (the GenAI semconv advice for operation duration). */
+export const SECONDS_BUCKETS: readonly number[] = Array.from({ length: 14 }, (_, i) => Number((0.01 * 2 ** i).toFixed(2)));
+/** Token buckets 1, 4, 16 … 67108864 (the GenAI semconv advice for token usage). */
+export const TOKEN_BUCKETS: readonly number[] = Array.from({ length: 14 }, (_, i) => 4 ** i);
+
+export type MetricKind = 'histogram' | 'counter' | 'observable_gauge';
+
+export interface MetricDefinition {
+  name: string;
+  kind: MetricKind;
+  unit: string;
+  description: string;
+  /** Exactly the attribute keys this instrument's points may carry. */
+  attributes: readonly string[];
+  /** Keys present only on some points (`error.type` on failures). */
+  conditionalAttributes?: readonly string[];
+  /** Bucket advice (histograms only). */
+  buckets?: readonly number[];
+  /** Prometheus metric name after the default OTLP translation (no suffix such as `_bucket`). */
+  prometheus: string;
+  /** Series Prometheus stores under that name (`_bucket`, `_sum`, `_count` for histograms). */
+  prometheusSeries: readonly string[];
+}
+
+const A = ATTR;
+const histogramSeries = (base: string): string[] => [`${base}_bucket`, `${base}_sum`, `${base}_count`];
+
+export const METRIC = {
+  OPERATION_DURATION: 'gen_ai.client.operation.duration',
+  TOKEN_USAGE: 'gen_ai.client.token.usage',
+  TIME_TO_FIRST_CHUNK: 'gen_ai.client.operation.time_to_first_chunk',
+  REQUESTS: 'bulwark.requests',
+  REQUEST_DURATION: 'bulwark.request.duration',
+  ATTEMPTS: 'bulwark.attempts',
+  RETRIES: 'bulwark.retries',
+  FALLBACKS: 'bulwark.fallbacks',
+  CIRCUIT_STATE: 'bulwark.circuit.state',
+  CIRCUIT_TRANSITIONS: 'bulwark.circuit.transitions',
+  CIRCUIT_REJECTIONS: 'bulwark.circuit.rejections',
+  RETRY_BUDGET_REMAINING: 'bulwark.retry_budget.remaining',
+  CACHE_LOOKUPS: 'bulwark.cache.lookups',
+  COST: 'bulwark.cost',
+} as const;
+
+export const UNIT = {
+  SECONDS: 's',
+  TOKEN: '{token}',
+  REQUEST: '{request}',
+  ATTEMPT: '{attempt}',
+  RETRY: '{retry}',
+  FALLBACK: '{fallback}',
+  STATE: '{state}',
+  TRANSITION: '{transition}',
+  CALL: '{call}',
+  LOOKUP: '{lookup}',
+  USD: '{USD}',
+} as const;
+
+export const METRICS: readonly MetricDefinition[] = [
+  {
+    name: METRIC.OPERATION_DURATION,
+    kind: 'histogram',
+    unit: UNIT.SECONDS,
+    description: 'Duration of one upstream GenAI call (one attempt).',
+    attributes: [A.GEN_AI_OPERATION_NAME, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ERROR_TYPE],
+    conditionalAttributes: [A.ERROR_TYPE],
+    buckets: SECONDS_BUCKETS,
+    prometheus: 'gen_ai_client_operation_duration_seconds',
+    prometheusSeries: histogramSeries('gen_ai_client_operation_duration_seconds'),
+  },
+  {
+    name: METRIC.TOKEN_USAGE,
+    kind: 'histogram',
+    unit: UNIT.TOKEN,
+    description: 'Tokens used by one upstream GenAI call, by token type.',
+    attributes: [A.GEN_AI_OPERATION_NAME, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ERROR_TYPE, A.GEN_AI_TOKEN_TYPE],
+    conditionalAttributes: [A.ERROR_TYPE],
+    buckets: TOKEN_BUCKETS,
+    prometheus: 'gen_ai_client_token_usage',
+    prometheusSeries: histogramSeries('gen_ai_client_token_usage'),
+  },
+  {
+    name: METRIC.TIME_TO_FIRST_CHUNK,
+    kind: 'histogram',
+    unit: UNIT.SECONDS,
+    description: 'Time from the start of a streamed upstream call to its first content chunk.',
+    attributes: [A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL],
+    buckets: SECONDS_BUCKETS,
+    prometheus: 'gen_ai_client_operation_time_to_first_chunk_seconds',
+    prometheusSeries: histogramSeries('gen_ai_client_operation_time_to_first_chunk_seconds'),
+  },
+  {
+    name: METRIC.REQUESTS,
+    kind: 'counter',
+    unit: UNIT.REQUEST,
+    description: 'Logical requests finished, by outcome and the tier that answered.',
+    attributes: [A.CHAIN, A.OUTCOME, A.TIER],
+    prometheus: 'bulwark_requests_total',
+    prometheusSeries: ['bulwark_requests_total'],
+  },
+  {
+    name: METRIC.REQUEST_DURATION,
+    kind: 'histogram',
+    unit: UNIT.SECONDS,
+    description: 'Duration of one logical request: cache lookup, attempts, waits, hops and degradation.',
+    attributes: [A.CHAIN, A.TIER],
+    buckets: SECONDS_BUCKETS,
+    prometheus: 'bulwark_request_duration_seconds',
+    prometheusSeries: histogramSeries('bulwark_request_duration_seconds'),
+  },
+  {
+    name: METRIC.ATTEMPTS,
+    kind: 'counter',
+    unit: UNIT.ATTEMPT,
+    description: 'Upstream calls made, by kind and outcome.',
+    attributes: [A.CHAIN, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ATTEMPT_KIND, A.ATTEMPT_OUTCOME, A.ERROR_TYPE],
+    conditionalAttributes: [A.ERROR_TYPE],
+    prometheus: 'bulwark_attempts_total',
+    prometheusSeries: ['bulwark_attempts_total'],
+  },
+  {
+    name: METRIC.RETRIES,
+    kind: 'counter',
+    unit: UNIT.RETRY,
+    description: 'Same-target retries made, by the error that caused them.',
+    attributes: [A.CHAIN, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ERROR_TYPE],
+    prometheus: 'bulwark_retries_total',
+    prometheusSeries: ['bulwark_retries_total'],
+  },
+  {
+    name: METRIC.FALLBACKS,
+    kind: 'counter',
+    unit: UNIT.FALLBACK,
+    description: 'Hops from one target to the next, by reason.',
+    attributes: [A.CHAIN, A.FALLBACK_FROM, A.FALLBACK_TO, A.FALLBACK_REASON],
+    prometheus: 'bulwark_fallbacks_total',
+    prometheusSeries: ['bulwark_fallbacks_total'],
+  },
+  {
+    name: METRIC.CIRCUIT_STATE,
+    kind: 'observable_gauge',
+    unit: UNIT.STATE,
+    description: 'Circuit breaker state, one series per state: 1 for the current state, 0 for the others.',
+    attributes: [A.BREAKER, A.CIRCUIT_STATE],
+    prometheus: 'bulwark_circuit_state',
+    prometheusSeries: ['bulwark_circuit_state'],
+  },
+  {
+    name: METRIC.CIRCUIT_TRANSITIONS,
+    kind: 'counter',
+    unit: UNIT.TRANSITION,
+    description: 'Circuit breaker transitions.',
+    attributes: [A.BREAKER, A.CIRCUIT_FROM, A.CIRCUIT_TO],
+    prometheus: 'bulwark_circuit_transitions_total',
+    prometheusSeries: ['bulwark_circuit_transitions_total'],
+  },
+  {
+    name: METRIC.CIRCUIT_REJECTIONS,
+    kind: 'counter',
+    unit: UNIT.CALL,
+    description: 'Calls an open circuit breaker turned away (no upstream call made).',
+    attributes: [A.BREAKER],
+    prometheus: 'bulwark_circuit_rejections_total',
+    prometheusSeries: ['bulwark_circuit_rejections_total'],
+  },
+  {
+    name: METRIC.RETRY_BUDGET_REMAINING,
+    kind: 'observable_gauge',
+    unit: UNIT.RETRY,
+    description: 'Retries the breaker\'s target may still spend now.',
+    attributes: [A.BREAKER],
+    prometheus: 'bulwark_retry_budget_remaining',
+    prometheusSeries: ['bulwark_retry_budget_remaining'],
+  },
+  {
+    name: METRIC.CACHE_LOOKUPS,
+    kind: 'counter',
+    unit: UNIT.LOOKUP,
+    description: 'Response cache lookups, by result.',
+    attributes: [A.CHAIN, A.CACHE_RESULT],
+    prometheus: 'bulwark_cache_lookups_total',
+    prometheusSeries: ['bulwark_cache_lookups_total'],
+  },
+  {
+    name: METRIC.COST,
+    kind: 'counter',
+    unit: UNIT.USD,
+    description: 'Spend in US dollars, failed attempts that reported usage included.',
+    attributes: [A.CHAIN, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ATTEMPT_OUTCOME],
+    prometheus: 'bulwark_cost_total',
+    prometheusSeries: ['bulwark_cost_total'],
+  },
+];
+
+export function metricDefinition(name: string): MetricDefinition {
+  const found = METRICS.find((m) => m.name === name);
+  if (!found) throw new Error(`unknown Bulwark metric ${name}`);
+  return found;
+}
+
+/** Every Prometheus series name the metrics produce (what dashboards and alerts may query). */
+export const PROMETHEUS_SERIES: readonly string[] = METRICS.flatMap((m) => m.prometheusSeries);
+
+/**
+ * Pre-created series (`add(0, …)` at start-up, so rates and alerts never read absent series and
+ * the first real increment is not lost to a series that appears already at 1). Bounded by
+ * configuration: every set below is a fixed list times the configured targets or breakers.
+ */
+export const PRECREATE = {
+  /** `bulwark.attempts` failure series per target and kind, and `bulwark.fallbacks` reasons. */
+  failureTypes: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'permission'],
+  /** `bulwark.retries` series per target (the errors that are retried by default). */
+  retryTypes: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'malformed_response'],
+  /** `bulwark.fallbacks` series per adjacent pair of targets. */
+  fallbackReasons: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'circuit_open'],
+} as const;

@@ -1,0 +1,645 @@
+import {
+  context,
+  diag,
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  ValueType,
+  type Attributes,
+  type BatchObservableResult,
+  type Context,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  type ObservableGauge,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { BreakerTransition } from '../breaker/types.js';
+import type {
+  AttemptEnd,
+  AttemptInfo,
+  AttemptObserver,
+  CacheResult,
+  EngineObserver,
+  RequestEnd,
+  RequestInfo,
+  RequestObserver,
+} from '../events/engineObserver.js';
+import type { ChainHealth } from '../health/types.js';
+import type { TargetRef } from '../request/types.js';
+import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
+import {
+  ATTEMPT_KINDS,
+  ATTR,
+  BULWARK_VERSION,
+  CACHE_RESULTS,
+  CIRCUIT_STATE_VALUES,
+  EVENT,
+  INSTRUMENTATION_SCOPE,
+  METRIC,
+  metricDefinition,
+  PRECREATE,
+  SPAN,
+  TIER_NONE,
+} from './names.js';
+
+export interface OtelObserverTarget {
+  index: number;
+  provider: string;
+  model: string;
+  /** Breaker key (`provider/model` unless the user shares breakers). */
+  breaker: string;
+  /** The target's tier; only used to pre-create the `bulwark.requests` series. Default 'full'. */
+  tier?: 'full' | 'reduced';
+}
+
+export interface OtelObserverOptions {
+  chain: string;
+  targets: OtelObserverTarget[];
+  /** Current breaker states and retry budgets, read by the observable gauges at collection. */
+  snapshot: () => ChainHealth;
+  /** Record prompt and completion content (also on with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true). */
+  captureContent: boolean;
+  /** Default: `trace.getTracer('bulwark', version)` from the global provider, per request. */
+  tracer?: Tracer;
+  /**
+   * Default: `metrics.getMeter('bulwark', version)` from the global provider. The metrics API has
+   * no proxy provider, so the observer re-binds its instruments when the global provider changes
+   * (an SDK started after the client was created); it checks at each request start.
+   */
+  meter?: Meter;
+}
+
+/** `error.type` when a failure carries no classified type (the semantic conventions' fallback). */
+const OTHER_ERROR = '_OTHER';
+
+// -------------------------------------------------------------------------------- instruments
+
+interface Instruments {
+  provider: MeterProvider | undefined;
+  meter: Meter;
+  operationDuration: Histogram;
+  tokenUsage: Histogram;
+  timeToFirstChunk: Histogram;
+  requests: Counter;
+  requestDuration: Histogram;
+  attempts: Counter;
+  retries: Counter;
+  fallbacks: Counter;
+  circuitState: ObservableGauge;
+  circuitTransitions: Counter;
+  circuitRejections: Counter;
+  retryBudgetRemaining: ObservableGauge;
+  cacheLookups: Counter;
+  cost: Counter;
+  gaugeCallback: (result: BatchObservableResult) => void;
+}
+
+function histogram(meter: Meter, name: string, valueType: ValueType): Histogram {
+  const def = metricDefinition(name);
+  return meter.createHistogram(name, {
+    unit: def.unit,
+    description: def.description,
+    valueType,
+    advice: { explicitBucketBoundaries: [...(def.buckets ?? [])] },
+  });
+}
+
+function counter(meter: Meter, name: string, valueType: ValueType = ValueType.INT): Counter {
+  const def = metricDefinition(name);
+  return meter.createCounter(name, { unit: def.unit, description: def.description, valueType });
+}
+
+function gauge(meter: Meter, name: string): ObservableGauge {
+  const def = metricDefinition(name);
+  return meter.createObservableGauge(name, { unit: def.unit, description: def.description, valueType: ValueType.DOUBLE });
+}
+
+// ----------------------------------------------------------------------- per-target attribute sets
+
+/** Attribute objects of one target, built once (metric attributes are hashed on every add). */
+class TargetTelemetry {
+  readonly name: string;
+  readonly operationAttrs: Attributes;
+  readonly ttfcAttrs: Attributes;
+  private readonly memo = new Map<string, Attributes>();
+
+  constructor(
+    readonly chain: string,
+    readonly operation: string,
+    readonly index: number,
+    readonly provider: string,
+    readonly model: string,
+  ) {
+    this.name = `${provider}/${model}`;
+    this.operationAttrs = {
+      [ATTR.GEN_AI_OPERATION_NAME]: operation,
+      [ATTR.GEN_AI_PROVIDER_NAME]: provider,
+      [ATTR.GEN_AI_REQUEST_MODEL]: model,
+    };
+    this.ttfcAttrs = { [ATTR.GEN_AI_PROVIDER_NAME]: provider, [ATTR.GEN_AI_REQUEST_MODEL]: model };
+  }
+
+  private cached(key: string, build: () => Attributes): Attributes {
+    let attrs = this.memo.get(key);
+    if (!attrs) {
+      attrs = build();
+      this.memo.set(key, attrs);
+    }
+    return attrs;
+  }
+
+  duration(errorType: string | undefined): Attributes {
+    if (errorType === undefined) return this.operationAttrs;
+    return this.cached(`d|${errorType}`, () => ({ ...this.operationAttrs, [ATTR.ERROR_TYPE]: errorType }));
+  }
+
+  tokens(tokenType: 'input' | 'output', errorType: string | undefined): Attributes {
+    return this.cached(`t|${tokenType}|${errorType ?? ''}`, () => ({
+      ...this.duration(errorType),
+      [ATTR.GEN_AI_TOKEN_TYPE]: tokenType,
+    }));
+  }
+
+  attempt(kind: string, errorType: string | undefined): Attributes {
+    return this.cached(`a|${kind}|${errorType ?? ''}`, () => {
+      const attrs: Attributes = {
+        [ATTR.CHAIN]: this.chain,
+        [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
+        [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
+        [ATTR.ATTEMPT_KIND]: kind,
+        [ATTR.ATTEMPT_OUTCOME]: errorType === undefined ? 'success' : 'failure',
+      };
+      if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
+      return attrs;
+    });
+  }
+
+  retry(errorType: string): Attributes {
+    return this.cached(`r|${errorType}`, () => ({
+      [ATTR.CHAIN]: this.chain,
+      [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
+      [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
+      [ATTR.ERROR_TYPE]: errorType,
+    }));
+  }
+
+  cost(outcome: 'success' | 'failure'): Attributes {
+    return this.cached(`c|${outcome}`, () => ({
+      [ATTR.CHAIN]: this.chain,
+      [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
+      [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
+      [ATTR.ATTEMPT_OUTCOME]: outcome,
+    }));
+  }
+}
+
+// ---------------------------------------------------------------------------------- the observer
+
+interface AttemptState {
+  info: AttemptInfo;
+  target: TargetTelemetry;
+  span: Span;
+  recording: boolean;
+  ctx: Context;
+  ttfcRecorded: boolean;
+  /** `performance.now()` at onEnd; the span is ended with it once no more events can arrive. */
+  endedAt: number | undefined;
+  spanEnded: boolean;
+}
+
+export function createOtelObserver(options: OtelObserverOptions): EngineObserver {
+  const { chain, snapshot } = options;
+  const operation = 'chat';
+  const captureContent = options.captureContent || captureContentFromEnv();
+
+  // Targets by index, and breakers in configuration order (deduplicated: targets may share one).
+  const targets = new Map<number, TargetTelemetry>();
+  for (const t of options.targets) targets.set(t.index, new TargetTelemetry(chain, operation, t.index, t.provider, t.model));
+  const breakers = [...new Set(options.targets.map((t) => t.breaker))];
+
+  const targetFor = (ref: TargetRef): TargetTelemetry => {
+    let t = targets.get(ref.index);
+    if (!t || t.provider !== ref.provider || t.model !== ref.model) {
+      // Not configured (or changed): still report it, with attribute sets built on the fly.
+      t = new TargetTelemetry(chain, operation, ref.index, ref.provider, ref.model);
+      targets.set(ref.index, t);
+    }
+    return t;
+  };
+
+  // Attribute sets that don't depend on a target.
+  const memo = new Map<string, Attributes>();
+  const attrs = (key: string, build: () => Attributes): Attributes => {
+    let a = memo.get(key);
+    if (!a) {
+      a = build();
+      memo.set(key, a);
+    }
+    return a;
+  };
+  const requestAttrs = (outcome: string, tier: string) =>
+    attrs(`req|${outcome}|${tier}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.OUTCOME]: outcome, [ATTR.TIER]: tier }));
+  const requestDurationAttrs = (tier: string) => attrs(`dur|${tier}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TIER]: tier }));
+  const cacheAttrs = (result: string) => attrs(`cache|${result}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.CACHE_RESULT]: result }));
+  const breakerAttrs = (breaker: string) => attrs(`br|${breaker}`, () => ({ [ATTR.BREAKER]: breaker }));
+  const stateAttrs = (breaker: string, state: string) =>
+    attrs(`st|${breaker}|${state}`, () => ({ [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_STATE]: state }));
+  const transitionAttrs = (breaker: string, from: string, to: string) =>
+    attrs(`tr|${breaker}|${from}|${to}`, () => ({ [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_FROM]: from, [ATTR.CIRCUIT_TO]: to }));
+  const fallbackAttrs = (from: string, to: string, reason: string) =>
+    attrs(`fb|${from}|${to}|${reason}`, () => ({
+      [ATTR.CHAIN]: chain,
+      [ATTR.FALLBACK_FROM]: from,
+      [ATTR.FALLBACK_TO]: to,
+      [ATTR.FALLBACK_REASON]: reason,
+    }));
+  const requestStartAttrs: Attributes = { [ATTR.GEN_AI_OPERATION_NAME]: operation, [ATTR.CHAIN]: chain };
+
+  // ------------------------------------------------------------------------------ metrics binding
+
+  let bound: Instruments | undefined;
+  let closed = false;
+
+  const gaugeCallback = (result: BatchObservableResult, inst: Instruments) => {
+    let health: ChainHealth;
+    try {
+      health = snapshot();
+    } catch (error) {
+      diag.warn('bulwark: health snapshot failed while observing gauges', error);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const t of health.targets) {
+      if (seen.has(t.breaker)) continue;
+      seen.add(t.breaker);
+      for (const state of CIRCUIT_STATE_VALUES) {
+        result.observe(inst.circuitState, state === t.state ? 1 : 0, stateAttrs(t.breaker, state));
+      }
+      // Infinite when the retry budget is disabled: no series then.
+      if (Number.isFinite(t.retryBudgetRemaining)) {
+        result.observe(inst.retryBudgetRemaining, t.retryBudgetRemaining, breakerAttrs(t.breaker));
+      }
+    }
+  };
+
+  const bind = (meter: Meter, provider: MeterProvider | undefined): Instruments => {
+    const inst: Instruments = {
+      provider,
+      meter,
+      operationDuration: histogram(meter, METRIC.OPERATION_DURATION, ValueType.DOUBLE),
+      tokenUsage: histogram(meter, METRIC.TOKEN_USAGE, ValueType.INT),
+      timeToFirstChunk: histogram(meter, METRIC.TIME_TO_FIRST_CHUNK, ValueType.DOUBLE),
+      requests: counter(meter, METRIC.REQUESTS),
+      requestDuration: histogram(meter, METRIC.REQUEST_DURATION, ValueType.DOUBLE),
+      attempts: counter(meter, METRIC.ATTEMPTS),
+      retries: counter(meter, METRIC.RETRIES),
+      fallbacks: counter(meter, METRIC.FALLBACKS),
+      circuitState: gauge(meter, METRIC.CIRCUIT_STATE),
+      circuitTransitions: counter(meter, METRIC.CIRCUIT_TRANSITIONS),
+      circuitRejections: counter(meter, METRIC.CIRCUIT_REJECTIONS),
+      retryBudgetRemaining: gauge(meter, METRIC.RETRY_BUDGET_REMAINING),
+      cacheLookups: counter(meter, METRIC.CACHE_LOOKUPS),
+      cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
+      gaugeCallback: () => undefined,
+    };
+    inst.gaugeCallback = (result) => gaugeCallback(result, inst);
+    meter.addBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining]);
+    precreate(inst);
+    return inst;
+  };
+
+  const unbind = (inst: Instruments) => {
+    inst.meter.removeBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining]);
+  };
+
+  /**
+   * Series every configured target/breaker has from the start, at 0. Bounded: fixed lists times
+   * targets or breakers (see PRECREATE in names.ts and the README's telemetry reference).
+   */
+  const precreate = (inst: Instruments) => {
+    const configured = options.targets;
+    // bulwark.requests: the outcome × tier pairs this chain can produce.
+    const primaryTier = configured[0]?.tier ?? 'full';
+    inst.requests.add(0, requestAttrs('success', primaryTier));
+    inst.requests.add(0, requestAttrs('success_after_retry', primaryTier));
+    // An answer after a hop is tier 'reduced' (DESIGN §1).
+    if (configured.length > 1) inst.requests.add(0, requestAttrs('success_via_fallback', 'reduced'));
+    inst.requests.add(0, requestAttrs('cached', 'cached'));
+    inst.requests.add(0, requestAttrs('static', 'static'));
+    inst.requests.add(0, requestAttrs('failed', TIER_NONE));
+    // bulwark.cache.lookups: every result.
+    for (const result of CACHE_RESULTS) inst.cacheLookups.add(0, cacheAttrs(result));
+    for (const t of configured) {
+      const tt = targetFor(t);
+      for (const kind of ATTEMPT_KINDS) {
+        inst.attempts.add(0, tt.attempt(kind, undefined));
+        for (const errorType of PRECREATE.failureTypes) inst.attempts.add(0, tt.attempt(kind, errorType));
+      }
+      for (const errorType of PRECREATE.retryTypes) inst.retries.add(0, tt.retry(errorType));
+      inst.cost.add(0, tt.cost('success'));
+      inst.cost.add(0, tt.cost('failure'));
+    }
+    // bulwark.fallbacks: each hop to the next configured target.
+    for (let i = 0; i + 1 < configured.length; i++) {
+      const from = configured[i];
+      const to = configured[i + 1];
+      if (!from || !to) continue;
+      for (const reason of PRECREATE.fallbackReasons) {
+        inst.fallbacks.add(0, fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
+      }
+    }
+    // Breakers: every transition between two states, and rejections.
+    for (const breaker of breakers) {
+      inst.circuitRejections.add(0, breakerAttrs(breaker));
+      for (const from of CIRCUIT_STATE_VALUES) {
+        for (const to of CIRCUIT_STATE_VALUES) if (from !== to) inst.circuitTransitions.add(0, transitionAttrs(breaker, from, to));
+      }
+    }
+  };
+
+  /** The bound instruments, re-bound when the global meter provider changed. */
+  const instruments = (): Instruments => {
+    if (options.meter) {
+      bound ??= bind(options.meter, undefined);
+      return bound;
+    }
+    const provider = metrics.getMeterProvider();
+    if (!bound || bound.provider !== provider) {
+      if (bound) unbind(bound);
+      bound = bind(provider.getMeter(INSTRUMENTATION_SCOPE, BULWARK_VERSION), provider);
+    }
+    return bound;
+  };
+
+  const tracer = (): Tracer => options.tracer ?? trace.getTracer(INSTRUMENTATION_SCOPE, BULWARK_VERSION);
+
+  // Bind now, so gauges and pre-created series exist before the first request.
+  instruments();
+
+  // ---------------------------------------------------------------------------------- requests
+
+  const onRequestStart = (info: RequestInfo): RequestObserver => {
+    const inst = closed && bound ? bound : instruments();
+    const parent = context.active();
+    const span = tracer().startSpan(
+      SPAN.request(info.operation, chain),
+      { kind: SpanKind.INTERNAL, attributes: requestStartAttrs },
+      parent,
+    );
+    const ctx = trace.setSpan(parent, span);
+    const recording = span.isRecording();
+
+    const attempts: AttemptState[] = [];
+    /** Attempt spans that ended but may still receive a retry or breaker event. */
+    let pendingEnd: AttemptState[] = [];
+    let requestEnded = false;
+    /** Same-target retries actually sent upstream (a scheduled retry an open breaker refuses is none). */
+    let retriesMade = 0;
+    let retryReason: string | undefined;
+    let lastErrorType: string | undefined;
+    // GenAI request attributes and captured input: identical for every attempt, built once.
+    let requestSpanAttrs: Attributes | undefined;
+
+    const endAttemptSpan = (a: AttemptState) => {
+      if (a.spanEnded) return;
+      a.spanEnded = true;
+      a.span.end(a.endedAt);
+    };
+    const flushPending = () => {
+      if (pendingEnd.length === 0) return;
+      for (const a of pendingEnd) endAttemptSpan(a);
+      pendingEnd = [];
+    };
+    const findAttempt = (info: AttemptInfo): AttemptState | undefined => {
+      for (let i = attempts.length - 1; i >= 0; i--) {
+        const a = attempts[i];
+        if (a && (a.info === info || a.info.number === info.number)) return a;
+      }
+      return undefined;
+    };
+
+    const buildRequestSpanAttrs = (): Attributes => {
+      const req = info.request;
+      const a: Attributes = {
+        [ATTR.GEN_AI_OPERATION_NAME]: info.operation,
+        [ATTR.GEN_AI_REQUEST_STREAM]: info.stream,
+      };
+      if (req.maxTokens !== undefined) a[ATTR.GEN_AI_REQUEST_MAX_TOKENS] = req.maxTokens;
+      if (req.temperature !== undefined) a[ATTR.GEN_AI_REQUEST_TEMPERATURE] = req.temperature;
+      if (req.topP !== undefined) a[ATTR.GEN_AI_REQUEST_TOP_P] = req.topP;
+      if (req.stop !== undefined && req.stop.length > 0) a[ATTR.GEN_AI_REQUEST_STOP_SEQUENCES] = req.stop;
+      if (captureContent) a[ATTR.GEN_AI_INPUT_MESSAGES] = inputMessagesJson(req.messages);
+      return a;
+    };
+
+    const onAttemptStart = (ai: AttemptInfo): AttemptObserver => {
+      flushPending();
+      const target = targetFor(ai.target);
+      if (ai.resendCount > 0) {
+        // Counted when made, by the error that caused it: a retry the breaker refuses after its
+        // backoff puts no load on the provider and is not one.
+        retriesMade++;
+        inst.retries.add(1, target.retry(retryReason ?? lastErrorType ?? OTHER_ERROR));
+      }
+      retryReason = undefined;
+
+      const attemptSpan = tracer().startSpan(SPAN.attempt(info.operation, ai.target.model), { kind: SpanKind.CLIENT }, ctx);
+      const attemptRecording = attemptSpan.isRecording();
+      if (attemptRecording) {
+        requestSpanAttrs ??= buildRequestSpanAttrs();
+        attemptSpan.setAttributes(requestSpanAttrs);
+        attemptSpan.setAttributes({
+          [ATTR.GEN_AI_PROVIDER_NAME]: ai.target.provider,
+          [ATTR.GEN_AI_REQUEST_MODEL]: ai.target.model,
+          [ATTR.ATTEMPT_NUMBER]: ai.number,
+          [ATTR.ATTEMPT_KIND]: ai.kind,
+          [ATTR.TARGET_INDEX]: ai.target.index,
+          [ATTR.BREAKER]: ai.breaker,
+        });
+        if (ai.resendCount > 0) attemptSpan.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
+        if (ai.serverAddress !== undefined) attemptSpan.setAttribute(ATTR.SERVER_ADDRESS, ai.serverAddress);
+        if (ai.serverPort !== undefined) attemptSpan.setAttribute(ATTR.SERVER_PORT, ai.serverPort);
+      }
+      const state: AttemptState = {
+        info: ai,
+        target,
+        span: attemptSpan,
+        recording: attemptRecording,
+        ctx: trace.setSpan(ctx, attemptSpan),
+        ttfcRecorded: false,
+        endedAt: undefined,
+        spanEnded: false,
+      };
+      attempts.push(state);
+
+      const recordFirstChunk = (ms: number) => {
+        if (state.ttfcRecorded) return;
+        state.ttfcRecorded = true;
+        inst.timeToFirstChunk.record(ms / 1000, target.ttfcAttrs);
+      };
+
+      return {
+        run: <T>(fn: () => T): T => context.with(state.ctx, fn),
+        onFirstChunk: recordFirstChunk,
+        onBreakerTransition: (t: BreakerTransition) => {
+          if (state.recording && !state.spanEnded) {
+            state.span.addEvent(EVENT.CIRCUIT_TRANSITION, {
+              [ATTR.BREAKER]: t.breaker,
+              [ATTR.CIRCUIT_FROM]: t.from,
+              [ATTR.CIRCUIT_TO]: t.to,
+              [ATTR.CIRCUIT_REASON]: t.reason,
+            });
+          }
+        },
+        onEnd: (end: AttemptEnd) => {
+          if (state.endedAt !== undefined) return;
+          state.endedAt = performance.now();
+          // Failure: the classified type (a classify hook may re-type the error). An end with
+          // neither response nor error (the consumer stopped reading a stream) is no failure.
+          const errorType = end.error || end.errorType ? (end.errorType ?? end.error?.errorType ?? OTHER_ERROR) : undefined;
+          if (errorType !== undefined) lastErrorType = errorType;
+          const outcome = errorType === undefined ? 'success' : 'failure';
+          inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType));
+          inst.attempts.add(1, target.attempt(ai.kind, errorType));
+          inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, target.cost(outcome));
+          const usage = end.usage ?? end.response?.usage;
+          if (usage) {
+            inst.tokenUsage.record(usage.inputTokens, target.tokens('input', errorType));
+            inst.tokenUsage.record(usage.outputTokens, target.tokens('output', errorType));
+          }
+          if (end.timeToFirstChunkMs !== undefined) recordFirstChunk(end.timeToFirstChunkMs);
+
+          if (state.recording) {
+            const span = state.span;
+            const response = end.response;
+            if (response) {
+              span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, response.model);
+              if (response.responseId !== undefined) span.setAttribute(ATTR.GEN_AI_RESPONSE_ID, response.responseId);
+              span.setAttribute(ATTR.GEN_AI_RESPONSE_FINISH_REASONS, [response.finishReason]);
+              if (captureContent) span.setAttribute(ATTR.GEN_AI_OUTPUT_MESSAGES, outputMessagesJson(response));
+            }
+            if (usage) {
+              span.setAttribute(ATTR.GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
+              span.setAttribute(ATTR.GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
+              if (usage.cachedInputTokens !== undefined) {
+                span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cachedInputTokens);
+              }
+            }
+            if (errorType !== undefined) {
+              span.setAttribute(ATTR.ERROR_TYPE, errorType);
+              span.setStatus({ code: SpanStatusCode.ERROR, message: end.error?.message ?? errorType });
+            }
+          }
+          // A retry or breaker event about this attempt may still follow; end the span (with
+          // this end time) at the next step of the request.
+          if (requestEnded) endAttemptSpan(state);
+          else pendingEnd.push(state);
+        },
+      };
+    };
+
+    const logicalEvent = (name: string, attributes: Attributes) => {
+      if (recording) span.addEvent(name, attributes);
+    };
+
+    return {
+      run: <T>(fn: () => T): T => context.with(ctx, fn),
+      onCacheLookup: (result: CacheResult) => {
+        inst.cacheLookups.add(1, cacheAttrs(result));
+        logicalEvent(EVENT.CACHE_LOOKUP, { [ATTR.CACHE_RESULT]: result });
+      },
+      onAttemptStart,
+      onRetryScheduled: (e) => {
+        retryReason = e.reason;
+        const a = findAttempt(e.attempt);
+        if (a?.recording && !a.spanEnded) {
+          const eventAttrs: Attributes = { [ATTR.RETRY_DELAY_MS]: e.delayMs, [ATTR.RETRY_REASON]: e.reason };
+          if (e.retryAfterMs !== undefined) eventAttrs[ATTR.RETRY_AFTER_MS] = e.retryAfterMs;
+          a.span.addEvent(EVENT.RETRY_SCHEDULED, eventAttrs);
+        }
+      },
+      onFallback: (e) => {
+        flushPending();
+        const from = `${e.from.provider}/${e.from.model}`;
+        const to = `${e.to.provider}/${e.to.model}`;
+        const a = fallbackAttrs(from, to, e.reason);
+        inst.fallbacks.add(1, a);
+        logicalEvent(EVENT.FALLBACK, a);
+      },
+      onCircuitRejected: (e) => {
+        inst.circuitRejections.add(1, breakerAttrs(e.breaker));
+        logicalEvent(EVENT.CIRCUIT_REJECTED, {
+          [ATTR.BREAKER]: e.breaker,
+          [ATTR.TARGET_INDEX]: e.target.index,
+          [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
+          [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
+        });
+      },
+      onDegraded: (e) => {
+        flushPending();
+        logicalEvent(EVENT.DEGRADED, { [ATTR.TIER]: e.tier, [ATTR.DEGRADED_REASON]: e.reason });
+      },
+      onStreamReset: (reason) => {
+        logicalEvent(EVENT.STREAM_RESET, { [ATTR.STREAM_RESET_REASON]: reason });
+      },
+      onEnd: (end: RequestEnd) => {
+        if (requestEnded) return;
+        requestEnded = true;
+        flushPending();
+        // Attempts the engine never ended (should not happen): close them so no span leaks.
+        for (const a of attempts) if (a.endedAt === undefined) endAttemptSpan(a);
+
+        const failed = end.outcome === 'failed';
+        const result = end.result;
+        const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
+        inst.requests.add(1, requestAttrs(end.outcome, tier));
+        inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier));
+
+        if (recording) {
+          span.setAttributes({
+            [ATTR.TIER]: tier,
+            [ATTR.OUTCOME]: end.outcome,
+            [ATTR.ATTEMPTS]: end.attempts,
+            // Retries made, as the retries counter counts them (RequestEnd.retries also counts
+            // retries scheduled but refused by a breaker that opened during the backoff).
+            [ATTR.RETRIES]: retriesMade,
+            [ATTR.FALLBACK_HOPS]: end.hops,
+            [ATTR.COST_USD]: end.costUsd,
+          });
+          if (result && result.target.index >= 0) {
+            span.setAttribute(ATTR.GEN_AI_PROVIDER_NAME, result.target.provider);
+            span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, result.model);
+          }
+          if (failed) {
+            const errorType = end.error?.errorType ?? OTHER_ERROR;
+            span.setAttribute(ATTR.ERROR_TYPE, errorType);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: end.error?.message ?? errorType });
+          }
+        }
+        span.end();
+      },
+    };
+  };
+
+  return {
+    onRequestStart: (info) => {
+      try {
+        return onRequestStart(info);
+      } catch (error) {
+        diag.warn('bulwark: telemetry failed to start a request span', error);
+        return undefined;
+      }
+    },
+    onBreakerTransition: (t: BreakerTransition) => {
+      (closed && bound ? bound : instruments()).circuitTransitions.add(1, transitionAttrs(t.breaker, t.from, t.to));
+    },
+    close: () => {
+      closed = true;
+      if (bound) unbind(bound);
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * TELEMETRY.md is the contract dashboards, alerts and users' queries depend on. This test reads
+ * its metric table and holds both `src/telemetry/names.ts` and what the observer really emits
+ * (through a real SDK) to it: every instrument, its kind, unit, exactly its attribute keys, and
+ * its Prometheus name; every name the spans section and the dashboard queries use.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SPAN, SPAN_NAME_PATTERNS, type MetricKind } from '../../src/telemetry/names.js';
+import { createSdk, Driver, FakeHealth, newObserver, REQUEST, type Sdk } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const telemetryMd = readFileSync(resolve(repoRoot, '../shared/TELEMETRY.md'), 'utf8');
+
+interface ContractRow {
+  name: string;
+  kind: MetricKind;
+  /** Undefined when the table gives no unit (the one-hot state gauge). */
+  unit: string | undefined;
+  attributes: string[];
+  prometheus: string;
+  prometheusSeries: string[];
+}
+
+const SHORTHAND: Record<string, string> = {
+  chain: 'bulwark.chain',
+  provider: 'gen_ai.provider.name',
+  model: 'gen_ai.request.model',
+};
+
+function parseMetricTable(md: string): ContractRow[] {
+  const lines = md.split('\n');
+  const header = lines.findIndex((l) => /^\|\s*instrument\s*\|/.test(l));
+  if (header < 0) throw new Error('TELEMETRY.md: metric table not found');
+  const rows: ContractRow[] = [];
+  for (const line of lines.slice(header + 2)) {
+    if (!line.startsWith('|')) break;
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const [instrumentCell, kindCell, attrCell, promCell] = cells;
+    if (instrumentCell === undefined || kindCell === undefined || attrCell === undefined || promCell === undefined) {
+      throw new Error(`TELEMETRY.md: malformed row ${line}`);
+    }
+    const name = /`([^`]+)`/.exec(instrumentCell)?.[1];
+    const prom = /`([^`]+)`/.exec(promCell)?.[1];
+    if (!name || !prom) throw new Error(`TELEMETRY.md: no instrument/Prometheus name in ${line}`);
+
+    const kindParts = kindCell.split(',').map((s) => s.trim());
+    const kindText = kindParts[0] ?? '';
+    const kind: MetricKind =
+      kindText === 'histogram' ? 'histogram' : kindText === 'counter' ? 'counter' : kindText === 'observable gauge' ? 'observable_gauge' : (() => {
+        throw new Error(`TELEMETRY.md: unknown kind ${kindText}`);
+      })();
+    const unitText = kindParts[1];
+    const unit = unitText !== undefined && /^(s|ms|By|1|\{[^}]+\})$/.test(unitText) ? unitText : undefined;
+
+    let attrText = attrCell.replace(/\([^)]*\)/g, '');
+    let attributes: string[] = [];
+    if (attrText.startsWith('+')) {
+      const previous = rows[rows.length - 1];
+      if (!previous) throw new Error('TELEMETRY.md: "+" on the first row');
+      attributes = [...previous.attributes];
+      attrText = attrText.slice(1);
+    }
+    for (const raw of attrText.split(',')) {
+      const key = raw.trim();
+      if (key) attributes.push(SHORTHAND[key] ?? key);
+    }
+
+    const isHistogram = kind === 'histogram';
+    const base = prom.replace(/_\*$/, '');
+    rows.push({
+      name,
+      kind,
+      unit,
+      attributes,
+      prometheus: base,
+      prometheusSeries: isHistogram ? [`${base}_bucket`, `${base}_sum`, `${base}_count`] : [base],
+    });
+  }
+  return rows;
+}
+
+const contract = parseMetricTable(telemetryMd);
+
+describe('names.ts matches TELEMETRY.md', () => {
+  it('parses a non-trivial table', () => {
+    expect(contract.length).toBe(14);
+  });
+
+  it('the same instruments, in the same order', () => {
+    expect(METRICS.map((m) => m.name)).toEqual(contract.map((c) => c.name));
+  });
+
+  for (const row of contract) {
+    it(`${row.name}: kind, unit, attribute keys, Prometheus name`, () => {
+      const def = METRICS.find((m) => m.name === row.name);
+      expect(def).toBeDefined();
+      expect(def!.kind).toBe(row.kind);
+      if (row.unit !== undefined) expect(def!.unit).toBe(row.unit);
+      // Units that Prometheus would turn into a suffix the table does not show are not allowed.
+      if (row.unit === undefined) expect(def!.unit).toMatch(/^(\{[^}]+\})?$/);
+      expect([...def!.attributes].sort()).toEqual([...row.attributes].sort());
+      expect(def!.prometheus).toBe(row.prometheus);
+      expect(def!.prometheusSeries).toEqual(row.prometheusSeries);
+      if (def!.kind === 'histogram') expect(def!.buckets?.length).toBeGreaterThan(0);
+      if (def!.unit === 's') expect(def!.buckets).toEqual([0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]);
+    });
+  }
+
+  it('span name patterns are the documented ones', () => {
+    expect(telemetryMd).toContain(`\`${SPAN_NAME_PATTERNS.request}\``);
+    expect(telemetryMd).toContain(`\`${SPAN_NAME_PATTERNS.attempt}\``);
+    expect(SPAN.request('chat', 'support-agent')).toBe('bulwark chat support-agent');
+    expect(SPAN.attempt('chat', 'gpt-4o')).toBe('chat gpt-4o');
+  });
+
+  it('every attribute, event and metric name the document mentions is defined in names.ts', () => {
+    const known = new Set<string>([...Object.values(ATTR), ...Object.values(EVENT), ...METRICS.map((m) => m.name)]);
+    const mentioned = [...telemetryMd.matchAll(/`((?:gen_ai|bulwark|server|error|http)\.[a-z0-9_.]+)`/g)].map((m) => m[1]!);
+    expect(mentioned.length).toBeGreaterThan(30);
+    expect(mentioned.filter((n) => !known.has(n))).toEqual([]);
+  });
+
+  it('every Prometheus name and label the dashboard queries use is one names.ts produces', () => {
+    const series = new Set(PROMETHEUS_SERIES);
+    const labels = new Set(Object.values(ATTR).map((k) => k.replace(/\./g, '_')));
+    const tokens = [...telemetryMd.matchAll(/\b((?:bulwark|gen_ai)_[a-z0-9_]+)/g)].map((m) => m[1]!);
+    const unknown = tokens.filter((t) => !series.has(t) && !labels.has(t) && !PROMETHEUS_SERIES.some((s) => s.startsWith(t.replace(/_$/, ''))));
+    expect(unknown).toEqual([]);
+  });
+
+  it('the instrumentation scope version is the package version', () => {
+    const pkg = JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(BULWARK_VERSION).toBe(pkg.version);
+  });
+});
+
+describe('the observer emits exactly the contract', () => {
+  let sdk: Sdk;
+  let collected: MetricData[];
+
+  beforeAll(async () => {
+    sdk = createSdk();
+    const health = new FakeHealth('contract');
+    const observer = newObserver(sdk, health);
+    // One request that touches every hook: cache miss, retry, breaker opening, a rejected
+    // target, a hop, a failure that reported usage, a streamed success with a first chunk.
+    const d = new Driver(observer, health, REQUEST, true);
+    d.req?.onCacheLookup?.('miss');
+    d.attempt(0, 'initial');
+    d.fail('rate_limited', 100, 0.0001, { retryAfterMs: 200, usage: { inputTokens: 50, outputTokens: 0 } });
+    d.scheduleRetry(200, 'rate_limited', 200);
+    d.attempt(0, 'retry');
+    d.fail('server_error');
+    d.transition('openai/gpt-4o', 'closed', 'open', 'consecutive_failures');
+    d.hop(0, 1, 'server_error');
+    d.req?.onCircuitRejected?.({ target: { provider: 'anthropic', model: 'claude-sonnet-4-5', index: 1 }, breaker: 'anthropic/claude-sonnet-4-5' });
+    d.hop(1, 2, 'circuit_open');
+    const a = d.attempt(2, 'fallback');
+    a?.onFirstChunk?.(120);
+    d.succeed(900, undefined, 0.0003);
+    d.end('success_via_fallback', 'reduced');
+    collected = await sdk.collect();
+  });
+
+  afterAll(async () => {
+    await sdk.shutdown();
+  });
+
+  const pointType: Record<MetricKind, DataPointType> = {
+    histogram: DataPointType.HISTOGRAM,
+    counter: DataPointType.SUM,
+    observable_gauge: DataPointType.GAUGE,
+  };
+
+  for (const row of contract) {
+    it(`${row.name} is emitted with its unit and exactly its attribute keys`, () => {
+      const m = collected.find((x) => x.descriptor.name === row.name);
+      expect(m, `${row.name} was not emitted`).toBeDefined();
+      const def = METRICS.find((d) => d.name === row.name)!;
+      expect(m!.descriptor.unit).toBe(def.unit);
+      expect(m!.dataPointType).toBe(pointType[row.kind]);
+      if (m!.dataPointType === DataPointType.SUM) expect(m!.isMonotonic).toBe(true);
+      expect(m!.dataPoints.length).toBeGreaterThan(0);
+      const allowed = new Set(row.attributes);
+      const union = new Set<string>();
+      for (const p of m!.dataPoints) {
+        const keys = Object.keys(p.attributes);
+        expect(keys.filter((k) => !allowed.has(k)), `${row.name} point with unexpected keys`).toEqual([]);
+        // Only the conditional keys (error.type on failures) may be missing from a point.
+        const missing = row.attributes.filter((k) => !keys.includes(k));
+        expect(missing.filter((k) => !(def.conditionalAttributes ?? []).includes(k))).toEqual([]);
+        keys.forEach((k) => union.add(k));
+      }
+      expect([...union].sort()).toEqual([...row.attributes].sort());
+    });
+  }
+});

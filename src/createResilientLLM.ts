@@ -108,7 +108,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     observers.push(
       createOtelObserver({
         chain: config.name,
-        targets: runtimes.map((rt) => ({ index: rt.index, provider: rt.adapter.provider, model: rt.adapter.model, breaker: rt.slot.key })),
+        targets: runtimes.map((rt) => ({ index: rt.index, provider: rt.adapter.provider, model: rt.adapter.model, breaker: rt.slot.key, tier: rt.target.tier })),
         snapshot: health,
         captureContent: config.captureContent,
       }),

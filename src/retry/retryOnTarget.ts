@@ -45,6 +45,8 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
       throw new AbortError(new TargetGaveUp(open, 'circuit_open', false));
     }
     const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
+    // A retry counts when it is sent, not when it is scheduled (the breaker may refuse it).
+    if (attemptNumber > 1) state.retries += 1;
     return execute(rt, state, permit, kind, attemptNumber - 1);
   };
 
@@ -69,9 +71,10 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
         if (config.retry.budgetEnabled && !(await rt.slot.budget.tryWithdraw())) throw stop('budget_exhausted');
         const delayMs = Math.max(computeBackoff(retryNumber, retry), err.retryAfterMs ?? 0);
         if (clock.now() + delayMs >= state.deadline) throw stop(c.errorType);
+        // The failure just recorded may have opened the breaker: no point waiting for a refusal.
+        if (rt.slot.breaker.state === 'open') throw stop(c.errorType);
         retryNumber += 1;
         retriesByType.set(c.errorType, sameType + 1);
-        state.retries += 1;
         error.record.delayMs = delayMs;
         state.observer.onRetryScheduled?.({
           attempt: error.info,

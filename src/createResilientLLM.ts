@@ -17,6 +17,8 @@ import { StreamAccumulator } from './stream/streamAccumulator.js';
 import { closeUpstream, nextOrAbort, runStreamAttempt, type LiveStream } from './stream/streamAttempt.js';
 import { createOtelObserver } from './telemetry/otelObserver.js';
 import { linkedAbort } from './timeout/linkedAbort.js';
+import { SharedChainState } from './state/sharedChainState.js';
+import { cacheStoreErrorEvent, STORE_OPERATIONS, type StoreErrorEvent } from './state/sharedState.js';
 
 /** A streamed answer: iterate it for events; `result` settles with the final metadata when iteration ends. */
 export interface ResilientStream extends AsyncIterable<StreamEvent> {
@@ -36,12 +38,29 @@ export interface ResilientLLM {
   stream(request: ChatRequest): ResilientStream;
   /** Per target: breaker state, failures, failure rate, last error, latency, retry budget. */
   health(): ChainHealth;
-  /** Operator control: force a breaker (by key `provider/model` or target index) open, closed, or back to automatic. */
-  forceBreaker(breaker: string | number, override: BreakerOverride): void;
-  /** Operator control: serve every request from a tier ('cached' = no upstream calls) until set back to 'auto'. */
-  forceTier(tier: ForcedTier): void;
+  /**
+   * Operator control: force a breaker (by key `provider/model` or target index) open, closed, or
+   * back to automatic. Applies in this process at once (bad input throws here); with
+   * `sharedState` it applies fleet-wide, and the promise says whether the store took it.
+   */
+  forceBreaker(breaker: string | number, override: BreakerOverride): Promise<OverrideResult>;
+  /**
+   * Operator control: serve every request from a tier ('cached' = no upstream calls) until set
+   * back to 'auto'. Same rules as forceBreaker.
+   */
+  forceTier(tier: ForcedTier): Promise<OverrideResult>;
   /** Waits for pending cache writes and detaches telemetry. */
   close(): Promise<void>;
+}
+
+/** Where an operator override took effect. */
+export interface OverrideResult {
+  /**
+   * True when the shared store has it: every process of the chain applies it within one sync
+   * interval. False without `sharedState`, or when the store was unreachable (then it is
+   * written when the store answers again).
+   */
+  shared: boolean;
 }
 
 let requestSeq = 0;
@@ -75,8 +94,22 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     observer.onBreakerTransition?.(t);
     currentAttempt.observer?.onBreakerTransition?.(t);
   };
-  const runtimes: TargetRuntime[] = buildTargetRuntimes(config, onTransition);
-  const cache = config.cache ? new ResponseCache(config.cache, config.name, clock) : undefined;
+  // A store that fails (cache, shared state) is reported; the request goes on with local state.
+  const reportStoreError = (e: StoreErrorEvent) => observer.onStoreError?.(e);
+  const shared = config.sharedState
+    ? new SharedChainState({ store: config.sharedState, chain: config.name, clock, budget: config.retry.budget, probeLeaseMs: config.timeouts.attemptMs, report: reportStoreError })
+    : undefined;
+  shared?.onForcedTier((tier) => {
+    forcedTier = tier;
+  });
+  const runtimes: TargetRuntime[] = buildTargetRuntimes(config, onTransition, shared);
+  const cacheTimeoutMs = (config.cache?.store as { timeoutMs?: unknown } | undefined)?.timeoutMs;
+  const cache = config.cache
+    ? new ResponseCache(config.cache, config.name, clock, {
+        ...(typeof cacheTimeoutMs === 'number' && { storeTimeoutMs: cacheTimeoutMs }),
+        onStoreError: (e) => reportStoreError(cacheStoreErrorEvent(e)),
+      })
+    : undefined;
   const pendingWrites = new Set<Promise<unknown>>();
 
   function health(): ChainHealth {
@@ -101,6 +134,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           retryBudgetRemaining: config.retry.budgetEnabled ? rt.slot.budget.remaining() : Number.POSITIVE_INFINITY,
         };
       }),
+      ...(shared && { sharedState: shared.status() }),
     };
   }
 
@@ -111,6 +145,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         targets: runtimes.map((rt) => ({ index: rt.index, provider: rt.adapter.provider, model: rt.adapter.model, breaker: rt.slot.key, tier: rt.target.tier })),
         snapshot: health,
         captureContent: config.captureContent,
+        storeOperations: [...(cache ? (['cache.get', 'cache.set'] as const) : []), ...(shared ? STORE_OPERATIONS.filter((op) => !op.startsWith('cache.')) : [])],
       }),
     );
   }
@@ -407,13 +442,16 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     health,
     forceBreaker(breaker, override) {
       if (!['auto', 'open', 'closed'].includes(override)) throw new ConfigError('override', `must be 'auto', 'open' or 'closed', got '${String(override)}'`);
-      slotFor(breaker).breaker.setOverride(override);
+      const applied = slotFor(breaker).breaker.setOverride(override);
+      return Promise.resolve(applied).then((stored) => ({ shared: stored === true }));
     },
     forceTier(tier) {
       if (!['auto', 'reduced', 'cached', 'static'].includes(tier)) throw new ConfigError('tier', `must be 'auto', 'reduced', 'cached' or 'static', got '${String(tier)}'`);
       forcedTier = tier;
+      return shared ? shared.setForcedTier(tier).then((stored) => ({ shared: stored })) : Promise.resolve({ shared: false });
     },
     async close() {
+      await shared?.close();
       await Promise.allSettled([...pendingWrites]);
       await observer.close();
     },

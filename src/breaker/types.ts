@@ -9,6 +9,12 @@ export interface BreakerTransition {
   /** Why: 'consecutive_failures' | 'failure_rate' | 'immediate' (auth etc.) | 'open_elapsed' | 'probe_failed' | 'probes_succeeded' | 'forced' … */
   reason: string;
   at: number;
+  /**
+   * Shared state only: true when another process performed this transition and this process
+   * learned of it. Reported so every process shows it, but not added to the fleet-wide
+   * transition count (the process that performed it counts it).
+   */
+  observed?: boolean;
 }
 
 /** Operator override of a breaker. */

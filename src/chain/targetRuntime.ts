@@ -7,6 +7,9 @@ import { LatencyTracker } from '../health/latencyTracker.js';
 import type { ModelPrice, ProviderAdapter, Target } from '../providers/adapter.js';
 import type { TargetRef } from '../request/types.js';
 import { RetryBudget } from '../retry/retryBudget.js';
+import { SharedCircuitBreaker } from '../breaker/sharedCircuitBreaker.js';
+import { SharedRetryBudget } from '../retry/sharedRetryBudget.js';
+import type { SharedChainState } from '../state/sharedChainState.js';
 
 /**
  * What the engine needs of a breaker. The in-memory CircuitBreaker answers synchronously; a
@@ -16,7 +19,8 @@ export interface BreakerHandle {
   tryAcquire(): BreakerPermit | undefined | Promise<BreakerPermit | undefined>;
   readonly state: CircuitState;
   readonly override: BreakerOverride;
-  setOverride(override: BreakerOverride): void;
+  /** Applies at once; a shared breaker resolves true once the shared store has it too. */
+  setOverride(override: BreakerOverride): void | Promise<boolean>;
   stats(): BreakerStats;
 }
 
@@ -48,7 +52,8 @@ export interface TargetRuntime {
   lastError: { type: string; at: number; message: string } | undefined;
 }
 
-export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: BreakerTransition) => void): TargetRuntime[] {
+/** With `shared`, breakers and retry budgets are the fleet-wide ones (DESIGN §5). */
+export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: BreakerTransition) => void, shared?: SharedChainState): TargetRuntime[] {
   const slots = new Map<string, BreakerSlot>();
   const table = { ...BUILTIN_PRICES, ...config.pricing };
   return config.targets.map((target, index) => {
@@ -56,6 +61,13 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
     const label = `${adapter.provider}/${adapter.model}`;
     const key = target.breakerKey ?? label;
     let slot = slots.get(key);
+    if (!slot && shared) {
+      const breaker = new SharedCircuitBreaker(key, config.breaker, config.clock, onTransition, shared);
+      const budget = config.retry.budgetEnabled ? new SharedRetryBudget(key, config.retry.budget, config.clock, shared) : undefined;
+      shared.register(key, breaker, budget);
+      slot = { key, breaker, budget: budget ?? new RetryBudget(config.retry.budget, config.clock) };
+      slots.set(key, slot);
+    }
     if (!slot) {
       slot = {
         key,

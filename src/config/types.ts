@@ -4,6 +4,7 @@ import type { ProviderError } from '../errors/providerError.js';
 import type { EngineObserver } from '../events/engineObserver.js';
 import type { ModelPrice, Target } from '../providers/adapter.js';
 import type { ChatRequest } from '../request/types.js';
+import type { SharedStateStore } from '../state/sharedState.js';
 import type { KeyValueStore } from '../state/store.js';
 
 export type Jitter = 'full' | 'equal' | 'none';
@@ -103,6 +104,12 @@ export interface ResilientLLMOptions {
   telemetry?: boolean;
   /** Extra observers (the public event API is one). */
   observers?: EngineObserver[];
+  /**
+   * Share breakers, retry budgets, operator overrides and (unless `cache.store` says otherwise)
+   * the cache with every process that runs this chain name against the same store:
+   * `redisStore(client)`. Unset (the default): all of it stays in this process's memory.
+   */
+  sharedState?: SharedStateStore;
   /** Injected time, for tests. */
   clock?: Clock;
 }
@@ -123,5 +130,6 @@ export interface ResolvedConfig {
   captureContent: boolean;
   telemetry: boolean;
   observers: EngineObserver[];
+  sharedState: SharedStateStore | undefined;
   clock: Clock;
 }

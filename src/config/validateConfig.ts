@@ -13,6 +13,7 @@ import {
 } from './defaults.js';
 import type { CacheConfig, ResilientLLMOptions, ResolvedConfig } from './types.js';
 import { memoryStore } from '../state/memoryStore.js';
+import { isSharedStateStore } from '../state/sharedState.js';
 
 type Check = (value: number) => boolean;
 const isInt: Check = (v) => Number.isInteger(v);
@@ -88,7 +89,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   const o = object('options', options);
   rejectUnknown('options', o, [
     'name', 'targets', 'retry', 'timeouts', 'breaker', 'cache', 'degrade', 'pricing', 'classify',
-    'maxHops', 'midStream', 'captureContent', 'telemetry', 'observers', 'clock',
+    'maxHops', 'midStream', 'captureContent', 'telemetry', 'observers', 'sharedState', 'clock',
   ]);
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.:/-]{1,64}$/.test(o.name)) {
     throw new ConfigError('name', `must be 1-64 characters of letters, digits, '_', '.', ':', '/', '-', got ${describe(o.name)}`);
@@ -139,6 +140,17 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     successThreshold: num('breaker.successThreshold', br.successThreshold, DEFAULT_BREAKER.successThreshold, [isInt, 'must be an integer'], [(v) => v >= 1, 'must be >= 1']),
   };
 
+  if (o.sharedState !== undefined && !isSharedStateStore(o.sharedState)) {
+    const kind = typeof o.sharedState === 'object' && o.sharedState !== null ? (o.sharedState as { kind?: unknown }).kind : undefined;
+    throw new ConfigError(
+      'sharedState',
+      kind === 'memory'
+        ? 'must be a store shared between processes (redisStore(client)); memoryStore() is process-local: leave sharedState unset for in-memory state'
+        : `must be redisStore(client), got ${describe(o.sharedState)}`,
+    );
+  }
+  const sharedState = o.sharedState as ResolvedConfig['sharedState'];
+
   let cache: CacheConfig | undefined;
   if (o.cache !== false) {
     const c = object('cache', o.cache);
@@ -150,7 +162,8 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     const mode = oneOf('cache.mode', c.mode, ['read-through', 'on-failure', 'off'] as const, 'on-failure');
     if (mode !== 'off') {
       cache = {
-        store: store ?? memoryStore({ maxEntries: DEFAULT_CACHE_MAX_ENTRIES }),
+        // With shared state the cache is shared too, unless the user chose its store.
+        store: store ?? sharedState ?? memoryStore({ maxEntries: DEFAULT_CACHE_MAX_ENTRIES }),
         ttlMs: num('cache.ttlMs', c.ttlMs, DEFAULT_CACHE_TTL_MS, [positive, 'must be > 0']),
         staleTtlMs: num('cache.staleTtlMs', c.staleTtlMs, DEFAULT_CACHE_STALE_TTL_MS, [nonNegative, 'must be >= 0']),
         mode,
@@ -201,6 +214,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     captureContent: (o.captureContent as boolean | undefined) ?? false,
     telemetry: (o.telemetry as boolean | undefined) ?? true,
     observers: (o.observers as ResolvedConfig['observers'] | undefined) ?? [],
+    sharedState,
     clock,
   };
 }

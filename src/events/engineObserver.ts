@@ -2,6 +2,7 @@ import type { BreakerTransition } from '../breaker/types.js';
 import type { BulwarkError } from '../errors/bulwarkError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { ProviderError } from '../errors/providerError.js';
+import type { StoreErrorEvent } from '../state/sharedState.js';
 import type { AttemptKind, ChatRequest, ChatResult, ProviderResponse, TargetRef, Tier, Usage } from '../request/types.js';
 
 /**
@@ -113,6 +114,12 @@ export interface EngineObserver {
   onRequestStart?(request: RequestInfo): RequestObserver | undefined;
   /** Every breaker transition, whoever caused it (including operators and time). */
   onBreakerTransition?(transition: BreakerTransition): void;
+  /**
+   * A store call (cache, shared state) failed, timed out or found the store unreachable; the
+   * request went on with local state. Called in the async context of the request that made the
+   * call, when a request made it (background syncs have none).
+   */
+  onStoreError?(event: StoreErrorEvent): void;
   /** Flush/unregister (called from `llm.close()`). */
   close?(): void | Promise<void>;
 }

@@ -83,6 +83,7 @@ function fanRequest(observers: RequestObserver[]): RequestObserver {
 export interface SafeEngineObserver {
   startRequest(info: RequestInfo): RequestObserver;
   onBreakerTransition: EngineObserver['onBreakerTransition'];
+  onStoreError: EngineObserver['onStoreError'];
   close(): Promise<void>;
 }
 
@@ -103,6 +104,7 @@ export function fanOut(observers: EngineObserver[]): SafeEngineObserver {
       return fanRequest(started);
     },
     onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
+    onStoreError: safe(collect(observers, 'onStoreError')),
     async close() {
       await Promise.allSettled(closes.map(async (close) => close()));
     },

@@ -23,4 +23,17 @@ export interface ChainHealth {
   chain: string;
   forcedTier: import('../request/types.js').Tier | 'auto';
   targets: TargetHealth[];
+  /** With `sharedState`: the store this chain shares state through, as this process sees it. */
+  sharedState?: SharedStateHealth;
+}
+
+export interface SharedStateHealth {
+  kind: string;
+  /** Reachable now; false means this process decides on local state. */
+  available: boolean;
+  /** This process's id in the shared records (`by`). */
+  instance: string;
+  /** Clock time of the last successful sync. */
+  lastSyncAt?: number;
+  lastError?: { type: string; message: string; at: number };
 }

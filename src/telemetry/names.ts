@@ -87,6 +87,7 @@ export const ATTR = {
   CACHE_RESULT: 'bulwark.cache.result',
   DEGRADED_REASON: 'bulwark.degraded.reason',
   STREAM_RESET_REASON: 'bulwark.stream.reset_reason',
+  STORE_OPERATION: 'bulwark.store.operation',
 } as const;
 
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
@@ -108,6 +109,11 @@ export const EVENT = {
   DEGRADED: 'bulwark.degraded',
   /** On the logical span: a stream restarted on another target (`bulwark.stream.reset_reason`). */
   STREAM_RESET: 'bulwark.stream.reset',
+  /**
+   * On the span active when a store call failed (the logical span, for calls a request made):
+   * `bulwark.store.operation`, `error.type`. The request went on with local state.
+   */
+  STORE_ERROR: 'bulwark.store.error',
 } as const;
 
 // --------------------------------------------------------------------------------- attribute values
@@ -125,6 +131,20 @@ export const ATTEMPT_OUTCOMES = ['success', 'failure'] as const;
 export const CIRCUIT_STATE_VALUES = ['closed', 'half_open', 'open'] as const;
 export const CACHE_RESULTS = ['hit', 'miss', 'stale_served'] as const;
 export const TOKEN_TYPES = ['input', 'output'] as const;
+/** `bulwark.store.operation`: which part of Bulwark was talking to the store (cache, shared state). */
+export const STORE_OPERATIONS = [
+  'cache.get',
+  'cache.set',
+  'breaker.acquire',
+  'breaker.record',
+  'breaker.override',
+  'budget.withdraw',
+  'budget.flush',
+  'tier.set',
+  'sync',
+] as const;
+/** `error.type` of `bulwark.store.errors`. */
+export const STORE_ERROR_TYPES = ['timeout', 'unavailable', 'out_of_memory', 'authentication', 'corrupt', 'error'] as const;
 
 // ---------------------------------------------------------------------------------------- metrics
 
@@ -170,6 +190,7 @@ export const METRIC = {
   RETRY_BUDGET_REMAINING: 'bulwark.retry_budget.remaining',
   CACHE_LOOKUPS: 'bulwark.cache.lookups',
   COST: 'bulwark.cost',
+  STORE_ERRORS: 'bulwark.store.errors',
 } as const;
 
 export const UNIT = {
@@ -184,6 +205,7 @@ export const UNIT = {
   CALL: '{call}',
   LOOKUP: '{lookup}',
   USD: '{USD}',
+  ERROR: '{error}',
 } as const;
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -320,6 +342,15 @@ export const METRICS: readonly MetricDefinition[] = [
     prometheus: 'bulwark_cost_total',
     prometheusSeries: ['bulwark_cost_total'],
   },
+  {
+    name: METRIC.STORE_ERRORS,
+    kind: 'counter',
+    unit: UNIT.ERROR,
+    description: 'Store calls (cache, shared state) that failed, timed out or found the store unreachable; the request went on with local state.',
+    attributes: [A.STORE_OPERATION, A.ERROR_TYPE],
+    prometheus: 'bulwark_store_errors_total',
+    prometheusSeries: ['bulwark_store_errors_total'],
+  },
 ];
 
 export function metricDefinition(name: string): MetricDefinition {
@@ -343,4 +374,6 @@ export const PRECREATE = {
   retryTypes: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'malformed_response'],
   /** `bulwark.fallbacks` series per adjacent pair of targets. */
   fallbackReasons: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'circuit_open'],
+  /** `bulwark.store.errors` series per store operation the chain uses (an outage's two faces). */
+  storeErrorTypes: ['timeout', 'unavailable'],
 } as const;

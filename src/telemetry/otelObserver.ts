@@ -30,6 +30,7 @@ import type {
 } from '../events/engineObserver.js';
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
+import type { StoreErrorEvent } from '../state/sharedState.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
 import {
   ATTEMPT_KINDS,
@@ -71,6 +72,11 @@ export interface OtelObserverOptions {
    * (an SDK started after the client was created); it checks at each request start.
    */
   meter?: Meter;
+  /**
+   * Store operations the chain uses (`bulwark.store.operation` values), for pre-created
+   * `bulwark.store.errors` series. Default: the cache's ('cache.get', 'cache.set').
+   */
+  storeOperations?: readonly string[];
 }
 
 /** `error.type` when a failure carries no classified type (the semantic conventions' fallback). */
@@ -95,6 +101,7 @@ interface Instruments {
   retryBudgetRemaining: ObservableGauge;
   cacheLookups: Counter;
   cost: Counter;
+  storeErrors: Counter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -257,6 +264,9 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       [ATTR.FALLBACK_TO]: to,
       [ATTR.FALLBACK_REASON]: reason,
     }));
+  const storeAttrs = (operation: string, errorType: string) =>
+    attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
+  const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
   const requestStartAttrs: Attributes = { [ATTR.GEN_AI_OPERATION_NAME]: operation, [ATTR.CHAIN]: chain };
 
   // ------------------------------------------------------------------------------ metrics binding
@@ -304,6 +314,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       retryBudgetRemaining: gauge(meter, METRIC.RETRY_BUDGET_REMAINING),
       cacheLookups: counter(meter, METRIC.CACHE_LOOKUPS),
       cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
+      storeErrors: counter(meter, METRIC.STORE_ERRORS),
       gaugeCallback: () => undefined,
     };
     inst.gaugeCallback = (result) => gaugeCallback(result, inst);
@@ -351,6 +362,10 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const reason of PRECREATE.fallbackReasons) {
         inst.fallbacks.add(0, fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
       }
+    }
+    // bulwark.store.errors: the operations this chain uses, for an outage's two faces.
+    for (const operation of storeOperations) {
+      for (const errorType of PRECREATE.storeErrorTypes) inst.storeErrors.add(0, storeAttrs(operation, errorType));
     }
     // Breakers: every transition between two states, and rejections.
     for (const breaker of breakers) {
@@ -635,7 +650,17 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       }
     },
     onBreakerTransition: (t: BreakerTransition) => {
+      // Another process performed it (shared state): that process counts it, so the fleet-wide
+      // sum counts each transition once. This process's state gauge shows it all the same.
+      if (t.observed === true) return;
       (closed && bound ? bound : instruments()).circuitTransitions.add(1, transitionAttrs(t.breaker, t.from, t.to));
+    },
+    onStoreError: (e: StoreErrorEvent) => {
+      const a = storeAttrs(e.operation, e.errorType);
+      (closed && bound ? bound : instruments()).storeErrors.add(1, a);
+      // Called in the async context of the request that made the call: its span says so.
+      const span = trace.getActiveSpan();
+      if (span?.isRecording()) span.addEvent(EVENT.STORE_ERROR, a);
     },
     close: () => {
       closed = true;

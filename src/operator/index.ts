@@ -1,0 +1,1 @@
+export { createOperatorHandler, type OperatorHandler, type OperatorHandlerOptions, type OperatedChain } from './operatorHandler.js';

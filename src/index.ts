@@ -1,9 +1,13 @@
-export { createResilientLLM, type ResilientLLM } from './createResilientLLM.js';
+export { createResilientLLM, type ResilientLLM, type ResilientStream, type OverrideResult } from './createResilientLLM.js';
 export { openaiTarget } from './providers/openai.js';
 export { anthropicTarget } from './providers/anthropic.js';
+export type { OpenAITargetOptions, AnthropicTargetOptions } from './providers/index.js';
 export { memoryStore } from './state/memoryStore.js';
+export { redisStore, type RedisStore, type RedisStoreOptions, type RedisClientLike } from './state/redisStore.js';
+export type { SharedStateStore, StoreErrorEvent } from './state/sharedState.js';
+export { createOperatorHandler, type OperatorHandlerOptions } from './operator/index.js';
 export type { KeyValueStore } from './state/store.js';
-export { BulwarkError, ConfigError } from './errors/bulwarkError.js';
+export { BulwarkError, ConfigError, StreamInterruptedError } from './errors/bulwarkError.js';
 export { ProviderError } from './errors/providerError.js';
 export { ERROR_TYPES, type ErrorType, type Disposition } from './errors/errorTypes.js';
 export { defaultClassification, type Classification } from './errors/classifyError.js';

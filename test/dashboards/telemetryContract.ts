@@ -8,11 +8,8 @@ import { resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
-const CANDIDATES = [
-  resolve(REPO_ROOT, 'TELEMETRY.md'),
-  resolve(REPO_ROOT, 'docs/TELEMETRY.md'),
-  '/work/shared/TELEMETRY.md',
-];
+/** The contract beside the repo (shared/, the source of truth), else the vendored copy in docs/. */
+const CANDIDATES = [resolve(REPO_ROOT, '../shared/TELEMETRY.md'), resolve(REPO_ROOT, 'docs/TELEMETRY.md')];
 
 export function telemetryContractPath(): string | undefined {
   return CANDIDATES.find((p) => existsSync(p));

@@ -53,7 +53,25 @@ export interface BreakerStats {
 
 const OVERRIDES: readonly BreakerOverride[] = ['auto', 'open', 'closed'];
 
-type Outcome = 'success' | 'failure' | 'immediate' | 'release';
+/** How a permit was settled. */
+export type PermitOutcome = 'success' | 'failure' | 'immediate' | 'release';
+type Outcome = PermitOutcome;
+
+/** A permit whose first settlement wins; later calls are ignored. */
+export function settleOnce(isProbe: boolean, settle: (outcome: PermitOutcome) => void): BreakerPermit {
+  let settled = false;
+  const once = (outcome: PermitOutcome) => {
+    if (settled) return;
+    settled = true;
+    settle(outcome);
+  };
+  return {
+    isProbe,
+    success: () => once('success'),
+    failure: (options) => once(options?.immediate === true ? 'immediate' : 'failure'),
+    release: () => once('release'),
+  };
+}
 
 interface PermitTicket {
   readonly isProbe: boolean;
@@ -163,18 +181,7 @@ export class CircuitBreaker {
   }
 
   private permit(ticket: PermitTicket): BreakerPermit {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      this.settle(ticket, outcome);
-    };
-    return {
-      isProbe: ticket.isProbe,
-      success: () => settle('success'),
-      failure: (options) => settle(options?.immediate === true ? 'immediate' : 'failure'),
-      release: () => settle('release'),
-    };
+    return settleOnce(ticket.isProbe, (outcome) => this.settle(ticket, outcome));
   }
 
   private settle(ticket: PermitTicket, outcome: Outcome): void {

@@ -4,13 +4,13 @@ import type { BreakerConfig } from '../config/types.js';
 import type { AttemptObserver } from '../events/engineObserver.js';
 import { defaultRecord, type ScriptReply, type SharedBreakerRecord, type SharedChainState, type SyncedBreaker } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
-import type { BreakerPermit, BreakerStats } from './circuitBreaker.js';
+import { settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome } from './circuitBreaker.js';
 import { ConsecutiveFailures } from './consecutiveFailures.js';
 import { FailureRate } from './failureRate.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
 
-type Outcome = 'success' | 'failure' | 'immediate' | 'release';
+type Outcome = PermitOutcome;
 
 interface Ticket {
   readonly isProbe: boolean;
@@ -192,18 +192,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   }
 
   private permit(ticket: Ticket): BreakerPermit {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      this.settle(ticket, outcome);
-    };
-    return {
-      isProbe: ticket.isProbe,
-      success: () => settle('success'),
-      failure: (options) => settle(options?.immediate === true ? 'immediate' : 'failure'),
-      release: () => settle('release'),
-    };
+    return settleOnce(ticket.isProbe, (outcome) => this.settle(ticket, outcome));
   }
 
   private settle(ticket: Ticket, outcome: Outcome): void {

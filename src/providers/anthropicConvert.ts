@@ -7,6 +7,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatRequest, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
+import { neutralResponse } from './neutralResponse.js';
 
 export interface AnthropicConvertContext {
   provider: string;
@@ -245,14 +246,7 @@ export function fromAnthropicMessage(body: unknown, ctx: Ctx): ProviderResponse 
   const finishReason = mapAnthropicStopReason(body['stop_reason']);
   if (finishReason === 'content_filter') throw refusalError(ctx, requestId);
   const usage = anthropicUsage(body['usage']);
-  return {
-    text,
-    toolCalls,
-    finishReason,
-    ...(usage && { usage }),
-    model: typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : ctx.model,
-    ...(typeof body['id'] === 'string' && body['id'] !== '' && { responseId: body['id'] }),
-  };
+  return neutralResponse(body, { text, toolCalls, finishReason, usage }, ctx.model);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import type {
   Usage,
 } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
+import { neutralResponse } from './neutralResponse.js';
 
 export type MaxTokensParam = 'max_tokens' | 'max_completion_tokens';
 
@@ -170,14 +171,7 @@ export function fromOpenAICompletion(body: unknown, ctx: Ctx): ProviderResponse 
   if (finishReason === 'stop' && toolCalls.length > 0) finishReason = 'tool_calls';
 
   const usage = openAIUsage(body['usage']);
-  return {
-    text,
-    toolCalls,
-    finishReason,
-    ...(usage && { usage }),
-    model: typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : ctx.model,
-    ...(typeof body['id'] === 'string' && body['id'] !== '' && { responseId: body['id'] }),
-  };
+  return neutralResponse(body, { text, toolCalls, finishReason, usage }, ctx.model);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,21 @@
+import type { FinishReason, ProviderResponse, ToolCall, Usage } from '../request/types.js';
+
+/**
+ * The neutral answer from a provider's parsed body: the model and response id it reports (else
+ * the configured model), plus what the converter extracted.
+ */
+export function neutralResponse(
+  body: Record<string, unknown>,
+  parts: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason; usage: Usage | undefined },
+  configuredModel: string,
+): ProviderResponse {
+  const { text, toolCalls, finishReason, usage } = parts;
+  return {
+    text,
+    toolCalls,
+    finishReason,
+    ...(usage && { usage }),
+    model: typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : configuredModel,
+    ...(typeof body['id'] === 'string' && body['id'] !== '' && { responseId: body['id'] }),
+  };
+}

@@ -373,7 +373,7 @@ export const PRECREATE = {
   /** `bulwark.retries` series per target (the errors that are retried by default). */
   retryTypes: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'malformed_response'],
   /** `bulwark.fallbacks` series per adjacent pair of targets. */
-  fallbackReasons: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'circuit_open'],
+  fallbackReasons: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'circuit_open', 'budget_exhausted'],
   /** `bulwark.store.errors` series per store operation the chain uses (an outage's two faces). */
   storeErrorTypes: ['timeout', 'unavailable'],
 } as const;

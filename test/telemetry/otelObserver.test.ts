@@ -1,6 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ATTR, EVENT, METRIC, SECONDS_BUCKETS, TOKEN_BUCKETS } from '../../src/telemetry/names.js';
+import { ATTR, EVENT, METRIC, PRECREATE, SECONDS_BUCKETS, TOKEN_BUCKETS } from '../../src/telemetry/names.js';
 import { createOtelObserver } from '../../src/telemetry/otelObserver.js';
 import {
   createSdk,
@@ -547,7 +547,7 @@ describe('pre-created series and lifecycle', () => {
       expect(points(m, METRIC.CIRCUIT_STATE, { 'bulwark.breaker': t.breaker })).toHaveLength(3);
       expect(points(m, METRIC.RETRY_BUDGET_REMAINING, { 'bulwark.breaker': t.breaker }).map((p) => p.value)).toEqual([10]);
     }
-    expect(points(m, METRIC.FALLBACKS)).toHaveLength(2 * 7);
+    expect(points(m, METRIC.FALLBACKS)).toHaveLength(2 * PRECREATE.fallbackReasons.length);
     expect(points(m, METRIC.CACHE_LOOKUPS)).toHaveLength(3);
     for (const name of [METRIC.REQUESTS, METRIC.ATTEMPTS, METRIC.RETRIES, METRIC.COST, METRIC.FALLBACKS, METRIC.CIRCUIT_TRANSITIONS, METRIC.CIRCUIT_REJECTIONS, METRIC.CACHE_LOOKUPS]) {
       expect(sumOf(m, name)).toBe(0);

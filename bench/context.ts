@@ -1,0 +1,67 @@
+/** What every benchmark suite shares: the fault server, the gateway, the sizes, the request. */
+import OpenAI from 'openai';
+import type { ChatRequest } from '../src/index.js';
+import type { FaultServer } from '../src/testing/index.js';
+import type { PortkeyGateway } from './portkeyGateway.js';
+
+export interface Sizes {
+  trials: number;
+  /** Timed calls per variant per trial (network suites). */
+  iterations: number;
+  warmup: number;
+  /** In-process suites (no network): timed calls per variant per trial. */
+  inProcessIterations: number;
+  /** Amplification: arrivals per second and how long the outage lasts. */
+  arrivalsPerSec: number;
+  outageMs: number;
+  throughputRequests: number;
+  memoryRequests: number;
+}
+
+export const FULL: Sizes = {
+  trials: 7,
+  iterations: 1500,
+  warmup: 500,
+  inProcessIterations: 20_000,
+  arrivalsPerSec: 50,
+  outageMs: 40_000,
+  throughputRequests: 200_000,
+  memoryRequests: 1_000_000,
+};
+
+export const SMOKE: Sizes = {
+  trials: 1,
+  iterations: 30,
+  warmup: 10,
+  inProcessIterations: 500,
+  arrivalsPerSec: 20,
+  outageMs: 1000,
+  throughputRequests: 2000,
+  memoryRequests: 20_000,
+};
+
+export interface BenchContext {
+  smoke: boolean;
+  sizes: Sizes;
+  server: FaultServer;
+  /** Undefined when the gateway could not start (the error is reported instead). */
+  gateway: PortkeyGateway | undefined;
+  gatewayError: string | undefined;
+  log(line: string): void;
+}
+
+export const PROMPT = 'Say hello in five words.';
+export const MAX_TOKENS = 64;
+
+/** The request every suite sends, in Bulwark's shape … */
+export const REQUEST: ChatRequest = { messages: [{ role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS };
+/** … and in the official client's. */
+export const PARAMS = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: PROMPT }], max_tokens: MAX_TOKENS };
+
+/** An official OpenAI client for one route of the fault server, its own retries off. */
+export function clientFor(ctx: BenchContext, route: string, extra: { baseURL?: string; defaultHeaders?: Record<string, string> } = {}): OpenAI {
+  return new OpenAI({ apiKey: 'bench-key', baseURL: extra.baseURL ?? ctx.server.baseURL('openai', route), maxRetries: 0, ...(extra.defaultHeaders && { defaultHeaders: extra.defaultHeaders }) });
+}
+
+/** `custom_host` for the gateway's openai provider: the route's `/v1` base. */
+export const customHost = (ctx: BenchContext, route: string) => ctx.server.baseURL('openai', route);

@@ -1,0 +1,61 @@
+/** The benchmark's output: rows for machines (JSON) and a table for people (Markdown). */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Row {
+  name: string;
+  metric: string;
+  value: number;
+  unit: string;
+}
+
+export interface Section {
+  title: string;
+  /** What was measured and how, in a sentence or two. */
+  how: string;
+  rows: Row[];
+  notes?: string[];
+}
+
+export function environment(): string {
+  const cpus = os.cpus();
+  return `Node ${process.version}, ${os.type()} ${os.release()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+}
+
+function format(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return '–';
+  const abs = Math.abs(value);
+  const digits = unit === 'x' ? 3 : abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
+  const text = value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: unit === 'x' ? 3 : 0 });
+  return text === '-0' ? '0' : text;
+}
+
+export function markdown(sections: readonly Section[], meta: { date: string; command: string; smoke: boolean; durationSec: number }): string {
+  const lines = [
+    '# Bulwark benchmark — latest results',
+    '',
+    `${meta.smoke ? '**Smoke run (tiny sample sizes, numbers meaningless).** ' : ''}Run ${meta.date} with \`${meta.command}\` in ${Math.round(meta.durationSec)} s on ${environment()}.`,
+    'Everything runs on this one machine over loopback: the official `openai` client against the in-process fault server (`bulwark/testing`), ' +
+      'peers pinned as dev dependencies. Latencies are medians across trials of each trial\'s p50 / p99; "added" and "ratio" are taken per trial ' +
+      'against the baseline named in the section, then the median across trials. CI runs a smoke version and judges no timing.',
+    '',
+  ];
+  for (const s of sections) {
+    lines.push(`## ${s.title}`, '', s.how, '', '| benchmark | metric | value | unit |', '|---|---|---:|---|');
+    for (const r of s.rows) lines.push(`| ${r.name} | ${r.metric} | ${format(r.value, r.unit)} | ${r.unit} |`);
+    if (s.notes?.length) lines.push('', ...s.notes.map((n) => `- ${n}`));
+    lines.push('');
+  }
+  lines.push('Raw rows: [`latest.json`](latest.json). Reproduce: `npm run bench` (about three minutes; writes this file).', '');
+  return lines.join('\n');
+}
+
+export async function writeResults(dir: string, sections: readonly Section[], meta: Parameters<typeof markdown>[1]): Promise<{ json: string; md: string }> {
+  await mkdir(dir, { recursive: true });
+  const json = path.join(dir, 'latest.json');
+  const md = path.join(dir, 'latest.md');
+  await writeFile(json, `${JSON.stringify(sections.flatMap((s) => s.rows), null, 2)}\n`);
+  await writeFile(md, markdown(sections, meta));
+  return { json, md };
+}

@@ -73,6 +73,15 @@ function outcomeOf(result: ChatResult): Outcome {
   return result.attempts.length > 1 ? 'success_after_retry' : 'success';
 }
 
+/**
+ * Answers served without any upstream call (cache hits, open breakers everywhere, forced tiers)
+ * involve no I/O; a caller awaiting them in a tight loop would never let timers run — other
+ * requests' deadlines included. One macrotask turn per such answer keeps the event loop fair.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** A finished answer replayed as stream events (cached and static answers, streamed). */
 function* replay(result: ChatResult): Generator<StreamEvent> {
   if (result.text) yield { type: 'text', delta: result.text };
@@ -313,6 +322,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           }
         }
         end(state, outcomeOf(result), { result });
+        if (state.attempts.length === 0) await yieldToEventLoop();
         return result;
       } catch (thrown) {
         const error = asBulwarkError(thrown, state);
@@ -350,6 +360,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         state = openState(request, info, obs);
         const before = await beforeChain(state);
         if (before.served) {
+          await yieldToEventLoop();
           replaying = before.served;
           yield* replay(before.served);
           return finish(before.served);

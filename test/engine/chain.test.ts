@@ -307,6 +307,18 @@ describe('cache and degradation', () => {
     expect(h.rec.events).toContainEqual({ type: 'cache', result: 'hit' });
   });
 
+  it('lets timers run while a caller loops over answers that need no upstream call', async () => {
+    const h = harness({ cache: { store: memoryStore(), mode: 'read-through' } });
+    await h.llm.chat(ask);
+    await h.llm.close();
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    // Without a macrotask turn per cache hit this loop would starve the timer for all 20 000 hits.
+    for (let i = 0; i < 20_000 && !timerRan; i++) await h.llm.chat(ask);
+    expect(timerRan).toBe(true);
+    expect(h.primary.calls).toHaveLength(1);
+  });
+
   it('serves the static reply when nothing else can answer', async () => {
     const h = harness({ degrade: { staticReply: (r) => `static for ${r.messages.length} message(s)` } });
     for (const a of [h.primary, h.secondary, h.local]) a.then({ fail: 'connection' });

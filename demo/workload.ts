@@ -24,6 +24,7 @@ import { startFaultServer, type FaultServer, type ScriptHandle } from '../src/te
 import { DEFAULT_DURATION_SEC, PHASES, ROUTES, applyPhase, timingFor, type DemoTiming, type Phase } from './incident.js';
 import { liveTargets } from './live.js';
 import { DemoStats, type PhaseCounts, type TransitionRecord } from './stats.js';
+import { createRandom } from '../src/testing/random.js';
 
 export interface RunInfo {
   chain: string;
@@ -117,16 +118,10 @@ const STREAM_SHARE = 0.4;
 /** Most model turns per conversation (the agent stops calling tools after that). */
 const MAX_TURNS = 3;
 
-/** A small seeded generator (mulberry32), so a run's workload replays. */
+/** The fault server's seeded generator, so a run's workload replays. */
 function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = createRandom(seed);
+  return () => source.next();
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>

@@ -31,6 +31,7 @@ import {
   type Target,
 } from '../src/index.js';
 import { fault, startFaultServer, type FaultServer, type RandomFault, type Script, type ScriptHandle } from '../src/testing/index.js';
+import { createRandom } from '../src/testing/random.js';
 
 export interface SoakOptions {
   /** Logical requests. Default 100 000. */
@@ -131,14 +132,8 @@ export const CHAOS: RandomFault[] = [
 const ROUTES = ['alpha', 'beta', 'gamma'] as const;
 
 function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = createRandom(seed);
+  return () => source.next();
 }
 
 // ------------------------------------------------------------------------------ telemetry in memory

@@ -1,7 +1,8 @@
 import type { BreakerConfig } from '../config/types.js';
 import type { Clock } from '../time/clock.js';
-import { ConsecutiveFailures } from './consecutiveFailures.js';
-import { FailureRate } from './failureRate.js';
+import type { ConsecutiveFailures } from './consecutiveFailures.js';
+import type { FailureRate } from './failureRate.js';
+import { tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
 
@@ -117,16 +118,14 @@ export class CircuitBreaker {
   private generation = 0;
 
   constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: CircuitBreakerTransition) => void) {
-    if (!(config.openMs >= 0)) throw new RangeError(`breaker.openMs must be >= 0, got ${config.openMs}`);
-    if (!(config.halfOpenProbes >= 1)) throw new RangeError(`breaker.halfOpenProbes must be >= 1, got ${config.halfOpenProbes}`);
-    if (!(config.successThreshold >= 1)) throw new RangeError(`breaker.successThreshold must be >= 1, got ${config.successThreshold}`);
+    const { consecutive, rate, all } = tripStrategies(config);
     this.key = key;
     this.config = { ...config };
     this.clock = clock;
     this.onTransition = onTransition;
-    this.consecutive = new ConsecutiveFailures(config.consecutiveFailures);
-    this.rate = new FailureRate({ threshold: config.failureRate, windowMs: config.windowMs, minCalls: config.minCalls });
-    this.strategies = [this.consecutive, this.rate];
+    this.consecutive = consecutive;
+    this.rate = rate;
+    this.strategies = all;
   }
 
   /** The effective state; an open breaker whose `openMs` elapsed turns half-open here. */

@@ -5,8 +5,9 @@ import type { AttemptObserver } from '../events/engineObserver.js';
 import { defaultRecord, type ScriptReply, type SharedBreakerRecord, type SharedChainState, type SyncedBreaker } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
 import { settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome } from './circuitBreaker.js';
-import { ConsecutiveFailures } from './consecutiveFailures.js';
-import { FailureRate } from './failureRate.js';
+import type { ConsecutiveFailures } from './consecutiveFailures.js';
+import type { FailureRate } from './failureRate.js';
+import { tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
 
@@ -70,17 +71,15 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   private localProbes = 0;
 
   constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: BreakerTransition) => void, link: SharedChainState) {
-    if (!(config.openMs >= 0)) throw new RangeError(`breaker.openMs must be >= 0, got ${config.openMs}`);
-    if (!(config.halfOpenProbes >= 1)) throw new RangeError(`breaker.halfOpenProbes must be >= 1, got ${config.halfOpenProbes}`);
-    if (!(config.successThreshold >= 1)) throw new RangeError(`breaker.successThreshold must be >= 1, got ${config.successThreshold}`);
+    const { consecutive, rate, all } = tripStrategies(config);
     this.key = key;
     this.config = { ...config };
     this.clock = clock;
     this.onTransition = onTransition;
     this.link = link;
-    this.consecutive = new ConsecutiveFailures(config.consecutiveFailures);
-    this.rate = new FailureRate({ threshold: config.failureRate, windowMs: config.windowMs, minCalls: config.minCalls });
-    this.strategies = [this.consecutive, this.rate];
+    this.consecutive = consecutive;
+    this.rate = rate;
+    this.strategies = all;
   }
 
   /** The effective state; an open breaker whose `openMs` elapsed reads half-open (its next caller makes it so). */

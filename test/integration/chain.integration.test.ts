@@ -92,7 +92,7 @@ describe('the chain', () => {
       'openai/gpt-4o:initial:server_error',
       'openai/gpt-4o:retry:server_error',
       'openai/gpt-4o:retry:server_error',
-      'anthropic/claude-sonnet-4-5:fallback:rate_limited',
+      'anthropic/claude-sonnet-4-6:fallback:rate_limited',
       'openai/llama3.1:fallback:ok',
     ]);
     expect(res.warning).toMatch(/fallback target openai\/llama3\.1/);

@@ -20,7 +20,7 @@ export function threeTargetChain(server: FaultServer, options: Partial<Resilient
   const { order = ['primary', 'backup', 'local'], ...rest } = options;
   const make = {
     primary: () => openaiTarget({ client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', 'primary') }), model: 'gpt-4o', contextWindow: 128_000 }),
-    backup: () => anthropicTarget({ client: new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-sonnet-4-5', contextWindow: 200_000 }),
+    backup: () => anthropicTarget({ client: new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-sonnet-4-6', contextWindow: 200_000 }),
     local: () =>
       openaiTarget({ client: new OpenAI({ apiKey: 'ollama', baseURL: server.baseURL('openai', 'local') }), model: 'llama3.1', tier: 'reduced', contextWindow: 8_000 }),
   };

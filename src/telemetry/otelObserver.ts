@@ -159,6 +159,19 @@ class TargetTelemetry {
     return attrs;
   }
 
+  /**
+   * What the attempt span starts with: the attributes the conventions want at creation time, so
+   * that samplers can decide on them. The endpoint is the adapter's, fixed per target.
+   */
+  spanStart(serverAddress: string | undefined, serverPort: number | undefined): Attributes {
+    return this.cached(`s|${serverAddress ?? ''}|${serverPort ?? ''}`, () => {
+      const attrs: Attributes = { ...this.operationAttrs };
+      if (serverAddress !== undefined) attrs[ATTR.SERVER_ADDRESS] = serverAddress;
+      if (serverPort !== undefined) attrs[ATTR.SERVER_PORT] = serverPort;
+      return attrs;
+    });
+  }
+
   duration(errorType: string | undefined): Attributes {
     if (errorType === undefined) return this.operationAttrs;
     return this.cached(`d|${errorType}`, () => ({ ...this.operationAttrs, [ATTR.ERROR_TYPE]: errorType }));
@@ -462,22 +475,24 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       }
       retryReason = undefined;
 
-      const attemptSpan = tracer().startSpan(SPAN.attempt(info.operation, ai.target.model), { kind: SpanKind.CLIENT }, ctx);
+      // Operation, provider, model and server go in at creation: the conventions ask for them
+      // there, so that samplers can decide on them (a memoized object: no cost on the no-op path).
+      const attemptSpan = tracer().startSpan(
+        SPAN.attempt(info.operation, ai.target.model),
+        { kind: SpanKind.CLIENT, attributes: target.spanStart(ai.serverAddress, ai.serverPort) },
+        ctx,
+      );
       const attemptRecording = attemptSpan.isRecording();
       if (attemptRecording) {
         requestSpanAttrs ??= buildRequestSpanAttrs();
         attemptSpan.setAttributes(requestSpanAttrs);
         attemptSpan.setAttributes({
-          [ATTR.GEN_AI_PROVIDER_NAME]: ai.target.provider,
-          [ATTR.GEN_AI_REQUEST_MODEL]: ai.target.model,
           [ATTR.ATTEMPT_NUMBER]: ai.number,
           [ATTR.ATTEMPT_KIND]: ai.kind,
           [ATTR.TARGET_INDEX]: ai.target.index,
           [ATTR.BREAKER]: ai.breaker,
         });
         if (ai.resendCount > 0) attemptSpan.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
-        if (ai.serverAddress !== undefined) attemptSpan.setAttribute(ATTR.SERVER_ADDRESS, ai.serverAddress);
-        if (ai.serverPort !== undefined) attemptSpan.setAttribute(ATTR.SERVER_PORT, ai.serverPort);
       }
       const state: AttemptState = {
         info: ai,
@@ -495,6 +510,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         if (state.ttfcRecorded) return;
         state.ttfcRecorded = true;
         inst.timeToFirstChunk.record(ms / 1000, target.ttfcAttrs);
+        if (state.recording && !state.spanEnded) state.span.setAttribute(ATTR.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ms / 1000);
       };
 
       return {

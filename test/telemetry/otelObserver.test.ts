@@ -1,4 +1,5 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ATTR, EVENT, METRIC, PRECREATE, SECONDS_BUCKETS, TOKEN_BUCKETS } from '../../src/telemetry/names.js';
 import { createOtelObserver } from '../../src/telemetry/otelObserver.js';
@@ -675,5 +676,57 @@ describe('engine details', () => {
     const m = await sdk.collect();
     expect(m.find((x) => x.descriptor.name === METRIC.RETRY_BUDGET_REMAINING)?.dataPoints ?? []).toHaveLength(0);
     expect(points(m, METRIC.CIRCUIT_STATE)).toHaveLength(9);
+  });
+});
+
+describe('GenAI v1.41 details', () => {
+  it('the attempt span carries operation, provider, model and server at creation, for samplers', () => {
+    const seen: Array<{ name: string; kind: SpanKind; attributes: Attributes }> = [];
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({
+      sampler: {
+        shouldSample: (_ctx, _traceId, name, kind, attributes) => {
+          seen.push({ name, kind, attributes: { ...attributes } });
+          return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+        },
+        toString: () => 'recording',
+      },
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const observer = createOtelObserver({
+      chain: CHAIN,
+      targets: TARGETS,
+      snapshot: health.snapshot,
+      captureContent: false,
+      tracer: provider.getTracer('bulwark'),
+      meter: sdk.meterProvider.getMeter('bulwark'),
+    });
+    const d = new Driver(observer, health);
+    d.attempt(1, 'initial');
+    d.succeed();
+    d.end('success', 'full');
+    const attempt = seen.find((s) => s.kind === SpanKind.CLIENT);
+    expect(attempt?.name).toBe('chat claude-sonnet-4-5');
+    expect(attempt?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4-5',
+      'server.address': 'api.anthropic.com',
+      'server.port': 443,
+    });
+    expect(seen.find((s) => s.kind === SpanKind.INTERNAL)?.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'bulwark.chain': CHAIN });
+  });
+
+  it('a streamed attempt span carries gen_ai.response.time_to_first_chunk in seconds; a plain call does not', () => {
+    const streamed = new Driver(newObserver(sdk, health), health, REQUEST, true, 'req-stream');
+    streamed.attempt(0, 'initial')?.onFirstChunk?.(350);
+    streamed.current!.observer!.onEnd!({ durationMs: 900, response: { text: 'x', toolCalls: [], finishReason: 'stop', model: 'gpt-4o' }, costUsd: 0, timeToFirstChunkMs: 350 });
+    streamed.end('success', 'full');
+    const plain = new Driver(newObserver(sdk, health), health, REQUEST, false, 'req-plain');
+    plain.attempt(1, 'initial');
+    plain.succeed();
+    plain.end('success', 'full');
+    expect(only(sdk.spans(), 'chat gpt-4o').attributes['gen_ai.response.time_to_first_chunk']).toBeCloseTo(0.35, 10);
+    expect(only(sdk.spans(), 'chat claude-sonnet-4-5').attributes['gen_ai.response.time_to_first_chunk']).toBeUndefined();
   });
 });

@@ -74,8 +74,16 @@ export function outputMessagesJson(response: ProviderResponse): string {
   return JSON.stringify([message]);
 }
 
-/** `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` turns capture on for every chain. */
+/**
+ * Values of `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` that put content on spans: `true`
+ * (the original boolean form) and, in the enum form the OpenTelemetry GenAI utilities use with
+ * the latest experimental conventions, `SPAN_ONLY` and `SPAN_AND_EVENT`. `EVENT_ONLY` and
+ * `NO_CONTENT` keep spans free of content (Bulwark emits no content events). Case-insensitive.
+ */
+const CAPTURE_ON_SPANS = new Set(['true', 'span_only', 'span_and_event']);
+
+/** `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` turns capture on for every chain. */
 export function captureContentFromEnv(): boolean {
   const value = typeof process === 'undefined' ? undefined : process.env['OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT'];
-  return value?.trim().toLowerCase() === 'true';
+  return value !== undefined && CAPTURE_ON_SPANS.has(value.trim().toLowerCase());
 }

@@ -729,4 +729,23 @@ describe('GenAI v1.41 details', () => {
     expect(only(sdk.spans(), 'chat gpt-4o').attributes['gen_ai.response.time_to_first_chunk']).toBeCloseTo(0.35, 10);
     expect(only(sdk.spans(), 'chat claude-sonnet-4-5').attributes['gen_ai.response.time_to_first_chunk']).toBeUndefined();
   });
+
+  it.each([
+    ['SPAN_ONLY', true],
+    ['span_and_event', true],
+    [' True ', true],
+    ['EVENT_ONLY', false],
+    ['NO_CONTENT', false],
+    ['false', false],
+    ['1', false],
+  ])('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=%j captures content on spans: %s', (value, captured) => {
+    vi.stubEnv('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', value);
+    const d = new Driver(newObserver(sdk, health, false), health);
+    d.attempt(0, 'initial');
+    d.succeed();
+    d.end('success', 'full');
+    const attrs = only(sdk.spans(), 'chat gpt-4o').attributes;
+    expect(attrs['gen_ai.input.messages'] !== undefined).toBe(captured);
+    expect(attrs['gen_ai.output.messages'] !== undefined).toBe(captured);
+  });
 });

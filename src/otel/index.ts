@@ -82,7 +82,8 @@ function enabled(option: boolean | undefined, exporterEnv: string): boolean {
   return !(envList(exporterEnv)?.includes('none') ?? false);
 }
 
-let active: TelemetryHandle | undefined;
+/** The running handle; 'starting' while a start awaits its imports, so a concurrent start is refused too. */
+let active: TelemetryHandle | 'starting' | undefined;
 
 const NOOP_HANDLE: TelemetryHandle = {
   forceFlush: async () => undefined,
@@ -99,7 +100,18 @@ const NOOP_HANDLE: TelemetryHandle = {
 export async function startTelemetry(options: StartTelemetryOptions = {}): Promise<TelemetryHandle> {
   if (active) throw new Error('bulwark/otel: startTelemetry() is already running; call shutdown() on its handle first');
   if (env('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return NOOP_HANDLE;
+  active = 'starting';
+  try {
+    const handle = await start(options);
+    active = handle;
+    return handle;
+  } catch (error) {
+    active = undefined;
+    throw error;
+  }
+}
 
+async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
   const wantTraces = enabled(options.traces, 'OTEL_TRACES_EXPORTER');
   const wantMetrics = enabled(options.metrics, 'OTEL_METRICS_EXPORTER');
 
@@ -201,6 +213,5 @@ export async function startTelemetry(options: StartTelemetryOptions = {}): Promi
       return stopped;
     },
   };
-  active = handle;
   return handle;
 }

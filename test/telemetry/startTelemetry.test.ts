@@ -165,6 +165,28 @@ describe('startTelemetry', () => {
     expect(traceResource()['service.name']).toBe('s2');
   });
 
+  it('two concurrent starts: one runs, the other is refused (no second SDK fighting over the globals)', async () => {
+    const results = await Promise.allSettled([startTelemetry({ serviceName: 'a', endpoint: base }), startTelemetry({ serviceName: 'b', endpoint: base })]);
+    const started = results.filter((r): r is PromiseFulfilledResult<TelemetryHandle> => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    handle = started[0]?.value;
+    for (const extra of started.slice(1)) await extra.value.shutdown();
+    expect(started).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(String(refused[0]!.reason)).toMatch(/already running/);
+    emit();
+    await handle!.forceFlush();
+    expect(traceResource()['service.name']).toBe('a');
+  });
+
+  it('a start that fails (missing peer dependency, bad option) leaves the way open for the next', async () => {
+    await expect(startTelemetry({ serviceName: 's', endpoint: base, metricExportIntervalMs: -1 })).rejects.toThrow();
+    handle = await startTelemetry({ serviceName: 'after', endpoint: base });
+    emit();
+    await handle.forceFlush();
+    expect(traceResource()['service.name']).toBe('after');
+  });
+
   it('OTEL_SDK_DISABLED=true: a no-op handle, nothing registered', async () => {
     vi.stubEnv('OTEL_SDK_DISABLED', 'true');
     handle = await startTelemetry({ serviceName: 's', endpoint: base });

@@ -35,6 +35,30 @@ export interface AnthropicTargetOptions extends TargetOptions {
   sendSamplingParams?: boolean;
 }
 
+type SdkLogger = Anthropic['logger'];
+
+/**
+ * When a stream event is not valid JSON, the Anthropic SDK writes the raw event data and chunk to the
+ * client's logger (the console by default) at level error, before throwing. That data is answer
+ * content, and whatever a misbehaving server put there: it would reach logs although content capture
+ * is opt-in and keys are never to be recorded. Bulwark reports the failure itself (a redacted
+ * `malformed_response`), so those two lines are dropped; every other SDK log line reaches the
+ * client's logger, at the client's level, as before.
+ */
+const RAW_EVENT_DUMP = /^(?:Could not parse message into JSON:|From chunk:)/;
+
+function withoutRawEventDumps(logger: SdkLogger): SdkLogger {
+  return {
+    error: (message, ...rest) => {
+      if (typeof message === 'string' && RAW_EVENT_DUMP.test(message)) return;
+      logger.error(message, ...rest);
+    },
+    warn: (message, ...rest) => logger.warn(message, ...rest),
+    info: (message, ...rest) => logger.info(message, ...rest),
+    debug: (message, ...rest) => logger.debug(message, ...rest),
+  };
+}
+
 /** A chain target served by the Anthropic Messages API. */
 export function anthropicTarget(options: AnthropicTargetOptions): Target {
   validateTargetOptions('anthropicTarget', options);
@@ -72,7 +96,11 @@ class AnthropicAdapter implements ProviderAdapter {
     // maxRetries: the SDK retries twice by default, invisibly multiplying Bulwark's retries.
     // timeout: an explicit one also stops the SDK from refusing large max_tokens without streaming
     // ("Streaming is required for operations that may take longer than 10 minutes").
-    this.#client = typeof base.withOptions === 'function' ? base.withOptions({ maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS }) : base;
+    // logger: the client's own, minus the raw event the SDK prints when a stream event is not JSON.
+    this.#client =
+      typeof base.withOptions === 'function'
+        ? base.withOptions({ maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS, logger: withoutRawEventDumps(base.logger ?? console) })
+        : base;
     const endpoint = endpointOf(this.#client.baseURL ?? base.baseURL);
     if (endpoint.serverAddress !== undefined) this.serverAddress = endpoint.serverAddress;
     if (endpoint.serverPort !== undefined) this.serverPort = endpoint.serverPort;

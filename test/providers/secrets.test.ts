@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../src/errors/providerError.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
 import type { ProviderAdapter } from '../../src/providers/adapter.js';
@@ -39,6 +39,16 @@ const server = createServer((req, res) => {
         return;
       case 'malformed':
         res.writeHead(200, { 'content-type': 'application/json', ...echoHeaders }).end(`{"id": "${creds}", "choices": [`);
+        return;
+      case 'malformed-sse':
+        // A stream event whose JSON breaks off: the SDK's parser fails on it (and, left alone, the
+        // Anthropic SDK prints the raw event to the console).
+        res.writeHead(200, { 'content-type': 'text/event-stream', ...echoHeaders });
+        res.end(
+          anthropic
+            ? `event: message_start\ndata: {"type":"message_start","message":{"id":"${creds}","content":[`+'\n\n'
+            : `data: {"id":"${creds}","choices":[`+'\n\n',
+        );
         return;
       case 'stream-error':
         res.writeHead(200, { 'content-type': 'text/event-stream', ...echoHeaders });
@@ -118,6 +128,39 @@ describe('no credentials in errors', () => {
       });
       expect(everythingIn(err)).not.toContain('SECRET');
     }
+  });
+
+  it('a malformed stream event that echoes the key reaches no console or SDK logger (stream)', async () => {
+    const printed: unknown[][] = [];
+    const spies = (['error', 'warn', 'info', 'debug', 'log'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(args)),
+    );
+    const logged: unknown[][] = [];
+    const logger = { error: (...a: unknown[]) => void logged.push(a), warn: (...a: unknown[]) => void logged.push(a), info: (...a: unknown[]) => void logged.push(a), debug: (...a: unknown[]) => void logged.push(a) };
+    try {
+      const withLogger = anthropicTarget({ client: new Anthropic({ apiKey: SECRET, baseURL: `${baseUrl}/malformed-sse`, logger, logLevel: 'warn' }), model: 'claude' }).adapter;
+      for (const adapter of [...adapters('malformed-sse'), withLogger]) {
+        const err = await failure(async () => {
+          for await (const _ of adapter.stream(request, { signal: new AbortController().signal })) {
+            // drain
+          }
+        });
+        expect(err.errorType).toBe('malformed_response');
+        expect(everythingIn(err)).not.toContain('SECRET');
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(inspect(printed, { depth: null })).not.toContain('SECRET');
+    expect(inspect(logged, { depth: null })).not.toContain('SECRET');
+  });
+
+  it("the SDK's other log lines still reach the user's logger at the user's level", async () => {
+    const logged: string[] = [];
+    const logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: (message: unknown) => void logged.push(String(message)) };
+    const adapter = anthropicTarget({ client: new Anthropic({ apiKey: SECRET, baseURL: `${baseUrl}/server`, logger, logLevel: 'debug' }), model: 'claude' }).adapter;
+    await failure(() => adapter.chat(request, { signal: new AbortController().signal }));
+    expect(logged.length).toBeGreaterThan(0);
   });
 
   it('a refused connection yields an error without the key', async () => {

@@ -190,8 +190,40 @@ export class OpenAIStreamMapper {
   private sawContent = false;
   private sawToolCalls = false;
   private refusal = '';
+  /** Tool-call index of each id seen, one past the highest index seen, and the latest call. */
+  private readonly callIndexById = new Map<string, number>();
+  private nextCallIndex = 0;
+  private lastCallIndex: number | undefined;
 
   constructor(private readonly ctx: Ctx) {}
+
+  /**
+   * The tool call a delta belongs to. OpenAI numbers them (`index`); Gemini's OpenAI-compatible
+   * endpoint, older Ollama, some vLLM parsers and proxies leave `index` out. Then an id seen before
+   * is that call, a new id or a name (only a call's first delta has one) starts the next call, and
+   * a bare piece of arguments continues the latest call.
+   */
+  private callIndex(call: Loose): number {
+    const raw = call['index'];
+    const id = typeof call['id'] === 'string' && call['id'] !== '' ? call['id'] : undefined;
+    let index: number;
+    if (raw !== undefined && raw !== null) {
+      if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 0) {
+        throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: tool call delta with an invalid index');
+      }
+      index = raw;
+    } else if (id !== undefined) {
+      index = this.callIndexById.get(id) ?? this.nextCallIndex;
+    } else {
+      const fn = call['function'];
+      const named = isObj(fn) && typeof fn['name'] === 'string' && fn['name'] !== '';
+      index = named || this.lastCallIndex === undefined ? this.nextCallIndex : this.lastCallIndex;
+    }
+    if (id !== undefined) this.callIndexById.set(id, index);
+    this.nextCallIndex = Math.max(this.nextCallIndex, index + 1);
+    this.lastCallIndex = index;
+    return index;
+  }
 
   push(chunk: unknown): StreamEvent[] {
     if (!isObj(chunk)) throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: not an object');
@@ -216,15 +248,14 @@ export class OpenAIStreamMapper {
         const calls = delta['tool_calls'];
         if (Array.isArray(calls)) {
           for (const call of calls) {
-            if (!isObj(call) || typeof call['index'] !== 'number') {
-              throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: tool call delta without index');
-            }
+            if (!isObj(call)) throw adapterError(this.ctx, 'malformed_response', 'Malformed stream chunk from the provider: a tool call delta is not an object');
+            const index = this.callIndex(call);
             this.sawContent = true;
             this.sawToolCalls = true;
             const fn = isObj(call['function']) ? call['function'] : {};
             events.push({
               type: 'tool_call',
-              index: call['index'],
+              index,
               ...(typeof call['id'] === 'string' && call['id'] !== '' && { id: call['id'] }),
               ...(typeof fn['name'] === 'string' && fn['name'] !== '' && { name: fn['name'] }),
               argumentsDelta: typeof fn['arguments'] === 'string' ? fn['arguments'] : '',

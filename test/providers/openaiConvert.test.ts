@@ -7,6 +7,7 @@ import {
   toOpenAIParams,
 } from '../../src/providers/openaiConvert.js';
 import type { StreamEvent } from '../../src/request/types.js';
+import { StreamAccumulator } from '../../src/stream/streamAccumulator.js';
 import { anthropicToolLoop, openaiToolLoop } from './fixtures.js';
 
 const ctx = { provider: 'openai', model: 'gpt-4o', maxTokensParam: 'max_tokens' as const };
@@ -272,8 +273,67 @@ describe('OpenAIStreamMapper', () => {
   it('reports chunks of the wrong shape as malformed_response', () => {
     expect(() => run(['nonsense'])).toThrow(expect.objectContaining({ errorType: 'malformed_response' }));
     expect(() => run([{ choices: 'x' }])).toThrow(expect.objectContaining({ errorType: 'malformed_response' }));
-    expect(() => run([chunk({ tool_calls: [{ function: { arguments: '{}' } }] })])).toThrow(
+    expect(() => run([chunk({ tool_calls: ['call'] })])).toThrow(expect.objectContaining({ errorType: 'malformed_response' }));
+    expect(() => run([chunk({ tool_calls: [{ index: '0', id: 'call_1', function: { name: 'f', arguments: '{}' } }] })])).toThrow(
       expect.objectContaining({ errorType: 'malformed_response' }),
     );
+    expect(() => run([chunk({ tool_calls: [{ index: -1, id: 'call_1', function: { name: 'f', arguments: '{}' } }] })])).toThrow(
+      expect.objectContaining({ errorType: 'malformed_response' }),
+    );
+  });
+
+  // Gemini's OpenAI-compatible endpoint, older Ollama, vLLM parsers and some proxies omit `index`.
+  describe('tool call deltas without index (OpenAI-compatible servers)', () => {
+    const finish = chunk({}, 'tool_calls');
+    const calls = (events: StreamEvent[]) => {
+      const acc = new StreamAccumulator();
+      for (const e of events) acc.add(e);
+      return acc.toolCalls;
+    };
+
+    it('whole calls in separate chunks, each with its id: one call each', () => {
+      const events = run([
+        chunk({ tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }),
+        chunk({ tool_calls: [{ id: 'call_b', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } }] }),
+        finish,
+      ]);
+      expect(calls(events)).toEqual([
+        { id: 'call_a', name: 'get_weather', arguments: '{"city":"Paris"}' },
+        { id: 'call_b', name: 'get_weather', arguments: '{"city":"Rome"}' },
+      ]);
+    });
+
+    it('several whole calls in one chunk, with or without ids: one call each, in order', () => {
+      expect(
+        calls(
+          run([
+            chunk({ tool_calls: [{ id: 'call_a', function: { name: 'a', arguments: '{}' } }, { id: 'call_b', function: { name: 'b', arguments: '{"x":1}' } }] }),
+            finish,
+          ]),
+        ),
+      ).toEqual([
+        { id: 'call_a', name: 'a', arguments: '{}' },
+        { id: 'call_b', name: 'b', arguments: '{"x":1}' },
+      ]);
+      expect(calls(run([chunk({ tool_calls: [{ function: { name: 'a', arguments: '{}' } }, { function: { name: 'b', arguments: '{}' } }] }), finish])).map((c) => c.name)).toEqual(['a', 'b']);
+    });
+
+    it('argument pieces without id or name continue the call they follow; a repeated id is the same call', () => {
+      expect(
+        calls(
+          run([
+            chunk({ tool_calls: [{ id: 'call_a', function: { name: 'get_weather', arguments: '' } }] }),
+            chunk({ tool_calls: [{ function: { arguments: '{"city":' } }] }),
+            chunk({ tool_calls: [{ id: 'call_a', function: { arguments: '"Oslo"}' } }] }),
+            chunk({ tool_calls: [{ id: 'call_b', function: { name: 'now', arguments: '' } }] }),
+            chunk({ tool_calls: [{ function: { arguments: '{}' } }] }),
+            finish,
+          ]),
+        ),
+      ).toEqual([
+        { id: 'call_a', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+        { id: 'call_b', name: 'now', arguments: '{}' },
+      ]);
+    });
   });
 });

@@ -34,6 +34,7 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -117,13 +118,13 @@ export function createOperatorHandler(options: OperatorHandlerOptions): Operator
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (path === '/health') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
-      if (options.protectHealth && !authorized(req)) return unauthorized(req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET', { Allow: 'GET, HEAD' });
+      if (options.protectHealth && !authorized(req)) return unauthorized(res);
       return send(res, 200, { chains: chains.map((llm) => llm.health()) });
     }
     if (path !== '/breaker' && path !== '/tier') throw new HttpError(404, 'not found');
-    if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-    if (!authorized(req)) return unauthorized(req, res);
+    if (req.method !== 'POST') throw new HttpError(405, 'use POST', { Allow: 'POST' });
+    if (!authorized(req)) return unauthorized(res);
     const body = await readJson(req);
     const llm = chainFor(body.chain);
     if (path === '/breaker') {
@@ -142,14 +143,22 @@ export function createOperatorHandler(options: OperatorHandlerOptions): Operator
   }
 
   return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://operator.invalid');
-    const path = url.pathname;
+    // Node's parser lets through request targets that are not URLs ('//['); `new URL` throws on
+    // them, and an exception thrown here would be uncaught in the server's 'request' listener.
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://operator.invalid').pathname;
+    } catch {
+      if (next) return next();
+      req.resume();
+      return send(res, 400, { error: 'bad request target' });
+    }
     if (path !== base && !path.startsWith(`${base}/`)) {
       if (next) return next();
       return send(res, 404, { error: 'not found' });
     }
     route(req, res, path.slice(base.length)).catch((error: unknown) => {
-      if (error instanceof HttpError) return send(res, error.status, { error: error.message });
+      if (error instanceof HttpError) return send(res, error.status, { error: error.message }, error.headers);
       send(res, 500, { error: 'internal error' });
     });
   };
@@ -161,16 +170,18 @@ function describeResult(result: OverrideResult) {
     : { shared: false, note: 'applied in this process; not (yet) in the shared store: without sharedState, or the store is unreachable (written when it answers again)' };
 }
 
-function unauthorized(req: IncomingMessage, res: ServerResponse): void {
-  req.resume(); // drain, never parse, an unauthenticated body
+function unauthorized(res: ServerResponse): void {
+  // Never read an unauthenticated body: answer, then close the connection instead of draining it.
+  res.setHeader('Connection', 'close');
   res.setHeader('WWW-Authenticate', 'Bearer realm="bulwark"');
   send(res, 401, { error: 'unauthorized: send Authorization: Bearer <token>' });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   const json = JSON.stringify(body);
   res.writeHead(status, {
+    ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
     'Content-Length': Buffer.byteLength(json),

@@ -19,8 +19,19 @@ export interface OpenAITargetOptions extends TargetOptions {
    * reasoning models accept), `max_tokens` elsewhere (what OpenAI-compatible servers understand).
    */
   maxTokensParam?: MaxTokensParam;
-  /** `gen_ai.provider.name` for this target. Default 'openai'. */
+  /**
+   * `gen_ai.provider.name` for this target. Default 'openai', or 'azure.ai.openai' (the GenAI
+   * conventions' name) for an `AzureOpenAI` client or an `*.openai.azure.com` endpoint.
+   */
   providerName?: string;
+}
+
+/** Azure OpenAI: the `AzureOpenAI` client, or the plain client on an Azure OpenAI endpoint (v1 API). */
+function isAzureOpenAI(client: OpenAI, host: string | undefined): boolean {
+  for (let proto: unknown = Object.getPrototypeOf(client); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'AzureOpenAI') return true;
+  }
+  return host !== undefined && /\.openai\.azure\.com$/i.test(host);
 }
 
 /** A chain target served by the OpenAI Chat Completions API (or any compatible endpoint). */
@@ -48,7 +59,6 @@ class OpenAIAdapter implements ProviderAdapter {
   readonly #maxTokensParam: MaxTokensParam;
 
   constructor(options: OpenAITargetOptions) {
-    this.provider = options.providerName ?? 'openai';
     this.model = options.model;
     const base = options.client;
     // The SDK retries twice by default, invisibly multiplying Bulwark's retries; its 10-minute
@@ -59,6 +69,7 @@ class OpenAIAdapter implements ProviderAdapter {
     const endpoint = endpointOf(this.#client.baseURL ?? base.baseURL);
     if (endpoint.serverAddress !== undefined) this.serverAddress = endpoint.serverAddress;
     if (endpoint.serverPort !== undefined) this.serverPort = endpoint.serverPort;
+    this.provider = options.providerName ?? (isAzureOpenAI(base, endpoint.serverAddress) ? 'azure.ai.openai' : 'openai');
     this.#maxTokensParam =
       options.maxTokensParam ?? (endpoint.serverAddress === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens');
     this.#classes = sdkErrorClassesOf(base);

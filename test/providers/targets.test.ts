@@ -55,6 +55,22 @@ describe('openaiTarget', () => {
     expect(azure.adapter).toMatchObject({ serverAddress: 'myres.openai.azure.com', serverPort: 443 });
   });
 
+  it("names Azure OpenAI 'azure.ai.openai' (GenAI v1.41), so it never shares OpenAI's breaker for the same model", () => {
+    const azure = openaiTarget({
+      client: new AzureOpenAI({ apiKey: 'az-key-123456', endpoint: 'https://myres.openai.azure.com', apiVersion: '2024-10-21' }),
+      model: 'gpt-4o',
+    });
+    expect(azure.adapter.provider).toBe('azure.ai.openai');
+    // The v1 API of Azure OpenAI, reached with the plain client.
+    const v1 = openaiTarget({ client: new OpenAI({ apiKey: 'az-key-123456', baseURL: 'https://myres.openai.azure.com/openai/v1' }), model: 'gpt-4o' });
+    expect(v1.adapter.provider).toBe('azure.ai.openai');
+    const openai = openaiTarget({ client: new OpenAI({ apiKey: 'k-123456' }), model: 'gpt-4o' });
+    expect(openai.adapter.provider).toBe('openai');
+    expect(`${azure.adapter.provider}/${azure.adapter.model}`).not.toBe(`${openai.adapter.provider}/${openai.adapter.model}`);
+    const named = openaiTarget({ client: new AzureOpenAI({ apiKey: 'az-key-123456', endpoint: 'https://myres.openai.azure.com', apiVersion: '2024-10-21' }), model: 'gpt-4o', providerName: 'azure-eu' });
+    expect(named.adapter.provider).toBe('azure-eu');
+  });
+
   it('does not modify the client it was given', () => {
     const client = new OpenAI({ apiKey: 'k-123456', maxRetries: 5, timeout: 30_000 });
     openaiTarget({ client, model: 'gpt-4o' });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   }).adapter;
   adapters.anthropic = anthropicTarget({
     client: new Anthropic({ apiKey: 'sk-ant-test-key-000', baseURL: server.baseURL('anthropic', 'an'), maxRetries: 5 }),
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
   }).adapter;
 });
 afterAll(async () => {
@@ -87,7 +87,7 @@ describe.each(PROVIDERS)('%s adapter over HTTP', (provider) => {
       script(fault.ok({ text: 'Hi!', usage: { inputTokens: 11, outputTokens: 2 } }));
       const res = await adapter().chat(hello, { signal: live() });
       expect(res).toMatchObject({ text: 'Hi!', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 11, outputTokens: 2 } });
-      expect(res.model).toBe(provider === 'openai' ? 'gpt-4o' : 'claude-sonnet-4-5');
+      expect(res.model).toBe(provider === 'openai' ? 'gpt-4o' : 'claude-sonnet-4-6');
       expect(res.responseId).toMatch(provider === 'openai' ? /^chatcmpl-/ : /^msg_/);
     });
 
@@ -136,7 +136,7 @@ describe.each(PROVIDERS)('%s adapter over HTTP', (provider) => {
       if (provider === 'openai') {
         expect(body).toMatchObject({ model: 'gpt-4o', max_tokens: 77, stop: ['END'] });
       } else {
-        expect(body).toMatchObject({ model: 'claude-sonnet-4-5', max_tokens: 77, stop_sequences: ['END'] });
+        expect(body).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 77, stop_sequences: ['END'] });
       }
     });
 

@@ -161,15 +161,14 @@ class TargetTelemetry {
 
   /**
    * What the attempt span starts with: the attributes the conventions want at creation time, so
-   * that samplers can decide on them. The endpoint is the adapter's, fixed per target.
+   * that samplers can decide on them. A new object each time: SDK 2.x merges a sampler's
+   * attributes into the object it is given.
    */
   spanStart(serverAddress: string | undefined, serverPort: number | undefined): Attributes {
-    return this.cached(`s|${serverAddress ?? ''}|${serverPort ?? ''}`, () => {
-      const attrs: Attributes = { ...this.operationAttrs };
-      if (serverAddress !== undefined) attrs[ATTR.SERVER_ADDRESS] = serverAddress;
-      if (serverPort !== undefined) attrs[ATTR.SERVER_PORT] = serverPort;
-      return attrs;
-    });
+    const attrs: Attributes = { ...this.operationAttrs };
+    if (serverAddress !== undefined) attrs[ATTR.SERVER_ADDRESS] = serverAddress;
+    if (serverPort !== undefined) attrs[ATTR.SERVER_PORT] = serverPort;
+    return attrs;
   }
 
   duration(errorType: string | undefined): Attributes {
@@ -280,7 +279,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const storeAttrs = (operation: string, errorType: string) =>
     attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
   const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
-  const requestStartAttrs: Attributes = { [ATTR.GEN_AI_OPERATION_NAME]: operation, [ATTR.CHAIN]: chain };
+  // A new object per span: SDK 2.x merges a sampler's attributes into the object it is given.
+  const requestStartAttrs = (): Attributes => ({ [ATTR.GEN_AI_OPERATION_NAME]: operation, [ATTR.CHAIN]: chain });
 
   // ------------------------------------------------------------------------------ metrics binding
 
@@ -415,7 +415,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     const parent = context.active();
     const span = tracer().startSpan(
       SPAN.request(info.operation, chain),
-      { kind: SpanKind.INTERNAL, attributes: requestStartAttrs },
+      { kind: SpanKind.INTERNAL, attributes: requestStartAttrs() },
       parent,
     );
     const ctx = trace.setSpan(parent, span);
@@ -476,7 +476,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       retryReason = undefined;
 
       // Operation, provider, model and server go in at creation: the conventions ask for them
-      // there, so that samplers can decide on them (a memoized object: no cost on the no-op path).
+      // there, so that samplers can decide on them.
       const attemptSpan = tracer().startSpan(
         SPAN.attempt(info.operation, ai.target.model),
         { kind: SpanKind.CLIENT, attributes: target.spanStart(ai.serverAddress, ai.serverPort) },

@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ATTR, EVENT, METRIC, PRECREATE, SECONDS_BUCKETS, TOKEN_BUCKETS } from '../../src/telemetry/names.js';
@@ -715,6 +715,31 @@ describe('GenAI v1.41 details', () => {
       'server.port': 443,
     });
     expect(seen.find((s) => s.kind === SpanKind.INTERNAL)?.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'bulwark.chain': CHAIN });
+  });
+
+  it("start attributes are the span's own: a tracer that adds to them (SDK 2.x merges a sampler's attributes in place) changes no later span", () => {
+    const real = sdk.tracerProvider.getTracer('bulwark');
+    const given: Attributes[] = [];
+    let first = true;
+    const tracer: Tracer = {
+      startSpan: (name, options, ctx) => {
+        if (options?.attributes && first) Object.assign(options.attributes, { 'sampler.rule': 'first-decision' });
+        given.push({ ...options?.attributes });
+        return real.startSpan(name, options, ctx);
+      },
+      startActiveSpan: real.startActiveSpan.bind(real) as Tracer['startActiveSpan'],
+    };
+    const observer = createOtelObserver({ chain: CHAIN, targets: TARGETS, snapshot: health.snapshot, captureContent: false, tracer, meter: sdk.meterProvider.getMeter('bulwark') });
+    for (const id of ['r1', 'r2']) {
+      first = id === 'r1';
+      const d = new Driver(observer, health, REQUEST, false, id);
+      d.attempt(0, 'initial');
+      d.succeed();
+      d.end('success', 'full');
+    }
+    // r1: the logical span got the sampler's attribute (the attempt span too, with first still true).
+    expect(given[0]).toMatchObject({ 'sampler.rule': 'first-decision' });
+    for (const later of given.slice(2)) expect(later['sampler.rule']).toBeUndefined();
   });
 
   it('a streamed attempt span carries gen_ai.response.time_to_first_chunk in seconds; a plain call does not', () => {

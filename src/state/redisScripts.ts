@@ -12,13 +12,25 @@ import type { StateScript } from './sharedState.js';
  * closed), openedAt, gen (bumped on every change of state or override), reason, successes
  * (probe successes in this half-open period), by (the instance that made the last change), at.
  * Probe slots are a sorted set of lease ids scored by their expiry, so a process that dies
- * holding a probe frees it when the lease runs out. Times are the callers' clocks (ms).
+ * holding a probe frees it when the lease runs out.
+ *
+ * Clocks: what only Redis compares — lease expiries and the retry budget's time buckets — runs
+ * on Redis's own clock (TIME), so processes whose clocks disagree still agree on them. What a
+ * process also compares locally (openedAt, to reject without a Redis call while open) is the
+ * caller's clock: a skew between processes moves the end of an open period by that much, no more.
  *
  * Scripts reply `{ c = changed (0/1), f = state before, d = decision, r = record }`; `c = 1`
  * means this call performed the transition, which is how exactly one process counts it.
  */
 
-const RECORD = `
+const SERVER_CLOCK = `
+local function server_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+const RECORD = `${SERVER_CLOCK}
 local function rec_of(key)
   local h = redis.call('HGETALL', key)
   local r = { e = 0, state = 'closed', override = 'auto', openedAt = 0, gen = 0, reason = '', successes = 0, by = '', at = 0 }
@@ -54,7 +66,7 @@ end
 `;
 
 const BUDGET = `
--- Sliding window in buckets: fields q:<bucket> (requests) and r:<bucket> (retries).
+-- Sliding window in buckets of Redis's clock (every process must count in the same buckets): fields q:<bucket> (requests) and r:<bucket> (retries).
 local function budget_totals(key, now, windowMs, buckets, write)
   local bucketMs = windowMs / buckets
   local current = math.floor(now / bucketMs)
@@ -83,7 +95,8 @@ end
 /**
  * Acquire: KEYS breaker, probes; ARGV now, openMs, maxProbes, lease, leaseMs, by, ttl.
  * An open breaker whose openMs elapsed turns half-open here (the caller performed it); a
- * half-open one grants a probe slot while fewer than maxProbes unexpired leases exist.
+ * half-open one grants a probe slot while fewer than maxProbes unexpired leases exist (lease
+ * expiries on Redis's clock).
  * Decision: pass (closed / forced closed), probe, reject.
  */
 const ACQUIRE = `${RECORD}
@@ -102,9 +115,10 @@ if r.state == 'open' and now >= r.openedAt + openMs then
 end
 if r.state == 'closed' then return reply(changed, from, 'pass', r) end
 if r.state == 'open' then return reply(changed, from, 'reject', r) end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local clock = server_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', clock)
 if redis.call('ZCARD', KEYS[2]) < maxProbes then
-  redis.call('ZADD', KEYS[2], now + leaseMs, ARGV[4])
+  redis.call('ZADD', KEYS[2], clock + leaseMs, ARGV[4])
   redis.call('PEXPIRE', KEYS[2], leaseMs + 1000)
   return reply(changed, from, 'probe', r)
 end
@@ -216,10 +230,11 @@ return reply(1, before, '', r)
 
 /**
  * Read (no writes, so it also answers while Redis is out of memory): KEYS tier, then n
- * breaker keys, then n budget keys; ARGV now, windowMs, buckets, ratio, reserve.
+ * breaker keys, then n budget keys; ARGV now (unused: budgets run on Redis's clock), windowMs,
+ * buckets, ratio, reserve.
  */
 const READ = `${RECORD}${BUDGET}
-local now, windowMs, buckets = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, windowMs, buckets = server_ms(), tonumber(ARGV[2]), tonumber(ARGV[3])
 local ratio, reserve = tonumber(ARGV[4]), tonumber(ARGV[5])
 local n = (#KEYS - 1) / 2
 local out = { t = redis.call('GET', KEYS[1]), b = {}, q = {} }
@@ -232,12 +247,13 @@ return cjson.encode(out)
 `;
 
 /**
- * Budget: KEYS budget; ARGV now, windowMs, buckets, ratio, reserve, addRequests, withdraw (0/1).
+ * Budget: KEYS budget; ARGV now (unused: Redis's clock decides the buckets), windowMs, buckets,
+ * ratio, reserve, addRequests, withdraw (0/1).
  * Adds the requests this process saw since its last flush, then takes one retry if the
  * fleet-wide budget has one: allowed = ratio × requests + reserve − retries over the window.
  */
-const BUDGET_OP = `${BUDGET}
-local now, windowMs, buckets = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+const BUDGET_OP = `${SERVER_CLOCK}${BUDGET}
+local now, windowMs, buckets = server_ms(), tonumber(ARGV[2]), tonumber(ARGV[3])
 local ratio, reserve, add = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local requests, retries, current = budget_totals(KEYS[1], now, windowMs, buckets, true)
 if add > 0 then
@@ -256,9 +272,12 @@ if add > 0 or granted == 1 then redis.call('PEXPIRE', KEYS[1], math.ceil(windowM
 return cjson.encode({ g = granted, a = left, q = requests, r = retries })
 `;
 
-/** Tier: KEYS tier; ARGV tier. Stored (never deleted, 'auto' included) so a missing key means lost data. */
+/**
+ * Tier: KEYS tier; ARGV tier, ttl. Stored ('auto' included) so a missing key means lost data;
+ * it expires like every key (a process still forcing a tier writes it again when it is gone).
+ */
 const TIER = `
-redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return cjson.encode({ ok = 1 })
 `;
 

@@ -63,7 +63,7 @@ export interface SyncedBudget {
 const STATES: readonly string[] = ['closed', 'open', 'half_open'];
 const OVERRIDES: readonly string[] = ['auto', 'open', 'closed'];
 const TIERS: readonly string[] = ['auto', 'reduced', 'cached', 'static'];
-/** Breaker records outlive any incident, and vanish from a Redis nobody uses for a week. */
+/** Breaker records and the forced tier outlive any incident, and vanish from a Redis nobody uses for a week. */
 const RECORD_TTL_MS = 7 * 24 * 3600 * 1000;
 const BUDGET_BUCKETS = 10;
 
@@ -254,7 +254,7 @@ export class SharedChainState {
     this.tier = tier;
     this.tierBusy++;
     try {
-      const ok = await this.run('tier.set', SCRIPTS.tier, [this.keys.tier], [tier]);
+      const ok = await this.run('tier.set', SCRIPTS.tier, [this.keys.tier], [tier, RECORD_TTL_MS]);
       this.tierDirty = ok === undefined;
       return ok !== undefined;
     } finally {

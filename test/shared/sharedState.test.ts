@@ -17,7 +17,7 @@ import { createOperatorHandler } from '../../src/operator/index.js';
 import { memoryStore } from '../../src/state/memoryStore.js';
 import { redisStore, type RedisClientLike } from '../../src/state/redisStore.js';
 import { SharedChainState } from '../../src/state/sharedChainState.js';
-import type { StoreErrorEvent } from '../../src/state/sharedState.js';
+import { StoreError, type SharedStateStore, type StoreErrorEvent } from '../../src/state/sharedState.js';
 import { createOtelObserver } from '../../src/telemetry/otelObserver.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
 import { needRedis, startTestRedis, type TestRedis } from '../support/redis.js';
@@ -26,6 +26,42 @@ import { createSdk, sumOf } from '../telemetry/harness.js';
 import { eventually } from './fleet.js';
 
 const { skip } = needRedis();
+
+/**
+ * A store a test can cut off (`down`: unreachable, as a disconnected client is) or whose sync
+ * reads it can hold (`holdReads()`: the read ran in Redis, its reply is delivered on `release`),
+ * to replay orderings that real traffic produces now and then.
+ */
+function controllable(store: SharedStateStore) {
+  let down = false;
+  let held: Array<() => void> | undefined;
+  const wrapped: SharedStateStore & { cut(): void; restore(): void; holdReads(): () => void } = {
+    ...store,
+    available: () => !down && store.available(),
+    status: () => store.status(),
+    async runScript(script, keys, args, options) {
+      if (down) throw new StoreError('unavailable', 'redis', 'cut off by the test');
+      const reply = await store.runScript(script, keys, args, options);
+      if (script.name === 'read' && held) await new Promise<void>((resolve) => held!.push(resolve));
+      return reply;
+    },
+    cut: () => {
+      down = true;
+    },
+    restore: () => {
+      down = false;
+    },
+    holdReads: () => {
+      const mine: Array<() => void> = [];
+      held = mine;
+      return () => {
+        held = undefined;
+        for (const release of mine) release();
+      };
+    },
+  };
+  return wrapped;
+}
 
 const BREAKER: BreakerConfig = { consecutiveFailures: 2, failureRate: 1, windowMs: 60_000, minCalls: 100, openMs: 1_000, halfOpenProbes: 2, successThreshold: 2 };
 const BUDGET = { ratio: 0.1, minRetriesPerSecond: 1, windowMs: 10_000 };
@@ -54,17 +90,17 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
     return client;
   }
 
-  /** One "process": its own connection, chain link and breaker for `key`. */
-  async function node(chain: string, clock: FakeClock, config: Partial<BreakerConfig> = {}) {
-    const store = redisStore(await connect(), { syncIntervalMs: 60_000, timeoutMs: 200 });
+  /** One "process": its own connection, chain link and breaker for `key`; `store` lets a test cut it off or hold replies. */
+  async function node(chain: string, clock: FakeClock, config: Partial<BreakerConfig> = {}, options: { probeLeaseMs?: number } = {}) {
+    const store = controllable(redisStore(await connect(), { syncIntervalMs: 60_000, timeoutMs: 200 }));
     const errors: StoreErrorEvent[] = [];
-    const link = new SharedChainState({ store, chain, clock, budget: BUDGET, probeLeaseMs: 5_000, report: (e) => errors.push(e) });
+    const link = new SharedChainState({ store, chain, clock, budget: BUDGET, probeLeaseMs: options.probeLeaseMs ?? 5_000, report: (e) => errors.push(e) });
     const transitions: BreakerTransition[] = [];
     const breaker = new SharedCircuitBreaker('openai/gpt-4o', { ...BREAKER, ...config }, clock, (t) => transitions.push(t), link);
     link.register('openai/gpt-4o', breaker, undefined);
     await link.firstSync;
     closers.push(() => link.close());
-    return { link, breaker, transitions, errors };
+    return { link, breaker, transitions, errors, store };
   }
 
   async function fail(n: { breaker: SharedCircuitBreaker }, times: number): Promise<void> {
@@ -130,17 +166,21 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
     });
 
     it('a probe slot held by a process that died is freed when its lease runs out', async () => {
+      // Leases expire on Redis's clock: a short one, and real time passing.
       const clock = createFakeClock(1_000_000);
-      const [a, b] = await Promise.all([node('lease', clock, { halfOpenProbes: 1 }), node('lease', clock, { halfOpenProbes: 1 })]);
+      const options = { probeLeaseMs: 1_000 };
+      const [a, b] = await Promise.all([node('lease', clock, { halfOpenProbes: 1 }, options), node('lease', clock, { halfOpenProbes: 1 }, options)]);
       await fail(a, 2);
       await eventually('tripped', async () => a.breaker.record.exists);
       await b.link.syncNow();
       clock.advance(BREAKER.openMs);
       const held = await a.breaker.tryAcquire(); // never settled: this process "died"
       expect(held?.isProbe).toBe(true);
+      const heldAt = performance.now();
       expect(await b.breaker.tryAcquire()).toBeUndefined();
-      clock.advance(5_000); // probeLeaseMs
-      expect((await b.breaker.tryAcquire())?.isProbe).toBe(true);
+      const probe = await eventually('the lease ran out', async () => b.breaker.tryAcquire(), 5_000);
+      expect(probe.isProbe).toBe(true);
+      expect(performance.now() - heldAt).toBeGreaterThanOrEqual(options.probeLeaseMs - 50);
     });
 
     it('a failed probe reopens the breaker for everyone, with a fresh openMs', async () => {
@@ -175,6 +215,47 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect(a.breaker.state).toBe('closed');
       expect((await a.breaker.tryAcquire())?.isProbe).toBe(false);
     });
+  });
+
+  describe('consistency: one clock, newest record wins, every key expires', () => {
+    const KEY = (chain: string, kind: 'breaker' | 'probes' | 'budget') => `bulwark:{${chain}}:${kind}:openai%2Fgpt-4o`;
+
+    it('every key Bulwark writes expires: breaker record, probe leases, budget, forced tier', async () => {
+      const clock = createFakeClock(1_000_000);
+      const a = await node('ttl', clock);
+      await fail(a, 2);
+      await eventually('tripped in Redis', async () => a.breaker.record.exists);
+      clock.advance(BREAKER.openMs);
+      expect((await a.breaker.tryAcquire())?.isProbe).toBe(true);
+      expect(await a.link.budget('openai/gpt-4o', clock.now(), 3, true)).toMatchObject({ granted: true });
+      expect(await a.link.setForcedTier('cached')).toBe(true);
+      const admin = await redis.admin();
+      const keys = (await admin.keys('bulwark:{ttl}:*')).sort();
+      expect(keys).toEqual([KEY('ttl', 'breaker'), KEY('ttl', 'budget'), KEY('ttl', 'probes'), 'bulwark:{ttl}:tier']);
+      for (const key of keys) expect(await admin.pTTL(key), key).toBeGreaterThan(0);
+    });
+
+    it('the fleet-wide retry budget holds when the processes\' clocks disagree by seconds', async () => {
+      // Reserve: 1 retry/s over 10 s = 10 retries for the fleet, whatever each process's clock says.
+      const a = await node('skew-budget', createFakeClock(1_003_000)); // 3 s ahead
+      const b = await node('skew-budget', createFakeClock(1_000_000));
+      for (let i = 0; i < 10; i++) expect(await a.link.budget('openai/gpt-4o', 1_003_000, 0, true), `retry ${i + 1}`).toMatchObject({ granted: true });
+      expect(await b.link.budget('openai/gpt-4o', 1_000_000, 0, true), 'the fleet spent its budget').toMatchObject({ granted: false });
+    });
+
+    it("probe leases run on Redis's clock: a process whose clock is ahead cannot take a slot another still holds", async () => {
+      const clockA = createFakeClock(1_000_000);
+      const clockB = createFakeClock(1_010_000); // 10 s ahead, more than the 5 s lease
+      const a = await node('skew-lease', clockA, { halfOpenProbes: 1 });
+      const b = await node('skew-lease', clockB, { halfOpenProbes: 1 });
+      await fail(a, 2);
+      await eventually('tripped in Redis', async () => a.breaker.record.exists);
+      await b.link.syncNow();
+      clockA.advance(BREAKER.openMs);
+      expect((await a.breaker.tryAcquire())?.isProbe).toBe(true); // held, not settled
+      expect(await b.breaker.tryAcquire(), 'the only probe slot is taken').toBeUndefined();
+    });
+
   });
 
   // ------------------------------------------------------------------------------ engine level

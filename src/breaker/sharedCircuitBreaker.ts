@@ -65,6 +65,8 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   private epoch = 0;
   /** Store calls in flight that will bring a newer record than a sync could. */
   private busy = 0;
+  /** Store calls issued so far (SyncedBreaker.storeCalls). */
+  private issued = 0;
   /** Local changes the store has not seen (it was unreachable when they happened). */
   private dirty = false;
   /** Probes admitted locally while the store was unreachable. */
@@ -92,6 +94,10 @@ export class SharedCircuitBreaker implements SyncedBreaker {
 
   get override(): BreakerOverride {
     return this.rec.override;
+  }
+
+  get storeCalls(): number {
+    return this.issued;
   }
 
   /** The shared record as this process knows it (health, tests). */
@@ -125,7 +131,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
       this.link.reportUnavailable('breaker.override');
       return Promise.resolve(false);
     }
-    this.busy++;
+    this.begin();
     return this.link.override(this.key, override, this.now()).then((reply) => {
       this.busy--;
       if (!reply) {
@@ -151,7 +157,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     // Half-open, or due to be: probe slots are counted fleet-wide, by the store.
     if (!this.dirty && this.link.available()) {
       const lease = randomUUID();
-      this.busy++;
+      this.begin();
       let reply: ScriptReply | undefined;
       try {
         reply = await this.link.acquire(this.key, this.now(), lease, this.config.openMs, this.config.halfOpenProbes);
@@ -185,6 +191,12 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   }
 
   // ------------------------------------------------------------------------------ internals
+
+  /** A store call goes out: a sync read issued before it is older than its answer. */
+  private begin(): void {
+    this.busy++;
+    this.issued++;
+  }
 
   private now(): number {
     return Math.floor(this.clock.now());
@@ -238,7 +250,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
       this.decidedLocally(before, attempt);
       return;
     }
-    this.busy++;
+    this.begin();
     void this.link.trip(this.key, this.now(), before.gen, reason, immediate).then((reply) => {
       this.busy--;
       if (reply) this.settleReply(before, reply, attempt);
@@ -260,7 +272,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
       this.probeLocally(before, outcome, inPeriod, attempt);
       return;
     }
-    this.busy++;
+    this.begin();
     void this.link.probeResult(this.key, this.now(), gen, lease, outcome, this.config.successThreshold).then((reply) => {
       this.busy--;
       if (reply) this.settleReply(before, reply, attempt);
@@ -364,7 +376,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
       this.adopt(stored);
       return;
     }
-    this.busy++;
+    this.begin();
     void this.link.restore(this.key, stored.exists ? stored.gen : -1, mine, this.now()).then((reply) => {
       this.busy--;
       if (!reply) return; // still unreachable: stay dirty, try again at the next sync

@@ -48,6 +48,12 @@ export interface BudgetReply {
 
 /** What a shared breaker is told at every sync. */
 export interface SyncedBreaker {
+  /**
+   * How many store calls the breaker has issued. Redis runs one connection's commands in
+   * order, so a sync read issued before the breaker's latest call is older than what that
+   * call brought (or will bring): the sync leaves the breaker alone then.
+   */
+  readonly storeCalls: number;
   applySynced(record: SharedBreakerRecord): void;
 }
 
@@ -135,6 +141,8 @@ export class SharedChainState {
 
   private tier: ForcedTier = 'auto';
   private tierBusy = 0;
+  /** Tier writes issued: a sync read issued before the latest one must not undo it. */
+  private tierWrites = 0;
   /** The operator set a tier the store has not taken yet (it was unreachable). */
   private tierDirty = false;
   private readonly tierListeners: Array<(tier: ForcedTier) => void> = [];
@@ -253,6 +261,7 @@ export class SharedChainState {
   async setForcedTier(tier: ForcedTier): Promise<boolean> {
     this.tier = tier;
     this.tierBusy++;
+    this.tierWrites++;
     try {
       const ok = await this.run('tier.set', SCRIPTS.tier, [this.keys.tier], [tier, RECORD_TTL_MS]);
       this.tierDirty = ok === undefined;
@@ -306,6 +315,9 @@ export class SharedChainState {
       const reply = await this.budget(key, now, pending, false);
       if (!reply) budget.restorePending(pending);
     });
+    // What each breaker and the tier had issued when the read went out (see SyncedBreaker.storeCalls).
+    const marks = keys.map((key) => this.breakers.get(key)?.storeCalls);
+    const tierMark = this.tierWrites;
     const json = await this.run('sync', SCRIPTS.read, [this.keys.tier, ...keys.map((k) => this.keys.breaker(k)), ...keys.map((k) => this.keys.budget(k))], [
       now, c.windowMs, BUDGET_BUCKETS, c.ratio, reserve,
     ], true);
@@ -324,11 +336,13 @@ export class SharedChainState {
     const budgets = Array.isArray(parsed.q) ? parsed.q : [];
     keys.forEach((key, i) => {
       const record = parseRecord(records[i]);
-      if (record) this.breakers.get(key)?.applySynced(record);
+      const breaker = this.breakers.get(key);
+      // A store call issued after the read brought (or will bring) a newer record than this.
+      if (record && breaker && breaker.storeCalls === marks[i]) breaker.applySynced(record);
       const totals = budgets[i];
       if (Array.isArray(totals)) this.budgets.get(key)?.applySynced(num(totals[0]));
     });
-    this.applyTier(parsed.t);
+    if (this.tierWrites === tierMark) this.applyTier(parsed.t);
   }
 
   private schedule(): void {

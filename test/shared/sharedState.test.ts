@@ -256,6 +256,35 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect(await b.breaker.tryAcquire(), 'the only probe slot is taken').toBeUndefined();
     });
 
+    it('a sync read that Redis answered before a trip, delivered after it, does not roll the breaker back', async () => {
+      const clock = createFakeClock(1_000_000);
+      const a = await node('stale-read', clock);
+      // A record exists (an override given and withdrawn), closed.
+      await a.breaker.setOverride('closed');
+      await a.breaker.setOverride('auto');
+      const release = a.store.holdReads();
+      const syncing = a.link.syncNow(); // runs in Redis now: closed; its reply is held back
+      await fail(a, 2); // the trip runs after it, and its reply arrives first
+      await eventually('the trip was answered', async () => a.transitions.length > 0 && a.breaker.record.gen > 2);
+      release();
+      await syncing;
+      expect(a.breaker.state).toBe('open');
+      expect(a.transitions.map((t) => `${t.from}->${t.to}${t.observed ? ' (observed)' : ''}`)).toEqual(['closed->open']);
+    });
+
+    it('a sync read delivered after a tier change does not roll the tier back', async () => {
+      const a = await node('stale-tier', createFakeClock(1_000_000));
+      expect(await a.link.setForcedTier('cached')).toBe(true);
+      const heard: string[] = [];
+      a.link.onForcedTier((t) => heard.push(t));
+      const release = a.store.holdReads();
+      const syncing = a.link.syncNow(); // reads 'cached'
+      expect(await a.link.setForcedTier('static')).toBe(true);
+      release();
+      await syncing;
+      expect(a.link.forcedTier).toBe('static');
+      expect(heard).toEqual([]);
+    });
   });
 
   // ------------------------------------------------------------------------------ engine level

@@ -69,6 +69,12 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   private issued = 0;
   /** Local changes the store has not seen (it was unreachable when they happened). */
   private dirty = false;
+  /**
+   * An operator override the store has not taken yet (it was unreachable), with the override
+   * the shared record had before it. Written back even if the fleet's automatic state moved
+   * meanwhile — the operator's decision is the newer one — unless another override was given.
+   */
+  private pendingOverride: { base: BreakerOverride } | undefined;
   /** Probes admitted locally while the store was unreachable. */
   private localProbes = 0;
 
@@ -126,8 +132,10 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     }
     this.setLocal(next);
     this.emit(effective(before), effective(next), 'forced', false, undefined);
+    const pending = { base: this.pendingOverride?.base ?? before.override };
     if (!this.link.available()) {
       this.dirty = true;
+      this.pendingOverride = pending;
       this.link.reportUnavailable('breaker.override');
       return Promise.resolve(false);
     }
@@ -136,8 +144,10 @@ export class SharedCircuitBreaker implements SyncedBreaker {
       this.busy--;
       if (!reply) {
         this.dirty = true;
+        this.pendingOverride = pending;
         return false;
       }
+      this.pendingOverride = undefined;
       // Already reported as this process's transition; take the record quietly.
       this.setLocal(reply.record);
       return true;
@@ -370,17 +380,23 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   /** Puts back what changed here while the store could not hear it, unless the fleet moved on. */
   private writeBack(stored: SharedBreakerRecord): void {
     const mine = this.rec;
-    if (stored.exists && stored.gen !== mine.gen) {
+    // An operator's override given here wins over automatic changes made elsewhere meanwhile,
+    // not over another override.
+    const base = this.pendingOverride?.base;
+    const overrideStands = base !== undefined && stored.exists && stored.override === base;
+    if (stored.exists && stored.gen !== mine.gen && !overrideStands) {
       // Another process changed the shared record meanwhile: the fleet's newer record wins.
       this.dirty = false;
+      this.pendingOverride = undefined;
       this.adopt(stored);
       return;
     }
     this.begin();
-    void this.link.restore(this.key, stored.exists ? stored.gen : -1, mine, this.now()).then((reply) => {
+    void this.link.restore(this.key, stored.exists ? stored.gen : -1, mine, this.now(), overrideStands ? base : undefined).then((reply) => {
       this.busy--;
       if (!reply) return; // still unreachable: stay dirty, try again at the next sync
       this.dirty = false;
+      this.pendingOverride = undefined;
       // Changed: our own state, now shared, already reported when it happened here.
       if (reply.changed) this.setLocal(reply.record);
       else this.adopt(reply.record);

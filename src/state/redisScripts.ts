@@ -206,13 +206,15 @@ return reply(changed, before, '', r)
 
 /**
  * Restore: KEYS breaker, probes; ARGV expectGen (-1: only when the record is gone), state,
- * openedAt, override, reason, now, by, ttl. Puts back what a process learned while Redis was
- * unreachable (or lost its data in a restart), unless someone else changed it meanwhile.
+ * openedAt, override, reason, now, by, ttl, expectOverride ('' for none). Puts back what a
+ * process learned while Redis was unreachable (or lost its data in a restart), unless someone
+ * else changed it meanwhile — or, with expectOverride, unless someone changed the override (an
+ * operator's override given during the outage stands over automatic changes).
  */
 const RESTORE = `${RECORD}
 local expectGen, ttl = tonumber(ARGV[1]), tonumber(ARGV[8])
 local r = rec_of(KEYS[1])
-local ok = r.e == 0 or (expectGen >= 0 and r.gen == expectGen)
+local ok = r.e == 0 or (expectGen >= 0 and r.gen == expectGen) or (ARGV[9] ~= '' and r.override == ARGV[9])
 if not ok then return reply(0, '', '', r) end
 local before = effective(r)
 r.state = ARGV[2]

@@ -210,11 +210,18 @@ export class SharedChainState {
     return this.breakerScript('breaker.override', SCRIPTS.override, key, [override, now, this.instanceId, RECORD_TTL_MS]);
   }
 
-  restore(key: string, expectGen: number, record: SharedBreakerRecord, now: number): Promise<ScriptReply | undefined> {
+  /**
+   * Writes back a record changed here while the store was unreachable, if the stored one is
+   * still generation `expectGen` (-1: only if it is gone) — or, with `expectOverride`, still
+   * carries that override (an operator's override given here stands over automatic changes).
+   */
+  restore(key: string, expectGen: number, record: SharedBreakerRecord, now: number, expectOverride?: BreakerOverride): Promise<ScriptReply | undefined> {
     // A half-open period is not restored as such: the probes of the outage are gone. Restored
     // as open since openedAt, the next caller turns it half-open at once.
     const state = record.state === 'half_open' ? 'open' : record.state;
-    return this.breakerScript('breaker.record', SCRIPTS.restore, key, [expectGen, state, record.openedAt, record.override, record.reason, now, this.instanceId, RECORD_TTL_MS]);
+    return this.breakerScript('breaker.record', SCRIPTS.restore, key, [
+      expectGen, state, record.openedAt, record.override, record.reason, now, this.instanceId, RECORD_TTL_MS, expectOverride ?? '',
+    ]);
   }
 
   private async breakerScript(operation: StoreOperation, script: StateScript, key: string, args: Array<string | number>): Promise<ScriptReply | undefined> {

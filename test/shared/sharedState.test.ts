@@ -285,6 +285,39 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect(a.link.forcedTier).toBe('static');
       expect(heard).toEqual([]);
     });
+
+    it("an override given while the store was unreachable is written back, though the fleet's automatic state moved meanwhile", async () => {
+      const clock = createFakeClock(1_000_000);
+      const [a, b] = await Promise.all([node('override-outage', clock), node('override-outage', clock)]);
+      a.store.cut();
+      expect(await a.breaker.setOverride('open'), 'this process only, for now').toBe(false);
+      await fail(b, 2); // meanwhile another process trips it: a newer generation in Redis
+      await eventually('tripped in Redis', async () => b.breaker.record.exists);
+      a.store.restore();
+      await a.link.syncNow();
+      const admin = await redis.admin();
+      await eventually('the override reached Redis', async () => (await admin.hGetAll(KEY('override-outage', 'breaker'))).override === 'open');
+      await a.link.syncNow();
+      expect(a.breaker.override).toBe('open');
+      await b.link.syncNow();
+      expect(b.breaker.override).toBe('open');
+    });
+
+    it('…but not over an override another operator gave meanwhile: the fleet has the newer decision', async () => {
+      const clock = createFakeClock(1_000_000);
+      const [a, b] = await Promise.all([node('override-race', clock), node('override-race', clock)]);
+      a.store.cut();
+      expect(await a.breaker.setOverride('open')).toBe(false);
+      expect(await b.breaker.setOverride('closed')).toBe(true);
+      a.store.restore();
+      await a.link.syncNow();
+      await eventually('the fleet override is taken', async () => {
+        await a.link.syncNow();
+        return a.breaker.override === 'closed';
+      });
+      const admin = await redis.admin();
+      expect((await admin.hGetAll(KEY('override-race', 'breaker'))).override).toBe('closed');
+    });
   });
 
   // ------------------------------------------------------------------------------ engine level

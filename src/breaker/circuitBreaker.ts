@@ -1,7 +1,9 @@
+import { DEFAULT_TIMEOUTS } from '../config/defaults.js';
 import type { BreakerConfig } from '../config/types.js';
 import type { Clock } from '../time/clock.js';
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
+import { ProbeLeases } from './probeLeases.js';
 import { tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
@@ -78,6 +80,16 @@ interface PermitTicket {
   readonly isProbe: boolean;
   /** The breaker generation the permit was issued in; outcomes from an older one are stale. */
   readonly generation: number;
+  /** A probe's slot. */
+  readonly lease?: number;
+}
+
+export interface CircuitBreakerOptions {
+  /**
+   * Longest a probe holds its half-open slot: a probe permit nobody settles frees it then.
+   * Default: the default attempt timeout (DEFAULT_TIMEOUTS.attemptMs).
+   */
+  probeLeaseMs?: number;
 }
 
 /**
@@ -87,8 +99,10 @@ interface PermitTicket {
  *   failure ratio over a window once `minCalls` were seen) or on an `immediate` failure.
  * - Open: rejects everything; after `openMs` it turns half-open, lazily, the next time
  *   anyone looks at it (no timers to clean up).
- * - Half-open: admits at most `halfOpenProbes` concurrent probes. `successThreshold` probe
- *   successes close it (with fresh statistics); one failed probe reopens it for a fresh `openMs`.
+ * - Half-open: admits at most `halfOpenProbes` concurrent probes, each holding its slot for at
+ *   most `probeLeaseMs` (a permit nobody settles must not wedge the breaker). `successThreshold`
+ *   probe successes close it (with fresh statistics); one failed probe reopens it for a fresh
+ *   `openMs`.
  * - Override: 'open' rejects and 'closed' admits whatever happens (outcomes are still counted
  *   so health shows them, but trip nothing); 'auto' resumes automatic operation from closed,
  *   keeping the counts, so a target that is still failing reopens on its next failure.
@@ -113,12 +127,13 @@ export class CircuitBreaker {
   private autoState: CircuitState = 'closed';
   private overrideValue: BreakerOverride = 'auto';
   private openedAt = 0;
-  private probesInFlight = 0;
+  private readonly probes: ProbeLeases;
   private probeSuccesses = 0;
   private generation = 0;
 
-  constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: CircuitBreakerTransition) => void) {
+  constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: CircuitBreakerTransition) => void, options: CircuitBreakerOptions = {}) {
     const { consecutive, rate, all } = tripStrategies(config);
+    this.probes = new ProbeLeases(options.probeLeaseMs ?? DEFAULT_TIMEOUTS.attemptMs);
     this.key = key;
     this.config = { ...config };
     this.clock = clock;
@@ -151,7 +166,7 @@ export class CircuitBreaker {
     this.overrideValue = override;
     if (override === 'auto') {
       this.autoState = 'closed';
-      this.probesInFlight = 0;
+      this.probes.clear();
       this.probeSuccesses = 0;
     }
     const after = this.effectiveState();
@@ -166,9 +181,9 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === 'open') return undefined;
     if (state === 'half_open') {
-      if (this.probesInFlight >= this.config.halfOpenProbes) return undefined;
-      this.probesInFlight++;
-      return this.permit({ isProbe: true, generation: this.generation });
+      const lease = this.probes.take(this.clock.now(), this.config.halfOpenProbes);
+      if (lease === undefined) return undefined;
+      return this.permit({ isProbe: true, generation: this.generation, lease });
     }
     return this.permit({ isProbe: false, generation: this.generation });
   }
@@ -193,7 +208,7 @@ export class CircuitBreaker {
         if (outcome === 'immediate') this.openImmediately();
         return;
       }
-      this.probesInFlight--;
+      this.probes.release(ticket.lease as number);
       if (outcome === 'success') {
         this.probeSuccesses++;
         if (this.probeSuccesses >= this.config.successThreshold) {
@@ -251,7 +266,7 @@ export class CircuitBreaker {
     this.generation++;
     if (to === 'open') this.openedAt = this.clock.now();
     if (to === 'half_open') {
-      this.probesInFlight = 0;
+      this.probes.clear();
       this.probeSuccesses = 0;
     }
     this.emit(from, to, reason);

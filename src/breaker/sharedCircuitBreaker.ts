@@ -7,6 +7,7 @@ import type { Clock } from '../time/clock.js';
 import { settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome } from './circuitBreaker.js';
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
+import { ProbeLeases } from './probeLeases.js';
 import { tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
@@ -20,6 +21,8 @@ interface Ticket {
   /** Shared probes: the half-open period (gen) and the lease holding the fleet-wide slot. */
   readonly gen?: number;
   readonly lease?: string;
+  /** Local probes (store unreachable): the lease holding this process's slot. */
+  readonly localLease?: number;
 }
 
 const OVERRIDES: readonly BreakerOverride[] = ['auto', 'open', 'closed'];
@@ -75,8 +78,8 @@ export class SharedCircuitBreaker implements SyncedBreaker {
    * meanwhile — the operator's decision is the newer one — unless another override was given.
    */
   private pendingOverride: { base: BreakerOverride } | undefined;
-  /** Probes admitted locally while the store was unreachable. */
-  private localProbes = 0;
+  /** Probes admitted locally while the store was unreachable (leased, as the fleet's are in Redis). */
+  private readonly localProbes: ProbeLeases;
 
   constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: BreakerTransition) => void, link: SharedChainState) {
     const { consecutive, rate, all } = tripStrategies(config);
@@ -88,6 +91,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     this.consecutive = consecutive;
     this.rate = rate;
     this.strategies = all;
+    this.localProbes = new ProbeLeases(link.probeLeaseMs);
   }
 
   /** The effective state; an open breaker whose `openMs` elapsed reads half-open (its next caller makes it so). */
@@ -128,7 +132,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     if (override === 'auto') {
       next.state = 'closed';
       next.successes = 0;
-      this.localProbes = 0;
+      this.localProbes.clear();
     }
     this.setLocal(next);
     this.emit(effective(before), effective(next), 'forced', false, undefined);
@@ -312,7 +316,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
       if (outcome === 'immediate') this.trip('immediate', true, attempt);
       return;
     }
-    this.localProbes = Math.max(0, this.localProbes - 1);
+    this.localProbes.release(ticket.localLease as number);
     if (outcome === 'release') return;
     if (outcome === 'success') {
       const successes = before.successes + 1;
@@ -334,14 +338,14 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     if (r.state === 'open' && r.override === 'auto') {
       if (this.clock.now() < r.openedAt + this.config.openMs) return undefined;
       this.setLocal({ ...r, state: 'half_open', reason: 'open_elapsed', successes: 0 });
-      this.localProbes = 0;
       this.decidedLocally(r, undefined);
     }
     const now = this.rec;
     if (now.state === 'closed') return this.permit({ isProbe: false, epoch: this.epoch });
-    if (now.state !== 'half_open' || this.localProbes >= this.config.halfOpenProbes) return undefined;
-    this.localProbes++;
-    return this.permit({ isProbe: true, epoch: this.epoch });
+    if (now.state !== 'half_open') return undefined;
+    const localLease = this.localProbes.take(this.clock.now(), this.config.halfOpenProbes);
+    if (localLease === undefined) return undefined;
+    return this.permit({ isProbe: true, epoch: this.epoch, localLease });
   }
 
   /** A change made here without the store: reported as this process's own, written back later. */
@@ -406,7 +410,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   private setLocal(next: SharedBreakerRecord): void {
     const before = this.rec;
     if (next.state !== before.state || next.override !== before.override || next.gen !== before.gen) this.epoch++;
-    if (next.state === 'half_open' && before.state !== 'half_open') this.localProbes = 0;
+    if (next.state === 'half_open' && before.state !== 'half_open') this.localProbes.clear();
     this.rec = { ...next };
   }
 

@@ -183,6 +183,20 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect(performance.now() - heldAt).toBeGreaterThanOrEqual(options.probeLeaseMs - 50);
     });
 
+    it('with the store unreachable, a local probe nobody settles frees its slot when its lease runs out', async () => {
+      const clock = createFakeClock(1_000_000);
+      const a = await node('local-lease', clock, { halfOpenProbes: 1 });
+      await fail(a, 2);
+      await eventually('tripped in Redis', async () => a.breaker.record.exists);
+      a.store.cut();
+      clock.advance(BREAKER.openMs);
+      const lost = await a.breaker.tryAcquire(); // decided locally; never settled
+      expect(lost?.isProbe).toBe(true);
+      expect(await a.breaker.tryAcquire()).toBeUndefined();
+      clock.advance(5_000); // probeLeaseMs
+      expect((await a.breaker.tryAcquire())?.isProbe).toBe(true);
+    });
+
     it('a failed probe reopens the breaker for everyone, with a fresh openMs', async () => {
       const clock = createFakeClock(1_000_000);
       const [a, b] = await Promise.all([node('reopen', clock), node('reopen', clock)]);

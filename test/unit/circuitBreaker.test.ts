@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, type BreakerPermit, type CircuitBreakerTransition } from '../../src/breaker/circuitBreaker.js';
+import { DEFAULT_TIMEOUTS } from '../../src/config/defaults.js';
 import type { BreakerConfig } from '../../src/config/types.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
 
@@ -159,6 +160,34 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('half_open');
     succeed(breaker, 2);
     expect(breaker.state).toBe('closed');
+  });
+
+  it('a probe permit nobody settles frees its slot when its lease runs out (the breaker is not stuck half-open)', () => {
+    const clock = createFakeClock(0);
+    const breaker = new CircuitBreaker('k', { ...CONFIG, successThreshold: 1 }, clock, () => undefined, { probeLeaseMs: 60_000 });
+    toHalfOpen(breaker, clock);
+    const lost = acquire(breaker); // e.g. a stream whose consumer walked away without closing it
+    expect(lost.isProbe).toBe(true);
+    clock.advance(59_999);
+    expect(breaker.tryAcquire()).toBeUndefined();
+    clock.advance(1);
+    const next = acquire(breaker);
+    expect(next.isProbe).toBe(true);
+    expect(breaker.tryAcquire()).toBeUndefined();
+    // The lost permit, settled late, still speaks for this half-open period.
+    lost.success();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('the probe lease defaults to the default attempt timeout', () => {
+    const { clock, breaker } = setup();
+    toHalfOpen(breaker, clock);
+    acquire(breaker);
+    clock.advance(DEFAULT_TIMEOUTS.attemptMs - 1);
+    expect(breaker.tryAcquire()).toBeUndefined();
+    clock.advance(1);
+    expect(breaker.tryAcquire()?.isProbe).toBe(true);
+    expect(() => new CircuitBreaker('k', CONFIG, clock, () => undefined, { probeLeaseMs: 0 })).toThrow(/probeLeaseMs/);
   });
 
   it('release() while closed counts for nothing', () => {

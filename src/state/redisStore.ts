@@ -44,6 +44,33 @@ function positive(field: string, value: unknown, fallback: number): number {
   return value;
 }
 
+/**
+ * One 'error' listener per client however many stores share it (one store per chain is usual):
+ * a listener per store passed Node's limit of 10 (MaxListenersExceededWarning) and stayed
+ * attached for the life of the client. Each store hears every error until it is closed.
+ */
+const clientErrorListeners = new WeakMap<RedisClientLike, { stores: Set<(error: unknown) => void>; listener: (error: unknown) => void }>();
+
+function listenForErrors(client: RedisClientLike, onError: (error: unknown) => void): () => void {
+  let entry = clientErrorListeners.get(client);
+  if (!entry) {
+    const stores = new Set<(error: unknown) => void>();
+    const listener = (error: unknown) => {
+      for (const store of stores) store(error);
+    };
+    entry = { stores, listener };
+    clientErrorListeners.set(client, entry);
+    client.on?.('error', listener);
+  }
+  const { stores, listener } = entry;
+  stores.add(onError);
+  return () => {
+    if (!stores.delete(onError) || stores.size > 0) return;
+    clientErrorListeners.delete(client);
+    client.off?.('error', listener);
+  };
+}
+
 /** Maps anything a Redis call threw to a low-cardinality `error.type`. */
 export function classifyRedisError(error: unknown): StoreErrorType {
   if (error instanceof StoreError) return error.errorType;
@@ -94,10 +121,9 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
   let lastError: StoreStatus['lastError'];
   // node-redis throws an 'error' event that nobody listens to, which would take the process
   // down; Bulwark's fallback promise ("never a crash") needs a listener. It only records.
-  const onClientError = (error: unknown) => {
+  const stopListening = listenForErrors(client, (error: unknown) => {
     lastError = { type: classifyRedisError(error), message: describe(error), at: Date.now() };
-  };
-  client.on?.('error', onClientError);
+  });
 
   const ready = () => client.isReady === true;
 
@@ -204,7 +230,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
 
     async close() {
       // The client is the application's: it closes it. Only detach what redisStore added.
-      client.off?.('error', onClientError);
+      stopListening();
     },
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * redisStore without a Redis: a stand-in client (an EventEmitter with node-redis's
+ * `isReady` / `sendCommand` shape) for what does not need a server.
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { redisStore } from '../../src/state/redisStore.js';
+
+function fakeClient() {
+  return Object.assign(new EventEmitter(), {
+    isReady: false,
+    sendCommand: async () => 'OK' as unknown,
+  });
+}
+
+describe('redisStore', () => {
+  it('many stores on one client add one error listener, and every store hears every error', () => {
+    const client = fakeClient();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // One store per chain: a service with a dozen chains on one client is ordinary.
+      const stores = Array.from({ length: 12 }, () => redisStore(client));
+      expect(client.listenerCount('error')).toBe(1);
+      client.emit('error', new Error('WRONGPASS invalid username-password pair'));
+      for (const store of stores) expect(store.status().lastError).toMatchObject({ type: 'authentication', message: expect.stringMatching(/WRONGPASS/) });
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it('close() detaches a store; the listener goes with the last one', async () => {
+    const client = fakeClient();
+    const [a, b] = [redisStore(client), redisStore(client)];
+    await a.close?.();
+    expect(client.listenerCount('error')).toBe(1);
+    client.emit('error', new Error('ECONNREFUSED 127.0.0.1:6379'));
+    expect(b.status().lastError?.type).toBe('unavailable');
+    expect(a.status().lastError).toBeUndefined();
+    await a.close?.(); // idempotent
+    await b.close?.();
+    expect(client.listenerCount('error')).toBe(0);
+    // A store made after they all closed listens again.
+    redisStore(client);
+    expect(client.listenerCount('error')).toBe(1);
+  });
+});

@@ -50,6 +50,11 @@ export interface FaultServerOptions {
   latency?: Latency;
   /** What a successful answer contains when the fault does not say. */
   defaultReply?: Reply;
+  /**
+   * Most requests kept in `requests` (the newest), for long runs: `hits()` still counts every
+   * request since start or the last `reset()`. Default: every request is kept.
+   */
+  maxRecordedRequests?: number;
 }
 
 /** A running fault server. */
@@ -78,9 +83,12 @@ export interface FaultServer {
   script(matcher: RequestMatcher, script: Script): ScriptHandle;
   /** Sets (or replaces) a model's settings at runtime. Survives `reset()`. */
   setModel(model: string, spec: ModelSpec): void;
-  /** Every request since start or the last `reset()`, in arrival order (a copy; entries update live). */
+  /**
+   * Every request since start or the last `reset()` — the newest `maxRecordedRequests` of them when
+   * that is set — in arrival order (a copy; entries update live).
+   */
   readonly requests: readonly RecordedRequest[];
-  /** How many recorded requests match (all of them without a matcher). */
+  /** How many requests since start or the last `reset()` match (all of them without a matcher), kept in `requests` or not. */
   hits(matcher?: RequestMatcher): number;
   /**
    * Resolves once no request is in flight (every response finished or its connection closed). Use it before
@@ -140,12 +148,20 @@ class FaultServerImpl implements FaultServer {
   readonly #options: FaultServerOptions;
   #random: RandomSource;
   #log: MutableRecord[] = [];
+  readonly #maxRecorded: number;
+  /** Requests per (route, provider, model), so `hits()` stays exact when the log is bounded. */
+  #counts = new Map<string, { route: string; provider: Provider | undefined; model: string | undefined; count: number }>();
   #seq = 0;
   #port = 0;
   #host = '127.0.0.1';
   #closing: Promise<void> | undefined;
 
   constructor(options: FaultServerOptions) {
+    const max = options.maxRecordedRequests;
+    if (max !== undefined && !(Number.isInteger(max) && max >= 0)) {
+      throw new RangeError(`maxRecordedRequests must be an integer >= 0, got ${String(max)}`);
+    }
+    this.#maxRecorded = max ?? Number.POSITIVE_INFINITY;
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -205,11 +221,24 @@ class FaultServerImpl implements FaultServer {
   }
 
   get requests(): readonly RecordedRequest[] {
-    return [...this.#log];
+    return this.#log.length > this.#maxRecorded ? this.#log.slice(this.#log.length - this.#maxRecorded) : [...this.#log];
   }
 
   hits(matcher?: RequestMatcher): number {
-    return this.#log.filter((r) => matchesRequest(matcher, r)).length;
+    let hits = 0;
+    for (const entry of this.#counts.values()) if (matchesRequest(matcher, entry)) hits += entry.count;
+    return hits;
+  }
+
+  #remember(entry: MutableRecord): void {
+    const key = JSON.stringify([entry.route, entry.provider ?? null, entry.model ?? null]);
+    const counted = this.#counts.get(key);
+    if (counted) counted.count++;
+    else this.#counts.set(key, { route: entry.route, provider: entry.provider, model: entry.model, count: 1 });
+    if (this.#maxRecorded === 0) return;
+    this.#log.push(entry);
+    // Trimmed in batches (amortised O(1) per request); `requests` shows only the newest.
+    if (this.#log.length >= 2 * this.#maxRecorded) this.#log = this.#log.slice(this.#log.length - this.#maxRecorded);
   }
 
   idle({ timeoutMs = 2000 }: { timeoutMs?: number } = {}): Promise<void> {
@@ -231,6 +260,7 @@ class FaultServerImpl implements FaultServer {
   reset(): void {
     this.#scripts.clear();
     this.#log = [];
+    this.#counts = new Map();
     this.#random = createRandom(this.#seed);
   }
 
@@ -314,7 +344,7 @@ class FaultServerImpl implements FaultServer {
         serverClosed: false,
         endedAt: undefined,
       };
-      this.#log.push(entry);
+      this.#remember(entry);
       exchange.record = entry;
       return entry;
     };

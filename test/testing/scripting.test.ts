@@ -252,6 +252,36 @@ describe('request log', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('maxRecordedRequests keeps the newest requests in the log; hits() still counts every one', async () => {
+    const server = await start({ maxRecordedRequests: 3 });
+    for (let i = 0; i < 7; i++) await call(server, { route: i % 2 === 0 ? 'primary' : 'backup', model: i < 4 ? 'gpt-4o' : 'gpt-4o-mini' });
+    await call(server, { provider: 'anthropic', model: 'claude-mock' });
+    expect(server.requests.map((r) => r.seq)).toEqual([6, 7, 8]);
+    expect(server.hits()).toBe(8);
+    expect(server.hits({ route: 'primary' })).toBe(4);
+    expect(server.hits({ route: 'backup', model: 'gpt-4o' })).toBe(2);
+    expect(server.hits({ model: /mini$/ })).toBe(3);
+    expect(server.hits({ provider: 'anthropic' })).toBe(1);
+    // A long run: the log stays bounded.
+    for (let i = 0; i < 20; i++) await call(server);
+    expect(server.requests).toHaveLength(3);
+    expect(server.hits()).toBe(28);
+    server.reset();
+    expect(server.hits()).toBe(0);
+    expect(server.requests).toEqual([]);
+    await call(server);
+    expect([server.hits(), server.requests.length]).toEqual([1, 1]);
+  });
+
+  it('maxRecordedRequests: 0 keeps no log but counts; a bad value is refused', async () => {
+    const server = await start({ maxRecordedRequests: 0 });
+    await call(server);
+    expect(server.requests).toEqual([]);
+    expect(server.hits({ route: 'default' })).toBe(1);
+    await expect(startFaultServer({ maxRecordedRequests: -1 })).rejects.toThrow(/maxRecordedRequests/);
+    await expect(startFaultServer({ maxRecordedRequests: 1.5 })).rejects.toThrow(/maxRecordedRequests/);
+  });
+
   it('close() ends hung and stalled requests at once and marks them server-closed', async () => {
     const server = await start();
     server.script({ route: 'hang' }, { then: fault.hang() });

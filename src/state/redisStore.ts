@@ -127,7 +127,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
 
   const ready = () => client.isReady === true;
 
-  function call(args: string[], probe = false): Promise<unknown> {
+  function call(args: string[], probe = false, limitMs = timeoutMs): Promise<unknown> {
     if (!ready()) {
       // Keep the client's own last error (ECONNREFUSED, WRONGPASS, …): it says why.
       lastError ??= { type: 'unavailable', message: NOT_CONNECTED, at: Date.now() };
@@ -146,11 +146,11 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
         done = true;
         pausedUntil = Date.now() + pauseMs;
         reject(fail(new StoreError('timeout', 'redis', `Redis did not answer within ${timeoutMs} ms`)));
-      }, timeoutMs);
+      }, limitMs);
       timer.unref?.();
       let sent: Promise<unknown>;
       try {
-        sent = client.sendCommand(args, { timeout: timeoutMs });
+        sent = client.sendCommand(args, { timeout: limitMs });
       } catch (error) {
         sent = Promise.reject(error);
       }
@@ -181,13 +181,15 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
 
   async function runScript(s: StateScript, keys: readonly string[], args: readonly (string | number)[], opts: { probe?: boolean } = {}): Promise<string> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
+    const startedAt = Date.now();
     let reply: unknown;
     try {
       reply = await call(['EVALSHA', s.sha, ...tail], opts.probe);
     } catch (error) {
-      // A restarted Redis has an empty script cache: load it with the script itself.
+      // A restarted Redis has an empty script cache: load it with the script itself, within
+      // what is left of the one timeout the whole call may take.
       if (!(error instanceof StoreError) || !/NOSCRIPT/.test(error.message)) throw error;
-      reply = await call(['EVAL', s.source, ...tail], opts.probe);
+      reply = await call(['EVAL', s.source, ...tail], opts.probe, Math.max(1, timeoutMs - (Date.now() - startedAt)));
     }
     if (typeof reply !== 'string') throw fail(new StoreError('corrupt', 'redis', `script ${s.name} replied with ${typeof reply}, not JSON text`));
     return reply;

@@ -3,17 +3,47 @@
  * `isReady` / `sendCommand` shape) for what does not need a server.
  */
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SCRIPTS } from '../../src/state/redisScripts.js';
+import { StoreError } from '../../src/state/sharedState.js';
 import { redisStore } from '../../src/state/redisStore.js';
 
 function fakeClient() {
   return Object.assign(new EventEmitter(), {
     isReady: false,
-    sendCommand: async () => 'OK' as unknown,
+    sendCommand: async (_args: string[]): Promise<unknown> => 'OK',
   });
 }
 
 describe('redisStore', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a script call takes one timeout in all, NOSCRIPT retry (after a Redis restart) included', async () => {
+    vi.useFakeTimers();
+    const client = fakeClient();
+    client.isReady = true;
+    const sent: string[] = [];
+    client.sendCommand = (args: string[]) => {
+      sent.push(args[0]!);
+      // EVALSHA: a late NOSCRIPT (the restarted Redis is slow); EVAL: no answer at all.
+      if (args[0] === 'EVALSHA') return new Promise((_, reject) => setTimeout(() => reject(new Error('NOSCRIPT No matching script. Please use EVAL.')), 80));
+      return new Promise(() => undefined);
+    };
+    const store = redisStore(client, { timeoutMs: 100 });
+    let outcome: unknown;
+    void store.runScript(SCRIPTS.read, ['k'], [1]).then(
+      (v) => (outcome = v),
+      (e: unknown) => (outcome = e),
+    );
+    await vi.advanceTimersByTimeAsync(80);
+    expect(sent).toEqual(['EVALSHA', 'EVAL']);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(outcome).toBeInstanceOf(StoreError);
+    expect((outcome as StoreError).errorType).toBe('timeout');
+  });
+
   it('many stores on one client add one error listener, and every store hears every error', () => {
     const client = fakeClient();
     const warnings: Error[] = [];

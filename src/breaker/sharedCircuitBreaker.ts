@@ -385,9 +385,9 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   private writeBack(stored: SharedBreakerRecord): void {
     const mine = this.rec;
     // An operator's override given here wins over automatic changes made elsewhere meanwhile,
-    // not over another override.
+    // not over another override (nor when it was withdrawn again before the store heard of it).
     const base = this.pendingOverride?.base;
-    const overrideStands = base !== undefined && stored.exists && stored.override === base;
+    const overrideStands = base !== undefined && mine.override !== base && stored.exists && stored.override === base;
     if (stored.exists && stored.gen !== mine.gen && !overrideStands) {
       // Another process changed the shared record meanwhile: the fleet's newer record wins.
       this.dirty = false;

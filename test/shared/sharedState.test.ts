@@ -317,6 +317,23 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect(b.breaker.override).toBe('open');
     });
 
+    it('an override given and withdrawn during the outage writes nothing over the fleet', async () => {
+      const clock = createFakeClock(1_000_000);
+      const [a, b] = await Promise.all([node('override-undone', clock), node('override-undone', clock)]);
+      a.store.cut();
+      await a.breaker.setOverride('open');
+      await a.breaker.setOverride('auto');
+      await fail(b, 2);
+      await eventually('tripped in Redis', async () => b.breaker.record.exists);
+      a.store.restore();
+      await eventually('the fleet record is taken', async () => {
+        await a.link.syncNow();
+        return a.breaker.state === 'open';
+      });
+      const admin = await redis.admin();
+      expect(await admin.hGetAll(KEY('override-undone', 'breaker'))).toMatchObject({ state: 'open', override: 'auto', reason: 'consecutive_failures' });
+    });
+
     it('…but not over an override another operator gave meanwhile: the fleet has the newer decision', async () => {
       const clock = createFakeClock(1_000_000);
       const [a, b] = await Promise.all([node('override-race', clock), node('override-race', clock)]);

@@ -372,7 +372,14 @@ export class SharedChainState {
 
   /** Runs a script; undefined (after reporting) when the store failed, timed out or was unreachable. */
   private run(operation: StoreOperation, script: StateScript, keys: string[], args: Array<string | number>, probe = false): Promise<string | undefined> {
-    const p = this.store.runScript(script, keys, args, { probe }).then(
+    let call: Promise<string>;
+    try {
+      call = this.store.runScript(script, keys, args, { probe });
+    } catch (error) {
+      // A store that throws instead of rejecting (its bug) must not fail requests nor stop the sync.
+      call = Promise.reject(error);
+    }
+    const p = call.then(
       (json) => json,
       (error: unknown) => {
         this.emit({

@@ -6,12 +6,32 @@ function bad(message: string): never {
 }
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
+const TOOL_CHOICES = new Set(['auto', 'none', 'required']);
+
+/** Longest timer Node.js can set; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * What a bad value was. Only a short word is quoted ('developer' for a role): anything else in
+ * a request may be prompt content, which errors never carry.
+ */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return /^[A-Za-z_-]{1,32}$/.test(value) ? `'${value}'` : `a string of ${value.length} characters`;
+  return `a ${typeof value}`;
+}
+
+function isAbortSignal(value: unknown): boolean {
+  const s = value as AbortSignal | null;
+  return typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function';
+}
 
 function validateMessage(m: unknown, i: number, toolCallIds: Set<string>): void {
   const at = `messages[${i}]`;
   if (m === null || typeof m !== 'object') bad(`${at} must be an object`);
   const msg = m as Message & Record<string, unknown>;
-  if (!ROLES.has(msg.role)) bad(`${at}.role must be one of system, user, assistant, tool; got ${JSON.stringify(msg.role)}`);
+  if (!ROLES.has(msg.role)) bad(`${at}.role must be one of system, user, assistant, tool; got ${kindOf(msg.role)}`);
   switch (msg.role) {
     case 'system':
     case 'user':
@@ -34,7 +54,7 @@ function validateMessage(m: unknown, i: number, toolCallIds: Set<string>): void 
     }
     case 'tool':
       if (typeof msg.toolCallId !== 'string' || msg.toolCallId === '') bad(`${at}.toolCallId must be a non-empty string`);
-      if (!toolCallIds.has(msg.toolCallId)) bad(`${at}.toolCallId '${msg.toolCallId}' answers no earlier assistant tool call`);
+      if (!toolCallIds.has(msg.toolCallId)) bad(`${at}.toolCallId answers no earlier assistant tool call`);
       if (typeof msg.content !== 'string') bad(`${at}.content must be a string`);
       break;
   }
@@ -58,10 +78,16 @@ export function validateRequest(request: ChatRequest): void {
       if (names.has(t.name)) bad(`tools[${i}].name '${t.name}' is defined twice`);
       names.add(t.name);
       if (!t.parameters || typeof t.parameters !== 'object' || Array.isArray(t.parameters)) bad(`tools[${i}].parameters must be a JSON schema object`);
+      if (t.description !== undefined && typeof t.description !== 'string') bad(`tools[${i}].description must be a string`);
     });
   }
-  if (request.toolChoice !== undefined && typeof request.toolChoice === 'object') {
-    if (!request.tools?.some((t) => t.name === (request.toolChoice as { name: string }).name)) bad('toolChoice names a tool that is not in tools');
+  const choice: unknown = request.toolChoice;
+  if (choice !== undefined) {
+    if (choice !== null && typeof choice === 'object') {
+      if (!request.tools?.some((t) => t.name === (choice as { name?: unknown }).name)) bad('toolChoice names a tool that is not in tools');
+    } else if (typeof choice !== 'string' || !TOOL_CHOICES.has(choice)) {
+      bad(`toolChoice must be 'auto', 'none', 'required' or { name }, got ${kindOf(choice)}`);
+    }
   }
   const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
   if (request.maxTokens !== undefined && !positiveInt(request.maxTokens)) bad('maxTokens must be a positive integer');
@@ -73,10 +99,12 @@ export function validateRequest(request: ChatRequest): void {
     bad('stop must be an array of non-empty strings');
   }
   if (request.maxCostUsd !== undefined && !(typeof request.maxCostUsd === 'number' && request.maxCostUsd >= 0)) bad('maxCostUsd must be a number >= 0');
-  if (request.totalTimeoutMs !== undefined && !(typeof request.totalTimeoutMs === 'number' && request.totalTimeoutMs > 0)) {
-    bad('totalTimeoutMs must be a number > 0');
+  if (request.totalTimeoutMs !== undefined && !(typeof request.totalTimeoutMs === 'number' && request.totalTimeoutMs > 0 && request.totalTimeoutMs <= MAX_TIMER_MS)) {
+    bad(`totalTimeoutMs must be a number > 0 and at most ${MAX_TIMER_MS} (the longest timer Node.js can set)`);
   }
   if (request.partition !== undefined && typeof request.partition !== 'string') bad('partition must be a string');
+  if (request.critical !== undefined && typeof request.critical !== 'boolean') bad('critical must be a boolean');
+  if (request.signal !== undefined && !isAbortSignal(request.signal)) bad('signal must be an AbortSignal');
 }
 
 /**

@@ -19,6 +19,10 @@ type Check = (value: number) => boolean;
 const isInt: Check = (v) => Number.isInteger(v);
 const positive: Check = (v) => v > 0;
 const nonNegative: Check = (v) => v >= 0;
+/** Longest timer Node.js can set: a longer one fires after 1 ms, which would cut every call at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+const timer: [Check, string] = [(v) => v <= MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} (the longest timer Node.js can set)`];
+const finiteNumber: [Check, string] = [(v) => Number.isFinite(v), 'must be a finite number'];
 
 function num(field: string, value: unknown, fallback: number, ...checks: Array<[Check, string]>): number {
   if (value === undefined) return fallback;
@@ -66,6 +70,7 @@ function price(field: string, value: unknown): ModelPrice {
 
 function target(field: string, value: unknown): Target {
   const t = object(field, value);
+  rejectUnknown(field, t, ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey']);
   const adapter = t.adapter as Target['adapter'] | undefined;
   if (!adapter || typeof adapter.chat !== 'function' || typeof adapter.stream !== 'function') {
     throw new ConfigError(field, 'must be a target made by openaiTarget() or anthropicTarget() (or { adapter } implementing chat and stream)');
@@ -99,8 +104,8 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
 
   const r = object('retry', o.retry);
   rejectUnknown('retry', r, ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'jitter', 'maxRetryAfterMs', 'budget']);
-  const baseDelayMs = num('retry.baseDelayMs', r.baseDelayMs, DEFAULT_RETRY.baseDelayMs, [nonNegative, 'must be >= 0']);
-  const maxDelayMs = num('retry.maxDelayMs', r.maxDelayMs, Math.max(DEFAULT_RETRY.maxDelayMs, baseDelayMs), [nonNegative, 'must be >= 0']);
+  const baseDelayMs = num('retry.baseDelayMs', r.baseDelayMs, DEFAULT_RETRY.baseDelayMs, [nonNegative, 'must be >= 0'], finiteNumber);
+  const maxDelayMs = num('retry.maxDelayMs', r.maxDelayMs, Math.max(DEFAULT_RETRY.maxDelayMs, baseDelayMs), [nonNegative, 'must be >= 0'], finiteNumber);
   if (maxDelayMs < baseDelayMs) throw new ConfigError('retry.maxDelayMs', `must be >= retry.baseDelayMs (${baseDelayMs}), got ${maxDelayMs}`);
   const budgetEnabled = r.budget !== false;
   const b = budgetEnabled ? object('retry.budget', r.budget) : {};
@@ -122,10 +127,10 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   const t = object('timeouts', o.timeouts);
   rejectUnknown('timeouts', t, ['attemptMs', 'totalMs', 'firstChunkMs', 'idleChunkMs']);
   const timeouts = {
-    attemptMs: num('timeouts.attemptMs', t.attemptMs, DEFAULT_TIMEOUTS.attemptMs, [positive, 'must be > 0']),
-    totalMs: num('timeouts.totalMs', t.totalMs, DEFAULT_TIMEOUTS.totalMs, [positive, 'must be > 0']),
-    firstChunkMs: num('timeouts.firstChunkMs', t.firstChunkMs, DEFAULT_TIMEOUTS.firstChunkMs, [positive, 'must be > 0']),
-    idleChunkMs: num('timeouts.idleChunkMs', t.idleChunkMs, DEFAULT_TIMEOUTS.idleChunkMs, [positive, 'must be > 0']),
+    attemptMs: num('timeouts.attemptMs', t.attemptMs, DEFAULT_TIMEOUTS.attemptMs, [positive, 'must be > 0'], timer),
+    totalMs: num('timeouts.totalMs', t.totalMs, DEFAULT_TIMEOUTS.totalMs, [positive, 'must be > 0'], timer),
+    firstChunkMs: num('timeouts.firstChunkMs', t.firstChunkMs, DEFAULT_TIMEOUTS.firstChunkMs, [positive, 'must be > 0'], timer),
+    idleChunkMs: num('timeouts.idleChunkMs', t.idleChunkMs, DEFAULT_TIMEOUTS.idleChunkMs, [positive, 'must be > 0'], timer),
   };
 
   const br = object('breaker', o.breaker);
@@ -133,9 +138,9 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   const breaker = {
     consecutiveFailures: num('breaker.consecutiveFailures', br.consecutiveFailures, DEFAULT_BREAKER.consecutiveFailures, [isInt, 'must be an integer'], [(v) => v >= 1, 'must be >= 1']),
     failureRate: num('breaker.failureRate', br.failureRate, DEFAULT_BREAKER.failureRate, [(v) => v > 0 && v <= 1, 'must be in (0, 1]']),
-    windowMs: num('breaker.windowMs', br.windowMs, DEFAULT_BREAKER.windowMs, [positive, 'must be > 0']),
+    windowMs: num('breaker.windowMs', br.windowMs, DEFAULT_BREAKER.windowMs, [positive, 'must be > 0'], finiteNumber),
     minCalls: num('breaker.minCalls', br.minCalls, DEFAULT_BREAKER.minCalls, [isInt, 'must be an integer'], [(v) => v >= 1, 'must be >= 1']),
-    openMs: num('breaker.openMs', br.openMs, DEFAULT_BREAKER.openMs, [positive, 'must be > 0']),
+    openMs: num('breaker.openMs', br.openMs, DEFAULT_BREAKER.openMs, [positive, 'must be > 0'], finiteNumber),
     halfOpenProbes: num('breaker.halfOpenProbes', br.halfOpenProbes, DEFAULT_BREAKER.halfOpenProbes, [isInt, 'must be an integer'], [(v) => v >= 1, 'must be >= 1']),
     successThreshold: num('breaker.successThreshold', br.successThreshold, DEFAULT_BREAKER.successThreshold, [isInt, 'must be an integer'], [(v) => v >= 1, 'must be >= 1']),
   };
@@ -160,14 +165,18 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
       throw new ConfigError('cache.store', 'must be a store (memoryStore(), redisStore(client)) with get and set');
     }
     const mode = oneOf('cache.mode', c.mode, ['read-through', 'on-failure', 'off'] as const, 'on-failure');
+    // Validated whatever the mode: a bad field is an error even while the cache is off.
+    const ttlMs = num('cache.ttlMs', c.ttlMs, DEFAULT_CACHE_TTL_MS, [positive, 'must be > 0'], finiteNumber);
+    const staleTtlMs = num('cache.staleTtlMs', c.staleTtlMs, DEFAULT_CACHE_STALE_TTL_MS, [nonNegative, 'must be >= 0'], finiteNumber);
+    const maxEntryBytes = num('cache.maxEntryBytes', c.maxEntryBytes, DEFAULT_CACHE_MAX_ENTRY_BYTES, [positive, 'must be > 0']);
     if (mode !== 'off') {
       cache = {
         // With shared state the cache is shared too, unless the user chose its store.
         store: store ?? sharedState ?? memoryStore({ maxEntries: DEFAULT_CACHE_MAX_ENTRIES }),
-        ttlMs: num('cache.ttlMs', c.ttlMs, DEFAULT_CACHE_TTL_MS, [positive, 'must be > 0']),
-        staleTtlMs: num('cache.staleTtlMs', c.staleTtlMs, DEFAULT_CACHE_STALE_TTL_MS, [nonNegative, 'must be >= 0']),
+        ttlMs,
+        staleTtlMs,
         mode,
-        maxEntryBytes: num('cache.maxEntryBytes', c.maxEntryBytes, DEFAULT_CACHE_MAX_ENTRY_BYTES, [positive, 'must be > 0']),
+        maxEntryBytes,
       };
     }
   }
@@ -194,6 +203,12 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new ConfigError(flag, `must be a boolean, got ${describe(o[flag])}`);
   }
   if (o.observers !== undefined && !Array.isArray(o.observers)) throw new ConfigError('observers', 'must be an array');
+  for (const [i, observer] of ((o.observers as unknown[] | undefined) ?? []).entries()) {
+    const hooks = object(`observers[${i}]`, observer ?? null);
+    for (const hook of ['onRequestStart', 'onBreakerTransition', 'onStoreError', 'close']) {
+      if (hooks[hook] !== undefined && typeof hooks[hook] !== 'function') throw new ConfigError(`observers[${i}].${hook}`, `must be a function, got ${describe(hooks[hook])}`);
+    }
+  }
   const clock = (o.clock as ResolvedConfig['clock'] | undefined) ?? systemClock;
   if (typeof clock.now !== 'function' || typeof clock.sleep !== 'function' || typeof clock.setTimer !== 'function') {
     throw new ConfigError('clock', 'must implement now(), sleep() and setTimer()');

@@ -40,6 +40,21 @@ describe('config validation at construction', () => {
     [{ ...base, midStream: 'splice' }, 'midStream'],
     [{ ...base, captureContent: 'true' }, 'captureContent'],
     [{ ...base, colour: 'blue' }, 'options.colour'],
+    [{ ...base, targets: [{ ...target, teir: 'reduced' }] }, 'targets[0].teir'],
+    // Node fires a timer longer than 2^31 - 1 ms after 1 ms: such a timeout would cut every call at once.
+    [{ ...base, timeouts: { totalMs: 3_000_000_000 } }, 'timeouts.totalMs'],
+    [{ ...base, timeouts: { attemptMs: Infinity } }, 'timeouts.attemptMs'],
+    [{ ...base, timeouts: { firstChunkMs: Infinity } }, 'timeouts.firstChunkMs'],
+    [{ ...base, timeouts: { idleChunkMs: 2 ** 31 } }, 'timeouts.idleChunkMs'],
+    [{ ...base, retry: { baseDelayMs: Infinity } }, 'retry.baseDelayMs'],
+    [{ ...base, retry: { maxDelayMs: Infinity } }, 'retry.maxDelayMs'],
+    [{ ...base, breaker: { windowMs: Infinity } }, 'breaker.windowMs'],
+    [{ ...base, breaker: { openMs: Infinity } }, 'breaker.openMs'],
+    [{ ...base, cache: { ttlMs: Infinity } }, 'cache.ttlMs'],
+    [{ ...base, cache: { staleTtlMs: Infinity } }, 'cache.staleTtlMs'],
+    [{ ...base, cache: { mode: 'off', ttlMs: -1 } }, 'cache.ttlMs'],
+    [{ ...base, observers: [null] }, 'observers[0]'],
+    [{ ...base, observers: [{ onRequestStart: 'yes' }] }, 'observers[0].onRequestStart'],
   ])('names the invalid field %#', (options, field) => {
     const error = errorOf(options);
     expect(error.field).toBe(field);

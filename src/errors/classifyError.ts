@@ -1,5 +1,5 @@
 import type { ClassifyHook } from '../config/types.js';
-import type { Disposition, ErrorType } from './errorTypes.js';
+import { ERROR_TYPES, type Disposition, type ErrorType } from './errorTypes.js';
 import { ProviderError } from './providerError.js';
 
 /** What the engine does with one failed attempt. */
@@ -33,6 +33,9 @@ const DEFAULTS: Record<ErrorType, Omit<Classification, 'errorType'>> = {
   cancelled: { disposition: 'fail', countsForBreaker: false, opensBreaker: false },
 };
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(ERROR_TYPES);
+const DISPOSITIONS: ReadonlySet<string> = new Set<Disposition>(['retry', 'next_target', 'fail']);
+
 /** The default disposition of an error type (DESIGN §3). */
 export function defaultClassification(errorType: ErrorType): Classification {
   return { errorType, ...DEFAULTS[errorType] };
@@ -40,7 +43,9 @@ export function defaultClassification(errorType: ErrorType): Classification {
 
 /**
  * Classifies a failed attempt: the default table, then the user's hook (which may change the
- * type, the disposition, or whether it counts for the breaker). A hook that throws is ignored.
+ * type, the disposition, or whether it counts for the breaker). A hook that throws is ignored,
+ * and so is any part of its answer outside the taxonomy (an unknown type would also become an
+ * unbounded `error.type` label).
  */
 export function classifyError(error: ProviderError, hook: ClassifyHook | undefined): Classification {
   const base = defaultClassification(error.errorType);
@@ -51,12 +56,13 @@ export function classifyError(error: ProviderError, hook: ClassifyHook | undefin
   } catch {
     return base;
   }
-  if (!decision) return base;
-  const typed = decision.errorType && decision.errorType !== base.errorType ? defaultClassification(decision.errorType) : base;
+  if (!decision || typeof decision !== 'object') return base;
+  const { errorType, disposition, countsForBreaker } = decision;
+  const typed = typeof errorType === 'string' && KNOWN_TYPES.has(errorType) && errorType !== base.errorType ? defaultClassification(errorType) : base;
   return {
     ...typed,
-    ...(decision.disposition !== undefined && { disposition: decision.disposition }),
-    ...(decision.countsForBreaker !== undefined && { countsForBreaker: decision.countsForBreaker }),
+    ...(typeof disposition === 'string' && DISPOSITIONS.has(disposition) && { disposition }),
+    ...(typeof countsForBreaker === 'boolean' && { countsForBreaker }),
   };
 }
 

@@ -30,9 +30,41 @@ function safe<T>(hooks: Array<Hook<T>>): Hook<T> | undefined {
   };
 }
 
-function runner(runs: Array<<T>(fn: () => T) => T>): (<T>(fn: () => T) => T) | undefined {
+type Run = <T>(fn: () => T) => T;
+
+/**
+ * A `run` hook that cannot change the call it wraps: the result is always `fn`'s own (value or
+ * error). A hook that throws before running `fn`, or never runs it, gets `fn` run plainly; one
+ * that throws after running it is ignored.
+ */
+function guardRun(run: Run): Run {
+  return <T>(fn: () => T): T => {
+    let ran: { value: T } | { error: unknown } | undefined;
+    const inner = (): T => {
+      try {
+        const value = fn();
+        ran = { value };
+        return value;
+      } catch (error) {
+        ran = { error };
+        throw error;
+      }
+    };
+    try {
+      run(inner);
+    } catch {
+      /* observers must not break requests */
+    }
+    if (ran === undefined) return fn();
+    if ('error' in ran) throw ran.error;
+    return ran.value;
+  };
+}
+
+function runner(runs: Run[]): Run | undefined {
   if (runs.length === 0) return undefined;
-  return <T>(fn: () => T): T => runs.reduceRight<() => T>((inner, run) => () => run(inner), fn)();
+  const guarded = runs.map(guardRun);
+  return <T>(fn: () => T): T => guarded.reduceRight<() => T>((inner, run) => () => run(inner), fn)();
 }
 
 function collect<O extends object, K extends keyof O>(observers: O[], key: K): Array<NonNullable<O[K]>> {

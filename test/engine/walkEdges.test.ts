@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { createResilientLLM } from '../../src/createResilientLLM.js';
+import { BulwarkError } from '../../src/errors/bulwarkError.js';
+import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { ChatResult } from '../../src/request/types.js';
+import { memoryStore } from '../../src/state/memoryStore.js';
+import { scriptedTarget } from '../support/scriptedAdapter.js';
+import { ask, harness } from './helpers.js';
+
+beforeEach(() => {
+  vi.spyOn(Math, 'random').mockReturnValue(0.5);
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** Lets pending promise callbacks and a few macrotask turns run; virtual time does not move. */
+async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** What a promise did within a few turns of the event loop: resolved, rejected, or nothing yet. */
+async function settledWithin<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown } | 'pending'> {
+  let out: { value: T } | { error: unknown } | 'pending' = 'pending';
+  promise.then(
+    (value) => (out = { value }),
+    (error: unknown) => (out = { error }),
+  );
+  await turns();
+  return out;
+}
+
+/** A custom adapter whose calls never settle and that ignores its abort signal. */
+function deafAdapter(): ProviderAdapter & { calls: number } {
+  const adapter = {
+    provider: 'custom',
+    model: 'deaf',
+    calls: 0,
+    chat: () => {
+      adapter.calls++;
+      return new Promise<never>(() => undefined);
+    },
+    stream: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => undefined) }) }),
+  };
+  return adapter;
+}
+
+describe('observers cannot break requests', () => {
+  it('answers when a request observer’s run() throws', async () => {
+    const h = harness({ observers: [{ onRequestStart: () => ({ run: () => { throw new Error('run bug'); } }) }] });
+    await expect(h.llm.chat(ask)).resolves.toMatchObject({ tier: 'full' });
+  });
+
+  it('does not charge the target’s breaker when an attempt observer’s run() throws', async () => {
+    const h = harness({
+      breaker: { consecutiveFailures: 1 },
+      observers: [{ onRequestStart: () => ({ onAttemptStart: () => ({ run: () => { throw new Error('run bug'); } }) }) }],
+    });
+    const res = await h.llm.chat(ask);
+    expect(res).toMatchObject({ tier: 'full', attempts: [expect.objectContaining({ provider: 'openai' })] });
+    expect(res.attempts[0]!.errorType).toBeUndefined();
+    expect(h.llm.health().targets[0]).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('keeps the answer when a run() hook throws after running the call', async () => {
+    const h = harness({
+      observers: [{ onRequestStart: () => ({ onAttemptStart: () => ({ run: <T>(fn: () => T): T => { fn(); throw new Error('late run bug'); } }) }) }],
+    });
+    const res = await h.llm.chat(ask);
+    expect(res).toMatchObject({ tier: 'full', text: 'answer from openai/gpt-4o' });
+    expect(h.primary.calls).toHaveLength(1);
+  });
+});

@@ -23,8 +23,21 @@ export function cachedResult(state: WalkState, answer: CachedAnswer, ageMs: numb
   return degradedResult(state, 'cached', { text, toolCalls, finishReason, usage, model }, `Served a cached answer (${Math.round(ageMs / 1000)} s old): ${why}`, provider);
 }
 
-export function staticResult(state: WalkState, reply: string | ((request: ChatRequest) => string), why: string): ChatResult {
-  const text = typeof reply === 'function' ? reply(state.request) : reply;
+/**
+ * The static reply's text, or undefined when a reply function throws or returns no string: a
+ * broken template means there is no static tier, never a new error (which might quote the request).
+ */
+function staticText(reply: string | ((request: ChatRequest) => string), request: ChatRequest): string | undefined {
+  if (typeof reply === 'string') return reply;
+  try {
+    const text: unknown = reply(request);
+    return typeof text === 'string' ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function staticResult(state: WalkState, text: string, why: string): ChatResult {
   return degradedResult(
     state,
     'static',
@@ -55,9 +68,10 @@ export async function degrade(
       return cachedResult(state, hit.answer, hit.ageMs, why);
     }
   }
-  if (options.staticReply !== undefined) {
+  const text = options.staticReply === undefined ? undefined : staticText(options.staticReply, state.request);
+  if (text !== undefined) {
     state.observer.onDegraded?.({ tier: 'static', reason });
-    return staticResult(state, options.staticReply, why);
+    return staticResult(state, text, why);
   }
   return undefined;
 }

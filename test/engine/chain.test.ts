@@ -328,6 +328,21 @@ describe('cache and degradation', () => {
     expect(h.rec.events.at(-1)).toMatchObject({ type: 'end', outcome: 'static' });
   });
 
+  it('throws the chain’s error, never the template’s, when a staticReply function fails', async () => {
+    const h = harness({
+      retry: { maxAttempts: 1 },
+      degrade: {
+        staticReply: (r) => {
+          throw new Error(`template broke on ${r.messages[0]!.content}`);
+        },
+      },
+    });
+    for (const a of [h.primary, h.secondary, h.local]) a.then({ fail: 'server_error' });
+    const err = await h.llm.chat({ messages: [{ role: 'user', content: 'my secret prompt' }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'BulwarkError', errorType: 'server_error' });
+    expect((err as Error).message).not.toContain('secret prompt');
+  });
+
   it('throws instead of degrading for a critical request', async () => {
     const h = harness({ degrade: { staticReply: 'static' } });
     for (const a of [h.primary, h.secondary, h.local]) a.then({ fail: 'server_error' });

@@ -3,7 +3,7 @@ import { ResponseCache, type CachedAnswer } from './cache/responseCache.js';
 import { runChatAttempt } from './chain/runAttempt.js';
 import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
 import { walkChain, type WalkResult } from './chain/walkChain.js';
-import { cancelledError, currentAttempt, deadlineError, isWalkAbort, type WalkState } from './chain/walkState.js';
+import { cancelledError, consumerStoppedError, currentAttempt, deadlineError, isWalkAbort, type WalkState } from './chain/walkState.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
 import { degrade, type ForcedTier } from './degrade/degrade.js';
@@ -339,6 +339,10 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     let settle!: { resolve: (r: ChatResult) => void; reject: (e: unknown) => void };
     const result = new Promise<ChatResult>((resolve, reject) => (settle = { resolve, reject }));
     result.catch(() => undefined); // a caller who only iterates must not see an unhandled rejection
+    /** The consumer called return() or throw(): whatever the generator is doing ends as a walk-away. */
+    let consumerStopped = false;
+    /** Aborts the walk, so a next() waiting on the provider or a backoff ends at once. */
+    let interrupt: (() => void) | undefined;
 
     async function* events(): AsyncGenerator<StreamEvent> {
       const { info, obs, end } = startRequest(request, true);
@@ -358,6 +362,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         validateRequest(request);
         if (request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
         state = openState(request, info, obs);
+        const { walk } = state;
+        interrupt = () => walk.abort(consumerStoppedError());
         const before = await beforeChain(state);
         if (before.served) {
           await yieldToEventLoop();
@@ -389,6 +395,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
               yield next.value;
             }
           } catch (thrown) {
+            // The consumer stopped while we waited on the provider: `finally` closes it as a walk-away.
+            if (consumerStopped) return;
             current.watchdog.disarm();
             const error = current.attempt.errorFor(thrown);
             closeUpstream(current);
@@ -415,6 +423,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           return finish(r);
         }
       } catch (thrown) {
+        if (consumerStopped) return; // settled in `finally`: the consumer is no longer listening
         const error = asBulwarkError(thrown, state);
         settled = true;
         end(state, 'failed', { error });
@@ -428,15 +437,54 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           const walkedAway = live;
           walkedAway.watchdog.disarm();
           closeUpstream(walkedAway);
-          walkedAway.attempt.release();
+          walkedAway.attempt.release(acc.usage);
           const partial = answered(state, walkedAway.rt, { ...acc.response(walkedAway.rt.adapter.model), finishReason: 'other' });
           finish({ ...partial, warning: 'The consumer stopped reading the stream; the upstream connection was closed' });
+        }
+        if (!settled) {
+          // The consumer stopped with no answer under way (at a reset, during the walk): nothing to resolve with.
+          settled = true;
+          const error = new BulwarkError('cancelled', 'The consumer stopped reading the stream before an answer was under way', { attempts: state?.attempts ?? [] });
+          end(state, 'failed', { error });
+          settle.reject(error);
         }
         state?.close();
       }
     }
 
-    const iterator = events();
+    const generator = events();
+    let started = false;
+    const stop = () => {
+      if (consumerStopped) return;
+      consumerStopped = true;
+      if (started) interrupt?.();
+      // Never started: nothing was sent and the generator body will never run.
+      else settle.reject(new BulwarkError('cancelled', 'The stream was closed before it was read'));
+    };
+    // A generator queues return() behind a pending next(); this wrapper makes return() and
+    // throw() stop a next() that is waiting on the provider, and makes throw() a walk-away
+    // (the consumer's error is not the provider's failure).
+    const iterator: AsyncIterableIterator<StreamEvent> & AsyncDisposable = {
+      next() {
+        started = true;
+        return generator.next();
+      },
+      return(value?: unknown) {
+        stop();
+        return generator.return(value);
+      },
+      async throw(error?: unknown) {
+        stop();
+        await generator.return(undefined);
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+      async [Symbol.asyncDispose]() {
+        await iterator.return!();
+      },
+    };
     return { [Symbol.asyncIterator]: () => iterator, result };
   }
 

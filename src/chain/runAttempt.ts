@@ -36,8 +36,8 @@ export interface Attempt {
   succeed(response: ProviderResponse | undefined, usage: Usage | undefined, extra?: { timeToFirstChunkMs?: number }): void;
   /** Records the failure (breaker, cost, observer) and returns what the retry loop expects. */
   fail(error: ProviderError, extra?: { usage?: Usage; timeToFirstChunkMs?: number }): AttemptFailure;
-  /** Neutral end (the consumer walked away): frees the breaker permit, counts nothing. */
-  release(): void;
+  /** Neutral end (the consumer walked away): frees the breaker permit, counts nothing but the usage reported so far. */
+  release(usage?: Usage): void;
 }
 
 function settleBreaker(observer: AttemptObserver, settle: () => void): void {
@@ -118,13 +118,14 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
       return failure;
     },
-    release() {
+    release(usage) {
       if (settled) return;
       settled = true;
       abort.dispose();
       record.durationMs = clock.now() - startedAt;
+      const costUsd = addCost(usage);
       settleBreaker(observer, () => permit.release());
-      observer.onEnd?.({ durationMs: record.durationMs, costUsd: record.costUsd ?? 0 });
+      observer.onEnd?.({ durationMs: record.durationMs, ...(usage && { usage }), costUsd });
     },
   };
 }

@@ -31,6 +31,11 @@ export function cancelledError(): ProviderError {
   return new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'The caller aborted the request' });
 }
 
+/** The abort reason when a stream's consumer calls return() or throw(). */
+export function consumerStoppedError(): ProviderError {
+  return new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'The consumer stopped reading the stream' });
+}
+
 /** The abort reason when the total deadline passes. */
 export function deadlineError(totalMs: number): ProviderError {
   return new ProviderError({ errorType: 'timeout', provider: 'bulwark', model: '', message: `Total deadline of ${totalMs} ms exceeded`, providerCode: 'total_deadline' });

@@ -95,7 +95,10 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
     iterator = attempt.observer.run ? attempt.observer.run(open) : open();
     for (;;) {
       const next = await nextOrAbort(iterator, attempt.abort.signal);
-      if (next.done) return { rt, attempt, iterator, watchdog, buffered, ended: true, timeToFirstChunkMs: undefined };
+      if (next.done) {
+        watchdog.disarm();
+        return { rt, attempt, iterator, watchdog, buffered, ended: true, timeToFirstChunkMs: undefined };
+      }
       buffered.push(next.value);
       if (isContent(next.value)) {
         const timeToFirstChunkMs = clock.now() - attempt.startedAt;

@@ -123,3 +123,86 @@ describe('llm.stream()', () => {
     expect(h.secondary.calls).toHaveLength(0);
   });
 });
+
+describe('llm.stream(): every way a consumer can stop', () => {
+  it('settles result when the consumer calls return() before the first next(), and sends nothing', async () => {
+    const h = harness();
+    const s = h.llm.stream(ask);
+    const it = s[Symbol.asyncIterator]();
+    expect(await it.return!()).toEqual({ done: true, value: undefined });
+    await expect(s.result).rejects.toMatchObject({ name: 'BulwarkError', errorType: 'cancelled' });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(h.primary.calls).toHaveLength(0);
+  });
+
+  it('settles result when the consumer calls throw() before the first next()', async () => {
+    const h = harness();
+    const s = h.llm.stream(ask);
+    const mine = new Error('consumer gave up');
+    await expect(s[Symbol.asyncIterator]().throw!(mine)).rejects.toBe(mine);
+    await expect(s.result).rejects.toMatchObject({ errorType: 'cancelled' });
+    expect(h.primary.calls).toHaveLength(0);
+  });
+
+  it('treats throw() mid-stream as walking away: no breaker failure, no restart, upstream closed', async () => {
+    const h = harness({ midStream: 'restart', breaker: { consecutiveFailures: 1 } });
+    h.primary.streamScript({ chunks: ['a', 'b', 'c'] });
+    const s = h.llm.stream(ask);
+    const it = s[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ done: false, value: { type: 'text', delta: 'a' } });
+    const mine = new Error('render failed');
+    await expect(it.throw!(mine)).rejects.toBe(mine);
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(await s.result).toMatchObject({ text: 'a', finishReason: 'other', target: { index: 0 } });
+    expect(h.primary.streams).toEqual([{ closed: true, finished: false }]);
+    expect(h.secondary.calls).toHaveLength(0);
+    expect(h.llm.health().targets[0]).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('settles result when the consumer stops at the reset event', async () => {
+    const h = harness({ midStream: 'restart' });
+    h.primary.streamScript({ chunks: ['one '], failWith: 'connection' });
+    const s = h.llm.stream(ask);
+    for await (const e of s) if (e.type === 'reset') break;
+    await expect(s.result).rejects.toMatchObject({ errorType: 'cancelled' });
+    expect(h.secondary.calls).toHaveLength(0);
+  });
+
+  it('return() while a next() is waiting on the provider closes the upstream at once', async () => {
+    const h = harness({ breaker: { consecutiveFailures: 1 } });
+    h.primary.streamScript({ chunks: ['partial'], stall: true });
+    const s = h.llm.stream(ask);
+    const it = s[Symbol.asyncIterator]();
+    await it.next();
+    const waiting = it.next();
+    await new Promise((r) => setImmediate(r));
+    const closed = it.return!();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(await closed).toEqual({ done: true, value: undefined });
+    expect(h.primary.streams).toEqual([{ closed: true, finished: false }]);
+    expect(await s.result).toMatchObject({ text: 'partial', finishReason: 'other' });
+    expect(h.llm.health().targets[0]).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
+
+  it('costs the usage reported before the consumer walked away', async () => {
+    const h = harness();
+    h.primary.streamScript({ chunks: ['a'], usage: { inputTokens: 100, outputTokens: 1 } });
+    const s = h.llm.stream(ask);
+    for await (const e of s) if (e.type === 'usage') break;
+    const res = await s.result;
+    expect(res.usage).toEqual({ inputTokens: 100, outputTokens: 1 });
+    expect(res.costUsd).toBeCloseTo((100 * 2.5 + 1 * 10) / 1e6, 12);
+    expect(res.attempts[0]!.costUsd).toBeCloseTo(res.costUsd, 12);
+  });
+
+  it('leaves no timer behind after a stream that ends without content', async () => {
+    const h = harness();
+    h.primary.streamScript({ chunks: [] });
+    const s = h.llm.stream(ask);
+    await collect(s);
+    expect(await s.result).toMatchObject({ text: '', target: { index: 0 } });
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
+
+});

@@ -28,16 +28,26 @@ export class TargetGaveUp extends Error {
  * `onFailedAttempt`, which also decides whether a retry is worth it at all (classification,
  * Retry-After cap, retry budget, deadline) and throws to stop retrying when it is not.
  */
-/** Runs one upstream call on a target; rejects with AttemptFailure. Chat and stream attempts differ only here. */
-export type AttemptExecutor<T> = (rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number) => Promise<T>;
+/**
+ * Runs one upstream call on a target; rejects with AttemptFailure. Chat and stream attempts
+ * differ only here. `discard` closes a value that was produced but never handed over (p-retry
+ * drops a result when the walk's signal fired while it was being returned).
+ */
+export type AttemptExecutor<T> = ((rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number) => Promise<T>) & {
+  discard?: (value: T, reason: unknown) => void;
+};
 
 export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firstPermit: BreakerPermit, firstKind: AttemptKind, execute: AttemptExecutor<T>): Promise<T> {
   const { config } = state;
   const { retry, clock } = config;
   let retryNumber = 0;
   const retriesByType = new Map<ErrorType, number>();
+  // Whether the permit the walk acquired was used; p-retry may stop before the first attempt.
+  let firstPermitUsed = false;
+  let produced: { value: T } | undefined;
 
   const attemptOnce = async (attemptNumber: number): Promise<T> => {
+    if (attemptNumber === 1) firstPermitUsed = true;
     const permit = attemptNumber === 1 ? firstPermit : await rt.slot.breaker.tryAcquire();
     if (!permit) {
       state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
@@ -47,7 +57,9 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
     // A retry counts when it is sent, not when it is scheduled (the breaker may refuse it).
     if (attemptNumber > 1) state.retries += 1;
-    return execute(rt, state, permit, kind, attemptNumber - 1);
+    const value = await execute(rt, state, permit, kind, attemptNumber - 1);
+    produced = { value };
+    return value;
   };
 
   try {
@@ -86,6 +98,8 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
       },
     });
   } catch (thrown) {
+    if (!firstPermitUsed) firstPermit.release();
+    if (produced) execute.discard?.(produced.value, thrown);
     if (thrown instanceof TargetGaveUp) throw thrown;
     if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail');
     // The walk's signal fired (p-retry rejects with its reason), possibly during a backoff wait.

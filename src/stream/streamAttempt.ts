@@ -116,3 +116,15 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
     throw attempt.fail(error, usage?.type === 'usage' ? { usage: usage.usage } : undefined);
   }
 }
+
+/**
+ * A stream opened for a walk that ended as it was handed over (the caller aborted, the deadline
+ * passed): nobody will read it, so close it and settle its attempt.
+ */
+runStreamAttempt.discard = (live: LiveStream, reason: unknown): void => {
+  live.watchdog.disarm();
+  const error = live.attempt.errorFor(reason);
+  closeUpstream(live);
+  const usage = live.buffered.findLast((e) => e.type === 'usage');
+  live.attempt.fail(error, usage?.type === 'usage' ? { usage: usage.usage } : undefined);
+};

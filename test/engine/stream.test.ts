@@ -205,4 +205,27 @@ describe('llm.stream(): every way a consumer can stop', () => {
     expect(h.clock.pendingTimers()).toBe(0);
   });
 
+  it('closes the upstream and settles the attempt when the caller aborts as the first chunk arrives', async () => {
+    const controller = new AbortController();
+    const attempts: string[] = [];
+    const h = harness({
+      observers: [
+        {
+          onRequestStart: () => ({
+            onAttemptStart: () => {
+              attempts.push('start');
+              return { onFirstChunk: () => controller.abort(), onEnd: () => attempts.push('end') };
+            },
+          }),
+        },
+      ],
+    });
+    h.primary.streamScript({ chunks: ['a', 'b'] });
+    const s = h.llm.stream({ ...ask, signal: controller.signal });
+    await expect(collect(s)).rejects.toMatchObject({ errorType: 'cancelled' });
+    await expect(s.result).rejects.toMatchObject({ errorType: 'cancelled' });
+    expect(attempts).toEqual(['start', 'end']);
+    expect(h.primary.streams).toEqual([{ closed: true, finished: false }]);
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
 });

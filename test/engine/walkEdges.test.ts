@@ -44,6 +44,41 @@ function deafAdapter(): ProviderAdapter & { calls: number } {
   return adapter;
 }
 
+describe('breaker permits are settled on every path', () => {
+  it('frees a half-open probe slot when the walk is cancelled between acquiring it and the first attempt', async () => {
+    let abortOnHop: AbortController | undefined;
+    const h = harness();
+    const aborter = { onRequestStart: () => ({ onFallback: () => abortOnHop?.abort() }) };
+    const llm = createResilientLLM({
+      name: 'permits',
+      clock: h.clock,
+      telemetry: false,
+      retry: { maxAttempts: 1 },
+      breaker: { openMs: 1_000, halfOpenProbes: 1 },
+      targets: [scriptedTarget(h.primary), scriptedTarget(h.secondary), scriptedTarget(h.local)],
+      observers: [aborter],
+    });
+    // Both primary and secondary open at once (bad key), the local model answers.
+    h.primary.script({ fail: 'authentication' });
+    h.secondary.script({ fail: 'authentication' });
+    expect((await llm.chat(ask)).target.index).toBe(2);
+    h.clock.advance(1_000);
+    expect(llm.health().targets.map((t) => t.state)).toEqual(['half_open', 'half_open', 'closed']);
+
+    // The primary's probe fails; as the walk hops to the secondary, the caller cancels.
+    h.primary.script({ fail: 'server_error' });
+    abortOnHop = new AbortController();
+    await expect(llm.chat({ ...ask, signal: abortOnHop.signal })).rejects.toMatchObject({ errorType: 'cancelled' });
+    abortOnHop = undefined;
+    const secondaryCalls = h.secondary.calls.length;
+
+    // The secondary's probe slot is free again: the next request probes it.
+    const res = await llm.chat(ask);
+    expect(h.secondary.calls.length).toBe(secondaryCalls + 1);
+    expect(res.target.index).toBe(1);
+  });
+});
+
 describe('observers cannot break requests', () => {
   it('answers when a request observer’s run() throws', async () => {
     const h = harness({ observers: [{ onRequestStart: () => ({ run: () => { throw new Error('run bug'); } }) }] });

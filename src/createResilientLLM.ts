@@ -215,6 +215,16 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     return new BulwarkError('server_error', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
   }
 
+  /**
+   * Only complete answers are kept: a cached answer may be served hours later as a stand-in
+   * during an outage. A finished text or a tool call is; an answer cut at maxTokens ('length'),
+   * one of unknown completeness ('other'), a refusal or an empty answer is not.
+   */
+  function cacheable(result: ChatResult): boolean {
+    if (result.finishReason !== 'stop' && result.finishReason !== 'tool_calls') return false;
+    return result.text !== '' || result.toolCalls.length > 0;
+  }
+
   function saveToCache(request: ChatRequest, result: ChatResult): void {
     if (!cache || result.finishReason === 'error') return;
     const answer: CachedAnswer = {
@@ -364,6 +374,23 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         state = openState(request, info, obs);
         const { walk } = state;
         interrupt = () => walk.abort(consumerStoppedError());
+        // The consumer may hold the stream at a yield and never come back (an iterator dropped
+        // without return()). When the walk ends — deadline, cancellation — settle the live attempt
+        // and let go of the caller's signal now rather than at a next() that may never come.
+        walk.signal.addEventListener(
+          'abort',
+          () => {
+            if (live && !consumerStopped) {
+              live.watchdog.disarm();
+              const error = live.attempt.errorFor(walk.signal.reason);
+              live.attempt.abort.abort(error); // before closeUpstream, so the reason stays the walk's
+              closeUpstream(live);
+              live.attempt.fail(error, acc.usage && { usage: acc.usage });
+            }
+            opened.close();
+          },
+          { once: true },
+        );
         const before = await beforeChain(state);
         if (before.served) {
           await yieldToEventLoop();

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { StreamInterruptedError } from '../../src/errors/bulwarkError.js';
 import type { StreamEvent } from '../../src/request/types.js';
@@ -203,6 +204,38 @@ describe('llm.stream(): every way a consumer can stop', () => {
     await collect(s);
     expect(await s.result).toMatchObject({ text: '', target: { index: 0 } });
     expect(h.clock.pendingTimers()).toBe(0);
+  });
+
+  it('reports the total deadline mid-stream as a timeout, whether the consumer was waiting or busy', async () => {
+    for (const busy of [false, true]) {
+      const h = harness({ timeouts: { totalMs: 10_000, idleChunkMs: 60_000 } });
+      h.primary.streamScript({ chunks: ['partial'], stall: true });
+      const it = h.llm.stream(ask)[Symbol.asyncIterator]();
+      await it.next();
+      const waiting = busy ? undefined : it.next().catch((e: unknown) => e);
+      await h.clock.advanceAsync(10_000);
+      const err = await (waiting ?? it.next().catch((e: unknown) => e));
+      expect(err).toMatchObject({ name: 'StreamInterruptedError', errorType: 'timeout', received: { text: 'partial' } });
+      expect(h.primary.streams[0]!.closed).toBe(true);
+    }
+  });
+
+  it('settles an abandoned stream when the deadline passes: upstream closed, probe slot free, caller’s signal let go', async () => {
+    const h = harness({ timeouts: { totalMs: 10_000 }, breaker: { openMs: 1_000 } });
+    h.primary.script({ fail: 'authentication' });
+    await h.llm.chat(ask);
+    h.clock.advance(1_000);
+    expect(h.llm.health().targets[0]!.state).toBe('half_open');
+    h.primary.streamScript({ chunks: ['a', 'b'] });
+    const controller = new AbortController();
+    const it = h.llm.stream({ ...ask, signal: controller.signal })[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ done: false, value: { type: 'text', delta: 'a' } });
+    // The consumer drops the iterator without return(); only the deadline can end it.
+    await h.clock.advanceAsync(10_000);
+    expect(h.primary.streams.at(-1)).toEqual({ closed: true, finished: false });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(h.clock.pendingTimers()).toBe(0);
+    expect((await h.llm.chat(ask)).attempts[0]).toMatchObject({ kind: 'probe', provider: 'openai' });
   });
 
   it('closes the upstream and settles the attempt when the caller aborts as the first chunk arrives', async () => {

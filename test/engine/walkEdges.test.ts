@@ -105,3 +105,23 @@ describe('observers cannot break requests', () => {
     expect(h.primary.calls).toHaveLength(1);
   });
 });
+
+describe('no leaks across many requests', () => {
+  it('leaves no listener on a reused caller signal and no timer, whatever each request did', async () => {
+    const h = harness({ degrade: { staticReply: 'static' }, timeouts: { attemptMs: 1_000 } });
+    const controller = new AbortController();
+    const req = { ...ask, signal: controller.signal };
+    for (let i = 0; i < 20; i++) {
+      h.primary.script({ fail: 'server_error' }, { fail: 'rate_limited', retryAfterMs: 100 });
+      await h.llm.chat(req);
+      for (const a of [h.primary, h.secondary, h.local]) a.script({ fail: 'connection' }, { fail: 'connection' }, { fail: 'connection' });
+      await h.llm.chat(req);
+      h.primary.streamScript({ chunks: ['a', 'b'] });
+      for await (const e of h.llm.stream(req)) if (e.type === 'text') break;
+      h.primary.streamScript({ chunks: ['a'] });
+      for await (const e of h.llm.stream(req)) void e;
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
+});

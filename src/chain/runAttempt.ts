@@ -4,7 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ProviderResponse, Usage } from '../request/types.js';
-import { linkedAbort, type LinkedAbort } from '../timeout/linkedAbort.js';
+import { linkedAbort, untilAborted, type LinkedAbort } from '../timeout/linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { currentAttempt, isWalkAbort, type WalkState } from './walkState.js';
 
@@ -136,7 +136,9 @@ export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit
   const call = () => rt.adapter.chat(state.request, { signal: attempt.abort.signal });
   let response: ProviderResponse;
   try {
-    response = await (attempt.observer.run ? attempt.observer.run(call) : call());
+    // Raced against the attempt's signal: a timeout or cancellation ends the attempt even when
+    // the adapter does not honour its signal.
+    response = await untilAborted(Promise.resolve(attempt.observer.run ? attempt.observer.run(call) : call()), attempt.abort.signal);
     if (attempt.abort.signal.aborted) throw attempt.abort.signal.reason;
   } catch (thrown) {
     throw attempt.fail(attempt.errorFor(thrown));

@@ -11,6 +11,31 @@ export interface LinkedAbort {
   dispose(): void;
 }
 
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as the signal aborts: the
+ * caller never waits on a call that ignores its signal. A late rejection of `promise` is handled.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export function linkedAbort(clock: Clock, parent: AbortSignal | undefined, timeout?: { ms: number; reason: () => unknown }): LinkedAbort {
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(parent?.reason);

@@ -79,6 +79,31 @@ describe('breaker permits are settled on every path', () => {
   });
 });
 
+describe('timeouts and cancellation do not depend on the adapter honouring its signal', () => {
+  it('moves on after the attempt timeout even when the adapter never settles', async () => {
+    const h = harness({ timeouts: { attemptMs: 5_000 } });
+    const deaf = deafAdapter();
+    const llm = createResilientLLM({ name: 'deaf', clock: h.clock, telemetry: false, timeouts: { attemptMs: 5_000 }, targets: [{ adapter: deaf, tier: 'full' }, scriptedTarget(h.secondary)] });
+    const pending = llm.chat(ask);
+    await h.clock.advanceAsync(5_000);
+    const out = await settledWithin(pending);
+    expect(out).toMatchObject({ value: { target: { index: 1 } } });
+    expect((out as { value: ChatResult }).value.attempts.map((a) => `${a.provider}:${a.errorType ?? 'ok'}`)).toEqual(['custom:timeout', 'anthropic:ok']);
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
+
+  it('rejects at once when the caller aborts, even when the adapter never settles', async () => {
+    const h = harness();
+    const llm = createResilientLLM({ name: 'deaf', clock: h.clock, telemetry: false, targets: [{ adapter: deafAdapter(), tier: 'full' }] });
+    const controller = new AbortController();
+    const pending = llm.chat({ ...ask, signal: controller.signal });
+    await turns();
+    controller.abort();
+    expect(await settledWithin(pending)).toMatchObject({ error: { errorType: 'cancelled' } });
+    expect(h.clock.pendingTimers()).toBe(0);
+  });
+});
+
 describe('observers cannot break requests', () => {
   it('answers when a request observer’s run() throws', async () => {
     const h = harness({ observers: [{ onRequestStart: () => ({ run: () => { throw new Error('run bug'); } }) }] });

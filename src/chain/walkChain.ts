@@ -3,7 +3,7 @@ import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from '../retry/retr
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import type { WalkState } from './walkState.js';
+import { costCapReached, type WalkState } from './walkState.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -33,7 +33,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     if (skipReason(rt, state)) continue;
     if (state.lastFailure) {
       if (state.hops >= config.maxHops) break;
-      if (state.request.maxCostUsd !== undefined && state.costUsd >= state.request.maxCostUsd) {
+      if (costCapReached(state)) {
         const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
         return { ok: false, error, reason: 'budget_exhausted', stop: false };
       }

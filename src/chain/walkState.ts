@@ -41,6 +41,11 @@ export function deadlineError(totalMs: number): ProviderError {
   return new ProviderError({ errorType: 'timeout', provider: 'bulwark', model: '', message: `Total deadline of ${totalMs} ms exceeded`, providerCode: 'total_deadline' });
 }
 
+/** The request's `maxCostUsd` is spent: no further attempt, on this target or another. */
+export function costCapReached(state: WalkState): boolean {
+  return state.request.maxCostUsd !== undefined && state.costUsd >= state.request.maxCostUsd;
+}
+
 export function isWalkAbort(error: ProviderError): boolean {
   return error.provider === 'bulwark' && (error.errorType === 'cancelled' || error.providerCode === 'total_deadline');
 }

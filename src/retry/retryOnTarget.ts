@@ -4,7 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import type { AttemptKind } from '../request/types.js';
 import { AttemptFailure } from '../chain/runAttempt.js';
 import type { TargetRuntime } from '../chain/targetRuntime.js';
-import type { WalkState } from '../chain/walkState.js';
+import { costCapReached, type WalkState } from '../chain/walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { computeBackoff } from './backoff.js';
 
@@ -26,7 +26,8 @@ export class TargetGaveUp extends Error {
  * signal and stops on AbortError; its own backoff (exponential × [1, 2) random) cannot express
  * full jitter nor a provider's Retry-After, so its delays are zero and the wait happens in
  * `onFailedAttempt`, which also decides whether a retry is worth it at all (classification,
- * Retry-After cap, retry budget, deadline) and throws to stop retrying when it is not.
+ * Retry-After cap, the request's cost cap, deadline, retry budget, breaker) and throws to stop
+ * retrying when it is not.
  */
 /**
  * Runs one upstream call on a target; rejects with AttemptFailure. Chat and stream attempts
@@ -80,9 +81,11 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
         if (c.maxRetries !== undefined && sameType >= c.maxRetries) throw stop(c.errorType);
         // A provider asking for a longer pause than we accept: another target answers sooner.
         if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) throw stop(c.errorType);
-        if (config.retry.budgetEnabled && !(await rt.slot.budget.tryWithdraw())) throw stop('budget_exhausted');
+        if (costCapReached(state)) throw stop('budget_exhausted');
         const delayMs = Math.max(computeBackoff(retryNumber, retry), err.retryAfterMs ?? 0);
+        // Before the budget: a retry that cannot wait within the deadline must not spend it.
         if (clock.now() + delayMs >= state.deadline) throw stop(c.errorType);
+        if (config.retry.budgetEnabled && !(await rt.slot.budget.tryWithdraw())) throw stop('budget_exhausted');
         // The failure just recorded may have opened the breaker: no point waiting for a refusal.
         if (rt.slot.breaker.state === 'open') throw stop(c.errorType);
         retryNumber += 1;

@@ -131,6 +131,28 @@ describe('observers cannot break requests', () => {
   });
 });
 
+describe('retry budget and cost cap', () => {
+  it('does not spend the retry budget on a retry it then decides not to send', async () => {
+    const h = harness({ retry: { budget: { ratio: 0, minRetriesPerSecond: 0.1, windowMs: 10_000 } } });
+    expect(h.llm.health().targets[0]!.retryBudgetRemaining).toBe(1);
+    // The Retry-After would end past the deadline: no retry, the request moves on.
+    h.primary.script({ fail: 'rate_limited', retryAfterMs: 5_000 });
+    await h.llm.chat({ ...ask, totalTimeoutMs: 1_000 });
+    expect(h.primary.calls).toHaveLength(1);
+    expect(h.llm.health().targets[0]!.retryBudgetRemaining).toBe(1);
+  });
+
+  it('stops retrying on the same target once maxCostUsd is spent', async () => {
+    const h = harness({ degrade: { enabled: false } });
+    h.primary.then({ fail: 'server_error', usage: { inputTokens: 1_000_000, outputTokens: 0 } });
+    const err = await h.llm.chat({ ...ask, maxCostUsd: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ errorType: 'budget_exhausted' });
+    expect(h.primary.calls).toHaveLength(1);
+    expect(h.clock.sleeps).toEqual([]);
+    expect(h.secondary.calls).toHaveLength(0);
+  });
+});
+
 describe('no leaks across many requests', () => {
   it('leaves no listener on a reused caller signal and no timer, whatever each request did', async () => {
     const h = harness({ degrade: { staticReply: 'static' }, timeouts: { attemptMs: 1_000 } });

@@ -226,7 +226,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   }
 
   function saveToCache(request: ChatRequest, result: ChatResult): void {
-    if (!cache || result.finishReason === 'error') return;
+    if (!cache || !cacheable(result)) return;
     const answer: CachedAnswer = {
       text: result.text,
       toolCalls: result.toolCalls,

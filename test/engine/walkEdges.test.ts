@@ -153,6 +153,22 @@ describe('retry budget and cost cap', () => {
   });
 });
 
+describe('degradation rules', () => {
+  it('refuses a forced cached or static tier to a critical request', async () => {
+    const h = harness({ cache: { store: memoryStore(), mode: 'on-failure' }, degrade: { staticReply: 'maintenance' } });
+    await h.llm.chat(ask);
+    await h.llm.close();
+    for (const tier of ['cached', 'static'] as const) {
+      await h.llm.forceTier(tier);
+      const err = await h.llm.chat({ ...ask, critical: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BulwarkError);
+      expect(err).toMatchObject({ errorType: 'circuit_open', message: expect.stringMatching(/critical/) });
+      expect(await h.llm.chat(ask)).toMatchObject({ tier });
+    }
+    expect(h.primary.calls).toHaveLength(1);
+  });
+});
+
 describe('no leaks across many requests', () => {
   it('leaves no listener on a reused caller signal and no timer, whatever each request did', async () => {
     const h = harness({ degrade: { staticReply: 'static' }, timeouts: { attemptMs: 1_000 } });

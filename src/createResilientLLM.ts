@@ -268,6 +268,9 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
       known = hit;
     }
     if (forcedTier === 'cached' || forcedTier === 'static') {
+      if (state.request.critical) {
+        throw new BulwarkError('circuit_open', `Tier '${forcedTier}' is forced and the request is critical (it takes no cached or static answer)`, { attempts: state.attempts });
+      }
       const served = await degrade(state, cache, 'forced', `the operator forced tier '${forcedTier}'`, forcedTier, known);
       if (served) return { served };
       throw new BulwarkError('circuit_open', `Tier '${forcedTier}' is forced and has no answer for this request`, { attempts: state.attempts });
@@ -372,7 +375,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         validateRequest(request);
         if (request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
         state = openState(request, info, obs);
-        const { walk } = state;
+        const opened = state;
+        const { walk } = opened;
         interrupt = () => walk.abort(consumerStoppedError());
         // The consumer may hold the stream at a yield and never come back (an iterator dropped
         // without return()). When the walk ends — deadline, cancellation — settle the live attempt

@@ -169,6 +169,48 @@ describe('degradation rules', () => {
   });
 });
 
+describe('what gets cached', () => {
+  function cachingHarness() {
+    const h = harness({ cache: { store: memoryStore(), mode: 'on-failure' }, retry: { maxAttempts: 1 }, degrade: { staticReply: 'static' } });
+    const answerOnce = (response: Partial<ChatResult>) => {
+      const chat = h.primary.chat.bind(h.primary);
+      h.primary.chat = async (req, opts) => {
+        h.primary.chat = chat;
+        return { ...(await chat(req, opts)), ...response };
+      };
+    };
+    const outage = () => {
+      for (const a of [h.primary, h.secondary, h.local]) a.then({ fail: 'server_error' });
+    };
+    return { h, answerOnce, outage };
+  }
+
+  it.each([
+    ['a complete answer', { finishReason: 'stop' as const }, 'cached'],
+    ['a tool call', { text: '', toolCalls: [{ id: 'call_1', name: 'search', arguments: '{}' }], finishReason: 'tool_calls' as const }, 'cached'],
+    ['an answer cut at maxTokens', { finishReason: 'length' as const }, 'static'],
+    ['an answer of unknown completeness', { finishReason: 'other' as const }, 'static'],
+    ['a refusal returned as an answer', { finishReason: 'content_filter' as const }, 'static'],
+    ['an empty answer', { text: '', toolCalls: [], finishReason: 'stop' as const }, 'static'],
+  ])('%s → served as %s during an outage', async (_, response, tier) => {
+    const { h, answerOnce, outage } = cachingHarness();
+    answerOnce(response);
+    await h.llm.chat(ask);
+    await h.llm.close();
+    outage();
+    expect(await h.llm.chat(ask)).toMatchObject({ tier });
+  });
+
+  it('never caches a degraded answer', async () => {
+    const { h, outage } = cachingHarness();
+    outage();
+    expect(await h.llm.chat(ask)).toMatchObject({ tier: 'static' });
+    await h.llm.close();
+    for (const a of [h.primary, h.secondary, h.local]) a.then({ ok: 'back' });
+    expect(await h.llm.chat(ask)).toMatchObject({ tier: 'full', text: 'back' });
+  });
+});
+
 describe('no leaks across many requests', () => {
   it('leaves no listener on a reused caller signal and no timer, whatever each request did', async () => {
     const h = harness({ degrade: { staticReply: 'static' }, timeouts: { attemptMs: 1_000 } });

@@ -106,7 +106,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   // A store that fails (cache, shared state) is reported; the request goes on with local state.
   const reportStoreError = (e: StoreErrorEvent) => observer.onStoreError?.(e);
   const shared = config.sharedState
-    ? new SharedChainState({ store: config.sharedState, chain: config.name, clock, budget: config.retry.budget, probeLeaseMs: config.timeouts.attemptMs, report: reportStoreError })
+    ? new SharedChainState({ store: config.sharedState, chain: config.name, clock, budget: config.retry.budget, probeLeaseMs: config.timeouts.totalMs, report: reportStoreError })
     : undefined;
   shared?.onForcedTier((tier) => {
     forcedTier = tier;

@@ -71,7 +71,9 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
     if (!slot) {
       slot = {
         key,
-        breaker: new CircuitBreaker(key, config.breaker, config.clock, onTransition),
+        // A probe lives at most as long as its request (the total deadline ends every attempt,
+        // streams included), so a probe permit nobody settled frees its slot by then.
+        breaker: new CircuitBreaker(key, config.breaker, config.clock, onTransition, { probeLeaseMs: config.timeouts.totalMs }),
         budget: new RetryBudget(config.retry.budget, config.clock),
       };
       slots.set(key, slot);

@@ -87,6 +87,27 @@ function target(field: string, value: unknown): Target {
 }
 
 /**
+ * Two targets of the same provider/model on different endpoints (two Ollama hosts, OpenAI direct
+ * and through a proxy) would share one default breaker key: one endpoint's outage would skip both.
+ */
+function rejectSharedDefaultKeys(targets: Target[]): void {
+  const seen = new Map<string, { index: number; endpoint: string }>();
+  targets.forEach((t, index) => {
+    if (t.breakerKey !== undefined) return;
+    const key = `${t.adapter.provider}/${t.adapter.model}`;
+    const endpoint = `${t.adapter.serverAddress ?? ''}:${t.adapter.serverPort ?? ''}`;
+    const first = seen.get(key);
+    if (!first) return void seen.set(key, { index, endpoint });
+    if (first.endpoint !== endpoint) {
+      throw new ConfigError(
+        `targets[${index}].breakerKey`,
+        `is needed: targets[${first.index}] and targets[${index}] are both ${key} on different endpoints (${first.endpoint} and ${endpoint}), so they would share one breaker; give either a breakerKey`,
+      );
+    }
+  });
+}
+
+/**
  * Validates every field and fills the defaults. Throws ConfigError naming the first bad field;
  * unknown keys are errors too, so a typo ('maxAttemps') cannot silently keep a default.
  */
@@ -101,6 +122,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   }
   if (!Array.isArray(o.targets) || o.targets.length === 0) throw new ConfigError('targets', 'must be a non-empty array of targets');
   const targets = o.targets.map((t, i) => target(`targets[${i}]`, t));
+  rejectSharedDefaultKeys(targets);
 
   const r = object('retry', o.retry);
   rejectUnknown('retry', r, ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'jitter', 'maxRetryAfterMs', 'budget']);

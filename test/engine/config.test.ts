@@ -61,6 +61,14 @@ describe('config validation at construction', () => {
     expect(error.message).toContain(field);
   });
 
+  it('asks for a breakerKey when two targets of the same model sit on different endpoints', () => {
+    const at = (host: string) => ({ adapter: { ...scriptedAdapter('openai', 'llama3.1'), serverAddress: host, serverPort: 11434 }, tier: 'full' as const });
+    const error = errorOf({ ...base, targets: [at('gpu-a'), at('gpu-b')] });
+    expect(error.field).toBe('targets[1].breakerKey');
+    expect(() => createResilientLLM({ ...base, targets: [at('gpu-a'), { ...at('gpu-b'), breakerKey: 'ollama/gpu-b' }] })).not.toThrow();
+    expect(() => createResilientLLM({ ...base, targets: [at('gpu-a'), { ...at('gpu-a'), tier: 'reduced' }] })).not.toThrow();
+  });
+
   it('accepts a complete configuration with every option', () => {
     expect(() =>
       createResilientLLM({

@@ -4,7 +4,7 @@ import type { Clock } from '../time/clock.js';
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
-import { tripStrategies } from './tripStrategies.js';
+import { countOutcome, tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
 
@@ -224,22 +224,15 @@ export class CircuitBreaker {
     if (outcome === 'release') return;
     if (this.overrideValue === 'closed') {
       // Forced closed: keep counting so health tells the truth, but trip nothing.
-      if (outcome === 'success') for (const s of this.strategies) s.success(now);
-      else for (const s of this.strategies) s.failure(now);
+      countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
       return;
     }
     if (!current || this.autoState !== 'closed') {
       if (outcome === 'immediate') this.openImmediately();
       return;
     }
-    if (outcome === 'success') {
-      for (const s of this.strategies) s.success(now);
-      return;
-    }
-    let tripped: TripReason | undefined;
-    for (const s of this.strategies) {
-      if (s.failure(now) && tripped === undefined) tripped = s.reason;
-    }
+    const tripped = countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
+    if (outcome === 'success') return;
     if (outcome === 'immediate') this.transition('open', 'immediate');
     else if (tripped !== undefined) this.transition('open', tripped);
   }

@@ -8,7 +8,7 @@ import { settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome }
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
-import { tripStrategies } from './tripStrategies.js';
+import { countOutcome, tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
 import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
 
@@ -234,22 +234,15 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     const r = this.rec;
     if (r.override === 'closed') {
       // Forced closed: keep counting so health tells the truth, but trip nothing.
-      if (outcome === 'success') for (const s of this.strategies) s.success(now);
-      else for (const s of this.strategies) s.failure(now);
+      countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
       return;
     }
     if (ticket.epoch !== this.epoch || r.override !== 'auto' || r.state !== 'closed') {
       if (outcome === 'immediate') this.trip('immediate', true, attempt);
       return;
     }
-    if (outcome === 'success') {
-      for (const s of this.strategies) s.success(now);
-      return;
-    }
-    let tripped: TripReason | undefined;
-    for (const s of this.strategies) {
-      if (s.failure(now) && tripped === undefined) tripped = s.reason;
-    }
+    const tripped = countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
+    if (outcome === 'success') return;
     if (outcome === 'immediate') this.trip('immediate', true, attempt);
     else if (tripped !== undefined) this.trip(tripped, false, attempt);
   }

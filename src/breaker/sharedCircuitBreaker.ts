@@ -287,18 +287,24 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     });
   }
 
+  /** One more probe success: closes the breaker once `successThreshold` is reached (returns whether it did). */
+  private probeSucceeded(before: SharedBreakerRecord): boolean {
+    const successes = before.successes + 1;
+    if (successes < this.config.successThreshold) {
+      this.rec = { ...before, successes };
+      return false;
+    }
+    for (const s of this.strategies) s.reset();
+    this.setLocal({ ...before, state: 'closed', reason: 'probes_succeeded', successes: 0 });
+    return true;
+  }
+
   /** A shared probe's outcome when the store cannot take it: decide as the in-memory breaker would. */
   private probeLocally(before: SharedBreakerRecord, outcome: Outcome, inPeriod: boolean, attempt: AttemptObserver | undefined): void {
     if (outcome === 'release') return;
     if (outcome === 'success') {
       if (!inPeriod || this.rec !== before) return;
-      const successes = before.successes + 1;
-      if (successes < this.config.successThreshold) {
-        this.rec = { ...before, successes };
-        return;
-      }
-      for (const s of this.strategies) s.reset();
-      this.setLocal({ ...before, state: 'closed', reason: 'probes_succeeded', successes: 0 });
+      if (!this.probeSucceeded(before)) return;
     }
     if (effective(this.rec) !== effective(before)) this.decidedLocally(before, attempt);
   }
@@ -312,13 +318,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     this.localProbes.release(ticket.localLease as number);
     if (outcome === 'release') return;
     if (outcome === 'success') {
-      const successes = before.successes + 1;
-      if (successes < this.config.successThreshold) {
-        this.rec = { ...before, successes };
-        return;
-      }
-      for (const s of this.strategies) s.reset();
-      this.setLocal({ ...before, state: 'closed', reason: 'probes_succeeded', successes: 0 });
+      if (!this.probeSucceeded(before)) return;
     } else {
       this.setLocal({ ...before, state: 'open', openedAt: this.now(), reason: outcome === 'immediate' ? 'immediate' : 'probe_failed', successes: 0 });
     }

@@ -12,7 +12,7 @@ export { ProviderError } from './errors/providerError.js';
 export { ERROR_TYPES, type ErrorType, type Disposition } from './errors/errorTypes.js';
 export { defaultClassification, type Classification } from './errors/classifyError.js';
 export { BUILTIN_PRICES, PRICES_AS_OF } from './cost/pricing.js';
-export type { ForcedTier } from './degrade/degrade.js';
+export type { ForcedTier } from './chain/degrade.js';
 export type * from './request/types.js';
 export type * from './config/types.js';
 export type { ProviderAdapter, Target, TargetOptions, ModelPrice, AttemptOptions } from './providers/adapter.js';

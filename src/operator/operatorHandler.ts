@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BreakerOverride } from '../breaker/types.js';
 import type { OverrideResult, ResilientLLM } from '../createResilientLLM.js';
-import type { ForcedTier } from '../degrade/degrade.js';
+import type { ForcedTier } from '../chain/degrade.js';
 import { ConfigError } from '../errors/bulwarkError.js';
 
 /** What the handler needs of a chain (a ResilientLLM). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BreakerOverride, CircuitState } from '../breaker/types.js';
 import type { RetryBudgetConfig } from '../config/types.js';
-import type { ForcedTier } from '../degrade/degrade.js';
+import type { ForcedTier } from '../chain/degrade.js';
 import type { Clock } from '../time/clock.js';
 import { SCRIPTS } from './redisScripts.js';
 import {

@@ -10,7 +10,7 @@ import { createResilientLLM, type ResilientLLM } from '../../src/createResilient
 import { openaiTarget } from '../../src/providers/openai.js';
 import { redisStore } from '../../src/state/redisStore.js';
 import type { StoreErrorEvent } from '../../src/state/sharedState.js';
-import type { ForcedTier } from '../../src/degrade/degrade.js';
+import type { ForcedTier } from '../../src/chain/degrade.js';
 
 export interface InitCommand {
   cmd: 'init';

@@ -1,4 +1,4 @@
-import type { BreakerTransition } from '../events/breakerTransition.js';
+import type { BreakerTransition } from './breakerTransition.js';
 import type { BulwarkError } from '../errors/bulwarkError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { ProviderError } from '../errors/providerError.js';

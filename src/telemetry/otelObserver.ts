@@ -691,11 +691,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       (closed && bound ? bound : instruments()).circuitTransitions.add(1, transitionAttrs(t.breaker, t.from, t.to));
     },
     onStoreError: (e: StoreErrorEvent) => {
-      const a = storeAttrs(e.operation, e.errorType);
-      (closed && bound ? bound : instruments()).storeErrors.add(1, a);
-      // Called in the async context of the request that made the call: its span says so.
+      (closed && bound ? bound : instruments()).storeErrors.add(1, storeAttrs(e.operation, e.errorType));
+      // Called in the async context of the request that made the call: its span says so (the span
+      // carries the chain already).
       const span = trace.getActiveSpan();
-      if (span?.isRecording()) span.addEvent(EVENT.STORE_ERROR, a);
+      if (span?.isRecording()) span.addEvent(EVENT.STORE_ERROR, { [ATTR.STORE_OPERATION]: e.operation, [ATTR.ERROR_TYPE]: e.errorType });
     },
     close: () => {
       closed = true;

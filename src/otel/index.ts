@@ -11,8 +11,9 @@
  */
 import { context, diag, metrics, propagation, trace, type Attributes, type MeterProvider } from '@opentelemetry/api';
 import { loadPeer as load, PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES } from './loadPeer.js';
+import { withZeroStartPoints } from './zeroStart.js';
 
-export { PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES };
+export { PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES, withZeroStartPoints };
 
 /** The OTLP transports of the OpenTelemetry exporter specification (`OTEL_EXPORTER_OTLP_PROTOCOL`). */
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
@@ -246,7 +247,9 @@ async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
     // The reader refuses a timeout longer than the interval.
     const timeout = Math.min(envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, interval);
     metricReader = new sdkMetrics.PeriodicExportingMetricReader({
-      exporter: await metricExporter(),
+      // Every new series starts with an explicit 0 at its start timestamp, so its first
+      // observations count in rate()/increase() on any backend (src/otel/zeroStart.ts).
+      exporter: withZeroStartPoints(await metricExporter()),
       exportIntervalMillis: interval,
       exportTimeoutMillis: timeout,
     });

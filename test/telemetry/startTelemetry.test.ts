@@ -236,7 +236,8 @@ describe('optional peer dependencies', () => {
   });
 
   it('a missing protocol package names the protocol and its packages', async () => {
-    const attempt = loadPeer('@opentelemetry/exporter-trace-otlp-grpc', () => import(/* @vite-ignore */ '@opentelemetry/this-package-does-not-exist'));
+    const missing = '@opentelemetry/this-package-does-not-exist';
+    const attempt = loadPeer('@opentelemetry/exporter-trace-otlp-grpc', () => import(/* @vite-ignore */ missing));
     await expect(attempt).rejects.toThrow(
       /"@opentelemetry\/exporter-trace-otlp-grpc".*The OTLP protocol grpc needs: npm install @opentelemetry\/exporter-trace-otlp-grpc @opentelemetry\/exporter-metrics-otlp-grpc @grpc\/grpc-js/,
     );

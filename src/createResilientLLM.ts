@@ -212,7 +212,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
 
   function asBulwarkError(thrown: unknown, state: WalkState | undefined): BulwarkError {
     if (thrown instanceof BulwarkError) return thrown;
-    return new BulwarkError('server_error', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
+    // Not a provider's failure and not the caller's: Bulwark's own, reported as such.
+    return new BulwarkError('internal', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
   }
 
   /**
@@ -305,6 +306,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   /** No target answered: degrade to cached/static, or throw when that is not allowed. */
   async function afterFailure(state: WalkState, walked: Extract<WalkResult<unknown>, { ok: false }>, known: CacheHit | undefined): Promise<ChatResult> {
     const { error, reason } = walked;
+    // Failed here before anything was sent (bad_request / internal): no target failed, nothing degrades.
+    if (error.local) throw new BulwarkError(reason, error.message, { attempts: state.attempts, cause: error });
     const summary = `every target failed (last: ${reason}: ${error.message})`;
     if (walked.stop || state.request.critical || !config.degrade.enabled) {
       const why = reason === 'cancelled' ? 'The request was cancelled' : state.request.critical && !walked.stop ? `Critical request: ${summary}` : summary;

@@ -1,4 +1,4 @@
-import type { BreakerOverride, BreakerTransition } from './breaker/types.js';
+import type { BreakerOverride, BreakerTransition } from './events/breakerTransition.js';
 import { ResponseCache, type CachedAnswer } from './cache/responseCache.js';
 import { runChatAttempt } from './chain/runAttempt.js';
 import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
@@ -6,19 +6,21 @@ import { walkChain, type WalkResult } from './chain/walkChain.js';
 import { cancelledError, consumerStoppedError, currentAttempt, deadlineError, isWalkAbort, type WalkState } from './chain/walkState.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
-import { degrade, type ForcedTier } from './degrade/degrade.js';
+import { degrade } from './chain/degrade.js';
+import type { ForcedTier } from './request/tiers.js';
 import { BulwarkError, ConfigError, StreamInterruptedError } from './errors/bulwarkError.js';
 import type { EngineObserver, Outcome, RequestInfo, RequestObserver } from './events/engineObserver.js';
 import { fanOut } from './events/observerFanout.js';
 import type { ChainHealth, TargetHealth } from './health/types.js';
 import type { ChatRequest, ChatResult, ProviderResponse, StreamEvent, Tier } from './request/types.js';
 import { validateRequest } from './request/validateRequest.js';
-import { StreamAccumulator } from './stream/streamAccumulator.js';
-import { closeUpstream, nextOrAbort, runStreamAttempt, type LiveStream } from './stream/streamAttempt.js';
+import { StreamAccumulator } from './chain/streamAccumulator.js';
+import { closeUpstream, nextOrAbort, runStreamAttempt, type LiveStream } from './chain/streamAttempt.js';
 import { createOtelObserver } from './telemetry/otelObserver.js';
-import { linkedAbort } from './timeout/linkedAbort.js';
+import { linkedAbort } from './chain/linkedAbort.js';
 import { SharedChainState } from './state/sharedChainState.js';
-import { cacheStoreErrorEvent, STORE_OPERATIONS, type StoreErrorEvent } from './state/sharedState.js';
+import { cacheStoreErrorEvent, STORE_OPERATIONS } from './state/sharedState.js';
+import type { StoreErrorEvent } from './events/storeError.js';
 
 /** A streamed answer: iterate it for events; `result` settles with the final metadata when iteration ends. */
 export interface ResilientStream extends AsyncIterable<StreamEvent> {

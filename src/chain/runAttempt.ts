@@ -4,7 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ProviderResponse, Usage } from '../request/types.js';
-import { linkedAbort, untilAborted, type LinkedAbort } from '../timeout/linkedAbort.js';
+import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { currentAttempt, isWalkAbort, type WalkState } from './walkState.js';
 

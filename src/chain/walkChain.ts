@@ -1,5 +1,5 @@
 import { estimateTokens } from '../request/validateRequest.js';
-import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from '../retry/retryOnTarget.js';
+import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';

@@ -1,6 +1,16 @@
-import type { ClassifyHook } from '../config/types.js';
 import { ERROR_TYPES, type Disposition, type ErrorType } from './errorTypes.js';
 import { ProviderError } from './providerError.js';
+
+/** What a `classify` hook returns to override the default disposition of an error. */
+export interface ClassifyDecision {
+  errorType?: ErrorType;
+  disposition?: Disposition;
+  /** Whether this failure counts against the target's breaker. */
+  countsForBreaker?: boolean;
+}
+
+/** The `classify` option: the classifier's slice of the config. */
+export type ClassifyHook = (error: ProviderError) => ClassifyDecision | undefined;
 
 /** What the engine does with one failed attempt. */
 export interface Classification {

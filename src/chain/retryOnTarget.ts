@@ -2,11 +2,11 @@ import pRetry, { AbortError } from 'p-retry';
 import type { ErrorType } from '../errors/errorTypes.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { AttemptKind } from '../request/types.js';
-import { AttemptFailure } from '../chain/runAttempt.js';
-import type { TargetRuntime } from '../chain/targetRuntime.js';
-import { costCapReached, type WalkState } from '../chain/walkState.js';
+import { AttemptFailure } from './runAttempt.js';
+import type { TargetRuntime } from './targetRuntime.js';
+import { costCapReached, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import { computeBackoff } from './backoff.js';
+import { computeBackoff } from '../retry/backoff.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
 export class TargetGaveUp extends Error {

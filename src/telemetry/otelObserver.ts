@@ -17,7 +17,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { BreakerTransition } from '../breaker/types.js';
+import type { BreakerTransition } from '../events/breakerTransition.js';
 import type {
   AttemptEnd,
   AttemptInfo,
@@ -30,7 +30,7 @@ import type {
 } from '../events/engineObserver.js';
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
-import type { StoreErrorEvent } from '../state/sharedState.js';
+import type { StoreErrorEvent } from '../events/storeError.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
 import {
   ATTEMPT_KINDS,

@@ -90,7 +90,8 @@ export function openState(engine: ChainEngine, request: ChatRequest, info: Reque
 
 export function asBulwarkError(thrown: unknown, state: WalkState | undefined): BulwarkError {
   if (thrown instanceof BulwarkError) return thrown;
-  return new BulwarkError('server_error', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
+  // Not a provider's failure and not the caller's: Bulwark's own, reported as such.
+  return new BulwarkError('internal', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
 }
 
 /**
@@ -136,6 +137,8 @@ export function eligibleTargets(engine: ChainEngine, after = -1): TargetRuntime[
 /** No target answered: degrade to cached/static, or throw when that is not allowed. */
 export async function afterFailure(engine: ChainEngine, state: WalkState, walked: Extract<WalkResult<unknown>, { ok: false }>, known: CacheHit | undefined): Promise<ChatResult> {
   const { error, reason } = walked;
+  // Failed here before anything was sent (bad_request / internal): no target failed, nothing degrades.
+  if (error.local) throw new BulwarkError(reason, error.message, { attempts: state.attempts, cause: error });
   const summary = `every target failed (last: ${reason}: ${error.message})`;
   if (walked.stop || state.request.critical || !engine.config.degrade.enabled) {
     const why = reason === 'cancelled' ? 'The request was cancelled' : state.request.critical && !walked.stop ? `Critical request: ${summary}` : summary;

@@ -114,7 +114,8 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       const walkAbort = isWalkAbort(error);
       if (walkAbort || !classification.countsForBreaker) settleBreaker(observer, () => permit.release());
       else settleBreaker(observer, () => permit.failure({ immediate: classification.opensBreaker }));
-      if (!walkAbort) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
+      // A local failure says nothing about the target either: it never heard of the request.
+      if (!walkAbort && !error.local) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
       observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
       return failure;
     },

@@ -47,7 +47,6 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       state.lastFailure = { ref: rt.ref, reason: 'circuit_open', error };
       continue;
     }
-    rt.slot.budget.recordRequest();
     tried += 1;
     try {
       const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);

@@ -326,8 +326,14 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
         });
       const chain = [{ service_name: SERVICE, bulwark_chain: CHAIN }];
       return {
-        BulwarkBreakerOpened: { labels: ['service_name', 'bulwark_breaker'], series: everOpened.map((b) => ({ service_name: SERVICE, bulwark_breaker: b })) },
-        BulwarkBreakerStuckOpen: { labels: ['service_name', 'bulwark_breaker'], series: notClosed.map((b) => ({ service_name: SERVICE, bulwark_breaker: b })) },
+        BulwarkBreakerOpened: {
+          labels: ['service_name', 'bulwark_chain', 'bulwark_breaker'],
+          series: everOpened.map((b) => ({ service_name: SERVICE, bulwark_chain: CHAIN, bulwark_breaker: b })),
+        },
+        BulwarkBreakerStuckOpen: {
+          labels: ['service_name', 'bulwark_chain', 'bulwark_breaker'],
+          series: notClosed.map((b) => ({ service_name: SERVICE, bulwark_chain: CHAIN, bulwark_breaker: b })),
+        },
         BulwarkBreakerFlapping: { labels: [], series: [] },
         BulwarkChainAllTargetsOpen: { labels: ['service_name', 'bulwark_chain'], series: notClosed.length === finalHealth.targets.length ? chain : [] },
         BulwarkChainExhausted: { labels: ['service_name', 'bulwark_chain'], series: degraded > 0 ? chain : [] },

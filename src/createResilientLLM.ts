@@ -124,6 +124,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         targets: runtimes.map((rt) => ({ index: rt.index, provider: rt.adapter.provider, model: rt.adapter.model, breaker: rt.slot.key, tier: rt.target.tier })),
         snapshot: health,
         captureContent: config.captureContent,
+        ...(config.callerAttributes && { callerAttributes: config.callerAttributes }),
         storeOperations: [...(cache ? (['cache.get', 'cache.set'] as const) : []), ...(shared ? STORE_OPERATIONS.filter((op) => !op.startsWith('cache.')) : [])],
       }),
     );

@@ -1,4 +1,4 @@
-import { estimateTokens } from '../request/validateRequest.js';
+import { estimateTokens } from '../validation/validateRequest.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';

@@ -7,7 +7,7 @@ import {
   type CallerAttributesHook,
 } from '../telemetry/callerAttributes.js';
 import { systemClock } from '../time/clock.js';
-import { modelPrice } from '../validation/modelPrice.js';
+import { modelPrice } from '../providers/modelPrice.js';
 import {
   Invalid,
   arrayOf,

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ProviderAdapter, Target, TargetOptions } from './adapter.js';
-import { modelPrice } from '../validation/modelPrice.js';
+import { modelPrice } from './modelPrice.js';
 import { Invalid, fields, finite, oneOf, string, type Shape } from '../validation/walk.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
-import { validateRequest } from '../../src/request/validateRequest.js';
+import { validateRequest } from '../../src/validation/validateRequest.js';
 import type { ChatRequest } from '../../src/request/types.js';
 
 const user = { role: 'user' as const, content: 'Summarise today' };

@@ -16,8 +16,8 @@ import {
   string,
   type Check,
   type FieldSpec,
-} from '../validation/walk.js';
-import type { ChatRequest, Message } from './types.js';
+} from './walk.js';
+import type { ChatRequest, Message } from '../request/types.js';
 
 const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 const TOOL_CHOICES = ['auto', 'none', 'required'] as const;

@@ -16,7 +16,14 @@ import { SlidingWindowCounter } from '../time/slidingWindowCounter.js';
  * Requests and retries age out of the window together, so a burst of retries is paid back by
  * the traffic that follows, not forever.
  */
-export class RetryBudget {
+/** What the engine needs of a retry budget, local (RetryBudget) or shared (SharedRetryBudget). */
+export interface RetryBudgetHandle {
+  recordRequest(): void;
+  tryWithdraw(): boolean | Promise<boolean>;
+  remaining(): number;
+}
+
+export class RetryBudget implements RetryBudgetHandle {
   private readonly config: RetryBudgetConfig;
   private readonly clock: Clock;
   private readonly window: SlidingWindowCounter<'requests' | 'retries'>;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/bulwarkError.js';
-import type { ModelPrice, Target } from '../providers/adapter.js';
+import { PRICE_FIELDS, type ModelPrice, type Target } from '../providers/adapter.js';
 import { systemClock } from '../time/clock.js';
 import {
   DEFAULT_BREAKER,
@@ -60,12 +60,14 @@ function rejectUnknown(field: string, value: Record<string, unknown>, known: rea
 
 function price(field: string, value: unknown): ModelPrice {
   const p = object(field, value);
-  rejectUnknown(field, p, ['inputPerMTok', 'outputPerMTok', 'cachedInputPerMTok']);
+  if (p.cachedInputPerMTok !== undefined) throw new ConfigError(`${field}.cachedInputPerMTok`, 'was renamed cacheReadPerMTok (cache writes have their own cacheWritePerMTok)');
+  rejectUnknown(field, p, PRICE_FIELDS);
   const inputPerMTok = num(`${field}.inputPerMTok`, p.inputPerMTok, Number.NaN, [nonNegative, 'must be >= 0']);
   const outputPerMTok = num(`${field}.outputPerMTok`, p.outputPerMTok, Number.NaN, [nonNegative, 'must be >= 0']);
   if (Number.isNaN(inputPerMTok) || Number.isNaN(outputPerMTok)) throw new ConfigError(field, 'needs inputPerMTok and outputPerMTok');
-  const cached = p.cachedInputPerMTok === undefined ? undefined : num(`${field}.cachedInputPerMTok`, p.cachedInputPerMTok, 0, [nonNegative, 'must be >= 0']);
-  return { inputPerMTok, outputPerMTok, ...(cached !== undefined && { cachedInputPerMTok: cached }) };
+  const optional = (key: 'cacheReadPerMTok' | 'cacheWritePerMTok') =>
+    p[key] === undefined ? {} : { [key]: num(`${field}.${key}`, p[key], 0, [nonNegative, 'must be >= 0']) };
+  return { inputPerMTok, outputPerMTok, ...optional('cacheReadPerMTok'), ...optional('cacheWritePerMTok') };
 }
 
 function target(field: string, value: unknown): Target {

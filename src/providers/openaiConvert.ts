@@ -116,10 +116,23 @@ export function openAIUsage(raw: unknown): Usage | undefined {
   const input = raw['prompt_tokens'];
   const output = raw['completion_tokens'];
   if (typeof input !== 'number' || typeof output !== 'number') return undefined;
-  // prompt_tokens already includes the cached ones; cached_tokens says how many of them were cache hits.
-  const details = raw['prompt_tokens_details'];
-  const cached = isObj(details) ? details['cached_tokens'] : undefined;
-  return { inputTokens: input, outputTokens: output, ...(typeof cached === 'number' && cached > 0 && { cachedInputTokens: cached }) };
+  // prompt_tokens already includes the cached and the cache-written ones, completion_tokens the
+  // reasoning ones: the details only say how many of them were which.
+  const detail = (group: string, key: string): number | undefined => {
+    const details = raw[group];
+    const n = isObj(details) ? details[key] : undefined;
+    return typeof n === 'number' && n > 0 ? n : undefined;
+  };
+  const cacheRead = detail('prompt_tokens_details', 'cached_tokens');
+  const cacheWrite = detail('prompt_tokens_details', 'cache_write_tokens');
+  const reasoning = detail('completion_tokens_details', 'reasoning_tokens');
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    ...(cacheRead !== undefined && { cacheReadTokens: cacheRead }),
+    ...(cacheWrite !== undefined && { cacheWriteTokens: cacheWrite }),
+    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
+  };
 }
 
 /**

@@ -33,8 +33,11 @@ function validatePrice(field: string, price: ModelPrice): void {
   for (const key of ['inputPerMTok', 'outputPerMTok'] as const) {
     if (!isNonNegativeNumber(price[key])) throw new ConfigError(`${field}.${key}`, 'must be a number ≥ 0 (USD per million tokens)');
   }
-  if (price.cachedInputPerMTok !== undefined && !isNonNegativeNumber(price.cachedInputPerMTok)) {
-    throw new ConfigError(`${field}.cachedInputPerMTok`, 'must be a number ≥ 0 (USD per million tokens)');
+  if ((price as { cachedInputPerMTok?: unknown }).cachedInputPerMTok !== undefined) {
+    throw new ConfigError(`${field}.cachedInputPerMTok`, 'was renamed cacheReadPerMTok (cache writes have their own cacheWritePerMTok)');
+  }
+  for (const key of ['cacheReadPerMTok', 'cacheWritePerMTok'] as const) {
+    if (price[key] !== undefined && !isNonNegativeNumber(price[key])) throw new ConfigError(`${field}.${key}`, 'must be a number ≥ 0 (USD per million tokens)');
   }
 }
 

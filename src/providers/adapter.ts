@@ -11,9 +11,6 @@ export interface ModelPrice {
   cacheWritePerMTok?: number;
 }
 
-/** Every field of a ModelPrice, for the validators that reject unknown keys. */
-export const PRICE_FIELDS = ['inputPerMTok', 'outputPerMTok', 'cacheReadPerMTok', 'cacheWritePerMTok'] as const satisfies readonly (keyof ModelPrice)[];
-
 export interface AttemptOptions {
   /**
    * Aborts the upstream call (attempt timeout, total deadline, caller cancellation, consumer

@@ -3,6 +3,7 @@ import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/type
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { type AnthropicConvertContext, AnthropicStreamMapper, fromAnthropicMessage, toAnthropicParams } from './anthropicConvert.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
+import { prepareCall } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import {
   NO_SDK_TIMEOUT_MS,
@@ -105,7 +106,7 @@ class AnthropicAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = this.#convertContext();
-    const params = toAnthropicParams(request, ctx);
+    const params = prepareCall(ctx, () => toAnthropicParams(request, ctx));
     let body: unknown;
     try {
       body = await this.#client.messages.create(params, this.#requestOptions(signal));
@@ -119,8 +120,8 @@ class AnthropicAdapter implements ProviderAdapter {
     const ctx = this.#convertContext();
     return streamFromSdk<unknown>(
       async () => {
-        const params = toAnthropicParams(request, ctx);
-        const stream = await this.#client.messages.create({ ...params, stream: true }, this.#requestOptions(signal));
+        const params = prepareCall(ctx, () => ({ ...toAnthropicParams(request, ctx), stream: true as const }));
+        const stream = await this.#client.messages.create(params, this.#requestOptions(signal));
         return stream as SdkStream<unknown>;
       },
       new AnthropicStreamMapper(ctx),

@@ -14,7 +14,7 @@ import type {
   Usage,
 } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
-import { neutralResponse } from './neutralResponse.js';
+import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
 export type MaxTokensParam = 'max_tokens' | 'max_completion_tokens';
 
@@ -115,13 +115,14 @@ export function openAIUsage(raw: unknown): Usage | undefined {
   if (!isObj(raw)) return undefined;
   const input = raw['prompt_tokens'];
   const output = raw['completion_tokens'];
-  if (typeof input !== 'number' || typeof output !== 'number') return undefined;
+  // Costs are computed from these: a count that is not a whole number >= 0 is no count at all.
+  if (!isTokenCount(input) || !isTokenCount(output)) return undefined;
   // prompt_tokens already includes the cached and the cache-written ones, completion_tokens the
   // reasoning ones: the details only say how many of them were which.
   const detail = (group: string, key: string): number | undefined => {
     const details = raw[group];
     const n = isObj(details) ? details[key] : undefined;
-    return typeof n === 'number' && n > 0 ? n : undefined;
+    return isTokenCount(n) && n > 0 ? n : undefined;
   };
   const cacheRead = detail('prompt_tokens_details', 'cached_tokens');
   const cacheWrite = detail('prompt_tokens_details', 'cache_write_tokens');

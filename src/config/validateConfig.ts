@@ -3,8 +3,8 @@ import type { ModelPrice, Target } from '../providers/adapter.js';
 import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../validation/modelPrice.js';
 import {
-  Invalid,
   arrayOf,
+  asConfigError,
   describe,
   fail,
   fields,
@@ -34,12 +34,7 @@ import { isSharedStateStore } from '../state/sharedState.js';
 
 /** Runs the shared validation walk; its findings become ConfigErrors naming the field. */
 function check<T>(shape: Check<T>, value: unknown, path: string): T {
-  try {
-    return shape(value, path);
-  } catch (error) {
-    if (error instanceof Invalid) throw new ConfigError(error.path, error.problem);
-    throw error;
-  }
+  return asConfigError(() => shape(value, path));
 }
 
 /** A number with a default: the one finite-number rule, then its bounds. */

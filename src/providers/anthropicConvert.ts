@@ -7,7 +7,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatRequest, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
-import { neutralResponse } from './neutralResponse.js';
+import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
 export interface AnthropicConvertContext {
   provider: string;
@@ -186,7 +186,8 @@ interface RawUsage {
 
 function readUsage(raw: unknown, into: RawUsage = {}): RawUsage {
   if (!isObj(raw)) return into;
-  const num = (k: string) => (typeof raw[k] === 'number' ? (raw[k] as number) : undefined);
+  // Costs are computed from these: a count that is not a whole number >= 0 is no count at all.
+  const num = (k: string) => (isTokenCount(raw[k]) ? raw[k] : undefined);
   into.input = num('input_tokens') ?? into.input;
   into.output = num('output_tokens') ?? into.output;
   into.cacheRead = num('cache_read_input_tokens') ?? into.cacheRead;

@@ -24,6 +24,11 @@ export interface PromQuery {
   readonly legend: string;
   /** Instant query (a single value over `$__range`) instead of a range query. */
   readonly instant?: boolean;
+  /**
+   * Show the histogram's exemplars (trace id, span id; docs/TELEMETRY.md "Exemplars") on the panel;
+   * the Prometheus datasource links their `trace_id` to the trace in Tempo.
+   */
+  readonly exemplars?: boolean;
 }
 
 export interface TraceQuery {
@@ -106,6 +111,7 @@ export const PROMQL = {
   requestLatencyP95: {
     expr: quantile(0.95, sel(`${M.requestDuration}_bucket`, MATCH.service, MATCH.chain), []),
     legend: 'p95',
+    exemplars: true,
   },
 
   // ── Retries ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -227,9 +233,23 @@ export const PROMQL = {
     legend: 'wasted share',
     instant: true,
   },
+  // input / output only: the cache and reasoning types are parts of them and would count twice in a stack.
   tokensByType: {
-    expr: sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model)), [L.model, L.tokenType]),
+    expr: sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}=~"input|output"`)), [L.model, L.tokenType]),
     legend: `{{${L.model}}} · {{${L.tokenType}}}`,
+  },
+  cacheAndReasoningTokens: {
+    expr: sum(
+      rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}=~"bulwark[.](cache_read|cache_write|reasoning)"`)),
+      [L.model, L.tokenType],
+    ),
+    legend: `{{${L.model}}} · {{${L.tokenType}}}`,
+  },
+  promptCacheHitRatio: {
+    expr:
+      `${sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}="bulwark.cache_read"`)), [L.model])}` +
+      ` / ${sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}="input"`)), [L.model])}`,
+    legend: `{{${L.model}}}`,
   },
 
   // ── Tenants (opt-in caller attribute app.tenant) ─────────────────────────────────────────────────────
@@ -256,22 +276,27 @@ export const PROMQL = {
   attemptLatencyP50: {
     expr: quantile(0.5, sel(`${M.operationDuration}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p50 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   attemptLatencyP95: {
     expr: quantile(0.95, sel(`${M.operationDuration}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p95 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   attemptLatencyP99: {
     expr: quantile(0.99, sel(`${M.operationDuration}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p99 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   timeToFirstChunkP50: {
     expr: quantile(0.5, sel(`${M.timeToFirstChunk}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p50 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   timeToFirstChunkP95: {
     expr: quantile(0.95, sel(`${M.timeToFirstChunk}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p95 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   errorsByType: {
     expr: sum(rate(att(`${L.errorType}!=""`)), [L.provider, L.errorType]),

@@ -47,8 +47,13 @@ import {
   SPAN,
   TELEMETRY_STAGES,
   TIER_NONE,
+  TOKEN_TYPE_OF_USAGE,
+  type TokenType,
   type TelemetryStage,
 } from './names.js';
+
+/** The Usage breakdowns recorded as token types of their own (parts of input / output). */
+const USAGE_BREAKDOWNS = Object.entries(TOKEN_TYPE_OF_USAGE) as Array<[keyof typeof TOKEN_TYPE_OF_USAGE, TokenType]>;
 
 export interface OtelObserverTarget {
   index: number;
@@ -183,7 +188,7 @@ class TargetTelemetry {
     return this.cached(`d|${errorType}`, () => ({ ...this.operationAttrs, [ATTR.ERROR_TYPE]: errorType }));
   }
 
-  tokens(tokenType: 'input' | 'output', errorType: string | undefined): Attributes {
+  tokens(tokenType: TokenType, errorType: string | undefined): Attributes {
     return this.cached(`t|${tokenType}|${errorType ?? ''}`, () => ({
       ...this.duration(errorType),
       [ATTR.GEN_AI_TOKEN_TYPE]: tokenType,
@@ -578,7 +583,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         if (state.ttfcRecorded) return;
         state.ttfcRecorded = true;
         // The conventions require gen_ai.operation.name here too: the operation attribute set fits.
-        inst.timeToFirstChunk.record(ms / 1000, target.operationAttrs);
+        // In the attempt span's context: an SDK with exemplars links the observation to the span.
+        inst.timeToFirstChunk.record(ms / 1000, target.operationAttrs, state.ctx);
         if (state.recording && !state.spanEnded) state.span.setAttribute(ATTR.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ms / 1000);
       };
 
@@ -603,13 +609,17 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
           const errorType = end.error || end.errorType ? (end.errorType ?? end.error?.errorType ?? OTHER_ERROR) : undefined;
           if (errorType !== undefined) lastErrorType = errorType;
           const outcome = errorType === undefined ? 'success' : 'failure';
-          inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType));
+          inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType), state.ctx);
           inst.attempts.add(1, target.attempt(ai.kind, errorType));
           inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, withCaller(caps?.cost, target.cost(outcome)));
           const usage = end.usage ?? end.response?.usage;
           if (usage) {
             inst.tokenUsage.record(usage.inputTokens, withCaller(caps?.tokens, target.tokens('input', errorType)));
             inst.tokenUsage.record(usage.outputTokens, withCaller(caps?.tokens, target.tokens('output', errorType)));
+            for (const [field, tokenType] of USAGE_BREAKDOWNS) {
+              const n = usage[field];
+              if (n !== undefined && n > 0) inst.tokenUsage.record(n, withCaller(caps?.tokens, target.tokens(tokenType, errorType)));
+            }
           }
           if (end.timeToFirstChunkMs !== undefined) recordFirstChunk(end.timeToFirstChunkMs);
 
@@ -625,9 +635,9 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
             if (usage) {
               span.setAttribute(ATTR.GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
               span.setAttribute(ATTR.GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
-              if (usage.cachedInputTokens !== undefined) {
-                span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cachedInputTokens);
-              }
+              if (usage.cacheReadTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadTokens);
+              if (usage.cacheWriteTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteTokens);
+              if (usage.reasoningTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
             }
             if (errorType !== undefined) {
               span.setAttribute(ATTR.ERROR_TYPE, errorType);
@@ -697,7 +707,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         const result = end.result;
         const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
         inst.requests.add(1, withCaller(caps?.requests, requestAttrs(end.outcome, tier)));
-        inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier));
+        inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier), ctx);
 
         if (recording) {
           span.setAttributes({

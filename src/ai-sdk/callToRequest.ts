@@ -19,7 +19,16 @@ import type { AssistantMessage, ChatRequest, Message, ToolCall, ToolChoice, Tool
 export interface ConvertedCall {
   request: ChatRequest;
   warnings: SharedV4Warning[];
+  /**
+   * JSON output (`responseFormat: { type: 'json', schema }`) is asked of every target as one forced
+   * tool call whose parameters are the schema (the way the AI SDK's own Anthropic model does it);
+   * the call's arguments are the answer's text. Set when that tool was added.
+   */
+  jsonTool?: string;
 }
+
+/** Name of the tool that carries JSON output. */
+export const JSON_TOOL = 'json_response';
 
 /** Header the AI SDK adds to every call (`ai/7.x`); it identifies the SDK, it asks nothing of the model. */
 const USER_AGENT = 'user-agent';
@@ -54,9 +63,6 @@ export function callToRequest(options: LanguageModelV4CallOptions): ConvertedCal
     warnings.push({ type: 'unsupported', feature: 'includeRawChunks', details: 'a chain has no single raw provider stream' });
   }
 
-  if (options.responseFormat !== undefined && options.responseFormat.type !== 'text') {
-    throw unsupported('responseFormat', `type '${options.responseFormat.type}'`);
-  }
   if (options.reasoning !== undefined && options.reasoning !== 'provider-default') {
     throw unsupported('reasoning', `'${options.reasoning}'`);
   }
@@ -82,6 +88,20 @@ export function callToRequest(options: LanguageModelV4CallOptions): ConvertedCal
     });
   }
   if (options.toolChoice !== undefined) request.toolChoice = toToolChoice(options.toolChoice);
+
+  if (options.responseFormat?.type === 'json') {
+    const { schema, name, description } = options.responseFormat;
+    if (schema === undefined || schema.type !== 'object') {
+      throw unsupported('responseFormat.schema', schema === undefined ? 'JSON output without a schema' : `a JSON schema of type '${String(schema.type)}' (an object schema is needed)`);
+    }
+    if (request.tools !== undefined) throw unsupported('responseFormat', 'JSON output together with tools in the same call');
+    request.tools = [
+      { name: JSON_TOOL, description: description ?? (name ? `Respond with the ${name} as JSON` : 'Respond with JSON'), parameters: schema as Record<string, unknown> },
+    ];
+    request.toolChoice = { name: JSON_TOOL };
+    warnings.push({ type: 'compatibility', feature: 'responseFormat', details: 'JSON output is requested as one forced tool call on every target' });
+    return { request, warnings, jsonTool: JSON_TOOL };
+  }
   return { request, warnings };
 }
 

@@ -111,7 +111,9 @@ function usageOf(usage: LanguageModelV4Usage | undefined): Usage | undefined {
   return {
     inputTokens: usage.inputTokens.total ?? 0,
     outputTokens: usage.outputTokens.total ?? 0,
-    ...(usage.inputTokens.cacheRead !== undefined && { cachedInputTokens: usage.inputTokens.cacheRead }),
+    ...(usage.inputTokens.cacheRead !== undefined && { cacheReadTokens: usage.inputTokens.cacheRead }),
+    ...(usage.inputTokens.cacheWrite !== undefined && { cacheWriteTokens: usage.inputTokens.cacheWrite }),
+    ...(usage.outputTokens.reasoning !== undefined && { reasoningTokens: usage.outputTokens.reasoning }),
   };
 }
 

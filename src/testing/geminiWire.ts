@@ -40,11 +40,14 @@ function error(code: number, status: string, message: string, headers: Record<st
   return { status: code, headers, body: geminiErrorBody(code, status, message, details) };
 }
 
+/** Gemini counts cached tokens inside the prompt count, but thoughts beside the candidates (not in them). */
 function usage(reply: ResolvedReply) {
   return {
     promptTokenCount: reply.inputTokens,
-    candidatesTokenCount: reply.outputTokens,
+    candidatesTokenCount: reply.outputTokens - reply.reasoningTokens,
     totalTokenCount: reply.inputTokens + reply.outputTokens,
+    ...(reply.cacheReadTokens > 0 && { cachedContentTokenCount: reply.cacheReadTokens }),
+    ...(reply.reasoningTokens > 0 && { thoughtsTokenCount: reply.reasoningTokens }),
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: reply.inputTokens }],
   };
 }

@@ -87,9 +87,10 @@ describe('aiSdkTarget', () => {
 
   describe.each(['openai', 'anthropic', 'google'] as const)('%s model', (kind) => {
     it('answers, with usage and the model the provider reports', async () => {
-      server.script({ route: routes[kind] }, { then: fault.ok({ text: 'All quiet today.', usage: { inputTokens: 21, outputTokens: 5 } }) });
+      server.script({ route: routes[kind] }, { then: fault.ok({ text: 'All quiet today.', usage: { inputTokens: 21, outputTokens: 5, cacheReadTokens: 8 } }) });
       const res = await target(kind).adapter.chat(ask, { signal: new AbortController().signal });
       expect(res).toMatchObject({ text: 'All quiet today.', finishReason: 'stop', usage: { inputTokens: 21, outputTokens: 5 }, toolCalls: [] });
+      expect(res.usage?.cacheReadTokens).toBe(8);
       expect(server.requests).toHaveLength(1);
     });
 
@@ -139,6 +140,21 @@ describe('aiSdkTarget', () => {
       await server.idle();
       expect(server.requests[0]!.clientClosed).toBe(true);
     });
+  });
+
+  it.each(['openai', 'anthropic', 'google'] as const)('%s: a key the provider echoes in an error never reaches the ProviderError', async (kind) => {
+    const key = { openai: OPENAI_KEY, anthropic: ANTHROPIC_KEY, google: GOOGLE_KEY }[kind];
+    const message = `Incorrect API key provided: ${key}.`;
+    const body = {
+      openai: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+      anthropic: { type: 'error', error: { type: 'authentication_error', message } },
+      google: { error: { code: 401, message, status: 'UNAUTHENTICATED' } },
+    }[kind];
+    server.script({ route: routes[kind] }, { then: fault.httpError(401, body) });
+    const error = await attemptError(target(kind));
+    expect(error.errorType).toBe('authentication');
+    expect(error.message).toContain('Incorrect API key provided');
+    expect(JSON.stringify({ message: error.message, cause: error.cause })).not.toContain(key);
   });
 
   it('Gemini reports a content-policy block as a 200 SAFETY finish: content_filtered', async () => {

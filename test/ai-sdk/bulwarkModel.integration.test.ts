@@ -4,7 +4,7 @@
  * mid-stream restart as a clean error, and what cannot be honoured (errors naming it, warnings).
  * The chain is the official OpenAI and Anthropic clients over real HTTP against the fault server.
  */
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
+import { generateObject, generateText, jsonSchema, Output, stepCountIs, streamObject, streamText, tool } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bulwarkModel, StreamRestartedError } from '../../src/ai-sdk/index.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
@@ -52,11 +52,11 @@ describe('bulwarkModel: generateText', () => {
   it('answers through the chain and reports Bulwark facts in providerMetadata.bulwark', async () => {
     const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 } });
     server.script({ route: 'primary' }, { then: fault.serverError(503) });
-    server.script({ route: 'backup' }, { then: fault.ok({ text: 'Hello from the backup', usage: { inputTokens: 11, outputTokens: 4 } }) });
+    server.script({ route: 'backup' }, { then: fault.ok({ text: 'Hello from the backup', usage: { inputTokens: 11, outputTokens: 4, cacheReadTokens: 6 } }) });
     const result = await generateText({ model: bulwarkModel(llm), prompt: 'Hi', maxOutputTokens: 50, temperature: 0.2 });
     expect(result.text).toBe('Hello from the backup');
     expect(result.finishReason).toBe('stop');
-    expect(result.usage).toMatchObject({ inputTokens: 11, outputTokens: 4 });
+    expect(result.usage).toMatchObject({ inputTokens: 11, outputTokens: 4, inputTokenDetails: { cacheReadTokens: 6, noCacheTokens: 5 } });
     expect(result.providerMetadata?.['bulwark']).toMatchObject({
       tier: 'reduced',
       target: { provider: 'anthropic', model: 'claude-sonnet-4-6', index: 1 },
@@ -165,6 +165,50 @@ describe('bulwarkModel: generateText', () => {
   });
 });
 
+describe('bulwarkModel: structured output', () => {
+  const forecast = jsonSchema<{ city: string; tempC: number }>({
+    type: 'object',
+    properties: { city: { type: 'string' }, tempC: { type: 'number' } },
+    required: ['city', 'tempC'],
+    additionalProperties: false,
+  });
+  const answer = { toolCalls: [{ name: 'json_response', arguments: { city: 'Paris', tempC: 18 } }] };
+
+  it('generateObject: the primary fails, the backup answers through the forced JSON tool, the object validates', async () => {
+    const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 } });
+    server.script({ route: 'primary' }, { then: fault.serverError(500) });
+    server.script({ route: 'backup' }, { then: fault.ok(answer) });
+    const result = await generateObject({ model: bulwarkModel(llm), schema: forecast, prompt: 'Weather in Paris as JSON' });
+    expect(result.object).toEqual({ city: 'Paris', tempC: 18 });
+    expect(result.finishReason).toBe('stop');
+    expect(result.providerMetadata?.['bulwark']).toMatchObject({ target: { provider: 'anthropic' }, fallbackUsed: true });
+    expect(result.warnings).toEqual([expect.objectContaining({ type: 'compatibility', feature: 'responseFormat' })]);
+    // Each target was asked for exactly that tool, forced, with the schema as its parameters.
+    const [toOpenAI, toAnthropic] = server.requests.map((r) => r.body as Record<string, unknown>);
+    expect(toOpenAI).toMatchObject({ tool_choice: { type: 'function', function: { name: 'json_response' } }, tools: [{ function: { name: 'json_response', parameters: { required: ['city', 'tempC'] } } }] });
+    expect(toAnthropic).toMatchObject({ tool_choice: { type: 'tool', name: 'json_response' }, tools: [{ name: 'json_response', input_schema: { required: ['city', 'tempC'] } }] });
+  });
+
+  it('generateText with Output.object and streamObject go through the same path', async () => {
+    const { llm } = threeTargetChain(server);
+    server.script({ route: 'primary' }, { then: fault.ok(answer) });
+    const viaOutput = await generateText({ model: bulwarkModel(llm), output: Output.object({ schema: forecast }), prompt: 'Paris?' });
+    expect(viaOutput.output).toEqual({ city: 'Paris', tempC: 18 });
+    const streamed = streamObject({ model: bulwarkModel(llm), schema: forecast, prompt: 'Paris?' });
+    const partials: unknown[] = [];
+    for await (const partial of streamed.partialObjectStream) partials.push(partial);
+    expect(await streamed.object).toEqual({ city: 'Paris', tempC: 18 });
+    expect(partials.length).toBeGreaterThan(1); // the arguments streamed as text deltas
+  });
+
+  it('JSON output it cannot honour fails naming the option', async () => {
+    const { llm } = threeTargetChain(server);
+    const noSchema = await generateObject({ model: bulwarkModel(llm), output: 'no-schema', prompt: 'Anything' }).catch((e: unknown) => e);
+    expect((noSchema as Error).message).toContain('responseFormat.schema');
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
 describe('bulwarkModel: streamText', () => {
   it('fails over before the first chunk: the consumer sees only the answer that succeeded', async () => {
     const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 } });
@@ -195,6 +239,26 @@ describe('bulwarkModel: streamText', () => {
     expect(calls).toEqual(['weather:Oslo']);
     const steps = await result.steps;
     expect(steps[0]!.toolCalls).toMatchObject([{ toolCallId: 'call_s1', toolName: 'get_weather', input: { city: 'Oslo' } }]);
+  });
+
+  it('abort mid-stream: the AI SDK stream ends as aborted and the upstream request is closed', async () => {
+    const { llm } = threeTargetChain(server);
+    server.script({ route: 'primary' }, { then: fault.ok({ text: 'one two three four five six seven eight nine ten', chunkDelayMs: 25 }) });
+    const controller = new AbortController();
+    let aborted = false;
+    const result = streamText({ model: bulwarkModel(llm), prompt: 'Count', abortSignal: controller.signal, onAbort: () => void (aborted = true) });
+    let text = '';
+    for await (const part of result.fullStream) {
+      if (part.type === 'text-delta') {
+        text += part.text;
+        if (text.split(' ').length === 3) controller.abort();
+      }
+    }
+    expect(aborted).toBe(true);
+    expect(text.startsWith('one two')).toBe(true);
+    await server.idle();
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.clientClosed).toBe(true);
   });
 
   it("midStream 'restart' never splices two models' text: the restart is a clean stream error", async () => {

@@ -63,22 +63,16 @@ class BulwarkLanguageModel implements LanguageModelV4 {
   }
 
   async doGenerate(options: LanguageModelV4CallOptions): Promise<LanguageModelV4GenerateResult> {
-    const { request, warnings, jsonTool } = callToRequest(options);
+    const { request, warnings } = callToRequest(options);
     const result = await this.#llm.chat(request);
     const content: LanguageModelV4Content[] = [];
-    if (jsonTool !== undefined) {
-      // The forced tool call's arguments are the JSON answer; any prose beside it is not.
-      const json = result.toolCalls.find((call) => call.name === jsonTool);
-      content.push({ type: 'text', text: json?.arguments ?? result.text });
-    } else {
-      if (result.text !== '') content.push({ type: 'text', text: result.text });
-      for (const call of result.toolCalls) {
-        content.push({ type: 'tool-call', toolCallId: call.id, toolName: call.name, input: call.arguments || '{}' });
-      }
+    if (result.text !== '') content.push({ type: 'text', text: result.text });
+    for (const call of result.toolCalls) {
+      content.push({ type: 'tool-call', toolCallId: call.id, toolName: call.name, input: call.arguments || '{}' });
     }
     return {
       content,
-      finishReason: finishReasonOf(jsonTool !== undefined && result.finishReason === 'tool_calls' ? 'stop' : result.finishReason, result.finishReason),
+      finishReason: finishReasonOf(result.finishReason),
       usage: usageOf(result.usage),
       providerMetadata: { bulwark: bulwarkMetadata(result) },
       response: { ...(result.responseId !== undefined && { id: result.responseId }), modelId: result.model },
@@ -94,11 +88,11 @@ class BulwarkLanguageModel implements LanguageModelV4 {
    * would splice two models' output into one.
    */
   async doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
-    const { request, warnings, jsonTool } = callToRequest(options);
+    const { request, warnings } = callToRequest(options);
     const stream = this.#llm.stream(request);
     const events = stream[Symbol.asyncIterator]();
     const first = await events.next();
-    const translator = new StreamTranslator(jsonTool);
+    const translator = new StreamTranslator();
     let pending: IteratorResult<StreamEvent> | undefined = first;
 
     const readable = new ReadableStream<LanguageModelV4StreamPart>({
@@ -143,18 +137,11 @@ class BulwarkLanguageModel implements LanguageModelV4 {
 /** Bulwark's neutral stream events as AI SDK stream parts (text blocks, tool inputs, finish). */
 class StreamTranslator {
   #textOpen = false;
-  /** JSON output: this tool's argument deltas are the answer's text deltas (see callToRequest). */
-  readonly #jsonTool: string | undefined;
-  readonly #jsonIndexes = new Set<number>();
   readonly #tools = new Map<number, { id: string; name: string; args: string }>();
   #usage: Usage | undefined;
   #finishReason: FinishReason = 'stop';
   #model: string | undefined;
   #responseId: string | undefined;
-
-  constructor(jsonTool: string | undefined) {
-    this.#jsonTool = jsonTool;
-  }
 
   #text(delta: string): LanguageModelV4StreamPart[] {
     if (delta === '') return [];
@@ -170,13 +157,8 @@ class StreamTranslator {
   translate(event: Exclude<StreamEvent, { type: 'reset' }>): LanguageModelV4StreamPart[] {
     switch (event.type) {
       case 'text':
-        // With JSON output, prose beside the forced tool call is not part of the answer.
-        return this.#jsonTool === undefined ? this.#text(event.delta) : [];
+        return this.#text(event.delta);
       case 'tool_call': {
-        if (this.#jsonTool !== undefined) {
-          if (event.name === this.#jsonTool) this.#jsonIndexes.add(event.index);
-          return this.#jsonIndexes.has(event.index) ? this.#text(event.argumentsDelta) : [];
-        }
         const parts: LanguageModelV4StreamPart[] = [];
         let tool = this.#tools.get(event.index);
         if (tool === undefined) {
@@ -210,10 +192,9 @@ class StreamTranslator {
     }
     const responseId = this.#responseId ?? result.responseId;
     parts.push({ type: 'response-metadata', ...(responseId !== undefined && { id: responseId }), modelId: this.#model ?? result.model });
-    const reason = result.finishReason ?? this.#finishReason;
     parts.push({
       type: 'finish',
-      finishReason: finishReasonOf(this.#jsonTool !== undefined && reason === 'tool_calls' ? 'stop' : reason, reason),
+      finishReason: finishReasonOf(result.finishReason ?? this.#finishReason),
       usage: usageOf(result.usage ?? this.#usage),
       providerMetadata: { bulwark: bulwarkMetadata(result) },
     });
@@ -230,8 +211,8 @@ const FINISH_REASONS: Record<FinishReason, LanguageModelV4FinishReason['unified'
   other: 'other',
 };
 
-function finishReasonOf(reason: FinishReason, raw: FinishReason = reason): LanguageModelV4FinishReason {
-  return { unified: FINISH_REASONS[reason] ?? 'other', raw };
+function finishReasonOf(reason: FinishReason): LanguageModelV4FinishReason {
+  return { unified: FINISH_REASONS[reason] ?? 'other', raw: reason };
 }
 
 function usageOf(usage: Usage | undefined): LanguageModelV4Usage {

@@ -19,16 +19,10 @@ import type { AssistantMessage, ChatRequest, Message, ToolCall, ToolChoice, Tool
 export interface ConvertedCall {
   request: ChatRequest;
   warnings: SharedV4Warning[];
-  /**
-   * JSON output (`responseFormat: { type: 'json', schema }`) is asked of every target as one forced
-   * tool call whose parameters are the schema (the way the AI SDK's own Anthropic model does it);
-   * the call's arguments are the answer's text. Set when that tool was added.
-   */
-  jsonTool?: string;
 }
 
-/** Name of the tool that carries JSON output. */
-export const JSON_TOOL = 'json_response';
+/** What Bulwark's `responseFormat.name` (OpenAI's `json_schema.name`) accepts. */
+const SCHEMA_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Header the AI SDK adds to every call (`ai/7.x`); it identifies the SDK, it asks nothing of the model. */
 const USER_AGENT = 'user-agent';
@@ -90,17 +84,16 @@ export function callToRequest(options: LanguageModelV4CallOptions): ConvertedCal
   if (options.toolChoice !== undefined) request.toolChoice = toToolChoice(options.toolChoice);
 
   if (options.responseFormat?.type === 'json') {
+    // Bulwark's own structured output: each target's native JSON-schema mode, the answer parsed and
+    // validated by the chain, an invalid answer retried and then failed over (error type invalid_output).
     const { schema, name, description } = options.responseFormat;
-    if (schema === undefined || schema.type !== 'object') {
-      throw unsupported('responseFormat.schema', schema === undefined ? 'JSON output without a schema' : `a JSON schema of type '${String(schema.type)}' (an object schema is needed)`);
+    if (schema === undefined) throw unsupported('responseFormat.schema', 'JSON output without a schema');
+    request.responseFormat = { type: 'json', schema: schema as Record<string, unknown> };
+    if (name !== undefined) {
+      if (SCHEMA_NAME.test(name)) request.responseFormat.name = name;
+      else warnings.push({ type: 'unsupported', feature: 'responseFormat.name', details: 'the name is not [a-zA-Z0-9_-]{1,64}; the default name is sent' });
     }
-    if (request.tools !== undefined) throw unsupported('responseFormat', 'JSON output together with tools in the same call');
-    request.tools = [
-      { name: JSON_TOOL, description: description ?? (name ? `Respond with the ${name} as JSON` : 'Respond with JSON'), parameters: schema as Record<string, unknown> },
-    ];
-    request.toolChoice = { name: JSON_TOOL };
-    warnings.push({ type: 'compatibility', feature: 'responseFormat', details: 'JSON output is requested as one forced tool call on every target' });
-    return { request, warnings, jsonTool: JSON_TOOL };
+    if (description !== undefined) warnings.push({ type: 'unsupported', feature: 'responseFormat.description', details: 'Bulwark sends the schema without a description' });
   }
   return { request, warnings };
 }

@@ -27,6 +27,11 @@ export function toAiSdkCall(request: ChatRequest, signal: AbortSignal): Language
   if (request.temperature !== undefined) call.temperature = request.temperature;
   if (request.topP !== undefined) call.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) call.stopSequences = [...request.stop];
+  // The model's own JSON mode; the chain parses and validates the answer whatever the provider does.
+  if (request.responseFormat !== undefined) {
+    const { schema, name } = request.responseFormat;
+    call.responseFormat = { type: 'json', schema: schema as never, ...(name !== undefined && { name }) };
+  }
   if (request.tools !== undefined && request.tools.length > 0) {
     call.tools = request.tools.map((tool) => ({
       type: 'function' as const,

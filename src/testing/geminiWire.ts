@@ -82,8 +82,31 @@ const SERVER_ERRORS: Record<number, [status: string, message: string]> = {
 
 const OVERLOADED = 'The model is overloaded. Please try again later.';
 
+/**
+ * Google's 400 for a malformed structured-output request: `responseSchema` / `responseJsonSchema` must be an
+ * object and needs `responseMimeType: "application/json"`.
+ */
+function checkGeminiRequest(body: Record<string, unknown>): string | undefined {
+  const config = body['generationConfig'];
+  if (config === undefined) return undefined;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) return "Invalid JSON payload received. Unknown name \"generationConfig\": expected an object.";
+  const c = config as Record<string, unknown>;
+  for (const key of ['responseSchema', 'responseJsonSchema']) {
+    const schema = c[key];
+    if (schema === undefined) continue;
+    if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return `Invalid JSON payload received. Invalid value at 'generation_config.${key}': expected an object.`;
+    if (c['responseMimeType'] !== 'application/json') return `${key} requires responseMimeType to be application/json.`;
+  }
+  return undefined;
+}
+
 export const geminiWire: ProviderWire = {
   provider: 'gemini',
+
+  checkRequest(ctx) {
+    const problem = checkGeminiRequest(ctx.body);
+    return problem === undefined ? undefined : error(400, 'INVALID_ARGUMENT', problem);
+  },
 
   commonHeaders() {
     return { server: 'scaffolding on HTTPServer2', vary: 'Origin, X-Origin, Referer' };

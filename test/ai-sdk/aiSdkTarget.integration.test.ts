@@ -212,6 +212,18 @@ describe('a chain OpenAI → Gemini through AI SDK models', () => {
     expect(server.requests.at(-1)!.path).toBe('/gem/v1beta/models/gemini-2.5-flash:streamGenerateContent');
   });
 
+  it('structured output: an off-schema OpenAI answer fails over to Gemini in its JSON mode, validated by the chain', async () => {
+    const llm = chain();
+    server.script({ route: routes.openai }, { then: fault.ok({ text: '{"city":42}' }) });
+    server.script({ route: routes.google }, { then: fault.ok({ text: '{"city":"Paris"}' }) });
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    const res = await llm.chat({ ...ask, responseFormat: { type: 'json', schema, name: 'place' } });
+    expect(res).toMatchObject({ object: { city: 'Paris' }, target: { provider: 'gcp.gemini' } });
+    expect(res.attempts.map((a) => a.errorType ?? 'ok')).toEqual(['invalid_output', 'invalid_output', 'ok']);
+    expect(server.requests[0]!.body).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'place', schema: { required: ['city'] } } } });
+    expect(server.requests.at(-1)!.body).toMatchObject({ generationConfig: { responseMimeType: 'application/json' } });
+  });
+
   it('a Gemini 429 with RetryInfo is honoured as the retry delay', async () => {
     const llm = createResilientLLM({
       name: 'gemini-only',

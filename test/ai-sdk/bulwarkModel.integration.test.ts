@@ -4,7 +4,7 @@
  * mid-stream restart as a clean error, and what cannot be honoured (errors naming it, warnings).
  * The chain is the official OpenAI and Anthropic clients over real HTTP against the fault server.
  */
-import { generateObject, generateText, jsonSchema, Output, stepCountIs, streamObject, streamText, tool } from 'ai';
+import { Experimental_Agent as Agent, generateObject, generateText, jsonSchema, Output, stepCountIs, streamObject, streamText, tool } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bulwarkModel, StreamRestartedError } from '../../src/ai-sdk/index.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
@@ -124,6 +124,21 @@ describe('bulwarkModel: generateText', () => {
     ]);
   });
 
+  it('the AI SDK Agent (ToolLoopAgent) runs its loop through the chain while the primary goes down halfway', async () => {
+    const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 } });
+    server.script(
+      { route: 'primary' },
+      { sequence: [fault.ok({ toolCalls: [{ id: 'call_a1', name: 'get_weather', arguments: { city: 'Rome' } }] })], then: fault.serverError(503) },
+    );
+    server.script({ route: 'backup' }, { then: fault.ok({ text: 'Sunny in Rome.' }) });
+    const calls: string[] = [];
+    const agent = new Agent({ model: bulwarkModel(llm), instructions: 'You are a weather bot.', tools: weatherTools(calls), stopWhen: stepCountIs(4) });
+    const result = await agent.generate({ prompt: 'Rome?' });
+    expect(result.text).toBe('Sunny in Rome.');
+    expect(calls).toEqual(['weather:Rome']);
+    expect(result.steps.map((s) => (s.providerMetadata?.['bulwark'] as { target: { provider: string } }).target.provider)).toEqual(['openai', 'anthropic']);
+  });
+
   it('abort: the caller’s signal stops the call at once and closes the upstream request', async () => {
     const { llm } = threeTargetChain(server);
     server.script({ route: 'primary' }, { then: fault.hang() });
@@ -172,36 +187,38 @@ describe('bulwarkModel: structured output', () => {
     required: ['city', 'tempC'],
     additionalProperties: false,
   });
-  const answer = { toolCalls: [{ name: 'json_response', arguments: { city: 'Paris', tempC: 18 } }] };
+  const valid = '{"city":"Paris","tempC":18}';
 
-  it('generateObject: the primary fails, the backup answers through the forced JSON tool, the object validates', async () => {
-    const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 } });
-    server.script({ route: 'primary' }, { then: fault.serverError(500) });
-    server.script({ route: 'backup' }, { then: fault.ok(answer) });
-    const result = await generateObject({ model: bulwarkModel(llm), schema: forecast, prompt: 'Weather in Paris as JSON' });
+  it('generateObject: the primary answers off-schema (invalid_output, retried once), the backup answers, the object validates', async () => {
+    const { llm } = threeTargetChain(server);
+    server.script({ route: 'primary' }, { then: fault.ok({ text: '{"city":"Paris","tempC":"warm"}' }) });
+    server.script({ route: 'backup' }, { then: fault.ok({ text: valid }) });
+    const result = await generateObject({ model: bulwarkModel(llm), schema: forecast, schemaName: 'forecast', prompt: 'Weather in Paris as JSON' });
     expect(result.object).toEqual({ city: 'Paris', tempC: 18 });
-    expect(result.finishReason).toBe('stop');
-    expect(result.providerMetadata?.['bulwark']).toMatchObject({ target: { provider: 'anthropic' }, fallbackUsed: true });
-    expect(result.warnings).toEqual([expect.objectContaining({ type: 'compatibility', feature: 'responseFormat' })]);
-    // Each target was asked for exactly that tool, forced, with the schema as its parameters.
-    const [toOpenAI, toAnthropic] = server.requests.map((r) => r.body as Record<string, unknown>);
-    expect(toOpenAI).toMatchObject({ tool_choice: { type: 'function', function: { name: 'json_response' } }, tools: [{ function: { name: 'json_response', parameters: { required: ['city', 'tempC'] } } }] });
-    expect(toAnthropic).toMatchObject({ tool_choice: { type: 'tool', name: 'json_response' }, tools: [{ name: 'json_response', input_schema: { required: ['city', 'tempC'] } }] });
+    expect(result.providerMetadata?.['bulwark']).toMatchObject({
+      target: { provider: 'anthropic' },
+      fallbackUsed: true,
+      attempts: [{ errorType: 'invalid_output' }, { errorType: 'invalid_output' }, { provider: 'anthropic' }],
+    });
+    // Each target was asked in its own structured-output shape, with the schema.
+    const [toOpenAI, , toAnthropic] = server.requests.map((r) => r.body as Record<string, unknown>);
+    expect(toOpenAI).toMatchObject({ response_format: { type: 'json_schema', json_schema: { name: 'forecast', schema: { required: ['city', 'tempC'] } } } });
+    expect(toAnthropic).toMatchObject({ output_config: { format: { type: 'json_schema', schema: { required: ['city', 'tempC'] } } } });
   });
 
   it('generateText with Output.object and streamObject go through the same path', async () => {
     const { llm } = threeTargetChain(server);
-    server.script({ route: 'primary' }, { then: fault.ok(answer) });
+    server.script({ route: 'primary' }, { then: fault.ok({ text: valid }) });
     const viaOutput = await generateText({ model: bulwarkModel(llm), output: Output.object({ schema: forecast }), prompt: 'Paris?' });
     expect(viaOutput.output).toEqual({ city: 'Paris', tempC: 18 });
     const streamed = streamObject({ model: bulwarkModel(llm), schema: forecast, prompt: 'Paris?' });
     const partials: unknown[] = [];
     for await (const partial of streamed.partialObjectStream) partials.push(partial);
+    expect(partials.at(-1)).toEqual({ city: 'Paris', tempC: 18 });
     expect(await streamed.object).toEqual({ city: 'Paris', tempC: 18 });
-    expect(partials.length).toBeGreaterThan(1); // the arguments streamed as text deltas
   });
 
-  it('JSON output it cannot honour fails naming the option', async () => {
+  it('JSON output without a schema fails naming the option', async () => {
     const { llm } = threeTargetChain(server);
     const noSchema = await generateObject({ model: bulwarkModel(llm), output: 'no-schema', prompt: 'Anything' }).catch((e: unknown) => e);
     expect((noSchema as Error).message).toContain('responseFormat.schema');

@@ -70,7 +70,7 @@ function price(field: string, value: unknown): ModelPrice {
 
 function target(field: string, value: unknown): Target {
   const t = object(field, value);
-  rejectUnknown(field, t, ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey']);
+  rejectUnknown(field, t, ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens']);
   const adapter = t.adapter as Target['adapter'] | undefined;
   if (!adapter || typeof adapter.chat !== 'function' || typeof adapter.stream !== 'function') {
     throw new ConfigError(field, 'must be a target made by openaiTarget() or anthropicTarget() (or { adapter } implementing chat and stream)');
@@ -79,6 +79,7 @@ function target(field: string, value: unknown): Target {
   if (typeof adapter.model !== 'string' || adapter.model === '') throw new ConfigError(`${field}.model`, 'must be a non-empty string');
   oneOf(`${field}.tier`, t.tier, ['full', 'reduced'] as const, 'full');
   num(`${field}.contextWindow`, t.contextWindow, 1, [isInt, 'must be an integer'], [positive, 'must be > 0']);
+  num(`${field}.maxOutputTokens`, t.maxOutputTokens, 1, [isInt, 'must be an integer'], [positive, 'must be > 0']);
   if (t.pricing !== undefined) price(`${field}.pricing`, t.pricing);
   if (t.breakerKey !== undefined && (typeof t.breakerKey !== 'string' || t.breakerKey === '')) {
     throw new ConfigError(`${field}.breakerKey`, 'must be a non-empty string');

@@ -3,9 +3,11 @@ import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/type
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAIParams } from './openaiConvert.js';
+import { withProviderOptions } from './providerOptionsBody.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
 import { ConfigError } from '../errors/bulwarkError.js';
+import { OPENAI_DEFAULTS } from './capabilities.js';
 
 export interface OpenAITargetOptions extends TargetOptions {
   /**
@@ -44,7 +46,7 @@ export function openaiTarget(options: OpenAITargetOptions): Target {
   if (options.providerName !== undefined && (typeof options.providerName !== 'string' || options.providerName === '')) {
     throw new ConfigError('openaiTarget.providerName', 'must be a non-empty string');
   }
-  return makeTarget(new OpenAIAdapter(options), options);
+  return makeTarget(new OpenAIAdapter(options), options, OPENAI_DEFAULTS);
 }
 
 class OpenAIAdapter implements ProviderAdapter {
@@ -57,9 +59,11 @@ class OpenAIAdapter implements ProviderAdapter {
   readonly #classes: SdkErrorClasses;
   readonly #errors: ErrorContext;
   readonly #maxTokensParam: MaxTokensParam;
+  readonly #providerOptions: OpenAITargetOptions['providerOptions'];
 
   constructor(options: OpenAITargetOptions) {
     this.model = options.model;
+    this.#providerOptions = options.providerOptions && structuredClone(options.providerOptions);
     const base = options.client;
     // The SDK retries twice by default, invisibly multiplying Bulwark's retries; its 10-minute
     // timeout would race Bulwark's. withOptions() clones the client with the same credentials,
@@ -79,7 +83,7 @@ class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
-    const params = toOpenAIParams(request, ctx);
+    const params = this.#params(request, ctx);
     let body: unknown;
     try {
       body = await this.#client.chat.completions.create(params, this.#requestOptions(signal));
@@ -93,7 +97,7 @@ class OpenAIAdapter implements ProviderAdapter {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
     return streamFromSdk<unknown>(
       async () => {
-        const params = toOpenAIParams(request, ctx);
+        const params = this.#params(request, ctx);
         const stream = await this.#client.chat.completions.create(
           { ...params, stream: true, stream_options: { include_usage: true } },
           this.#requestOptions(signal),
@@ -104,6 +108,11 @@ class OpenAIAdapter implements ProviderAdapter {
       signal,
       (err) => normalizeThrown(err, signal, this.#classes, this.#errors),
     );
+  }
+
+  /** The body: the converted request, then this provider's options (target's, then the request's). */
+  #params(request: ChatRequest, ctx: { provider: string; model: string; maxTokensParam: MaxTokensParam }) {
+    return withProviderOptions(toOpenAIParams(request, ctx), this.#providerOptions, request.providerOptions, ctx);
   }
 
   #requestOptions(signal: AbortSignal): OpenAI.RequestOptions {

@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ModelPrice, ProviderAdapter, Target, TargetOptions } from './adapter.js';
+import { resolveCapabilities, type FamilyDefaults } from './capabilities.js';
+import { providerOptionsProblem } from '../request/providerOptions.js';
 
 /**
  * Largest delay `setTimeout` accepts (~24.8 days; anything larger fires after 1 ms). Given to the
@@ -26,6 +28,28 @@ export function validateTargetOptions(factory: string, options: TargetOptions): 
     throw new ConfigError(field('breakerKey'), 'must be a non-empty string');
   }
   if (options.pricing !== undefined) validatePrice(field('pricing'), options.pricing);
+  if (options.maxOutputTokens !== undefined && !isPositiveInteger(options.maxOutputTokens)) {
+    throw new ConfigError(field('maxOutputTokens'), 'must be a positive integer (tokens)');
+  }
+  if (options.providerOptions !== undefined) {
+    const problem = providerOptionsProblem(options.providerOptions, 'providerOptions');
+    if (problem) throw new ConfigError(field(problem.field), problem.problem);
+  }
+  validateCapabilities(field('capabilities'), options.capabilities);
+}
+
+function validateCapabilities(field: string, caps: TargetOptions['capabilities']): void {
+  if (caps === undefined) return;
+  if (caps === null || typeof caps !== 'object' || Array.isArray(caps)) throw new ConfigError(field, 'must be an object ({ images?, files? })');
+  for (const key of Object.keys(caps)) {
+    if (key !== 'images' && key !== 'files') throw new ConfigError(`${field}.${key}`, 'is not a capability (known: images, files)');
+  }
+  if (caps.images !== undefined && typeof caps.images !== 'boolean') throw new ConfigError(`${field}.images`, 'must be a boolean');
+  const files: unknown = caps.files;
+  const mediaTypes = Array.isArray(files) && files.every((t) => typeof t === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(t));
+  if (files !== undefined && typeof files !== 'boolean' && !mediaTypes) {
+    throw new ConfigError(`${field}.files`, "must be a boolean or a list of media types (['application/pdf', …])");
+  }
 }
 
 function validatePrice(field: string, price: ModelPrice): void {
@@ -76,10 +100,12 @@ export function endpointOf(baseURL: unknown): Endpoint {
   }
 }
 
-export function makeTarget(adapter: ProviderAdapter, options: TargetOptions): Target {
+export function makeTarget(adapter: ProviderAdapter, options: TargetOptions, family: FamilyDefaults): Target {
   return {
     adapter,
     tier: options.tier ?? 'full',
+    capabilities: resolveCapabilities(options.model, family, options.capabilities),
+    ...(options.maxOutputTokens !== undefined && { maxOutputTokens: options.maxOutputTokens }),
     ...(options.contextWindow !== undefined && { contextWindow: options.contextWindow }),
     ...(options.pricing !== undefined && { pricing: { ...options.pricing } }),
     ...(options.breakerKey !== undefined && { breakerKey: options.breakerKey }),

@@ -1,5 +1,6 @@
 import { BulwarkError } from '../errors/bulwarkError.js';
 import type { ChatRequest, Message } from './types.js';
+import { estimatedContentChars } from './contentParts.js';
 
 function bad(message: string): never {
   throw new BulwarkError('bad_request', `Invalid request: ${message}`);
@@ -115,7 +116,7 @@ export function estimateTokens(request: ChatRequest): number {
   let chars = 0;
   for (const m of request.messages) {
     chars += 16;
-    if (m.content) chars += m.content.length;
+    chars += estimatedContentChars(m.content);
     if (m.role === 'assistant' && m.toolCalls) for (const c of m.toolCalls) chars += c.name.length + c.arguments.length;
   }
   if (request.tools) chars += JSON.stringify(request.tools).length;

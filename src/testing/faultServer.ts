@@ -364,7 +364,7 @@ class FaultServerImpl implements FaultServer {
     }
 
     const wire: ProviderWire = provider === 'openai' ? openaiWire : anthropicWire;
-    const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now() };
+    const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now(), headers: redactHeaders(req.headers) };
 
     if (!parsed) {
       const fault: Fault = {
@@ -374,6 +374,15 @@ class FaultServerImpl implements FaultServer {
             ? 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)'
             : 'There was an issue with the request body: invalid JSON.',
       };
+      record(fault, 'invalidRequest');
+      this.#sendError(exchange, wire, ctx, wire.error(ctx, fault));
+      return;
+    }
+
+    // Malformed images, files, documents or tool options: the provider's 400, whatever the script says.
+    const problem = wire.checkInput(bodyRecord);
+    if (problem) {
+      const fault: Fault = { kind: 'badRequest', message: problem.message, param: problem.param };
       record(fault, 'invalidRequest');
       this.#sendError(exchange, wire, ctx, wire.error(ctx, fault));
       return;
@@ -400,13 +409,13 @@ class FaultServerImpl implements FaultServer {
   async #play(ex: Exchange, wire: ProviderWire, ctx: WireContext, fault: Fault, stream: boolean): Promise<void> {
     switch (fault.kind) {
       case 'ok':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault), stream, {});
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault), stream, {});
       case 'slowFirstByte':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault.reply ?? {}), stream, { firstByteDelayMs: fault.delayMs });
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, { firstByteDelayMs: fault.delayMs });
       case 'contentFilter': {
         const error = wire.contentPolicyError(ctx, fault);
         if (error) return this.#sendError(ex, wire, ctx, error);
-        const reply = this.#resolveReply(ctx, { text: fault.text ?? '', finishReason: 'content_filter' });
+        const reply = this.#resolveReply(wire, ctx, { text: fault.text ?? '', finishReason: 'content_filter' });
         return this.#answer(ex, wire, ctx, reply, stream, {});
       }
       case 'hang':
@@ -414,15 +423,15 @@ class FaultServerImpl implements FaultServer {
       case 'reset':
         return destroyByServer(ex, 'reset');
       case 'malformedJson':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, {}), stream, { malformed: fault.body ?? true });
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, {}), stream, { malformed: fault.body ?? true });
       case 'streamCut':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault.reply ?? {}), stream, {
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, {
           cutAfter: fault.afterChunks ?? 2,
           cutMode: fault.mode ?? 'destroy',
         });
       case 'streamError':
         if (!stream) return this.#sendError(ex, wire, ctx, wire.streamErrorAsHttp(ctx, fault));
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault.reply ?? {}), stream, {
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, {
           errorAfter: fault.afterChunks ?? 2,
           errorEvent: wire.streamErrorEvent(ctx, fault),
         });
@@ -431,7 +440,7 @@ class FaultServerImpl implements FaultServer {
     }
   }
 
-  #resolveReply(ctx: WireContext, reply: Reply): ResolvedReply & { chunkDelayMs: number } {
+  #resolveReply(wire: ProviderWire, ctx: WireContext, reply: Reply): ResolvedReply & { chunkDelayMs: number } {
     const defaults = this.#options.defaultReply ?? {};
     const useDefaults = reply.text === undefined && reply.toolCalls === undefined;
     const toolCalls = (reply.toolCalls ?? (useDefaults ? defaults.toolCalls : undefined) ?? []).map((call) => ({
@@ -440,6 +449,7 @@ class FaultServerImpl implements FaultServer {
       arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
     }));
     const text =
+      (reply.echo ? JSON.stringify(wire.describeInput(ctx)) : undefined) ??
       reply.text ??
       (useDefaults ? defaults.text : undefined) ??
       (toolCalls.length > 0 ? '' : `Mock reply from ${ctx.route} (${ctx.model || 'no model'}).`);

@@ -95,7 +95,8 @@ class AnthropicAdapter implements ProviderAdapter {
     this.provider = options.providerName ?? 'anthropic';
     this.model = options.model;
     this.#providerOptions = options.providerOptions && structuredClone(options.providerOptions);
-    this.#defaultMaxTokens = options.defaultMaxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
+    // A request without maxTokens must not ask for more than the target allows either.
+    this.#defaultMaxTokens = Math.min(options.defaultMaxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS, options.maxOutputTokens ?? Number.POSITIVE_INFINITY);
     this.#sendSamplingParams = options.sendSamplingParams ?? false;
     const base = options.client;
     // maxRetries: the SDK retries twice by default, invisibly multiplying Bulwark's retries.

@@ -9,13 +9,12 @@ import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import {
   NO_SDK_TIMEOUT_MS,
   endpointOf,
-  isPositiveInteger,
   makeTarget,
   validateClient,
   validateTargetOptions,
 } from './targetOptions.js';
-import { ConfigError } from '../errors/bulwarkError.js';
 import { ANTHROPIC_DEFAULTS } from './capabilities.js';
+import { boolean, finite, string } from '../validation/walk.js';
 
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
@@ -64,17 +63,12 @@ function withoutRawEventDumps(logger: SdkLogger): SdkLogger {
 
 /** A chain target served by the Anthropic Messages API. */
 export function anthropicTarget(options: AnthropicTargetOptions): Target {
-  validateTargetOptions('anthropicTarget', options);
+  validateTargetOptions('anthropicTarget', options, {
+    defaultMaxTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
+    providerName: string({ nonEmpty: true }),
+    sendSamplingParams: boolean,
+  });
   validateClient('anthropicTarget', options.client, ['messages', 'create'], 'Anthropic');
-  if (options.defaultMaxTokens !== undefined && !isPositiveInteger(options.defaultMaxTokens)) {
-    throw new ConfigError('anthropicTarget.defaultMaxTokens', 'must be a positive integer (tokens)');
-  }
-  if (options.providerName !== undefined && (typeof options.providerName !== 'string' || options.providerName === '')) {
-    throw new ConfigError('anthropicTarget.providerName', 'must be a non-empty string');
-  }
-  if (options.sendSamplingParams !== undefined && typeof options.sendSamplingParams !== 'boolean') {
-    throw new ConfigError('anthropicTarget.sendSamplingParams', 'must be a boolean');
-  }
   return makeTarget(new AnthropicAdapter(options), options, ANTHROPIC_DEFAULTS);
 }
 

@@ -1,3 +1,4 @@
+import { boolean, fail, fields, type Check } from '../validation/walk.js';
 import type { InputNeeds } from '../request/contentParts.js';
 
 /** What a target declares it can take (target option `capabilities`). Unset fields take the model family's default. */
@@ -7,6 +8,22 @@ export interface TargetCapabilities {
   /** File parts: true = the provider's usual types (see README), a list = exactly these media types, false = none. */
   files?: boolean | readonly string[];
 }
+
+const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
+
+/** The `capabilities` option: `{ images?: boolean, files?: boolean | media types }`, nothing else. */
+export const targetCapabilities: Check<TargetCapabilities> = (value, path) =>
+  fields(
+    {
+      images: boolean,
+      files: (files, at) => {
+        if (typeof files === 'boolean') return files;
+        if (Array.isArray(files) && files.every((t) => typeof t === 'string' && MEDIA_TYPE.test(t))) return files;
+        return fail(at, "must be a boolean or a list of media types (['application/pdf', …])");
+      },
+    },
+    { unknown: 'reject' },
+  )(value, path) as TargetCapabilities;
 
 /** Capabilities after defaults, as the chain checks them. */
 export interface ResolvedCapabilities {

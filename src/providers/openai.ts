@@ -6,8 +6,8 @@ import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAI
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
-import { ConfigError } from '../errors/bulwarkError.js';
 import { OPENAI_DEFAULTS } from './capabilities.js';
+import { oneOf, string } from '../validation/walk.js';
 
 export interface OpenAITargetOptions extends TargetOptions {
   /**
@@ -38,14 +38,11 @@ function isAzureOpenAI(client: OpenAI, host: string | undefined): boolean {
 
 /** A chain target served by the OpenAI Chat Completions API (or any compatible endpoint). */
 export function openaiTarget(options: OpenAITargetOptions): Target {
-  validateTargetOptions('openaiTarget', options);
+  validateTargetOptions('openaiTarget', options, {
+    maxTokensParam: oneOf(['max_tokens', 'max_completion_tokens'] as const),
+    providerName: string({ nonEmpty: true }),
+  });
   validateClient('openaiTarget', options.client, ['chat', 'completions', 'create'], 'OpenAI');
-  if (options.maxTokensParam !== undefined && options.maxTokensParam !== 'max_tokens' && options.maxTokensParam !== 'max_completion_tokens') {
-    throw new ConfigError('openaiTarget.maxTokensParam', "must be 'max_tokens' or 'max_completion_tokens'");
-  }
-  if (options.providerName !== undefined && (typeof options.providerName !== 'string' || options.providerName === '')) {
-    throw new ConfigError('openaiTarget.providerName', 'must be a non-empty string');
-  }
   return makeTarget(new OpenAIAdapter(options), options, OPENAI_DEFAULTS);
 }
 

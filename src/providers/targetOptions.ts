@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors/bulwarkError.js';
-import type { ModelPrice, ProviderAdapter, Target, TargetOptions } from './adapter.js';
-import { resolveCapabilities, type FamilyDefaults } from './capabilities.js';
-import { providerOptionsProblem } from '../request/providerOptions.js';
+import type { ProviderAdapter, Target, TargetOptions } from './adapter.js';
+import { resolveCapabilities, targetCapabilities, type FamilyDefaults } from './capabilities.js';
+import { providerOptions } from '../request/providerOptions.js';
+import { modelPrice } from '../validation/modelPrice.js';
+import { Invalid, fields, finite, oneOf, string, type Shape } from '../validation/walk.js';
 
 /**
  * Largest delay `setTimeout` accepts (~24.8 days; anything larger fires after 1 ms). Given to the
@@ -9,56 +11,33 @@ import { providerOptionsProblem } from '../request/providerOptions.js';
  */
 export const NO_SDK_TIMEOUT_MS = 2_147_483_647;
 
-/** Validates the fields every target factory shares; throws a ConfigError naming the field. */
-export function validateTargetOptions(factory: string, options: TargetOptions): void {
-  const field = (name: string) => `${factory}.${name}`;
-  if (options === null || typeof options !== 'object') {
+/** The options every target factory takes; a factory adds its own (`maxTokensParam`, …). */
+const SHARED_OPTIONS: Shape = {
+  client: () => undefined, // checked by validateClient, which knows the SDK
+  model: { required: true, check: string({ nonBlank: true }) },
+  tier: oneOf(['full', 'reduced'] as const),
+  contextWindow: finite({ integer: true, above: 0, unit: 'tokens' }),
+  pricing: modelPrice,
+  breakerKey: string({ nonEmpty: true }),
+  capabilities: targetCapabilities,
+  maxOutputTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
+  providerOptions,
+};
+
+/**
+ * Validates a factory's options with the shared validation walk: the shared fields, the factory's
+ * own, and no other key — a typo (`contextWindw`) is a ConfigError naming it (with the key it
+ * probably meant), as anywhere else in the config, never silently dropped.
+ */
+export function validateTargetOptions(factory: string, options: unknown, own: Shape = {}): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ConfigError(factory, 'needs an options object ({ client, model, … })');
   }
-  if (typeof options.model !== 'string' || options.model.trim() === '') {
-    throw new ConfigError(field('model'), 'is required (a non-empty string naming the model)');
-  }
-  if (options.tier !== undefined && options.tier !== 'full' && options.tier !== 'reduced') {
-    throw new ConfigError(field('tier'), `must be 'full' or 'reduced' (got ${JSON.stringify(options.tier)})`);
-  }
-  if (options.contextWindow !== undefined && !isPositiveInteger(options.contextWindow)) {
-    throw new ConfigError(field('contextWindow'), 'must be a positive integer (tokens)');
-  }
-  if (options.breakerKey !== undefined && (typeof options.breakerKey !== 'string' || options.breakerKey === '')) {
-    throw new ConfigError(field('breakerKey'), 'must be a non-empty string');
-  }
-  if (options.pricing !== undefined) validatePrice(field('pricing'), options.pricing);
-  if (options.maxOutputTokens !== undefined && !isPositiveInteger(options.maxOutputTokens)) {
-    throw new ConfigError(field('maxOutputTokens'), 'must be a positive integer (tokens)');
-  }
-  if (options.providerOptions !== undefined) {
-    const problem = providerOptionsProblem(options.providerOptions, 'providerOptions');
-    if (problem) throw new ConfigError(field(problem.field), problem.problem);
-  }
-  validateCapabilities(field('capabilities'), options.capabilities);
-}
-
-function validateCapabilities(field: string, caps: TargetOptions['capabilities']): void {
-  if (caps === undefined) return;
-  if (caps === null || typeof caps !== 'object' || Array.isArray(caps)) throw new ConfigError(field, 'must be an object ({ images?, files? })');
-  for (const key of Object.keys(caps)) {
-    if (key !== 'images' && key !== 'files') throw new ConfigError(`${field}.${key}`, 'is not a capability (known: images, files)');
-  }
-  if (caps.images !== undefined && typeof caps.images !== 'boolean') throw new ConfigError(`${field}.images`, 'must be a boolean');
-  const files: unknown = caps.files;
-  const mediaTypes = Array.isArray(files) && files.every((t) => typeof t === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(t));
-  if (files !== undefined && typeof files !== 'boolean' && !mediaTypes) {
-    throw new ConfigError(`${field}.files`, "must be a boolean or a list of media types (['application/pdf', …])");
-  }
-}
-
-function validatePrice(field: string, price: ModelPrice): void {
-  if (price === null || typeof price !== 'object') throw new ConfigError(field, 'must be an object');
-  for (const key of ['inputPerMTok', 'outputPerMTok'] as const) {
-    if (!isNonNegativeNumber(price[key])) throw new ConfigError(`${field}.${key}`, 'must be a number ≥ 0 (USD per million tokens)');
-  }
-  if (price.cachedInputPerMTok !== undefined && !isNonNegativeNumber(price.cachedInputPerMTok)) {
-    throw new ConfigError(`${field}.cachedInputPerMTok`, 'must be a number ≥ 0 (USD per million tokens)');
+  try {
+    fields({ ...SHARED_OPTIONS, ...own }, { unknown: 'reject', keyPath: (_, key) => `${factory}.${key}` })(options, factory);
+  } catch (error) {
+    if (error instanceof Invalid) throw new ConfigError(error.path, error.problem);
+    throw error;
   }
 }
 
@@ -74,13 +53,6 @@ export function validateClient(factory: string, client: unknown, path: readonly 
   }
 }
 
-export function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
-function isNonNegativeNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
 
 export interface Endpoint {
   serverAddress?: string;

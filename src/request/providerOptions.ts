@@ -1,3 +1,6 @@
+import { arrayOf, fail, jsonValue, plainObject, read, string, type Check } from '../validation/walk.js';
+import type { ProviderOptions } from './types.js';
+
 /**
  * Provider options may add fields to a provider's request body, never replace the ones Bulwark
  * writes from the neutral request: each owned field maps to what to use instead. The same table
@@ -28,33 +31,27 @@ export function ownedProviderField(key: string): string | undefined {
   return Object.hasOwn(OWNED_PROVIDER_FIELDS, key) ? OWNED_PROVIDER_FIELDS[key] : undefined;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /**
- * Checks a providerOptions value; returns the problem with the path of the field at fault
- * (`providerOptions.openai.model`), or undefined. Never quotes values.
+ * A providerOptions value (on a request or a target): an object keyed by provider name, each an
+ * object of request-body fields, none of them a field Bulwark owns; `betas` (the Anthropic
+ * header) a list of beta names. Errors name the field (`providerOptions.openai.model`), never a value.
  */
-export function providerOptionsProblem(value: unknown, path: string): { field: string; problem: string } | undefined {
-  if (!isPlainObject(value)) return { field: path, problem: 'must be an object keyed by provider name ({ openai: {…}, anthropic: {…} })' };
-  for (const [provider, options] of Object.entries(value)) {
+export const providerOptions: Check<ProviderOptions> = (value, path) => {
+  const byProvider = plainObject(value, path);
+  for (const provider of Object.keys(byProvider)) {
     const at = `${path}.${provider}`;
+    const options = read(byProvider, provider, at);
     if (options === undefined) continue;
-    if (!isPlainObject(options)) return { field: at, problem: 'must be an object of request-body fields' };
-    for (const key of Object.keys(options)) {
+    const body = plainObject(options, at);
+    for (const key of Object.keys(body)) {
       const instead = ownedProviderField(key);
-      if (instead !== undefined) return { field: `${at}.${key}`, problem: `is a field Bulwark owns and cannot be overridden; use ${instead}` };
+      if (instead !== undefined) fail(`${at}.${key}`, `is a field Bulwark owns and cannot be overridden; use ${instead}`);
+      jsonValue(read(body, key, `${at}.${key}`), `${at}.${key}`);
     }
-    const betas = options['betas'];
-    if (betas !== undefined && !(Array.isArray(betas) && betas.every((b) => typeof b === 'string' && /^[A-Za-z0-9._-]+$/.test(b)))) {
-      return { field: `${at}.betas`, problem: 'must be an array of beta names ([A-Za-z0-9._-])' };
-    }
+    if (body['betas'] !== undefined) arrayOf(string({ pattern: /^[A-Za-z0-9._-]+$/, patternText: 'a beta name ([A-Za-z0-9._-])' }))(body['betas'], `${at}.betas`);
   }
-  return undefined;
-}
+  return value as ProviderOptions;
+};
 
 /**
  * The fields one attempt sends: the target's entry for its provider, then the request's over it

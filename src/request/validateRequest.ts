@@ -1,111 +1,166 @@
 import { BulwarkError } from '../errors/bulwarkError.js';
+import {
+  Invalid,
+  MAX_TIMER_MS,
+  arrayOf,
+  boolean,
+  describe,
+  fail,
+  fields,
+  finite,
+  jsonValue,
+  oneOf,
+  optional,
+  plainObject,
+  read,
+  string,
+  type Check,
+  type FieldSpec,
+} from '../validation/walk.js';
 import type { ChatRequest, Message } from './types.js';
+import { providerOptions } from './providerOptions.js';
+import { messageContent, rejectOpenAIMessageFields, rejectOpenAITool, rejectUnknownRequestFields } from './validateParts.js';
 import { estimatedContentChars } from './contentParts.js';
 
-function bad(message: string): never {
-  throw new BulwarkError('bad_request', `Invalid request: ${message}`);
-}
+/** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+const TOOL_CHOICES = ['auto', 'none', 'required'] as const;
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
-const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
-const TOOL_CHOICES = new Set(['auto', 'none', 'required']);
+const toolCall = fields({
+  id: { required: true, check: string({ nonEmpty: true }) },
+  name: { required: true, check: string({ nonEmpty: true }) },
+  arguments: { required: true, check: string() },
+});
 
-/** Longest timer Node.js can set; a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * What a bad value was. Only a short word is quoted ('developer' for a role): anything else in
- * a request may be prompt content, which errors never carry.
- */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return /^[A-Za-z_-]{1,32}$/.test(value) ? `'${value}'` : `a string of ${value.length} characters`;
-  return `a ${typeof value}`;
-}
-
-function isAbortSignal(value: unknown): boolean {
-  const s = value as AbortSignal | null;
-  return typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function';
-}
-
-function validateMessage(m: unknown, i: number, toolCallIds: Set<string>): void {
-  const at = `messages[${i}]`;
-  if (m === null || typeof m !== 'object') bad(`${at} must be an object`);
-  const msg = m as Message & Record<string, unknown>;
-  if (!ROLES.has(msg.role)) bad(`${at}.role must be one of system, user, assistant, tool; got ${kindOf(msg.role)}`);
-  switch (msg.role) {
+/** A message, by role. Only the role's own fields are read (as the adapters read them). */
+const message: Check<Message> = (value, path) => {
+  const m = plainObject(value, path);
+  const role = read(m, 'role', `${path}.role`);
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
+    fail(`${path}.role`, `must be one of ${ROLES.join(', ')}; got ${describe(role)}`);
+  }
+  rejectOpenAIMessageFields(m, path);
+  const content = read(m, 'content', `${path}.content`);
+  switch (role as Message['role']) {
     case 'system':
+    case 'developer':
+      string()(content, `${path}.content`);
+      break;
     case 'user':
-      if (typeof msg.content !== 'string') bad(`${at}.content must be a string`);
+      messageContent(content, `${path}.content`);
       break;
     case 'assistant': {
-      const hasText = typeof msg.content === 'string' && msg.content.length > 0;
-      if (msg.content !== undefined && msg.content !== null && typeof msg.content !== 'string') bad(`${at}.content must be a string or null`);
-      if (msg.toolCalls !== undefined) {
-        if (!Array.isArray(msg.toolCalls)) bad(`${at}.toolCalls must be an array`);
-        msg.toolCalls.forEach((call, j) => {
-          if (!call || typeof call.id !== 'string' || call.id === '') bad(`${at}.toolCalls[${j}].id must be a non-empty string`);
-          if (typeof call.name !== 'string' || call.name === '') bad(`${at}.toolCalls[${j}].name must be a non-empty string`);
-          if (typeof call.arguments !== 'string') bad(`${at}.toolCalls[${j}].arguments must be a JSON string`);
-          toolCallIds.add(call.id);
-        });
-      }
-      if (!hasText && !(msg.toolCalls && msg.toolCalls.length > 0)) bad(`${at} (assistant) needs content or toolCalls`);
+      if (content !== undefined && content !== null) string()(content, `${path}.content`);
+      const calls = optional(arrayOf(toolCall))(read(m, 'toolCalls', `${path}.toolCalls`), `${path}.toolCalls`);
+      if (!(typeof content === 'string' && content.length > 0) && !(calls && calls.length > 0)) fail(path, '(assistant) needs content or toolCalls');
       break;
     }
     case 'tool':
-      if (typeof msg.toolCallId !== 'string' || msg.toolCallId === '') bad(`${at}.toolCallId must be a non-empty string`);
-      if (!toolCallIds.has(msg.toolCallId)) bad(`${at}.toolCallId answers no earlier assistant tool call`);
-      if (typeof msg.content !== 'string') bad(`${at}.content must be a string`);
+      string({ nonEmpty: true })(read(m, 'toolCallId', `${path}.toolCallId`), `${path}.toolCallId`);
+      messageContent(content, `${path}.content`);
       break;
+  }
+  return m as unknown as Message;
+};
+
+/** Tools: names unique and usable by every provider; parameters a JSON schema that serializes. */
+const tools: Check = (value, path) => {
+  const names = new Set<string>();
+  return arrayOf((t, at) => {
+    rejectOpenAITool(t, at);
+    const tool = fields({
+      name: { required: true, check: string({ pattern: TOOL_NAME, patternText: '[a-zA-Z0-9_-]{1,64}' }) },
+      description: string(),
+      parameters: { required: true, check: (p, pAt) => jsonValue(plainObject(p, pAt), pAt) },
+    })(t, at);
+    if (names.has(tool.name as string)) fail(`${at}.name`, `'${tool.name as string}' is defined twice`);
+    names.add(tool.name as string);
+    return tool;
+  })(value, path);
+};
+
+const toolChoice: Check = (value, path) => {
+  if (value !== null && typeof value === 'object') return fields({ name: { required: true, check: string({ nonEmpty: true }) } })(value, path);
+  if (typeof value !== 'string' || !(TOOL_CHOICES as readonly string[]).includes(value)) {
+    fail(path, `must be 'auto', 'none', 'required' or { name }, got ${describe(value)}`);
+  }
+  return value;
+};
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+
+/**
+ * A real AbortSignal. Its own `aborted` getter is the brand check: an object that only looks like
+ * one (`Object.create(AbortSignal.prototype)`, a duck-typed stand-in) throws there — and would
+ * throw later, inside the walk, when Bulwark listens to it.
+ */
+const abortSignal: Check<AbortSignal> = (value, path) => {
+  try {
+    if (abortedGetter && value !== null && typeof value === 'object') {
+      abortedGetter.call(value);
+      return value as AbortSignal;
+    }
+  } catch {
+    // not a real signal
+  }
+  return fail(path, `must be an AbortSignal (from an AbortController or AbortSignal.timeout()), got ${describe(value)}`);
+};
+
+/**
+ * Every field of a request and how it is checked: one line per field. A new request field is a
+ * new line here (and its type in request/types.ts).
+ */
+export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
+  messages: { required: true, check: arrayOf(message, { nonEmpty: true }) },
+  tools: { check: tools },
+  toolChoice: { check: toolChoice },
+  maxTokens: { check: finite({ integer: true, above: 0 }) },
+  temperature: { check: finite({ min: 0, max: 2 }) },
+  topP: { check: finite({ above: 0, max: 1 }) },
+  stop: { check: arrayOf(string({ nonEmpty: true })) },
+  signal: { check: abortSignal },
+  partition: { check: string() },
+  critical: { check: boolean },
+  maxCostUsd: { check: finite({ min: 0, unit: 'USD' }) },
+  totalTimeoutMs: { check: finite({ above: 0, max: MAX_TIMER_MS, maxReason: 'the longest timer Node.js can set' }) },
+  parallelToolCalls: { check: boolean },
+  providerOptions: { check: providerOptions },
+};
+
+const requestShape = fields(REQUEST_FIELDS, { keyPath: (_, key) => key });
+
+/** Rules across fields, on a request whose fields all passed. */
+function crossFieldRules(request: ChatRequest): void {
+  const toolCallIds = new Set<string>();
+  request.messages.forEach((m, i) => {
+    if (m.role === 'assistant') for (const call of m.toolCalls ?? []) toolCallIds.add(call.id);
+    if (m.role === 'tool' && !toolCallIds.has(m.toolCallId)) fail(`messages[${i}].toolCallId`, 'answers no earlier assistant tool call');
+  });
+  if (!request.messages.some((m) => m.role === 'user')) fail('messages', 'need at least one user message');
+  const choice = request.toolChoice;
+  if (choice !== undefined && typeof choice === 'object' && !request.tools?.some((t) => t.name === choice.name)) {
+    fail('toolChoice', 'names a tool that is not in tools');
   }
 }
 
 /**
  * Rejects a request that no provider could accept, before any upstream call: the error is
- * 'bad_request' and nothing is retried or sent anywhere else.
+ * 'bad_request', names the field, and nothing is retried or sent anywhere else. Whatever the
+ * request holds must serialize as JSON exactly as given (a cyclic or BigInt tool schema fails
+ * here, not inside an attempt).
  */
 export function validateRequest(request: ChatRequest): void {
-  if (request === null || typeof request !== 'object') bad('must be an object');
-  if (!Array.isArray(request.messages) || request.messages.length === 0) bad('messages must be a non-empty array');
-  const toolCallIds = new Set<string>();
-  request.messages.forEach((m, i) => validateMessage(m, i, toolCallIds));
-  if (!request.messages.some((m) => m.role === 'user')) bad('messages need at least one user message');
-  if (request.tools !== undefined) {
-    if (!Array.isArray(request.tools)) bad('tools must be an array');
-    const names = new Set<string>();
-    request.tools.forEach((t, i) => {
-      if (!t || typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.name)) bad(`tools[${i}].name must match [a-zA-Z0-9_-]{1,64}`);
-      if (names.has(t.name)) bad(`tools[${i}].name '${t.name}' is defined twice`);
-      names.add(t.name);
-      if (!t.parameters || typeof t.parameters !== 'object' || Array.isArray(t.parameters)) bad(`tools[${i}].parameters must be a JSON schema object`);
-      if (t.description !== undefined && typeof t.description !== 'string') bad(`tools[${i}].description must be a string`);
-    });
+  try {
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) fail('request', `must be an object, got ${describe(request)}`);
+    rejectUnknownRequestFields(request, Object.keys(REQUEST_FIELDS));
+    requestShape(request, '');
+    crossFieldRules(request);
+  } catch (error) {
+    if (error instanceof Invalid) throw new BulwarkError('bad_request', `Invalid request: ${error.message}`);
+    // A proxy whose traps throw while the request is merely read: still the request's fault.
+    throw new BulwarkError('bad_request', `Invalid request: it could not be read (${error instanceof Error ? error.name : typeof error})`);
   }
-  const choice: unknown = request.toolChoice;
-  if (choice !== undefined) {
-    if (choice !== null && typeof choice === 'object') {
-      if (!request.tools?.some((t) => t.name === (choice as { name?: unknown }).name)) bad('toolChoice names a tool that is not in tools');
-    } else if (typeof choice !== 'string' || !TOOL_CHOICES.has(choice)) {
-      bad(`toolChoice must be 'auto', 'none', 'required' or { name }, got ${kindOf(choice)}`);
-    }
-  }
-  const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
-  if (request.maxTokens !== undefined && !positiveInt(request.maxTokens)) bad('maxTokens must be a positive integer');
-  if (request.temperature !== undefined && !(typeof request.temperature === 'number' && request.temperature >= 0 && request.temperature <= 2)) {
-    bad('temperature must be a number between 0 and 2');
-  }
-  if (request.topP !== undefined && !(typeof request.topP === 'number' && request.topP > 0 && request.topP <= 1)) bad('topP must be in (0, 1]');
-  if (request.stop !== undefined && !(Array.isArray(request.stop) && request.stop.every((s) => typeof s === 'string' && s !== ''))) {
-    bad('stop must be an array of non-empty strings');
-  }
-  if (request.maxCostUsd !== undefined && !(typeof request.maxCostUsd === 'number' && request.maxCostUsd >= 0)) bad('maxCostUsd must be a number >= 0');
-  if (request.totalTimeoutMs !== undefined && !(typeof request.totalTimeoutMs === 'number' && request.totalTimeoutMs > 0 && request.totalTimeoutMs <= MAX_TIMER_MS)) {
-    bad(`totalTimeoutMs must be a number > 0 and at most ${MAX_TIMER_MS} (the longest timer Node.js can set)`);
-  }
-  if (request.partition !== undefined && typeof request.partition !== 'string') bad('partition must be a string');
-  if (request.critical !== undefined && typeof request.critical !== 'boolean') bad('critical must be a boolean');
-  if (request.signal !== undefined && !isAbortSignal(request.signal)) bad('signal must be an AbortSignal');
 }
 
 /**

@@ -55,6 +55,25 @@ describe('config validation at construction', () => {
     [{ ...base, cache: { mode: 'off', ttlMs: -1 } }, 'cache.ttlMs'],
     [{ ...base, observers: [null] }, 'observers[0]'],
     [{ ...base, observers: [{ onRequestStart: 'yes' }] }, 'observers[0].onRequestStart'],
+    // Holes are walked, never skipped.
+    [{ ...base, targets: [, target] }, 'targets[0]'],
+    [{ ...base, observers: [, {}] }, 'observers[0]'],
+    // Present-but-null is a mistake, not "the default".
+    [{ ...base, cache: { store: null } }, 'cache.store'],
+    [{ ...base, clock: null }, 'clock'],
+    [{ ...base, clock: { now: () => 0 } }, 'clock'],
+    // One finite-number rule for every duration, price and limit.
+    [{ ...base, retry: { maxRetryAfterMs: Infinity } }, 'retry.maxRetryAfterMs'],
+    [{ ...base, retry: { budget: { windowMs: Infinity } } }, 'retry.budget.windowMs'],
+    [{ ...base, retry: { budget: { minRetriesPerSecond: Infinity } } }, 'retry.budget.minRetriesPerSecond'],
+    [{ ...base, breaker: { failureRate: Number.NaN } }, 'breaker.failureRate'],
+    [{ ...base, cache: { maxEntryBytes: Infinity } }, 'cache.maxEntryBytes'],
+    [{ ...base, maxHops: Infinity }, 'maxHops'],
+    [{ ...base, pricing: { m: { inputPerMTok: 1, outputPerMTok: Infinity } } }, "pricing['m'].outputPerMTok"],
+    [{ ...base, pricing: { m: { inputPerMTok: 1, outputPerMTok: 1, cachedInputPerMTok: Infinity } } }, "pricing['m'].cachedInputPerMTok"],
+    [{ ...base, pricing: { m: { inputPerMTok: 1 } } }, "pricing['m'].outputPerMTok"],
+    [{ ...base, targets: [{ ...target, pricing: { inputPerMTok: Infinity, outputPerMTok: 1 } }] }, 'targets[0].pricing.inputPerMTok'],
+    [{ ...base, targets: [{ ...target, contextWindow: Infinity }] }, 'targets[0].contextWindow'],
   ])('names the invalid field %#', (options, field) => {
     const error = errorOf(options);
     expect(error.field).toBe(field);
@@ -84,6 +103,11 @@ describe('config validation at construction', () => {
         captureContent: false,
       }),
     ).not.toThrow();
+  });
+
+  it('hints at the option a typo meant', () => {
+    expect(errorOf({ ...base, retry: { maxAttemps: 3 } }).message).toContain("did you mean 'maxAttempts'?");
+    expect(errorOf({ ...base, timeOuts: {} }).message).toContain("did you mean 'timeouts'?");
   });
 
   it('rejects operator overrides it does not know', () => {

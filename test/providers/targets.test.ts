@@ -95,6 +95,23 @@ describe('openaiTarget', () => {
     expect(configError(() => openaiTarget(undefined as never)).message).toContain('openaiTarget');
   });
 
+  it('rejects an option it does not know, naming it (a typo is never dropped)', () => {
+    const typo = configError(() => openaiTarget({ client: openai(), model: 'm', contextWindw: 8_000 } as never));
+    expect(typo.field).toBe('openaiTarget.contextWindw');
+    expect(typo.message).toContain("did you mean 'contextWindow'?");
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', defaultMaxTokens: 5 } as never)).field).toBe('openaiTarget.defaultMaxTokens');
+  });
+
+  it('holds prices and windows to the one finite-number rule', () => {
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', pricing: { inputPerMTok: 1, outputPerMTok: Infinity } })).field).toBe(
+      'openaiTarget.pricing.outputPerMTok',
+    );
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', contextWindow: Infinity })).field).toBe('openaiTarget.contextWindow');
+    expect(configError(() => openaiTarget({ client: openai(), model: 'm', pricing: { inputPerMTok: 1, outputPerMTok: 1, input: 2 } as never })).field).toBe(
+      'openaiTarget.pricing.input',
+    );
+  });
+
   it('refuses a client that is not an OpenAI client, at construction', () => {
     const err = configError(() => openaiTarget({ client: anthropic() as never, model: 'gpt-4o' }));
     expect(err.field).toBe('openaiTarget.client');
@@ -129,6 +146,12 @@ describe('anthropicTarget', () => {
     );
     expect(configError(() => anthropicTarget({ client: anthropic(), model: 'c', sendSamplingParams: 'yes' as never })).field).toBe(
       'anthropicTarget.sendSamplingParams',
+    );
+    const typo = configError(() => anthropicTarget({ client: anthropic(), model: 'c', defaultMaxToken: 10 } as never));
+    expect(typo.field).toBe('anthropicTarget.defaultMaxToken');
+    expect(typo.message).toContain("did you mean 'defaultMaxTokens'?");
+    expect(configError(() => anthropicTarget({ client: anthropic(), model: 'c', maxTokensParam: 'max_tokens' } as never)).field).toBe(
+      'anthropicTarget.maxTokensParam',
     );
     const wrong = configError(() => anthropicTarget({ client: openai() as never, model: 'c' }));
     expect(wrong.field).toBe('anthropicTarget.client');

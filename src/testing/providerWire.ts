@@ -97,7 +97,10 @@ export interface InputSummary {
   betas: string[];
 }
 
-/** The image formats both providers accept, by magic bytes. */
+/**
+ * The image formats both providers accept, by magic bytes. The server's own copy of the rule:
+ * `testing/` imports nothing from the engine, so it judges requests independently of the code under test.
+ */
 export function sniffImage(bytes: Uint8Array): string | undefined {
   const at = (i: number, ...values: number[]) => values.every((v, j) => bytes[i + j] === v);
   if (at(0, 0x89, 0x50, 0x4e, 0x47)) return 'image/png';

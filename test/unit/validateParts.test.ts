@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import { validateRequest } from '../../src/request/validateRequest.js';
 import type { ChatRequest } from '../../src/request/types.js';
+import { problemOf } from '../support/requestProblem.js';
 
 const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const PNG = Buffer.from(PNG_B64, 'base64');
 const SECRET_TEXT = 'my secret prompt text that must never appear in an error';
 
-function problemOf(request: unknown): BulwarkError {
-  try {
-    validateRequest(request as ChatRequest);
-  } catch (e) {
-    if (e instanceof BulwarkError) return e;
-    throw e;
-  }
-  throw new Error('expected the request to be rejected');
-}
 
 const withParts = (...content: unknown[]) => ({ messages: [{ role: 'user', content }] });
 

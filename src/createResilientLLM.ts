@@ -1,4 +1,4 @@
-import type { BreakerOverride, BreakerTransition } from './breaker/types.js';
+import type { BreakerOverride, BreakerTransition } from './events/breakerTransition.js';
 import { ResponseCache, type CachedAnswer } from './cache/responseCache.js';
 import { runChatAttempt } from './chain/runAttempt.js';
 import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
@@ -6,19 +6,21 @@ import { walkChain, type WalkResult } from './chain/walkChain.js';
 import { cancelledError, consumerStoppedError, currentAttempt, deadlineError, isWalkAbort, type WalkState } from './chain/walkState.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
-import { degrade, type ForcedTier } from './degrade/degrade.js';
+import { degrade } from './chain/degrade.js';
+import type { ForcedTier } from './request/tiers.js';
 import { BulwarkError, ConfigError, StreamInterruptedError } from './errors/bulwarkError.js';
 import type { EngineObserver, Outcome, RequestInfo, RequestObserver } from './events/engineObserver.js';
 import { fanOut } from './events/observerFanout.js';
 import type { ChainHealth, TargetHealth } from './health/types.js';
 import type { ChatRequest, ChatResult, ProviderResponse, StreamEvent, Tier } from './request/types.js';
 import { validateRequest } from './request/validateRequest.js';
-import { StreamAccumulator } from './stream/streamAccumulator.js';
-import { closeUpstream, nextOrAbort, runStreamAttempt, type LiveStream } from './stream/streamAttempt.js';
+import { StreamAccumulator } from './chain/streamAccumulator.js';
+import { closeUpstream, nextOrAbort, runStreamAttempt, type LiveStream } from './chain/streamAttempt.js';
 import { createOtelObserver } from './telemetry/otelObserver.js';
-import { linkedAbort } from './timeout/linkedAbort.js';
+import { linkedAbort } from './chain/linkedAbort.js';
 import { SharedChainState } from './state/sharedChainState.js';
-import { cacheStoreErrorEvent, STORE_OPERATIONS, type StoreErrorEvent } from './state/sharedState.js';
+import { cacheStoreErrorEvent, STORE_OPERATIONS } from './state/sharedState.js';
+import type { StoreErrorEvent } from './events/storeError.js';
 
 /** A streamed answer: iterate it for events; `result` settles with the final metadata when iteration ends. */
 export interface ResilientStream extends AsyncIterable<StreamEvent> {
@@ -212,7 +214,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
 
   function asBulwarkError(thrown: unknown, state: WalkState | undefined): BulwarkError {
     if (thrown instanceof BulwarkError) return thrown;
-    return new BulwarkError('server_error', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
+    // Not a provider's failure and not the caller's: Bulwark's own, reported as such.
+    return new BulwarkError('internal', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
   }
 
   /**
@@ -305,6 +308,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   /** No target answered: degrade to cached/static, or throw when that is not allowed. */
   async function afterFailure(state: WalkState, walked: Extract<WalkResult<unknown>, { ok: false }>, known: CacheHit | undefined): Promise<ChatResult> {
     const { error, reason } = walked;
+    // Failed here before anything was sent (bad_request / internal): no target failed, nothing degrades.
+    if (error.local) throw new BulwarkError(reason, error.message, { attempts: state.attempts, cause: error });
     const summary = `every target failed (last: ${reason}: ${error.message})`;
     if (walked.stop || state.request.critical || !config.degrade.enabled) {
       const why = reason === 'cancelled' ? 'The request was cancelled' : state.request.critical && !walked.stop ? `Critical request: ${summary}` : summary;

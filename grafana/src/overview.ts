@@ -46,7 +46,7 @@ function breakerOpenedAnnotation(): AnnotationQueryBuilder {
     .expr(q.expr)
     .titleFormat(q.legend)
     .textFormat('service {{service_name}}')
-    .tagKeys('bulwark_breaker')
+    .tagKeys('bulwark_chain,bulwark_breaker')
     .useValueForTime(false);
 }
 

@@ -56,8 +56,11 @@ function quantile(q: number, bucketSelector: string, by: readonly string[]): str
 const req = (...m: string[]) => sel(M.requests, MATCH.service, MATCH.chain, ...m);
 const att = (...m: string[]) => sel(M.attempts, MATCH.service, MATCH.chain, MATCH.provider, MATCH.model, ...m);
 const attRequestLevel = (...m: string[]) => sel(M.attempts, MATCH.service, MATCH.chain, ...m);
-const state = (s: string) =>
-  `max by (${L.breaker}) (${sel(M.circuitState, MATCH.service, MATCH.breaker, `${L.circuitState}="${s}"`)})`;
+/** Breaker series carry the chain: two chains may use the same breaker key, each with its own breaker. */
+const BREAKER = [L.chain, L.breaker] as const;
+const BREAKER_LEGEND = `{{${L.breaker}}} · {{${L.chain}}}`;
+const brk = (metric: string, ...m: string[]) => sel(metric, MATCH.service, MATCH.chain, MATCH.breaker, ...m);
+const state = (s: string) => `max by (${BREAKER.join(', ')}) (${brk(M.circuitState, `${L.circuitState}="${s}"`)})`;
 const allRequestsRate = sum(rate(req()));
 const TARGET = [L.provider, L.model] as const;
 const TARGET_LEGEND = `{{${L.provider}}}/{{${L.model}}}`;
@@ -152,19 +155,19 @@ export const PROMQL = {
   // ── Circuit breakers ────────────────────────────────────────────────────────────────────────────────────
   breakerState: {
     expr: `${state('open')} * 2 + ${state('half_open')}`,
-    legend: `{{${L.breaker}}}`,
+    legend: BREAKER_LEGEND,
   },
   breakerTransitions: {
-    expr: sum(increase(sel(M.circuitTransitions, MATCH.service, MATCH.breaker)), [L.breaker, L.circuitTo]),
-    legend: `{{${L.breaker}}} → {{${L.circuitTo}}}`,
+    expr: sum(increase(brk(M.circuitTransitions)), [...BREAKER, L.circuitTo]),
+    legend: `${BREAKER_LEGEND} → {{${L.circuitTo}}}`,
   },
   shortCircuitedCalls: {
-    expr: sum(rate(sel(M.circuitRejections, MATCH.service, MATCH.breaker)), [L.breaker]),
-    legend: `{{${L.breaker}}}`,
+    expr: sum(rate(brk(M.circuitRejections)), BREAKER),
+    legend: BREAKER_LEGEND,
   },
   retryBudgetRemaining: {
-    expr: `min by (${L.breaker}) (${sel(M.retryBudgetRemaining, MATCH.service, MATCH.breaker)})`,
-    legend: `{{${L.breaker}}}`,
+    expr: `min by (${BREAKER.join(', ')}) (${brk(M.retryBudgetRemaining)})`,
+    legend: BREAKER_LEGEND,
   },
 
   // ── Degradation and cache ───────────────────────────────────────────────────────────────────────────────
@@ -181,6 +184,14 @@ export const PROMQL = {
       `${sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain, `${L.cacheResult}="hit"`)))}` +
       ` / ${sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain)))}`,
     legend: 'hit',
+  },
+  storeErrors: {
+    expr: sum(rate(sel(M.storeErrors, MATCH.service, MATCH.chain)), [L.storeOperation, L.errorType]),
+    legend: `{{${L.storeOperation}}} · {{${L.errorType}}}`,
+  },
+  telemetryErrors: {
+    expr: sum(rate(sel(M.telemetryErrors, MATCH.service, MATCH.chain)), [L.chain, L.telemetryStage]),
+    legend: `{{${L.chain}}} · {{${L.telemetryStage}}}`,
   },
   cacheStaleServedRatio: {
     expr:
@@ -246,8 +257,8 @@ export const ANNOTATION_PROMQL = {
   breakerOpened: {
     // increase() of the transitions counter, not the state gauge: an open that lasted less than a scrape
     // interval still shows.
-    expr: `${sum(increase(sel(M.circuitTransitions, MATCH.service, MATCH.breaker, `${L.circuitTo}="open"`)), [L.breaker])} > 0`,
-    legend: 'Breaker opened: {{bulwark_breaker}}',
+    expr: `${sum(increase(brk(M.circuitTransitions, `${L.circuitTo}="open"`)), BREAKER)} > 0`,
+    legend: `Breaker opened: ${BREAKER_LEGEND}`,
   },
 } as const satisfies Record<string, PromQuery>;
 

@@ -23,6 +23,8 @@ export const METRICS = {
   retryBudgetRemaining: 'bulwark_retry_budget_remaining',
   cacheLookups: 'bulwark_cache_lookups_total',
   cost: 'bulwark_cost_total',
+  storeErrors: 'bulwark_store_errors_total',
+  telemetryErrors: 'bulwark_telemetry_errors_total',
 } as const;
 
 const HISTOGRAMS: readonly string[] = [
@@ -57,4 +59,6 @@ export const LABELS = {
   circuitFrom: 'bulwark_circuit_from',
   circuitTo: 'bulwark_circuit_to',
   cacheResult: 'bulwark_cache_result',
+  storeOperation: 'bulwark_store_operation',
+  telemetryStage: 'bulwark_telemetry_stage',
 } as const;

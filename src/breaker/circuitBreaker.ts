@@ -1,12 +1,11 @@
-import { DEFAULT_TIMEOUTS } from '../config/defaults.js';
-import type { BreakerConfig } from '../config/types.js';
 import type { Clock } from '../time/clock.js';
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
 import { countOutcome, tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
-import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
+import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerTransition, type CircuitState } from '../events/breakerTransition.js';
+import { DEFAULT_PROBE_LEASE_MS, type BreakerConfig } from './types.js';
 
 /** Why the breaker changed state (`BreakerTransition.reason`). */
 export type TransitionReason = TripReason | 'immediate' | 'open_elapsed' | 'probe_failed' | 'probes_succeeded' | 'forced';
@@ -54,7 +53,7 @@ export interface BreakerStats {
   windowCalls: number;
 }
 
-const OVERRIDES: readonly BreakerOverride[] = ['auto', 'open', 'closed'];
+const OVERRIDES: readonly BreakerOverride[] = BREAKER_OVERRIDES;
 
 /** How a permit was settled. */
 export type PermitOutcome = 'success' | 'failure' | 'immediate' | 'release';
@@ -87,7 +86,7 @@ interface PermitTicket {
 export interface CircuitBreakerOptions {
   /**
    * Longest a probe holds its half-open slot: a probe permit nobody settles frees it then.
-   * Default: the default attempt timeout (DEFAULT_TIMEOUTS.attemptMs).
+   * Default: DEFAULT_PROBE_LEASE_MS (the default attempt timeout).
    */
   probeLeaseMs?: number;
 }
@@ -133,7 +132,7 @@ export class CircuitBreaker {
 
   constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: CircuitBreakerTransition) => void, options: CircuitBreakerOptions = {}) {
     const { consecutive, rate, all } = tripStrategies(config);
-    this.probes = new ProbeLeases(options.probeLeaseMs ?? DEFAULT_TIMEOUTS.attemptMs);
+    this.probes = new ProbeLeases(options.probeLeaseMs ?? DEFAULT_PROBE_LEASE_MS);
     this.key = key;
     this.config = { ...config };
     this.clock = clock;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { currentAttempt } from '../chain/walkState.js';
-import type { BreakerConfig } from '../config/types.js';
 import type { AttemptObserver } from '../events/engineObserver.js';
 import { defaultRecord, type ScriptReply, type SharedBreakerRecord, type SharedChainState, type SyncedBreaker } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
@@ -10,7 +9,8 @@ import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
 import { countOutcome, tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
-import type { BreakerOverride, BreakerTransition, CircuitState } from './types.js';
+import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerTransition, type CircuitState } from '../events/breakerTransition.js';
+import type { BreakerConfig } from './types.js';
 
 type Outcome = PermitOutcome;
 
@@ -25,7 +25,7 @@ interface Ticket {
   readonly localLease?: number;
 }
 
-const OVERRIDES: readonly BreakerOverride[] = ['auto', 'open', 'closed'];
+const OVERRIDES: readonly BreakerOverride[] = BREAKER_OVERRIDES;
 
 function effective(r: SharedBreakerRecord): CircuitState {
   return r.override === 'auto' ? r.state : r.override;

@@ -1,4 +1,4 @@
-import type { BreakerConfig } from '../config/types.js';
+import type { BreakerConfig } from './types.js';
 import { ConsecutiveFailures } from './consecutiveFailures.js';
 import { FailureRate } from './failureRate.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';

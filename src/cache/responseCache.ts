@@ -1,4 +1,4 @@
-import type { CacheConfig } from '../config/types.js';
+import type { CacheConfig } from './types.js';
 import type { ChatRequest, FinishReason, ToolCall, Usage } from '../request/types.js';
 import type { Clock } from '../time/clock.js';
 import { cacheKey } from './cacheKey.js';

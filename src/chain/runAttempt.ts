@@ -4,7 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage } from '../request/types.js';
-import { linkedAbort, untilAborted, type LinkedAbort } from '../timeout/linkedAbort.js';
+import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { currentAttempt, isWalkAbort, type WalkState } from './walkState.js';
 
@@ -118,7 +118,8 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       const walkAbort = isWalkAbort(error);
       if (walkAbort || !classification.countsForBreaker) settleBreaker(observer, () => permit.release());
       else settleBreaker(observer, () => permit.failure({ immediate: classification.opensBreaker }));
-      if (!walkAbort) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
+      // A local failure says nothing about the target either: it never heard of the request.
+      if (!walkAbort && !error.local) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
       observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
       return failure;
     },

@@ -1,5 +1,5 @@
 import { CircuitBreaker, type BreakerPermit, type BreakerStats } from '../breaker/circuitBreaker.js';
-import type { BreakerOverride, BreakerTransition, CircuitState } from '../breaker/types.js';
+import type { BreakerOverride, BreakerTransition, CircuitState } from '../events/breakerTransition.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { resolvePrice } from '../cost/computeCost.js';
 import { BUILTIN_PRICES } from '../cost/pricing.js';

@@ -1,7 +1,7 @@
 import { estimateTokens } from '../request/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
-import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from '../retry/retryOnTarget.js';
+import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
@@ -62,7 +62,6 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
       continue;
     }
-    rt.slot.budget.recordRequest();
     tried += 1;
     try {
       const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);

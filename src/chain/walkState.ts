@@ -3,7 +3,7 @@ import type { ErrorType } from '../errors/errorTypes.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { AttemptObserver, FallbackReason, RequestInfo, RequestObserver } from '../events/engineObserver.js';
 import type { AttemptRecord, ChatRequest, TargetRef } from '../request/types.js';
-import type { LinkedAbort } from '../timeout/linkedAbort.js';
+import type { LinkedAbort } from './linkedAbort.js';
 
 /** Everything one logical request accumulates while it walks the chain. */
 export interface WalkState {

@@ -1,33 +1,22 @@
-import type { Clock } from '../time/clock.js';
-import type { Disposition, ErrorType } from '../errors/errorTypes.js';
-import type { ProviderError } from '../errors/providerError.js';
+import type { BreakerConfig } from '../breaker/types.js';
+import type { CacheConfig } from '../cache/types.js';
+import type { ClassifyHook } from '../errors/classifyError.js';
 import type { EngineObserver } from '../events/engineObserver.js';
 import type { ModelPrice, Target } from '../providers/adapter.js';
 import type { ChatRequest } from '../request/types.js';
+import type { RetryBudgetConfig, RetryConfig } from '../retry/types.js';
 import type { SharedStateStore } from '../state/sharedState.js';
-import type { KeyValueStore } from '../state/store.js';
+import type { Clock } from '../time/clock.js';
 
-export type Jitter = 'full' | 'equal' | 'none';
-
-export interface RetryBudgetConfig {
-  /** Retries may add at most this share of requests (0.1 = 10 %). */
-  ratio: number;
-  /** Retries always allowed per second regardless of traffic (the floor). */
-  minRetriesPerSecond: number;
-  /** Window the ratio is measured over. */
-  windowMs: number;
-}
-
-export interface RetryConfig {
-  /** Attempts per target, the first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  jitter: Jitter;
-  /** A Retry-After longer than this sends the request to the next target at once. */
-  maxRetryAfterMs: number;
-  budget: RetryBudgetConfig;
-}
+/*
+ * The configuration composed from its slices. Each policy owns its slice type (BreakerConfig
+ * beside the breaker, RetryConfig beside retry, CacheConfig beside the cache, ClassifyHook beside
+ * the classifier); the request path's own slices (timeouts, degradation, mid-stream) live here.
+ */
+export type { BreakerConfig } from '../breaker/types.js';
+export type { CacheConfig, CacheMode } from '../cache/types.js';
+export type { ClassifyDecision, ClassifyHook } from '../errors/classifyError.js';
+export type { Jitter, RetryBudgetConfig, RetryConfig } from '../retry/types.js';
 
 export interface TimeoutConfig {
   /** One upstream call (non-streamed: until the whole answer). */
@@ -40,29 +29,6 @@ export interface TimeoutConfig {
   idleChunkMs: number;
 }
 
-export interface BreakerConfig {
-  consecutiveFailures: number;
-  failureRate: number;
-  windowMs: number;
-  minCalls: number;
-  openMs: number;
-  halfOpenProbes: number;
-  successThreshold: number;
-}
-
-export type CacheMode = 'read-through' | 'on-failure' | 'off';
-
-export interface CacheConfig {
-  store: KeyValueStore;
-  /** Fresh for this long: served by 'read-through' before any call. */
-  ttlMs: number;
-  /** Kept this much longer as a stale answer for when every target fails. */
-  staleTtlMs: number;
-  mode: CacheMode;
-  /** Answers larger than this (serialized bytes) are not cached. */
-  maxEntryBytes: number;
-}
-
 export interface DegradeConfig {
   /** false: throw BulwarkError when every target failed instead of serving cached/static. */
   enabled: boolean;
@@ -70,17 +36,9 @@ export interface DegradeConfig {
   staticReply?: string | ((request: ChatRequest) => string);
 }
 
-/** What a `classify` hook returns to override the default disposition of an error. */
-export interface ClassifyDecision {
-  errorType?: ErrorType;
-  disposition?: Disposition;
-  /** Whether this failure counts against the target's breaker. */
-  countsForBreaker?: boolean;
-}
-
-export type ClassifyHook = (error: ProviderError) => ClassifyDecision | undefined;
-
-export type StreamMidStreamPolicy = 'error' | 'restart';
+/** Streams: what to do when a stream fails after content was sent. */
+export const MID_STREAM_POLICIES = ['error', 'restart'] as const;
+export type StreamMidStreamPolicy = (typeof MID_STREAM_POLICIES)[number];
 
 /** What users pass to createResilientLLM. Everything but name and targets has a default. */
 export interface ResilientLLMOptions {

@@ -1,6 +1,16 @@
-import type { ClassifyHook } from '../config/types.js';
 import { ERROR_TYPES, type Disposition, type ErrorType } from './errorTypes.js';
 import { ProviderError } from './providerError.js';
+
+/** What a `classify` hook returns to override the default disposition of an error. */
+export interface ClassifyDecision {
+  errorType?: ErrorType;
+  disposition?: Disposition;
+  /** Whether this failure counts against the target's breaker. */
+  countsForBreaker?: boolean;
+}
+
+/** The `classify` option: the classifier's slice of the config. */
+export type ClassifyHook = (error: ProviderError) => ClassifyDecision | undefined;
 
 /** What the engine does with one failed attempt. */
 export interface Classification {
@@ -31,6 +41,7 @@ const DEFAULTS: Record<ErrorType, Omit<Classification, 'errorType'>> = {
   circuit_open: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
   budget_exhausted: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
   cancelled: { disposition: 'fail', countsForBreaker: false, opensBreaker: false },
+  internal: { disposition: 'fail', countsForBreaker: false, opensBreaker: false },
 };
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(ERROR_TYPES);
@@ -48,6 +59,9 @@ export function defaultClassification(errorType: ErrorType): Classification {
  * unbounded `error.type` label).
  */
 export function classifyError(error: ProviderError, hook: ClassifyHook | undefined): Classification {
+  // Raised here, before anything was sent: the provider had no part in it, and no hook can make
+  // it a provider failure (retried, sent elsewhere, charged to a breaker).
+  if (error.local) return { errorType: error.errorType, disposition: 'fail', countsForBreaker: false, opensBreaker: false };
   const base = defaultClassification(error.errorType);
   if (!hook) return base;
   let decision;

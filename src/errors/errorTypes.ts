@@ -15,6 +15,8 @@ export const ERROR_TYPES = [
   'circuit_open',
   'budget_exhausted',
   'cancelled',
+  // Bulwark's own failure (a bug), raised in this process before anything was sent.
+  'internal',
 ] as const;
 
 export type ErrorType = (typeof ERROR_TYPES)[number];

@@ -15,6 +15,12 @@ export interface ProviderErrorInit {
   providerCode?: string;
   /** Usage the provider reported despite the failure (a refusal still bills its tokens). */
   usage?: Usage;
+  /**
+   * Raised in this process before any byte left for the provider (the request could not be
+   * serialized, Bulwark's own code threw): not the provider's failure. Never retried, never sent
+   * to another target, never charged to a breaker or a retry budget.
+   */
+  local?: boolean;
   cause?: unknown;
 }
 
@@ -32,6 +38,7 @@ export class ProviderError extends Error {
   readonly requestId?: string;
   readonly providerCode?: string;
   readonly usage?: Usage;
+  readonly local?: boolean;
 
   constructor(init: ProviderErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -43,6 +50,7 @@ export class ProviderError extends Error {
     if (init.requestId !== undefined) this.requestId = init.requestId;
     if (init.providerCode !== undefined) this.providerCode = init.providerCode;
     if (init.usage !== undefined) this.usage = init.usage;
+    if (init.local) this.local = true;
   }
 
   static isInstance(value: unknown): value is ProviderError {

@@ -1,8 +1,9 @@
-import type { BreakerTransition } from '../breaker/types.js';
+import type { BreakerTransition } from './breakerTransition.js';
 import type { BulwarkError } from '../errors/bulwarkError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { ProviderError } from '../errors/providerError.js';
-import type { StoreErrorEvent } from '../state/sharedState.js';
+import type { CACHE_RESULTS, OPERATIONS, OUTCOMES } from '../telemetry/names.js';
+import type { StoreErrorEvent } from './storeError.js';
 import type { AttemptKind, ChatRequest, ChatResult, ProviderResponse, TargetRef, Tier, Usage } from '../request/types.js';
 
 /**
@@ -11,9 +12,12 @@ import type { AttemptKind, ChatRequest, ChatResult, ProviderResponse, TargetRef,
  * must be cheap and must never throw (the engine guards anyway).
  */
 
-export type Outcome = 'success' | 'success_after_retry' | 'success_via_fallback' | 'cached' | 'static' | 'failed';
-export type CacheResult = 'hit' | 'miss' | 'stale_served';
-export type Operation = 'chat';
+/** How a logical request ended (`bulwark.outcome`; the values live in telemetry/names.ts). */
+export type Outcome = (typeof OUTCOMES)[number];
+/** `bulwark.cache.result`. */
+export type CacheResult = (typeof CACHE_RESULTS)[number];
+/** `gen_ai.operation.name`. */
+export type Operation = (typeof OPERATIONS)[number];
 
 export interface RequestInfo {
   /** Process-unique id of this logical request. */

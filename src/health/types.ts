@@ -1,4 +1,4 @@
-import type { CircuitState, BreakerOverride } from '../breaker/types.js';
+import type { CircuitState, BreakerOverride } from '../events/breakerTransition.js';
 
 export interface TargetHealth {
   index: number;

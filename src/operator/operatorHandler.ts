@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BreakerOverride } from '../breaker/types.js';
+import { BREAKER_OVERRIDES, type BreakerOverride } from '../events/breakerTransition.js';
 import type { OverrideResult, ResilientLLM } from '../createResilientLLM.js';
-import type { ForcedTier } from '../degrade/degrade.js';
+import { FORCED_TIERS, type ForcedTier } from '../request/tiers.js';
 import { ConfigError } from '../errors/bulwarkError.js';
 
 /** What the handler needs of a chain (a ResilientLLM). */
@@ -27,8 +27,8 @@ export type OperatorHandler = (req: IncomingMessage, res: ServerResponse, next?:
 
 const MAX_BODY_BYTES = 4096;
 const MIN_TOKEN_LENGTH = 16;
-const OVERRIDES: readonly BreakerOverride[] = ['auto', 'open', 'closed'];
-const TIERS: readonly ForcedTier[] = ['auto', 'reduced', 'cached', 'static'];
+const OVERRIDES: readonly BreakerOverride[] = BREAKER_OVERRIDES;
+const TIERS: readonly ForcedTier[] = FORCED_TIERS;
 
 class HttpError extends Error {
   constructor(

@@ -1,16 +1,23 @@
 /**
  * `bulwark/otel`: one call that sets up the OpenTelemetry Node SDK for an application that has
- * none yet — OTLP/HTTP exporters for traces (JSON) and metrics (protobuf), the resource
- * attributes dashboards filter on, and no auto-instrumentations.
+ * none yet — OTLP exporters for traces and metrics (by default OTLP/HTTP: traces as JSON, metrics
+ * as protobuf; OTLP/gRPC or another HTTP encoding per `OTEL_EXPORTER_OTLP_PROTOCOL`, its per-signal
+ * variants or the `protocol` option), the resource attributes dashboards filter on, and no
+ * auto-instrumentations.
  *
  * The SDK packages are optional peer dependencies, imported only when this function runs; the
  * core library depends on `@opentelemetry/api` alone. Applications that already run an SDK do
  * not need this: Bulwark reports through whatever SDK is registered.
  */
 import { context, diag, metrics, propagation, trace, type Attributes, type MeterProvider } from '@opentelemetry/api';
-import { loadPeer as load, TELEMETRY_PEER_DEPENDENCIES } from './loadPeer.js';
+import { loadPeer as load, PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES } from './loadPeer.js';
+import { withZeroStartPoints } from './zeroStart.js';
 
-export { TELEMETRY_PEER_DEPENDENCIES };
+export { PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES, withZeroStartPoints };
+
+/** The OTLP transports of the OpenTelemetry exporter specification (`OTEL_EXPORTER_OTLP_PROTOCOL`). */
+export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
+const PROTOCOLS: readonly OtlpProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
 
 export interface StartTelemetryOptions {
   /** `service.name`. Default: OTEL_SERVICE_NAME, else the SDK's `unknown_service:node`. */
@@ -20,11 +27,19 @@ export interface StartTelemetryOptions {
   /** `deployment.environment.name` (e.g. production, staging). */
   environment?: string;
   /**
-   * OTLP/HTTP base endpoint (`http://collector:4318`); `/v1/traces` and `/v1/metrics` are appended.
-   * Default: OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_{TRACES,METRICS}_ENDPOINT, else
-   * `http://localhost:4318`.
+   * OTLP base endpoint. OTLP/HTTP (`http://collector:4318`): `/v1/traces` and `/v1/metrics` are
+   * appended. OTLP/gRPC (`http://collector:4317`): used as is. Default: OTEL_EXPORTER_OTLP_ENDPOINT /
+   * OTEL_EXPORTER_OTLP_{TRACES,METRICS}_ENDPOINT, else `http://localhost:4318` (HTTP) or
+   * `http://localhost:4317` (gRPC).
    */
   endpoint?: string;
+  /**
+   * OTLP transport of both signals. Default: OTEL_EXPORTER_OTLP_{TRACES,METRICS}_PROTOCOL, else
+   * OTEL_EXPORTER_OTLP_PROTOCOL, else OTLP/HTTP with traces as JSON and metrics as protobuf.
+   * `grpc` needs the optional peers `@opentelemetry/exporter-trace-otlp-grpc`,
+   * `@opentelemetry/exporter-metrics-otlp-grpc` and `@grpc/grpc-js` (see {@link PROTOCOL_PEER_DEPENDENCIES}).
+   */
+  protocol?: OtlpProtocol;
   /** Extra export headers (merged over OTEL_EXPORTER_OTLP_HEADERS). Never recorded anywhere. */
   headers?: Record<string, string>;
   /** Metric export interval. Default: OTEL_METRIC_EXPORT_INTERVAL, else 60 000 ms. */
@@ -77,6 +92,27 @@ function signalUrl(base: string, signal: 'traces' | 'metrics'): string {
   return `${base.replace(/\/+$/, '')}/v1/${signal}`;
 }
 
+/**
+ * The protocol of one signal: the explicit option, else the per-signal variable, else the general
+ * one, else this module's default for the signal. An unknown value in a variable is reported and
+ * ignored; an unknown explicit option throws.
+ */
+function protocolOf(option: OtlpProtocol | undefined, signal: 'traces' | 'metrics'): OtlpProtocol {
+  if (option !== undefined) {
+    if (!PROTOCOLS.includes(option)) {
+      throw new TypeError(`bulwark/otel: options.protocol must be one of ${PROTOCOLS.join(', ')}; got ${JSON.stringify(option)}`);
+    }
+    return option;
+  }
+  for (const name of [`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const value = env(name)?.toLowerCase();
+    if (value === undefined) continue;
+    if ((PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
+    diag.warn(`bulwark/otel: ignoring ${name}=${value} (not one of ${PROTOCOLS.join(', ')})`);
+  }
+  return signal === 'traces' ? 'http/json' : 'http/protobuf';
+}
+
 function enabled(option: boolean | undefined, exporterEnv: string): boolean {
   if (option !== undefined) return option;
   return !(envList(exporterEnv)?.includes('none') ?? false);
@@ -91,7 +127,7 @@ const NOOP_HANDLE: TelemetryHandle = {
 };
 
 /**
- * Starts the OpenTelemetry Node SDK with OTLP/HTTP exporters and registers it globally, so
+ * Starts the OpenTelemetry Node SDK with OTLP exporters and registers it globally, so
  * Bulwark's spans and metrics (and any other `@opentelemetry/api` user's) are exported.
  * Explicit options win over the standard OTEL_* environment variables, which are honoured
  * otherwise. An unreachable endpoint never throws into the application: failed exports are
@@ -115,17 +151,13 @@ async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
   const wantTraces = enabled(options.traces, 'OTEL_TRACES_EXPORTER');
   const wantMetrics = enabled(options.metrics, 'OTEL_METRICS_EXPORTER');
 
+  const tracesProtocol = protocolOf(options.protocol, 'traces');
+  const metricsProtocol = protocolOf(options.protocol, 'metrics');
+
   const { NodeSDK } = await load('@opentelemetry/sdk-node', () => import('@opentelemetry/sdk-node'));
   const resources = await load('@opentelemetry/resources', () => import('@opentelemetry/resources'));
   const sdkTrace = wantTraces ? await load('@opentelemetry/sdk-trace', () => import('@opentelemetry/sdk-trace')) : undefined;
-  const traceExporterModule = wantTraces
-    ? await load('@opentelemetry/exporter-trace-otlp-http', () => import('@opentelemetry/exporter-trace-otlp-http'))
-    : undefined;
   const sdkMetrics = wantMetrics ? await load('@opentelemetry/sdk-metrics', () => import('@opentelemetry/sdk-metrics')) : undefined;
-  const metricExporterModule = wantMetrics
-    ? await load('@opentelemetry/exporter-metrics-otlp-proto', () => import('@opentelemetry/exporter-metrics-otlp-proto'))
-    : undefined;
-
   // Resource: SDK defaults < detectors (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, host, os,
   // service.instance.id) < explicit options. `process` is opt-in via OTEL_NODE_RESOURCE_DETECTORS:
   // it records the command line, which may hold secrets.
@@ -153,24 +185,71 @@ async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
     .merge(resources.detectResources({ detectors: detectorNames.flatMap((n) => detectorsByName[n]) }))
     .merge(resources.resourceFromAttributes(explicit));
 
-  const exporterConfig = (signal: 'traces' | 'metrics') => ({
+  const httpConfig = (signal: 'traces' | 'metrics') => ({
     ...(options.endpoint !== undefined ? { url: signalUrl(options.endpoint, signal) } : {}),
     ...(options.headers !== undefined ? { headers: { ...options.headers } } : {}),
     ...(options.exportTimeoutMs !== undefined ? { timeoutMillis: options.exportTimeoutMs } : {}),
   });
+  // OTLP/gRPC: the endpoint as is; explicit headers become gRPC metadata (merged over
+  // OTEL_EXPORTER_OTLP_HEADERS by the exporter).
+  const grpcConfig = async () => {
+    let metadata: import('@grpc/grpc-js').Metadata | undefined;
+    if (options.headers !== undefined) {
+      const grpc = await load('@grpc/grpc-js', () => import('@grpc/grpc-js'));
+      metadata = new grpc.Metadata();
+      for (const [key, value] of Object.entries(options.headers)) metadata.set(key, value);
+    }
+    return {
+      ...(options.endpoint !== undefined ? { url: options.endpoint } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      ...(options.exportTimeoutMs !== undefined ? { timeoutMillis: options.exportTimeoutMs } : {}),
+    };
+  };
 
-  const spanProcessor =
-    sdkTrace && traceExporterModule
-      ? new sdkTrace.BatchSpanProcessor({ exporter: new traceExporterModule.OTLPTraceExporter(exporterConfig('traces')) })
-      : undefined;
+  const traceExporter = async () => {
+    switch (tracesProtocol) {
+      case 'grpc': {
+        const m = await load('@opentelemetry/exporter-trace-otlp-grpc', () => import('@opentelemetry/exporter-trace-otlp-grpc'));
+        return new m.OTLPTraceExporter(await grpcConfig());
+      }
+      case 'http/protobuf': {
+        const m = await load('@opentelemetry/exporter-trace-otlp-proto', () => import('@opentelemetry/exporter-trace-otlp-proto'));
+        return new m.OTLPTraceExporter(httpConfig('traces'));
+      }
+      case 'http/json': {
+        const m = await load('@opentelemetry/exporter-trace-otlp-http', () => import('@opentelemetry/exporter-trace-otlp-http'));
+        return new m.OTLPTraceExporter(httpConfig('traces'));
+      }
+    }
+  };
+  const metricExporter = async () => {
+    switch (metricsProtocol) {
+      case 'grpc': {
+        const m = await load('@opentelemetry/exporter-metrics-otlp-grpc', () => import('@opentelemetry/exporter-metrics-otlp-grpc'));
+        return new m.OTLPMetricExporter(await grpcConfig());
+      }
+      case 'http/protobuf': {
+        const m = await load('@opentelemetry/exporter-metrics-otlp-proto', () => import('@opentelemetry/exporter-metrics-otlp-proto'));
+        return new m.OTLPMetricExporter(httpConfig('metrics'));
+      }
+      case 'http/json': {
+        const m = await load('@opentelemetry/exporter-metrics-otlp-http', () => import('@opentelemetry/exporter-metrics-otlp-http'));
+        return new m.OTLPMetricExporter(httpConfig('metrics'));
+      }
+    }
+  };
+
+  const spanProcessor = sdkTrace ? new sdkTrace.BatchSpanProcessor({ exporter: await traceExporter() }) : undefined;
 
   let metricReader: InstanceType<NonNullable<typeof sdkMetrics>['PeriodicExportingMetricReader']> | undefined;
-  if (sdkMetrics && metricExporterModule) {
+  if (sdkMetrics) {
     const interval = options.metricExportIntervalMs ?? envNumber('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
     // The reader refuses a timeout longer than the interval.
     const timeout = Math.min(envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000, interval);
     metricReader = new sdkMetrics.PeriodicExportingMetricReader({
-      exporter: new metricExporterModule.OTLPMetricExporter(exporterConfig('metrics')),
+      // Every new series starts with an explicit 0 at its start timestamp, so its first
+      // observations count in rate()/increase() on any backend (src/otel/zeroStart.ts).
+      exporter: withZeroStartPoints(await metricExporter()),
       exportIntervalMillis: interval,
       exportTimeoutMillis: timeout,
     });

@@ -5,6 +5,7 @@ import { type AnthropicConvertContext, type AnthropicParams, AnthropicStreamMapp
 import { mergedProviderOptions } from '../request/providerOptions.js';
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
+import { prepareCall } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import {
   NO_SDK_TIMEOUT_MS,
@@ -111,7 +112,7 @@ class AnthropicAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = this.#convertContext();
-    const { params, betas } = this.#params(request, ctx);
+    const { params, betas } = prepareCall(ctx, () => this.#params(request, ctx));
     let body: unknown;
     try {
       body = await this.#client.messages.create(params, this.#requestOptions(signal, betas));
@@ -125,8 +126,8 @@ class AnthropicAdapter implements ProviderAdapter {
     const ctx = this.#convertContext();
     return streamFromSdk<unknown>(
       async () => {
-        const { params, betas } = this.#params(request, ctx);
-        const stream = await this.#client.messages.create({ ...params, stream: true }, this.#requestOptions(signal, betas));
+        const { params, betas } = prepareCall(ctx, () => this.#params(request, ctx));
+        const stream = await this.#client.messages.create({ ...params, stream: true as const }, this.#requestOptions(signal, betas));
         return stream as SdkStream<unknown>;
       },
       new AnthropicStreamMapper(ctx),

@@ -1,6 +1,6 @@
 import type { ErrorType } from '../errors/errorTypes.js';
 import { ProviderError } from '../errors/providerError.js';
-import { explicitRetryAfterMs, retryAfterMs } from '../retry/retryAfter.js';
+import { explicitRetryAfterMs, retryAfterMs } from './retryAfter.js';
 
 /**
  * What an adapter learnt from one failure, provider-neutral, before classification. The two official

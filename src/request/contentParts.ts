@@ -114,7 +114,9 @@ export function inputNeeds(messages: readonly Message[]): InputNeeds {
       if (part.type === 'image') needs.images = true;
       else if (part.type === 'file') {
         const type = part.mediaType.toLowerCase();
-        const url = resolveSource(part.data)?.kind === 'url';
+        // Only whether it is a remote URL: no need to decode a (possibly large) data URL here.
+        const text = part.data instanceof URL ? part.data.href : typeof part.data === 'string' ? part.data : '';
+        const url = isRemoteUrl(text);
         const seen = needs.files.get(type);
         needs.files.set(type, { url: (seen?.url ?? false) || url });
       }

@@ -1,4 +1,4 @@
-import type { Jitter } from '../config/types.js';
+import type { Jitter } from './types.js';
 
 export interface BackoffOptions {
   baseDelayMs: number;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors/bulwarkError.js';
-import type { RetryBudgetConfig } from '../config/types.js';
+import type { RetryBudgetConfig } from './types.js';
 import type { Clock } from '../time/clock.js';
 import { SlidingWindowCounter } from '../time/slidingWindowCounter.js';
 

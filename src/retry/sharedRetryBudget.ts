@@ -1,4 +1,4 @@
-import type { RetryBudgetConfig } from '../config/types.js';
+import type { RetryBudgetConfig } from './types.js';
 import type { SharedChainState, SyncedBudget } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
 import { RetryBudget } from './retryBudget.js';

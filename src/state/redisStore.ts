@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/bulwarkError.js';
-import { StoreError, type SharedStateStore, type StateScript, type StoreErrorType, type StoreStatus } from './sharedState.js';
+import type { StoreErrorType } from '../events/storeError.js';
+import { StoreError, type SharedStateStore, type StateScript, type StoreStatus } from './sharedState.js';
 
 /**
  * The part of a node-redis client (`createClient()` from the `redis` package, 6.3 or later)

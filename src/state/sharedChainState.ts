@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { BreakerOverride, CircuitState } from '../breaker/types.js';
-import type { RetryBudgetConfig } from '../config/types.js';
-import type { ForcedTier } from '../degrade/degrade.js';
+import { BREAKER_OVERRIDES, type BreakerOverride, type CircuitState } from '../events/breakerTransition.js';
+import { FORCED_TIERS, type ForcedTier } from '../request/tiers.js';
 import type { Clock } from '../time/clock.js';
+import { CIRCUIT_STATE_VALUES } from '../telemetry/names.js';
 import { SCRIPTS } from './redisScripts.js';
 import {
   StoreError,
@@ -10,10 +10,16 @@ import {
   storeErrorTypeOf,
   type SharedStateStore,
   type StateScript,
-  type StoreErrorEvent,
-  type StoreOperation,
   type StoreStatus,
 } from './sharedState.js';
+import type { StoreErrorEvent, StoreOperation } from '../events/storeError.js';
+
+/** The retry budget window the budget script keeps (the shape of retry/'s BudgetWindowConfig). */
+export interface BudgetWindowConfig {
+  ratio: number;
+  minRetriesPerSecond: number;
+  windowMs: number;
+}
 
 /** A breaker's shared record, as the scripts keep it. */
 export interface SharedBreakerRecord {
@@ -66,9 +72,9 @@ export interface SyncedBudget {
   applySynced(allowed: number): void;
 }
 
-const STATES: readonly string[] = ['closed', 'open', 'half_open'];
-const OVERRIDES: readonly string[] = ['auto', 'open', 'closed'];
-const TIERS: readonly string[] = ['auto', 'reduced', 'cached', 'static'];
+const STATES: readonly string[] = CIRCUIT_STATE_VALUES;
+const OVERRIDES: readonly string[] = BREAKER_OVERRIDES;
+const TIERS: readonly string[] = FORCED_TIERS;
 /** Breaker records and the forced tier outlive any incident, and vanish from a Redis nobody uses for a week. */
 const RECORD_TTL_MS = 7 * 24 * 3600 * 1000;
 const BUDGET_BUCKETS = 10;
@@ -112,7 +118,7 @@ export interface SharedChainOptions {
   store: SharedStateStore;
   chain: string;
   clock: Clock;
-  budget: RetryBudgetConfig;
+  budget: BudgetWindowConfig;
   /** How long a probe slot is held at most (a process that dies holding one frees it then). */
   probeLeaseMs: number;
   /** Every failed store call (→ `bulwark.store.errors` and a span event). */
@@ -131,7 +137,7 @@ export class SharedChainState {
   readonly store: SharedStateStore;
   readonly chain: string;
   private readonly clock: Clock;
-  private readonly budgetConfig: RetryBudgetConfig;
+  private readonly budgetConfig: BudgetWindowConfig;
   readonly probeLeaseMs: number;
   private readonly report: (event: StoreErrorEvent) => void;
   private readonly keys: ReturnType<typeof stateKeys>;

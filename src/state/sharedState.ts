@@ -1,3 +1,4 @@
+import type { StoreErrorEvent, StoreErrorType } from '../events/storeError.js';
 import { STORE_ERROR_TYPES, STORE_OPERATIONS } from '../telemetry/names.js';
 import type { KeyValueStore } from './store.js';
 
@@ -45,12 +46,6 @@ export interface StateScript {
   readonly sha: string;
 }
 
-/** `error.type` of `bulwark.store.errors` (low cardinality; the values live in telemetry/names.ts). */
-export type StoreErrorType = (typeof STORE_ERROR_TYPES)[number];
-
-/** `bulwark.store.operation`: which part of Bulwark was talking to the store. */
-export type StoreOperation = (typeof STORE_OPERATIONS)[number];
-
 export { STORE_ERROR_TYPES, STORE_OPERATIONS };
 
 /** A store call that failed, timed out, or found the store unreachable. */
@@ -63,14 +58,6 @@ export class StoreError extends Error {
     this.errorType = errorType;
     this.storeKind = storeKind;
   }
-}
-
-/** What the engine reports for every failed store call (`bulwark.store.errors` + a span event). */
-export interface StoreErrorEvent {
-  operation: StoreOperation;
-  errorType: StoreErrorType;
-  storeKind: string;
-  message: string;
 }
 
 export function isSharedStateStore(value: unknown): value is SharedStateStore {

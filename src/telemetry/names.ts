@@ -89,6 +89,7 @@ export const ATTR = {
   DEGRADED_REASON: 'bulwark.degraded.reason',
   STREAM_RESET_REASON: 'bulwark.stream.reset_reason',
   STORE_OPERATION: 'bulwark.store.operation',
+  TELEMETRY_STAGE: 'bulwark.telemetry.stage',
   /** `bulwark.clamped` event: the request's maxTokens, and the target's maxOutputTokens it was clamped to. */
   CLAMPED_REQUESTED: 'bulwark.clamped.requested',
   CLAMPED_ALLOWED: 'bulwark.clamped.allowed',
@@ -159,6 +160,14 @@ export const STORE_OPERATIONS = [
   'tier.set',
   'sync',
 ] as const;
+/**
+ * `bulwark.telemetry.stage` of `bulwark.telemetry.errors`: where Bulwark's own telemetry failed
+ * (the request always goes on). `attributes_hook`: the caller's `telemetry.attributes` hook threw
+ * or returned something outside its contract; `health_snapshot`: the breaker/budget gauges could not
+ * read the chain's health; `request_span`: a request span could not be started.
+ */
+export const TELEMETRY_STAGES = ['attributes_hook', 'health_snapshot', 'request_span'] as const;
+export type TelemetryStage = (typeof TELEMETRY_STAGES)[number];
 /** `error.type` of `bulwark.store.errors`. */
 export const STORE_ERROR_TYPES = ['timeout', 'unavailable', 'out_of_memory', 'authentication', 'corrupt', 'error'] as const;
 
@@ -207,6 +216,7 @@ export const METRIC = {
   CACHE_LOOKUPS: 'bulwark.cache.lookups',
   COST: 'bulwark.cost',
   STORE_ERRORS: 'bulwark.store.errors',
+  TELEMETRY_ERRORS: 'bulwark.telemetry.errors',
 } as const;
 
 export const UNIT = {
@@ -252,7 +262,7 @@ export const METRICS: readonly MetricDefinition[] = [
     kind: 'histogram',
     unit: UNIT.SECONDS,
     description: 'Time from the start of a streamed upstream call to its first content chunk.',
-    attributes: [A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL],
+    attributes: [A.GEN_AI_OPERATION_NAME, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL],
     buckets: SECONDS_BUCKETS,
     prometheus: 'gen_ai_client_operation_time_to_first_chunk_seconds',
     prometheusSeries: histogramSeries('gen_ai_client_operation_time_to_first_chunk_seconds'),
@@ -309,7 +319,7 @@ export const METRICS: readonly MetricDefinition[] = [
     kind: 'observable_gauge',
     unit: UNIT.STATE,
     description: 'Circuit breaker state, one series per state: 1 for the current state, 0 for the others.',
-    attributes: [A.BREAKER, A.CIRCUIT_STATE],
+    attributes: [A.CHAIN, A.BREAKER, A.CIRCUIT_STATE],
     prometheus: 'bulwark_circuit_state',
     prometheusSeries: ['bulwark_circuit_state'],
   },
@@ -318,7 +328,7 @@ export const METRICS: readonly MetricDefinition[] = [
     kind: 'counter',
     unit: UNIT.TRANSITION,
     description: 'Circuit breaker transitions.',
-    attributes: [A.BREAKER, A.CIRCUIT_FROM, A.CIRCUIT_TO],
+    attributes: [A.CHAIN, A.BREAKER, A.CIRCUIT_FROM, A.CIRCUIT_TO],
     prometheus: 'bulwark_circuit_transitions_total',
     prometheusSeries: ['bulwark_circuit_transitions_total'],
   },
@@ -327,7 +337,7 @@ export const METRICS: readonly MetricDefinition[] = [
     kind: 'counter',
     unit: UNIT.CALL,
     description: 'Calls an open circuit breaker turned away (no upstream call made).',
-    attributes: [A.BREAKER],
+    attributes: [A.CHAIN, A.BREAKER],
     prometheus: 'bulwark_circuit_rejections_total',
     prometheusSeries: ['bulwark_circuit_rejections_total'],
   },
@@ -336,7 +346,7 @@ export const METRICS: readonly MetricDefinition[] = [
     kind: 'observable_gauge',
     unit: UNIT.RETRY,
     description: 'Retries the breaker\'s target may still spend now.',
-    attributes: [A.BREAKER],
+    attributes: [A.CHAIN, A.BREAKER],
     prometheus: 'bulwark_retry_budget_remaining',
     prometheusSeries: ['bulwark_retry_budget_remaining'],
   },
@@ -363,9 +373,18 @@ export const METRICS: readonly MetricDefinition[] = [
     kind: 'counter',
     unit: UNIT.ERROR,
     description: 'Store calls (cache, shared state) that failed, timed out or found the store unreachable; the request went on with local state.',
-    attributes: [A.STORE_OPERATION, A.ERROR_TYPE],
+    attributes: [A.CHAIN, A.STORE_OPERATION, A.ERROR_TYPE],
     prometheus: 'bulwark_store_errors_total',
     prometheusSeries: ['bulwark_store_errors_total'],
+  },
+  {
+    name: METRIC.TELEMETRY_ERRORS,
+    kind: 'counter',
+    unit: UNIT.ERROR,
+    description: "Failures of Bulwark's own telemetry, by stage (a caller attributes hook that threw or broke its contract, a gauge that could not read health); the request went on.",
+    attributes: [A.CHAIN, A.TELEMETRY_STAGE],
+    prometheus: 'bulwark_telemetry_errors_total',
+    prometheusSeries: ['bulwark_telemetry_errors_total'],
   },
 ];
 

@@ -17,7 +17,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { BreakerTransition } from '../breaker/types.js';
+import type { BreakerTransition } from '../events/breakerTransition.js';
 import type {
   AttemptEnd,
   AttemptInfo,
@@ -30,7 +30,7 @@ import type {
 } from '../events/engineObserver.js';
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
-import type { StoreErrorEvent } from '../state/sharedState.js';
+import type { StoreErrorEvent } from '../events/storeError.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
 import {
   ATTEMPT_KINDS,
@@ -44,7 +44,9 @@ import {
   metricDefinition,
   PRECREATE,
   SPAN,
+  TELEMETRY_STAGES,
   TIER_NONE,
+  type TelemetryStage,
 } from './names.js';
 
 export interface OtelObserverTarget {
@@ -102,6 +104,7 @@ interface Instruments {
   cacheLookups: Counter;
   cost: Counter;
   storeErrors: Counter;
+  telemetryErrors: Counter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -131,7 +134,6 @@ function gauge(meter: Meter, name: string): ObservableGauge {
 class TargetTelemetry {
   readonly name: string;
   readonly operationAttrs: Attributes;
-  readonly ttfcAttrs: Attributes;
   private readonly memo = new Map<string, Attributes>();
 
   constructor(
@@ -147,7 +149,6 @@ class TargetTelemetry {
       [ATTR.GEN_AI_PROVIDER_NAME]: provider,
       [ATTR.GEN_AI_REQUEST_MODEL]: model,
     };
-    this.ttfcAttrs = { [ATTR.GEN_AI_PROVIDER_NAME]: provider, [ATTR.GEN_AI_REQUEST_MODEL]: model };
   }
 
   private cached(key: string, build: () => Attributes): Attributes {
@@ -264,11 +265,18 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     attrs(`req|${outcome}|${tier}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.OUTCOME]: outcome, [ATTR.TIER]: tier }));
   const requestDurationAttrs = (tier: string) => attrs(`dur|${tier}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TIER]: tier }));
   const cacheAttrs = (result: string) => attrs(`cache|${result}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.CACHE_RESULT]: result }));
-  const breakerAttrs = (breaker: string) => attrs(`br|${breaker}`, () => ({ [ATTR.BREAKER]: breaker }));
+  // Breaker and budget series carry the chain: two chains of one process may share a breaker key
+  // (each has its own breaker unless state is shared), and must not overwrite each other's gauges.
+  const breakerAttrs = (breaker: string) => attrs(`br|${breaker}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker }));
   const stateAttrs = (breaker: string, state: string) =>
-    attrs(`st|${breaker}|${state}`, () => ({ [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_STATE]: state }));
+    attrs(`st|${breaker}|${state}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_STATE]: state }));
   const transitionAttrs = (breaker: string, from: string, to: string) =>
-    attrs(`tr|${breaker}|${from}|${to}`, () => ({ [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_FROM]: from, [ATTR.CIRCUIT_TO]: to }));
+    attrs(`tr|${breaker}|${from}|${to}`, () => ({
+      [ATTR.CHAIN]: chain,
+      [ATTR.BREAKER]: breaker,
+      [ATTR.CIRCUIT_FROM]: from,
+      [ATTR.CIRCUIT_TO]: to,
+    }));
   const fallbackAttrs = (from: string, to: string, reason: string) =>
     attrs(`fb|${from}|${to}|${reason}`, () => ({
       [ATTR.CHAIN]: chain,
@@ -277,7 +285,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       [ATTR.FALLBACK_REASON]: reason,
     }));
   const storeAttrs = (operation: string, errorType: string) =>
-    attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
+    attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
+  const telemetryErrorAttrs = (stage: TelemetryStage) => attrs(`tel|${stage}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
   const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
   // A new object per span: SDK 2.x merges a sampler's attributes into the object it is given.
   const requestStartAttrs = (): Attributes => ({ [ATTR.GEN_AI_OPERATION_NAME]: operation, [ATTR.CHAIN]: chain });
@@ -293,6 +302,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       health = snapshot();
     } catch (error) {
       diag.warn('bulwark: health snapshot failed while observing gauges', error);
+      inst.telemetryErrors.add(1, telemetryErrorAttrs('health_snapshot'));
       return;
     }
     const seen = new Set<string>();
@@ -328,6 +338,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       cacheLookups: counter(meter, METRIC.CACHE_LOOKUPS),
       cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
       storeErrors: counter(meter, METRIC.STORE_ERRORS),
+      telemetryErrors: counter(meter, METRIC.TELEMETRY_ERRORS),
       gaugeCallback: () => undefined,
     };
     inst.gaugeCallback = (result) => gaugeCallback(result, inst);
@@ -380,6 +391,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     for (const operation of storeOperations) {
       for (const errorType of PRECREATE.storeErrorTypes) inst.storeErrors.add(0, storeAttrs(operation, errorType));
     }
+    // bulwark.telemetry.errors: every stage.
+    for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
     // Breakers: every transition between two states, and rejections.
     for (const breaker of breakers) {
       inst.circuitRejections.add(0, breakerAttrs(breaker));
@@ -509,7 +522,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       const recordFirstChunk = (ms: number) => {
         if (state.ttfcRecorded) return;
         state.ttfcRecorded = true;
-        inst.timeToFirstChunk.record(ms / 1000, target.ttfcAttrs);
+        // The conventions require gen_ai.operation.name here too: the operation attribute set fits.
+        inst.timeToFirstChunk.record(ms / 1000, target.operationAttrs);
         if (state.recording && !state.spanEnded) state.span.setAttribute(ATTR.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ms / 1000);
       };
 
@@ -667,6 +681,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         return onRequestStart(info);
       } catch (error) {
         diag.warn('bulwark: telemetry failed to start a request span', error);
+        try {
+          (closed && bound ? bound : instruments()).telemetryErrors.add(1, telemetryErrorAttrs('request_span'));
+        } catch {
+          // Telemetry is down altogether; the request goes on without it.
+        }
         return undefined;
       }
     },
@@ -677,11 +696,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       (closed && bound ? bound : instruments()).circuitTransitions.add(1, transitionAttrs(t.breaker, t.from, t.to));
     },
     onStoreError: (e: StoreErrorEvent) => {
-      const a = storeAttrs(e.operation, e.errorType);
-      (closed && bound ? bound : instruments()).storeErrors.add(1, a);
-      // Called in the async context of the request that made the call: its span says so.
+      (closed && bound ? bound : instruments()).storeErrors.add(1, storeAttrs(e.operation, e.errorType));
+      // Called in the async context of the request that made the call: its span says so (the span
+      // carries the chain already).
       const span = trace.getActiveSpan();
-      if (span?.isRecording()) span.addEvent(EVENT.STORE_ERROR, a);
+      if (span?.isRecording()) span.addEvent(EVENT.STORE_ERROR, { [ATTR.STORE_OPERATION]: e.operation, [ATTR.ERROR_TYPE]: e.errorType });
     },
     close: () => {
       closed = true;

@@ -7,7 +7,7 @@ import {
   toOpenAIParams,
 } from '../../src/providers/openaiConvert.js';
 import type { StreamEvent } from '../../src/request/types.js';
-import { StreamAccumulator } from '../../src/stream/streamAccumulator.js';
+import { StreamAccumulator } from '../../src/chain/streamAccumulator.js';
 import { anthropicToolLoop, openaiToolLoop } from './fixtures.js';
 
 const ctx = { provider: 'openai', model: 'gpt-4o', maxTokensParam: 'max_tokens' as const };

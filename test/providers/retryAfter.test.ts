@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explicitRetryAfterMs, retryAfterMs } from '../../src/retry/retryAfter.js';
+import { explicitRetryAfterMs, retryAfterMs } from '../../src/providers/retryAfter.js';
 
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
 const h = (record: Record<string, string>) => new Headers(record);

@@ -4,7 +4,7 @@
  * on 127.0.0.1). The fault server's hit counts prove what the workers did and did not send.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BreakerTransition } from '../../src/breaker/types.js';
+import type { BreakerTransition } from '../../src/events/breakerTransition.js';
 import type { ChainHealth } from '../../src/health/types.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { needRedis, startTestRedis, type TestRedis } from '../support/redis.js';

@@ -5,12 +5,12 @@
  */
 import OpenAI from 'openai';
 import { createClient } from 'redis';
-import type { BreakerTransition } from '../../src/breaker/types.js';
+import type { BreakerTransition } from '../../src/events/breakerTransition.js';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import { openaiTarget } from '../../src/providers/openai.js';
 import { redisStore } from '../../src/state/redisStore.js';
-import type { StoreErrorEvent } from '../../src/state/sharedState.js';
-import type { ForcedTier } from '../../src/degrade/degrade.js';
+import type { StoreErrorEvent } from '../../src/events/storeError.js';
+import type { ForcedTier } from '../../src/request/tiers.js';
 
 export interface InitCommand {
   cmd: 'init';

@@ -406,10 +406,16 @@ export interface PrometheusOptions {
   extraArgs?: string[];
 }
 
+/** The `--enable-feature=...` flags of the prometheus service in docker-compose.yml (the stack runs them; so do the tests). */
+export function composePrometheusFeatures(): string[] {
+  const compose = parseYaml(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: { prometheus: { command: string[] } } };
+  return compose.services.prometheus.command.filter((a) => a.startsWith('--enable-feature='));
+}
+
 /**
  * Starts Prometheus v3 (built by `scripts/install-tools.sh` from the version docker-compose.yml pins)
- * with the shipped `prometheus/prometheus.yml` and `--web.enable-otlp-receiver`, as the compose stack
- * runs it, on a free 127.0.0.1 port with a fresh TSDB. Its scrape targets and Alertmanager (compose
+ * with the shipped `prometheus/prometheus.yml`, `--web.enable-otlp-receiver` and the compose file's
+ * `--enable-feature` flags, as the compose stack runs it, on a free 127.0.0.1 port with a fresh TSDB. Its scrape targets and Alertmanager (compose
  * service names) do not resolve here; that only produces log lines.
  */
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Prometheus> {
@@ -436,6 +442,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
           `--storage.tsdb.path=${join(dataDir, 'tsdb')}`,
           `--web.listen-address=127.0.0.1:${port}`,
           '--web.enable-otlp-receiver',
+          ...composePrometheusFeatures(),
           ...(opts.extraArgs ?? []),
         ],
         ready: () => httpOk(`${url}/-/ready`),

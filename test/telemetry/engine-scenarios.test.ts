@@ -8,7 +8,7 @@
 import { metrics, SpanKind, trace } from '@opentelemetry/api';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CircuitState } from '../../src/breaker/types.js';
+import type { CircuitState } from '../../src/events/breakerTransition.js';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import type { EngineObserver, Outcome } from '../../src/events/engineObserver.js';
 import { CIRCUIT_STATE_VALUES, METRIC } from '../../src/telemetry/names.js';

@@ -14,7 +14,7 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { BreakerTransition, CircuitState } from '../../src/breaker/types.js';
+import type { BreakerTransition, CircuitState } from '../../src/events/breakerTransition.js';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import type { ErrorType } from '../../src/errors/errorTypes.js';
 import { ProviderError } from '../../src/errors/providerError.js';

@@ -462,7 +462,7 @@ describe('streams', () => {
     const m = await sdk.collect();
     const ttfc = histogramPoints(m, METRIC.TIME_TO_FIRST_CHUNK);
     expect(ttfc).toHaveLength(1);
-    expect(ttfc[0]!.attributes).toEqual({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' });
+    expect(ttfc[0]!.attributes).toEqual({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' });
     expect(ttfc[0]!.value.count).toBe(1);
     expect(ttfc[0]!.value.sum).toBeCloseTo(0.35, 10);
     expect(metric(m, METRIC.TIME_TO_FIRST_CHUNK).descriptor.unit).toBe('s');
@@ -611,7 +611,7 @@ describe('pre-created series and lifecycle', () => {
     expect(snapshot).toHaveBeenCalledTimes(1);
   });
 
-  it('a snapshot that throws does not break collection', async () => {
+  it('a snapshot that throws does not break collection, and is counted as a telemetry error', async () => {
     createOtelObserver({
       chain: 'c',
       targets: TARGETS,
@@ -624,6 +624,8 @@ describe('pre-created series and lifecycle', () => {
     });
     const m = await sdk.collect();
     expect(sumOf(m, METRIC.REQUESTS)).toBe(0);
+    expect(sumOf(m, METRIC.TELEMETRY_ERRORS, { 'bulwark.chain': 'c', 'bulwark.telemetry.stage': 'health_snapshot' })).toBe(1);
+    expect(sumOf(m, METRIC.TELEMETRY_ERRORS, { 'bulwark.chain': 'c', 'bulwark.telemetry.stage': 'attributes_hook' })).toBe(0);
   });
 });
 

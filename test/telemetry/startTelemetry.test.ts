@@ -3,11 +3,12 @@
  * with which resource and headers, how OTEL_* variables and explicit options combine, and that
  * an unreachable endpoint never throws into the application.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { metrics, trace } from '@opentelemetry/api';
+import { diag, metrics, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadPeer, TELEMETRY_PEER_DEPENDENCIES } from '../../src/otel/loadPeer.js';
+import { loadPeer, PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES } from '../../src/otel/loadPeer.js';
 import { startTelemetry, type TelemetryHandle } from '../../src/otel/index.js';
 
 interface Received {
@@ -111,6 +112,37 @@ describe('startTelemetry', () => {
     expect(traceResource()['service.name']).toBe('explicit-name');
   });
 
+  it('OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf: traces as protobuf too; the per-signal variable wins for its signal', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/protobuf');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'http/json');
+    handle = await startTelemetry({ serviceName: 's', endpoint: base });
+    emit();
+    await handle.forceFlush();
+    const traces = received.find((r) => r.path === '/v1/traces')!;
+    const metricsReq = received.find((r) => r.path === '/v1/metrics')!;
+    expect(traces.headers['content-type']).toBe('application/x-protobuf');
+    expect(traces.body.toString('latin1')).toContain('bulwark chat t');
+    expect(metricsReq.headers['content-type']).toContain('application/json');
+    expect(JSON.parse(metricsReq.body.toString('utf8')).resourceMetrics[0].scopeMetrics[0].metrics[0].name).toBe('bulwark.requests');
+  });
+
+  it('an unknown protocol: the option throws naming it; a variable is reported and ignored', async () => {
+    await expect(startTelemetry({ serviceName: 's', endpoint: base, protocol: 'udp' as never })).rejects.toThrow(/options\.protocol must be one of grpc, http\/protobuf, http\/json; got "udp"/);
+    const warn = vi.spyOn(diag, 'warn');
+    try {
+      vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'thrift');
+      handle = await startTelemetry({ serviceName: 's', endpoint: base });
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('ignoring OTEL_EXPORTER_OTLP_PROTOCOL=thrift'));
+      emit();
+      await handle.forceFlush();
+      // The defaults: traces OTLP/HTTP JSON, metrics OTLP/HTTP protobuf.
+      expect(received.find((r) => r.path === '/v1/traces')!.headers['content-type']).toContain('application/json');
+      expect(received.find((r) => r.path === '/v1/metrics')!.headers['content-type']).toBe('application/x-protobuf');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('traces: false and OTEL_METRICS_EXPORTER=none switch a signal off', async () => {
     handle = await startTelemetry({ serviceName: 's', endpoint: base, traces: false });
     emit();
@@ -201,6 +233,27 @@ describe('optional peer dependencies', () => {
     const missing = '@opentelemetry/this-package-does-not-exist';
     const attempt = loadPeer('@opentelemetry/sdk-node', () => import(/* @vite-ignore */ missing));
     await expect(attempt).rejects.toThrow(/needs the optional peer dependency "@opentelemetry\/sdk-node".*npm install @opentelemetry\/sdk-node/);
+  });
+
+  it('a missing protocol package names the protocol and its packages', async () => {
+    const missing = '@opentelemetry/this-package-does-not-exist';
+    const attempt = loadPeer('@opentelemetry/exporter-trace-otlp-grpc', () => import(/* @vite-ignore */ missing));
+    await expect(attempt).rejects.toThrow(
+      /"@opentelemetry\/exporter-trace-otlp-grpc".*The OTLP protocol grpc needs: npm install @opentelemetry\/exporter-trace-otlp-grpc @opentelemetry\/exporter-metrics-otlp-grpc @grpc\/grpc-js/,
+    );
+  });
+
+  it('every optional peer is declared optional in package.json and pinned as a devDependency', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+      devDependencies: Record<string, string>;
+    };
+    for (const name of [...TELEMETRY_PEER_DEPENDENCIES, ...Object.values(PROTOCOL_PEER_DEPENDENCIES).flat()]) {
+      expect(pkg.peerDependencies[name], name).toBeDefined();
+      expect(pkg.peerDependenciesMeta[name]?.optional, name).toBe(true);
+      expect(pkg.devDependencies[name], name).toMatch(/^\d+\.\d+\.\d+$/);
+    }
   });
 
   it('other import errors pass through unchanged', async () => {

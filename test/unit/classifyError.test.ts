@@ -30,4 +30,16 @@ describe('classifyError', () => {
     expect(classifyError(serverError, () => ({ countsForBreaker: 'no' as never }))).toEqual(base);
     expect(classifyError(serverError, () => 'fail' as never)).toEqual(base);
   });
+
+  it('a local failure (nothing was sent) fails the request, uncharged, whatever the hook says', () => {
+    for (const errorType of ['bad_request', 'internal'] as const) {
+      const local = new ProviderError({ errorType, provider: 'openai', model: 'gpt-4o', message: 'x', local: true });
+      const expected = { errorType, disposition: 'fail', countsForBreaker: false, opensBreaker: false };
+      expect(classifyError(local, undefined)).toEqual(expected);
+      expect(classifyError(local, () => ({ errorType: 'server_error', disposition: 'retry', countsForBreaker: true }))).toEqual(expected);
+    }
+    // The same type from the provider still goes through the hook.
+    const remote = new ProviderError({ errorType: 'bad_request', provider: 'openai', model: 'gpt-4o', message: 'x', status: 400 });
+    expect(classifyError(remote, () => ({ disposition: 'next_target' })).disposition).toBe('next_target');
+  });
 });

@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BreakerOverride } from '../../src/breaker/types.js';
-import type { ForcedTier } from '../../src/degrade/degrade.js';
+import type { BreakerOverride } from '../../src/events/breakerTransition.js';
+import type { ForcedTier } from '../../src/request/tiers.js';
 import { createOperatorHandler, type OperatedChain } from '../../src/operator/index.js';
 
 const TOKEN = 'op-token-0123456789abcdef';

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { SharedCircuitBreaker } from '../../src/breaker/sharedCircuitBreaker.js';
 import { SharedChainState } from '../../src/state/sharedChainState.js';
-import type { SharedStateStore, StoreErrorEvent } from '../../src/state/sharedState.js';
+import type { SharedStateStore } from '../../src/state/sharedState.js';
+import type { StoreErrorEvent } from '../../src/events/storeError.js';
 import { createFakeClock } from '../support/fakeClock.js';
 
 const BREAKER = { consecutiveFailures: 1, failureRate: 1, windowMs: 60_000, minCalls: 100, openMs: 1_000, halfOpenProbes: 1, successThreshold: 1 };

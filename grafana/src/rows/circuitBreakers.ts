@@ -7,8 +7,8 @@ export const BREAKER_STATES = [
 ] as const;
 
 const BREAKER_SCOPE =
-  'Filtered by service, provider and model; a breaker guards one target and is shared by every chain that uses it, ' +
-  'so the chain filter does not apply.';
+  'Filtered by service, chain, provider and model; one series per chain and breaker (two chains that use the same ' +
+  'target each have their own breaker unless they share state).';
 
 export const circuitBreakersRow: RowSpec = {
   title: 'Circuit breakers',

@@ -43,5 +43,31 @@ export const degradationRow: RowSpec = {
         'when the chain has no cache. A falling hit ratio raises cost and load; stale served means the cache is ' +
         'absorbing an outage.',
     },
+    {
+      kind: 'timeseries',
+      title: 'Store errors',
+      queries: ['storeErrors'],
+      unit: 'ops',
+      width: 12,
+      height: 8,
+      min: 0,
+      description:
+        'Failed calls per second to the cache store or the shared-state store (Redis), by operation and error type. ' +
+        'Requests go on with local state, so users see nothing, but breakers and budgets stop being shared ' +
+        'across processes and the cache stops serving: timeout/unavailable mean the store is down or slow.',
+    },
+    {
+      kind: 'timeseries',
+      title: 'Telemetry errors',
+      queries: ['telemetryErrors'],
+      unit: 'ops',
+      width: 12,
+      height: 8,
+      min: 0,
+      description:
+        "Failures of Bulwark's own telemetry per second, by stage: attributes_hook means the telemetry.attributes " +
+        'hook threw or returned keys outside app. or non-primitive values (those requests carry no caller ' +
+        'attributes); health_snapshot means the breaker gauges could not be read. Requests are never affected.',
+    },
   ],
 };

@@ -105,8 +105,8 @@ export const goldenSignalsRow: RowSpec = {
       ],
       description:
         'Number of circuit breakers currently open (their target receives no traffic). Any non-zero value: find ' +
-        'the breaker in the state timeline and check that provider\'s errors. Filtered by service, provider and ' +
-        'model; breakers are shared by every chain using a target, so the chain filter does not apply.',
+        'the breaker in the state timeline and check that provider\'s errors. Counted per chain and breaker: two ' +
+        'chains that use the same target each have their own breaker (unless they share state).',
     },
     {
       ...STAT,

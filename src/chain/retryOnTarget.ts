@@ -2,11 +2,11 @@ import pRetry, { AbortError } from 'p-retry';
 import type { ErrorType } from '../errors/errorTypes.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { AttemptKind } from '../request/types.js';
-import { AttemptFailure } from '../chain/runAttempt.js';
-import type { TargetRuntime } from '../chain/targetRuntime.js';
-import { costCapReached, type WalkState } from '../chain/walkState.js';
+import { AttemptFailure } from './runAttempt.js';
+import type { TargetRuntime } from './targetRuntime.js';
+import { costCapReached, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import { computeBackoff } from './backoff.js';
+import { computeBackoff } from '../retry/backoff.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
 export class TargetGaveUp extends Error {
@@ -46,6 +46,14 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
   // Whether the permit the walk acquired was used; p-retry may stop before the first attempt.
   let firstPermitUsed = false;
   let produced: { value: T } | undefined;
+  // The request counts for the target's retry budget once it was sent there: an attempt that
+  // failed locally, before any byte left, charges nothing.
+  let requestRecorded = false;
+  const recordRequest = () => {
+    if (requestRecorded) return;
+    requestRecorded = true;
+    rt.slot.budget.recordRequest();
+  };
 
   const attemptOnce = async (attemptNumber: number): Promise<T> => {
     if (attemptNumber === 1) firstPermitUsed = true;
@@ -58,7 +66,14 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
     // A retry counts when it is sent, not when it is scheduled (the breaker may refuse it).
     if (attemptNumber > 1) state.retries += 1;
-    const value = await execute(rt, state, permit, kind, attemptNumber - 1);
+    let value: T;
+    try {
+      value = await execute(rt, state, permit, kind, attemptNumber - 1);
+    } catch (thrown) {
+      if (!(thrown instanceof AttemptFailure && thrown.error.local)) recordRequest();
+      throw thrown;
+    }
+    recordRequest();
     produced = { value };
     return value;
   };

@@ -1,7 +1,7 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import { beginAttempt, type Attempt } from '../chain/runAttempt.js';
-import type { TargetRuntime } from '../chain/targetRuntime.js';
-import type { WalkState } from '../chain/walkState.js';
+import { beginAttempt, type Attempt } from './runAttempt.js';
+import type { TargetRuntime } from './targetRuntime.js';
+import type { WalkState } from './walkState.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { AttemptKind, StreamEvent } from '../request/types.js';
 import type { Clock } from '../time/clock.js';

@@ -1,10 +1,9 @@
 import type { CachedAnswer, ResponseCache } from '../cache/responseCache.js';
 import type { ErrorType } from '../errors/errorTypes.js';
+import type { ForcedTier } from '../request/tiers.js';
 import type { ChatRequest, ChatResult, Tier } from '../request/types.js';
-import type { WalkState } from '../chain/walkState.js';
+import type { WalkState } from './walkState.js';
 
-/** Tiers an operator can force the whole chain to during an incident. */
-export type ForcedTier = 'auto' | 'reduced' | 'cached' | 'static';
 
 function degradedResult(state: WalkState, tier: Tier, fields: Pick<ChatResult, 'text' | 'toolCalls' | 'finishReason' | 'usage' | 'model'>, warning: string, provider: string): ChatResult {
   return {

@@ -14,6 +14,10 @@
 #   prometheus, promtool-v3      Prometheus v3 (the version docker-compose.yml pins) built from its Go
 #                                module, without cloud service discovery: Debian's Prometheus builds
 #                                cannot ingest OTLP and Debian's promtool 2.53 rejects v3 keys (otlp:)
+#   jaeger                       Jaeger v2 (the trace store of test/stack/jaeger.test.ts) built from
+#                                github.com/jaegertracing/jaeger/cmd/jaeger with `go get -tool` in a
+#                                scratch module; rebuilt only when its version or the Go version changes.
+#                                The longest build: started first, in the background, waited for last
 #
 # Everything lands in $BULWARK_TOOLS_DIR (default ~/.cache/bulwark-tools); the binaries
 # are linked from $BULWARK_TOOLS_DIR/bin, which test/support/tools.ts looks in.
@@ -24,6 +28,7 @@
 #   BULWARK_SKIP_COLLECTOR=1  skip the collector build (its tests then fail under CI=true)
 #   BULWARK_SKIP_PROMETHEUS=1 skip the Prometheus v3 build (its tests then fail under CI=true)
 #   BULWARK_SKIP_REDIS=1      skip the redis-server install
+#   BULWARK_SKIP_JAEGER=1     skip the Jaeger build (its tests then fail under CI=true)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +55,9 @@ MANIFEST="$REPO_ROOT/otel-collector/builder-config.yaml"
 # prom/prometheus image tag in docker-compose.yml.
 PROMETHEUS_VERSION=3.15.0
 PROMETHEUS_MODULE_VERSION=v0.315.0
+# Jaeger v2 = Go module github.com/jaegertracing/jaeger v1.75.0 (its cmd/jaeger is Jaeger v2; newer
+# module versions are served but not approved releases here).
+JAEGER_VERSION=v1.75.0
 
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -259,6 +267,39 @@ install_prometheus() {
   rm -rf "$src" "$out"
 }
 
+# ---------------------------------------------------------------------------- Jaeger v2
+# Jaeger v2 = an OpenTelemetry Collector distribution that stores and serves traces; the trace store
+# of test/stack/jaeger.test.ts. Built from the Go module proxy in a scratch module in the cache
+# (`go get -tool`), rebuilt only when JAEGER_VERSION or the Go version changes. It is the longest
+# build here, so the script starts it in the background first and waits for it at the end.
+install_jaeger() {
+  step "Jaeger $JAEGER_VERSION (github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION)"
+  if [ "${BULWARK_SKIP_JAEGER:-}" = 1 ]; then log "skipped (BULWARK_SKIP_JAEGER=1)"; return; fi
+  command -v go >/dev/null || die "Go is needed to build Jaeger $JAEGER_VERSION and none is on PATH"
+  local want stamp="$TOOLS_DIR/jaeger/stamp"
+  want="$({ echo "$JAEGER_VERSION"; go env GOVERSION; } | hash_of)"
+  if [ -x "$BIN/jaeger" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return
+  fi
+  go_env
+  local mod="$TOOLS_DIR/jaeger/mod" out="$TOOLS_DIR/jaeger/jaeger.new"
+  rm -rf "$mod"
+  mkdir -p "$mod"
+  log "building jaeger (first build: several minutes; log in $TOOLS_DIR/jaeger/build.log)"
+  local t0=$SECONDS
+  if ! (cd "$mod" && GOWORK=off go mod init bulwark-tools/jaeger \
+      && GOWORK=off go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
+      && GOWORK=off go build -trimpath -ldflags "-s -w" -o "$out" github.com/jaegertracing/jaeger/cmd/jaeger) \
+      > "$TOOLS_DIR/jaeger/build.log" 2>&1; then
+    tail -n 40 "$TOOLS_DIR/jaeger/build.log" >&2
+    die "building Jaeger $JAEGER_VERSION failed (full log: $TOOLS_DIR/jaeger/build.log)"
+  fi
+  log "jaeger built in $((SECONDS - t0))s"
+  "$out" --help >/dev/null 2>&1 || die "the built jaeger does not run"
+  mv -f "$out" "$BIN/jaeger"
+  echo "$want" > "$stamp"
+}
+
 # ---------------------------------------------------------------------------- versions
 print_versions() {
   step "versions"
@@ -275,14 +316,26 @@ print_versions() {
     if [ -x "$BIN/otelcol-bulwark" ]; then echo "otelcol-bulwark  $("$BIN/otelcol-bulwark" --version)"; fi
     if [ -x "$BIN/prometheus" ]; then echo "prometheus       $("$BIN/prometheus" --version 2>&1 | head -n1)"; fi
     if [ -x "$BIN/promtool-v3" ]; then echo "promtool-v3      $("$BIN/promtool-v3" --version 2>&1 | head -n1)"; fi
+    if [ -x "$BIN/jaeger" ]; then echo "jaeger           $JAEGER_VERSION ($(cat "$TOOLS_DIR/jaeger/stamp" | cut -c1-12))"; fi
   } | tee "$TOOLS_DIR/versions.txt" >&2
 }
 
 install_node
+# Jaeger first, in the background (its own log); the other steps run meanwhile.
+JAEGER_LOG="$TOOLS_DIR/jaeger/install.log"
+mkdir -p "$TOOLS_DIR/jaeger"
+( install_jaeger ) > "$JAEGER_LOG" 2>&1 &
+JAEGER_PID=$!
 install_debs
 install_redis
 install_collector
 install_prometheus
+CURRENT_STEP="Jaeger $JAEGER_VERSION (background build, log $JAEGER_LOG)"
+if ! wait "$JAEGER_PID"; then
+  cat "$JAEGER_LOG" >&2
+  die "the Jaeger build failed (log: $JAEGER_LOG)"
+fi
+cat "$JAEGER_LOG" >&2
 print_versions
 CURRENT_STEP=done
 log "tools ready in $BIN"

@@ -1,26 +1,9 @@
 import type { CachedAnswer, ResponseCache } from '../cache/responseCache.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { ForcedTier } from '../request/tiers.js';
-import type { ChatRequest, ChatResult, Tier } from '../request/types.js';
+import type { ChatRequest, ChatResult } from '../request/types.js';
+import { cachedResult, staticResult } from './results.js';
 import type { WalkState } from './walkState.js';
-
-
-function degradedResult(state: WalkState, tier: Tier, fields: Pick<ChatResult, 'text' | 'toolCalls' | 'finishReason' | 'usage' | 'model'>, warning: string, provider: string): ChatResult {
-  return {
-    ...fields,
-    costUsd: state.costUsd,
-    tier,
-    target: { provider, model: fields.model, index: -1 },
-    attempts: state.attempts,
-    fallbackUsed: true,
-    warning,
-  };
-}
-
-export function cachedResult(state: WalkState, answer: CachedAnswer, ageMs: number, why: string): ChatResult {
-  const { text, toolCalls, finishReason, usage, model, provider } = answer;
-  return degradedResult(state, 'cached', { text, toolCalls, finishReason, usage, model }, `Served a cached answer (${Math.round(ageMs / 1000)} s old): ${why}`, provider);
-}
 
 /**
  * The static reply's text, or undefined when a reply function throws or returns no string: a
@@ -34,16 +17,6 @@ function staticText(reply: string | ((request: ChatRequest) => string), request:
   } catch {
     return undefined;
   }
-}
-
-export function staticResult(state: WalkState, text: string, why: string): ChatResult {
-  return degradedResult(
-    state,
-    'static',
-    { text, toolCalls: [], finishReason: 'stop', usage: { inputTokens: 0, outputTokens: 0 }, model: 'static' },
-    `Served the static reply: ${why}`,
-    'bulwark',
-  );
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import { beginAttempt, type Attempt } from './runAttempt.js';
+import { beginAttempt, type Attempt, type AttemptFailure } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import type { WalkState } from './walkState.js';
 import { ProviderError } from '../errors/providerError.js';
-import type { AttemptKind, StreamEvent } from '../request/types.js';
+import type { AttemptKind, StreamEvent, Usage } from '../request/types.js';
 import type { Clock } from '../time/clock.js';
 
 /**
@@ -67,13 +67,54 @@ export function nextOrAbort(iterator: AsyncIterator<StreamEvent>, signal: AbortS
 }
 
 /** Closes the upstream stream; never throws. */
-export function closeUpstream(live: Pick<LiveStream, 'iterator' | 'attempt'>): void {
+function closeUpstream(live: Pick<LiveStream, 'iterator' | 'attempt'>): void {
   if (!live.attempt.abort.signal.aborted) live.attempt.abort.abort(new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'stream closed' }));
   try {
     void live.iterator.return?.()?.catch(() => undefined);
   } catch {
     /* an iterator that throws on return is closed anyway */
   }
+}
+
+/** How a live stream ended before its last event. */
+export type LiveStreamEnd =
+  /** The provider failed, a timeout fired, or the walk ended (deadline, caller's cancel): the attempt fails with what `thrown` stands for. */
+  | { failed: unknown }
+  /** The consumer stopped reading: nothing counts against the target. */
+  | { walkedAway: true };
+
+/** What the attempt reports as it ends: usage received so far, the time to its first chunk. */
+interface EndReport {
+  usage?: Usage | undefined;
+  timeToFirstChunkMs?: number | undefined;
+}
+
+/**
+ * The one teardown of a live stream, whichever way it ends early — provider failure, timeout,
+ * deadline or cancel while the consumer holds the stream, a consumer that walks away, a stream
+ * nobody will read: the watchdog stops, the upstream connection closes, and the attempt is
+ * settled exactly once (its breaker permit, cost and observer with it).
+ */
+export function endLiveStream(live: LiveStream, end: { failed: unknown }, report?: EndReport): AttemptFailure;
+export function endLiveStream(live: LiveStream, end: { walkedAway: true }, report?: EndReport): undefined;
+export function endLiveStream(live: LiveStream, end: LiveStreamEnd, report: EndReport = {}): AttemptFailure | undefined {
+  live.watchdog.disarm();
+  const extra = { ...(report.usage && { usage: report.usage }), ...(report.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: report.timeToFirstChunkMs }) };
+  if ('walkedAway' in end) {
+    closeUpstream(live);
+    live.attempt.release(extra.usage);
+    return undefined;
+  }
+  const error = live.attempt.errorFor(end.failed);
+  // The upstream call's signal carries the reason the attempt ended (before closeUpstream's own).
+  if (!live.attempt.abort.signal.aborted) live.attempt.abort.abort(error);
+  closeUpstream(live);
+  return live.attempt.fail(error, extra);
+}
+
+function bufferedUsage(buffered: readonly StreamEvent[]): Usage | undefined {
+  const usage = buffered.findLast((e) => e.type === 'usage');
+  return usage?.type === 'usage' ? usage.usage : undefined;
 }
 
 const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_call';
@@ -109,11 +150,11 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
       }
     }
   } catch (thrown) {
-    watchdog.disarm();
-    const error = attempt.errorFor(thrown);
-    if (iterator) closeUpstream({ iterator, attempt });
-    const usage = buffered.findLast((e) => e.type === 'usage');
-    throw attempt.fail(error, usage?.type === 'usage' ? { usage: usage.usage } : undefined);
+    if (!iterator) {
+      watchdog.disarm();
+      throw attempt.fail(attempt.errorFor(thrown));
+    }
+    throw endLiveStream({ rt, attempt, iterator, watchdog, buffered, ended: false, timeToFirstChunkMs: undefined }, { failed: thrown }, { usage: bufferedUsage(buffered) });
   }
 }
 
@@ -122,9 +163,5 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
  * passed): nobody will read it, so close it and settle its attempt.
  */
 runStreamAttempt.discard = (live: LiveStream, reason: unknown): void => {
-  live.watchdog.disarm();
-  const error = live.attempt.errorFor(reason);
-  closeUpstream(live);
-  const usage = live.buffered.findLast((e) => e.type === 'usage');
-  live.attempt.fail(error, usage?.type === 'usage' ? { usage: usage.usage } : undefined);
+  endLiveStream(live, { failed: reason }, { usage: bufferedUsage(live.buffered) });
 };

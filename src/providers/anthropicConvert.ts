@@ -11,7 +11,7 @@ import type {
 import { partMediaType, resolveSource, toBase64 } from '../request/contentParts.js';
 import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
-import { neutralResponse } from './neutralResponse.js';
+import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
 export interface AnthropicConvertContext {
   provider: string;
@@ -234,7 +234,8 @@ interface RawUsage {
 
 function readUsage(raw: unknown, into: RawUsage = {}): RawUsage {
   if (!isObj(raw)) return into;
-  const num = (k: string) => (typeof raw[k] === 'number' ? (raw[k] as number) : undefined);
+  // Costs are computed from these: a count that is not a whole number >= 0 is no count at all.
+  const num = (k: string) => (isTokenCount(raw[k]) ? raw[k] : undefined);
   into.input = num('input_tokens') ?? into.input;
   into.output = num('output_tokens') ?? into.output;
   into.cacheRead = num('cache_read_input_tokens') ?? into.cacheRead;

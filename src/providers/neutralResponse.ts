@@ -1,5 +1,10 @@
 import type { FinishReason, ProviderResponse, ToolCall, Usage } from '../request/types.js';
 
+/** A token count as usage may report it: a whole number, >= 0 (never NaN, negative or 1e400 → Infinity). */
+export function isTokenCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 /**
  * The neutral answer from a provider's parsed body: the model and response id it reports (else
  * the configured model), plus what the converter extracted.

@@ -20,7 +20,7 @@ import type {
   Usage,
 } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
-import { neutralResponse } from './neutralResponse.js';
+import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
 export type MaxTokensParam = 'max_tokens' | 'max_completion_tokens';
 
@@ -195,11 +195,12 @@ export function openAIUsage(raw: unknown): Usage | undefined {
   if (!isObj(raw)) return undefined;
   const input = raw['prompt_tokens'];
   const output = raw['completion_tokens'];
-  if (typeof input !== 'number' || typeof output !== 'number') return undefined;
+  // Costs are computed from these: a count that is not a whole number >= 0 is no count at all.
+  if (!isTokenCount(input) || !isTokenCount(output)) return undefined;
   // prompt_tokens already includes the cached ones; cached_tokens says how many of them were cache hits.
   const details = raw['prompt_tokens_details'];
   const cached = isObj(details) ? details['cached_tokens'] : undefined;
-  return { inputTokens: input, outputTokens: output, ...(typeof cached === 'number' && cached > 0 && { cachedInputTokens: cached }) };
+  return { inputTokens: input, outputTokens: output, ...(isTokenCount(cached) && cached > 0 && { cachedInputTokens: cached }) };
 }
 
 /**

@@ -429,6 +429,14 @@ class FaultServerImpl implements FaultServer {
           cutAfter: fault.afterChunks ?? 2,
           cutMode: fault.mode ?? 'destroy',
         });
+      case 'hugeBody':
+        return this.#hugeBody(ex, wire, ctx, fault.bytes, fault.content ?? 'garbage', stream);
+      case 'sseGarbage':
+        return sendRaw(ex, 200, { ...wire.commonHeaders(ctx), ...SSE_HEADERS }, fault.body ?? SSE_GARBAGE);
+      case 'slowHeaders':
+        return trickleHeaders(ex, fault.intervalMs ?? 50);
+      case 'endless':
+        return this.#endless(ex, wire, ctx, stream, fault.intervalMs ?? 50);
       case 'streamError':
         if (!stream) return this.#sendError(ex, wire, ctx, wire.streamErrorAsHttp(ctx, fault));
         return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, {
@@ -467,6 +475,37 @@ class FaultServerImpl implements FaultServer {
       outputTokens,
       chunkDelayMs: reply.chunkDelayMs ?? defaults.chunkDelayMs ?? 0,
     };
+  }
+
+  async #hugeBody(ex: Exchange, wire: ProviderWire, ctx: WireContext, bytes: number, content: 'garbage' | 'answer', stream: boolean): Promise<void> {
+    if (content === 'answer') return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, { text: 'x'.repeat(bytes) }), stream, {});
+    const headers = wire.commonHeaders(ctx);
+    if (!stream) return sendRaw(ex, 200, headers, `{"id":"${'x'.repeat(bytes)}`);
+    return sendRaw(ex, 200, { ...headers, ...SSE_HEADERS }, `data: ${'x'.repeat(bytes)}\n\n`);
+  }
+
+  /** A 200 that never ends (see EndlessFault): a text piece every `intervalMs` until the client leaves. */
+  async #endless(ex: Exchange, wire: ProviderWire, ctx: WireContext, stream: boolean, intervalMs: number): Promise<void> {
+    const reply = this.#resolveReply(ctx, { text: 'tick' });
+    const headers = wire.commonHeaders(ctx);
+    let opening: string;
+    let more: string;
+    if (stream) {
+      // Provider-neutral: the first event that carries the text is the one repeated.
+      const events = wire.streamEvents(ctx, reply);
+      const first = events.findIndex((e) => e.data.includes('"tick"'));
+      opening = events.slice(0, first + 1).map(formatSseEvent).join('');
+      more = formatSseEvent(events[first] as SseEvent);
+      writeHead(ex, 200, { ...headers, ...SSE_HEADERS });
+    } else {
+      // The JSON body up to (and into) the answer's text, which then grows forever.
+      const json = JSON.stringify(wire.completion(ctx, reply));
+      opening = json.slice(0, json.indexOf('"tick"') + 1);
+      more = 'tick ';
+      writeHead(ex, 200, { ...headers, 'content-type': 'application/json' });
+    }
+    void writeFlushed(ex.res, opening);
+    while ((await pause(intervalMs, ex.signal)) && !ex.res.destroyed) void writeFlushed(ex.res, more);
   }
 
   #sendError(ex: Exchange, wire: ProviderWire, ctx: WireContext, error: WireError): void {
@@ -565,6 +604,43 @@ function sendJson(ex: Exchange, status: number, headers: Record<string, string>,
     'content-length': String(Buffer.byteLength(text)),
   });
   ex.res.end(text);
+}
+
+/** A complete answer with a body sent verbatim (any content type). */
+function sendRaw(ex: Exchange, status: number, headers: Record<string, string>, body: string): void {
+  if (ex.res.destroyed) return;
+  if (ex.record) ex.record.status = status;
+  ex.res.writeHead(status, { 'content-type': 'application/json', ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  ex.res.end(body);
+}
+
+/** What `sseGarbage` sends by default: nothing a provider's SSE stream holds. */
+const SSE_GARBAGE = [
+  '\u0000\u0001\u00ff\ufffd binary noise',
+  'not a field at all',
+  'data {"missing":"colon"}',
+  'event: surprise',
+  'data: {"choices": [',
+  '',
+  'data: <html><body>502 Bad Gateway</body></html>',
+  '',
+  ': a comment line',
+  'retry: soon',
+  'data: [DONE]',
+  '',
+].join('\n');
+
+/**
+ * Slowloris: writes the status line and headers straight to the socket, one byte every `intervalMs`, never
+ * ending the header block; stops when the client (or the server's close) ends the connection.
+ */
+async function trickleHeaders(ex: Exchange, intervalMs: number): Promise<void> {
+  const socket = ex.req.socket;
+  const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-slowloris: ';
+  for (let i = 0; !socket.destroyed && !ex.signal.aborted; i++) {
+    socket.write(i < head.length ? head.charAt(i) : 'z');
+    if (!(await pause(intervalMs, ex.signal))) return;
+  }
 }
 
 /** Ends the connection from the server side: `reset` sends a TCP RST (ECONNRESET), `close` a plain FIN. */

@@ -226,6 +226,46 @@ export interface StreamErrorFault {
   reply?: Reply;
 }
 
+/**
+ * A 200 whose body is about `bytes` long. `content: 'garbage'` (default): an unterminated JSON string of that
+ * size (non-stream) or one SSE event whose data is that many bytes of non-JSON (stream): the client must read
+ * it all before it can tell. `'answer'`: a valid answer whose text fills the size.
+ */
+export interface HugeBodyFault {
+  kind: 'hugeBody';
+  bytes: number;
+  content?: 'garbage' | 'answer';
+}
+
+/**
+ * A 200 with the SSE content type and a body that is no SSE the API sends: binary bytes, lines without a
+ * field, events whose data is not JSON, an unknown event type — then the end of the response (`body`
+ * replaces the default garbage). Non-stream requests get the same body.
+ */
+export interface SseGarbageFault {
+  kind: 'sseGarbage';
+  body?: string;
+}
+
+/**
+ * Slowloris: the status line and headers trickle out one byte every `intervalMs` (default 50) and the header
+ * block never ends, until the client gives up or the server closes.
+ */
+export interface SlowHeadersFault {
+  kind: 'slowHeaders';
+  intervalMs?: number;
+}
+
+/**
+ * A 200 that never ends. Streams: the opening events and a first text chunk, then one more text chunk every
+ * `intervalMs` (default 50) forever, so an idle-chunk timeout never fires and only a deadline can end it.
+ * Non-stream: the JSON body up to the answer's text, then more text every `intervalMs`, never closed.
+ */
+export interface EndlessFault {
+  kind: 'endless';
+  intervalMs?: number;
+}
+
 /** Everything the server can do to a request. Discriminated on `kind`. */
 export type Fault =
   | OkFault
@@ -245,7 +285,11 @@ export type Fault =
   | ResetFault
   | MalformedJsonFault
   | StreamCutFault
-  | StreamErrorFault;
+  | StreamErrorFault
+  | HugeBodyFault
+  | SseGarbageFault
+  | SlowHeadersFault
+  | EndlessFault;
 
 /** The `kind` of a {@link Fault}. */
 export type FaultKind = Fault['kind'];
@@ -302,4 +346,8 @@ export const fault = {
   malformedJson: (body?: string): MalformedJsonFault => ({ kind: 'malformedJson', ...(body !== undefined ? { body } : {}) }),
   streamCut: (options: Options<StreamCutFault> = {}): StreamCutFault => ({ kind: 'streamCut', ...options }),
   streamError: (options: Options<StreamErrorFault> = {}): StreamErrorFault => ({ kind: 'streamError', ...options }),
+  hugeBody: (bytes: number, content?: HugeBodyFault['content']): HugeBodyFault => ({ kind: 'hugeBody', bytes, ...(content ? { content } : {}) }),
+  sseGarbage: (body?: string): SseGarbageFault => ({ kind: 'sseGarbage', ...(body !== undefined ? { body } : {}) }),
+  slowHeaders: (intervalMs?: number): SlowHeadersFault => ({ kind: 'slowHeaders', ...(intervalMs !== undefined ? { intervalMs } : {}) }),
+  endless: (intervalMs?: number): EndlessFault => ({ kind: 'endless', ...(intervalMs !== undefined ? { intervalMs } : {}) }),
 } as const;

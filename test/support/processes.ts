@@ -2,7 +2,7 @@
  * Starting real backend processes for end-to-end tests: VictoriaMetrics (a PromQL engine
  * that ingests OTLP), Prometheus v3 (OTLP receiver, the shipped `prometheus/prometheus.yml`),
  * the OpenTelemetry Collector built from `otel-collector/builder-config.yaml` running the shipped
- * `otel-collector/config.yaml`, and redis-server.
+ * `otel-collector/config.yaml`, Jaeger v2 (`jaeger/config.yaml`) and redis-server.
  *
  * Every process listens on 127.0.0.1 on free ports, keeps its output in memory (see
  * {@link ManagedProcess.logs}, included in start-up errors) and is killed on
@@ -532,6 +532,44 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
       stop: () => proc.stop(),
     };
     return col;
+  });
+}
+
+// ------------------------------------------------------------------------------ Jaeger v2
+
+/** A running Jaeger v2 with in-memory storage (see {@link startJaeger}). */
+export interface Jaeger {
+  readonly process: ManagedProcess;
+  /** OTLP/gRPC receiver `127.0.0.1:PORT`: what the collector's traces exporter takes (`TEMPO_OTLP_ENDPOINT`). */
+  readonly otlpGrpcEndpoint: string;
+  /** Query API base URL `http://127.0.0.1:PORT` (`/api/v3/traces/{traceId}`, `/api/traces/{traceId}`). */
+  readonly queryUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Jaeger v2 (built by `scripts/install-tools.sh`) with the repository's `jaeger/config.yaml`
+ * (OTLP/gRPC in, in-memory storage, query API), every listener on a free 127.0.0.1 port; ready
+ * when its health check answers.
+ */
+export async function startJaeger(): Promise<Jaeger> {
+  const bin = requireTool('jaeger');
+  return withPortRetry(3, async () => {
+    const [otlp, http, grpc, health, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const proc = await startProcess({
+      name: `jaeger :${http}`,
+      command: bin,
+      args: ['--config', join(repoRoot, 'jaeger', 'config.yaml')],
+      env: {
+        JAEGER_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otlp}`,
+        JAEGER_QUERY_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+        JAEGER_QUERY_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+        JAEGER_HEALTH_ENDPOINT: `127.0.0.1:${health}`,
+        JAEGER_METRICS_PORT: String(metrics),
+      },
+      ready: () => httpOk(`http://127.0.0.1:${health}/status`),
+    });
+    return { process: proc, otlpGrpcEndpoint: `127.0.0.1:${otlp}`, queryUrl: `http://127.0.0.1:${http}`, stop: () => proc.stop() };
   });
 }
 

@@ -2,7 +2,8 @@
  * Locating the external tools the tests run: VictoriaMetrics (`victoria-metrics-prod`, 1.112),
  * `promtool` (Debian's 2.53), `promtool-v3` and `prometheus` (v3, built from the version
  * docker-compose.yml pins), `docker-compose`, `amtool`/`alertmanager`, `otelcol-bulwark` (the
- * collector built from otel-collector/builder-config.yaml) and `redis-server`.
+ * collector built from otel-collector/builder-config.yaml), `jaeger` (Jaeger v2, a trace store with a
+ * query API) and `redis-server`.
  *
  * `scripts/install-tools.sh` installs them into `$BULWARK_TOOLS_DIR/bin`
  * (default `~/.cache/bulwark-tools/bin`); `.ci/run` calls it before the tests.
@@ -38,6 +39,7 @@ export type ToolName =
   | 'amtool'
   | 'alertmanager'
   | 'otelcol-bulwark'
+  | 'jaeger'
   | 'redis-server';
 
 /** Absolute path of the repository root. */

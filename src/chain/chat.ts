@@ -1,0 +1,182 @@
+import type { CachedAnswer, ResponseCache } from '../cache/responseCache.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { BulwarkError } from '../errors/bulwarkError.js';
+import type { Outcome, RequestInfo, RequestObserver } from '../events/engineObserver.js';
+import type { SafeEngineObserver } from '../events/observerFanout.js';
+import type { ForcedTier } from '../request/tiers.js';
+import type { ChatRequest, ChatResult } from '../request/types.js';
+import { validateRequest } from '../request/validateRequest.js';
+import { degrade } from './degrade.js';
+import { linkedAbort } from './linkedAbort.js';
+import { answered, freshCachedResult, outcomeOf } from './results.js';
+import { runChatAttempt } from './runAttempt.js';
+import type { TargetRuntime } from './targetRuntime.js';
+import { walkChain, type WalkResult } from './walkChain.js';
+import { cancelledError, deadlineError, type WalkState } from './walkState.js';
+
+/** What the request path needs of the client that runs it (createResilientLLM wires it). */
+export interface ChainEngine {
+  readonly config: ResolvedConfig;
+  readonly runtimes: readonly TargetRuntime[];
+  readonly cache: ResponseCache | undefined;
+  /** Every observer, fanned out. */
+  readonly observer: SafeEngineObserver;
+  /** The tier an operator forced ('auto' when none). */
+  forcedTier(): ForcedTier;
+  /** Keeps a target's answer for later, if it is complete (writes are awaited by close()). */
+  saveToCache(request: ChatRequest, result: ChatResult): void;
+}
+
+export type OpenState = WalkState & { close(): void };
+export type CacheHit = { answer: CachedAnswer; ageMs: number };
+export type EndRequest = (state: WalkState | undefined, outcome: Outcome, extra: { result?: ChatResult; error?: BulwarkError }) => void;
+
+let requestSeq = 0;
+const requestPrefix = Math.random().toString(36).slice(2, 8);
+
+/** The logical request's observer, and the one way to end it (reported once). */
+export function startRequest(engine: ChainEngine, request: ChatRequest, stream: boolean): { info: RequestInfo; obs: RequestObserver; end: EndRequest } {
+  const { clock } = engine.config;
+  const startedAt = clock.now();
+  const info: RequestInfo = { id: `${requestPrefix}-${++requestSeq}`, chain: engine.config.name, operation: 'chat', stream, request, startedAt };
+  const obs = engine.observer.startRequest(info);
+  let ended = false;
+  const end: EndRequest = (state, outcome, extra) => {
+    if (ended) return;
+    ended = true;
+    obs.onEnd?.({
+      outcome,
+      durationMs: clock.now() - startedAt,
+      attempts: state?.attempts.length ?? 0,
+      retries: state?.retries ?? 0,
+      hops: state?.hops ?? 0,
+      costUsd: state?.costUsd ?? 0,
+      ...extra,
+    });
+  };
+  return { info, obs, end };
+}
+
+/** Validates the request and opens its state: total deadline, caller's signal, counters. */
+export function openState(engine: ChainEngine, request: ChatRequest, info: RequestInfo, obs: RequestObserver): OpenState {
+  validateRequest(request);
+  if (request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
+  const { config } = engine;
+  const totalMs = request?.totalTimeoutMs ?? config.timeouts.totalMs;
+  const walk = linkedAbort(config.clock, undefined, { ms: totalMs, reason: () => deadlineError(totalMs) });
+  const signal = request?.signal;
+  const onCallerAbort = () => walk.abort(cancelledError());
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  return {
+    config,
+    info,
+    request,
+    observer: obs,
+    walk,
+    deadline: info.startedAt + totalMs,
+    attempts: [],
+    retries: 0,
+    hops: 0,
+    costUsd: 0,
+    lastFailure: undefined,
+    refusedBy: new Set(),
+    needsContextTokens: undefined,
+    close() {
+      signal?.removeEventListener('abort', onCallerAbort);
+      walk.dispose();
+    },
+  };
+}
+
+export function asBulwarkError(thrown: unknown, state: WalkState | undefined): BulwarkError {
+  if (thrown instanceof BulwarkError) return thrown;
+  // Not a provider's failure and not the caller's: Bulwark's own, reported as such.
+  return new BulwarkError('internal', `Internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { attempts: state?.attempts ?? [], cause: thrown });
+}
+
+/**
+ * Answers served without any upstream call (cache hits, open breakers everywhere, forced tiers)
+ * involve no I/O; a caller awaiting them in a tight loop would never let timers run — other
+ * requests' deadlines included. One macrotask turn per such answer keeps the event loop fair.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Before the chain: a fresh cache hit (read-through), or the tier an operator forced. */
+export async function beforeChain(engine: ChainEngine, state: WalkState): Promise<{ served?: ChatResult; known?: CacheHit }> {
+  const { cache, config } = engine;
+  const forcedTier = engine.forcedTier();
+  let known: CacheHit | undefined;
+  if (cache && config.cache?.mode === 'read-through' && forcedTier === 'auto') {
+    const hit = await cache.lookup(state.request);
+    if (hit?.fresh) {
+      state.observer.onCacheLookup?.('hit');
+      return { served: freshCachedResult(state, hit.answer) };
+    }
+    state.observer.onCacheLookup?.('miss');
+    known = hit;
+  }
+  if (forcedTier === 'cached' || forcedTier === 'static') {
+    if (state.request.critical) {
+      throw new BulwarkError('circuit_open', `Tier '${forcedTier}' is forced and the request is critical (it takes no cached or static answer)`, { attempts: state.attempts });
+    }
+    const served = await degrade(state, cache, 'forced', `the operator forced tier '${forcedTier}'`, forcedTier, known);
+    if (served) return { served };
+    throw new BulwarkError('circuit_open', `Tier '${forcedTier}' is forced and has no answer for this request`, { attempts: state.attempts });
+  }
+  return known ? { known } : {};
+}
+
+/** The targets a walk may use, after index `after` (a restarted stream goes on past its target). */
+export function eligibleTargets(engine: ChainEngine, after = -1): TargetRuntime[] {
+  const forcedTier = engine.forcedTier();
+  return engine.runtimes.filter((rt) => rt.index > after && (forcedTier !== 'reduced' || rt.target.tier === 'reduced'));
+}
+
+/** No target answered: degrade to cached/static, or throw when that is not allowed. */
+export async function afterFailure(engine: ChainEngine, state: WalkState, walked: Extract<WalkResult<unknown>, { ok: false }>, known: CacheHit | undefined): Promise<ChatResult> {
+  const { error, reason } = walked;
+  // Failed here before anything was sent (bad_request / internal): no target failed, nothing degrades.
+  if (error.local) throw new BulwarkError(reason, error.message, { attempts: state.attempts, cause: error });
+  const summary = `every target failed (last: ${reason}: ${error.message})`;
+  if (walked.stop || state.request.critical || !engine.config.degrade.enabled) {
+    const why = reason === 'cancelled' ? 'The request was cancelled' : state.request.critical && !walked.stop ? `Critical request: ${summary}` : summary;
+    throw new BulwarkError(reason, why, { attempts: state.attempts, cause: error });
+  }
+  const served = await degrade(state, engine.cache, reason, summary, 'auto', known);
+  if (served) return served;
+  throw new BulwarkError(reason, summary, { attempts: state.attempts, cause: error });
+}
+
+/** One non-streamed request, DESIGN §1 from top to bottom. */
+export async function chat(engine: ChainEngine, request: ChatRequest): Promise<ChatResult> {
+  const { info, obs, end } = startRequest(engine, request, false);
+  const run = async (): Promise<ChatResult> => {
+    let state: OpenState | undefined;
+    try {
+      state = openState(engine, request, info, obs);
+      const before = await beforeChain(engine, state);
+      let result = before.served;
+      if (!result) {
+        const walked = await walkChain(eligibleTargets(engine), state, runChatAttempt);
+        if (walked.ok) {
+          result = answered(state, walked.target, walked.value);
+          engine.saveToCache(request, result);
+        } else {
+          result = await afterFailure(engine, state, walked, before.known);
+        }
+      }
+      end(state, outcomeOf(result), { result });
+      if (state.attempts.length === 0) await yieldToEventLoop();
+      return result;
+    } catch (thrown) {
+      const error = asBulwarkError(thrown, state);
+      end(state, 'failed', { error });
+      throw error;
+    } finally {
+      state?.close();
+    }
+  };
+  return obs.run ? obs.run(run) : run();
+}

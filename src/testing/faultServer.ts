@@ -478,7 +478,7 @@ class FaultServerImpl implements FaultServer {
   }
 
   async #hugeBody(ex: Exchange, wire: ProviderWire, ctx: WireContext, bytes: number, content: 'garbage' | 'answer', stream: boolean): Promise<void> {
-    if (content === 'answer') return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, { text: 'x'.repeat(bytes) }), stream, {});
+    if (content === 'answer') return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, { text: 'x'.repeat(bytes) }), stream, {});
     const headers = wire.commonHeaders(ctx);
     if (!stream) return sendRaw(ex, 200, headers, `{"id":"${'x'.repeat(bytes)}`);
     return sendRaw(ex, 200, { ...headers, ...SSE_HEADERS }, `data: ${'x'.repeat(bytes)}\n\n`);
@@ -486,7 +486,7 @@ class FaultServerImpl implements FaultServer {
 
   /** A 200 that never ends (see EndlessFault): a text piece every `intervalMs` until the client leaves. */
   async #endless(ex: Exchange, wire: ProviderWire, ctx: WireContext, stream: boolean, intervalMs: number): Promise<void> {
-    const reply = this.#resolveReply(ctx, { text: 'tick' });
+    const reply = this.#resolveReply(wire, ctx, { text: 'tick' });
     const headers = wire.commonHeaders(ctx);
     let opening: string;
     let more: string;

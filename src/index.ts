@@ -16,6 +16,7 @@ export { BUILTIN_PRICES, PRICES_AS_OF } from './cost/pricing.js';
 export type { ForcedTier } from './request/tiers.js';
 export type * from './request/types.js';
 export type * from './config/types.js';
+export type { TelemetryOptions, CallerAttributesHook, CallerAttributeValue } from './telemetry/callerAttributes.js';
 export type { ProviderAdapter, Target, TargetOptions, ModelPrice, AttemptOptions } from './providers/adapter.js';
 export type * from './events/engineObserver.js';
 export type { CircuitState, BreakerTransition, BreakerOverride } from './events/breakerTransition.js';

@@ -17,6 +17,7 @@ import { fallbackChainRow } from './rows/fallbackChain.js';
 import { goldenSignalsRow } from './rows/goldenSignals.js';
 import { providerLatencyRow } from './rows/providerLatency.js';
 import { retriesRow } from './rows/retries.js';
+import { tenantsRow } from './rows/tenants.js';
 import { tracesRow } from './rows/traces.js';
 import { FILTER_VARIABLES, PROMETHEUS_DS, datasourceVariable, filterVariable } from './variables.js';
 
@@ -31,6 +32,7 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
   circuitBreakersRow,
   degradationRow,
   costAndTokensRow,
+  tenantsRow,
   providerLatencyRow,
   tracesRow,
 ];

@@ -62,6 +62,15 @@ const BREAKER_LEGEND = `{{${L.breaker}}} · {{${L.chain}}}`;
 const brk = (metric: string, ...m: string[]) => sel(metric, MATCH.service, MATCH.chain, MATCH.breaker, ...m);
 const state = (s: string) => `max by (${BREAKER.join(', ')}) (${brk(M.circuitState, `${L.circuitState}="${s}"`)})`;
 const allRequestsRate = sum(rate(req()));
+/**
+ * Tenant panels: series that carry `app.tenant` only (requests without caller attributes, and value sets
+ * over the cap — `otel_metric_overflow="true"` — are in every other panel but not here).
+ */
+const HAS_TENANT = `${L.tenant}!=""`;
+const TENANT = [L.tenant] as const;
+const TENANT_LEGEND = `{{${L.tenant}}}`;
+const tenantCost = () => sel(M.cost, MATCH.service, MATCH.chain, HAS_TENANT);
+const tenantReq = (...m: string[]) => req(HAS_TENANT, ...m);
 const TARGET = [L.provider, L.model] as const;
 const TARGET_LEGEND = `{{${L.provider}}}/{{${L.model}}}`;
 
@@ -221,6 +230,26 @@ export const PROMQL = {
   tokensByType: {
     expr: sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model)), [L.model, L.tokenType]),
     legend: `{{${L.model}}} · {{${L.tokenType}}}`,
+  },
+
+  // ── Tenants (opt-in caller attribute app.tenant) ─────────────────────────────────────────────────────
+  tenantSpendPerHour: {
+    expr: `${sum(rate(tenantCost()), TENANT)} * 3600`,
+    legend: TENANT_LEGEND,
+  },
+  tenantCostPerSuccessfulRequest: {
+    // Tenants without a successful request in the interval are left out (no division by zero).
+    expr: `${sum(rate(tenantCost()), TENANT)} / (${sum(rate(tenantReq(SUCCESS)), TENANT)} > 0)`,
+    legend: TENANT_LEGEND,
+  },
+  tenantDegradedShare: {
+    expr: `${sum(rate(tenantReq(`${L.outcome}=~"cached|static|failed"`)), TENANT)} / (${sum(rate(tenantReq()), TENANT)} > 0)`,
+    legend: TENANT_LEGEND,
+  },
+  tenantTopSpend: {
+    expr: `topk(10, ${sum(increase(tenantCost(), RANGE), TENANT)})`,
+    legend: TENANT_LEGEND,
+    instant: true,
   },
 
   // ── Provider latency and errors ─────────────────────────────────────────────────────────────────────────

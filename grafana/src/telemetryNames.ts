@@ -61,4 +61,6 @@ export const LABELS = {
   cacheResult: 'bulwark_cache_result',
   storeOperation: 'bulwark_store_operation',
   telemetryStage: 'bulwark_telemetry_stage',
+  /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
+  tenant: 'app_tenant',
 } as const;

@@ -1,3 +1,4 @@
+import type { CallerAttributesConfig, TelemetryOptions } from '../telemetry/callerAttributes.js';
 import type { BreakerConfig } from '../breaker/types.js';
 import type { CacheConfig } from '../cache/types.js';
 import type { ClassifyHook } from '../errors/classifyError.js';
@@ -58,8 +59,11 @@ export interface ResilientLLMOptions {
   midStream?: StreamMidStreamPolicy;
   /** Record prompt/completion content on spans (also OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true). */
   captureContent?: boolean;
-  /** Emit OpenTelemetry spans/metrics through @opentelemetry/api (no-op without an SDK). Default true. */
-  telemetry?: boolean;
+  /**
+   * Emit OpenTelemetry spans/metrics through @opentelemetry/api (no-op without an SDK). Default true.
+   * An object enables it with options: caller attributes (`attributes`, e.g. a tenant) and their cap.
+   */
+  telemetry?: boolean | TelemetryOptions;
   /** Extra observers (the public event API is one). */
   observers?: EngineObserver[];
   /**
@@ -87,6 +91,8 @@ export interface ResolvedConfig {
   midStream: StreamMidStreamPolicy;
   captureContent: boolean;
   telemetry: boolean;
+  /** The caller-attributes hook and its per-instrument cap, when `telemetry.attributes` is set. */
+  callerAttributes: CallerAttributesConfig | undefined;
   observers: EngineObserver[];
   sharedState: SharedStateStore | undefined;
   clock: Clock;

@@ -1,5 +1,11 @@
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ModelPrice, Target } from '../providers/adapter.js';
+import {
+  checkCallerAttributes,
+  DEFAULT_CALLER_ATTRIBUTE_LIMIT,
+  type CallerAttributes,
+  type CallerAttributesHook,
+} from '../telemetry/callerAttributes.js';
 import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../validation/modelPrice.js';
 import {
@@ -63,6 +69,40 @@ function object(field: string, value: unknown): Record<string, unknown> {
 
 function rejectUnknown(field: string, value: Record<string, unknown>, known: readonly string[]): void {
   check(() => rejectUnknownKeys(value, known, field), value, field);
+}
+
+/** `telemetry`: a boolean, or options (enabled, the caller-attributes hook and its cap). */
+function telemetryOptions(value: unknown): Pick<ResolvedConfig, 'telemetry' | 'callerAttributes'> {
+  if (value === undefined || typeof value === 'boolean') return { telemetry: value ?? true, callerAttributes: undefined };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError('telemetry', `must be a boolean or an object, got ${describe(value)}`);
+  }
+  const t = value as Record<string, unknown>;
+  rejectUnknown('telemetry', t, ['enabled', 'attributes', 'attributeLimit', 'knownAttributes']);
+  if (t.enabled !== undefined && typeof t.enabled !== 'boolean') throw new ConfigError('telemetry.enabled', `must be a boolean, got ${describe(t.enabled)}`);
+  if (t.attributes !== undefined && typeof t.attributes !== 'function') {
+    throw new ConfigError('telemetry.attributes', `must be a function of the request, got ${describe(t.attributes)}`);
+  }
+  const limit = num('telemetry.attributeLimit', t.attributeLimit, DEFAULT_CALLER_ATTRIBUTE_LIMIT, { integer: true, min: 1 });
+  if (t.knownAttributes !== undefined && !Array.isArray(t.knownAttributes)) {
+    throw new ConfigError('telemetry.knownAttributes', `must be an array of attribute objects, got ${describe(t.knownAttributes)}`);
+  }
+  if (t.knownAttributes !== undefined && t.attributes === undefined) {
+    throw new ConfigError('telemetry.knownAttributes', 'needs telemetry.attributes (the hook that reports them)');
+  }
+  const known: CallerAttributes[] = [];
+  for (const [i, set] of ((t.knownAttributes as unknown[] | undefined) ?? []).entries()) {
+    const field = `telemetry.knownAttributes[${i}]`;
+    const checked = checkCallerAttributes(set);
+    if (!checked.ok) throw new ConfigError(checked.key === undefined ? field : `${field}['${checked.key}']`, checked.problem);
+    if (checked.value === undefined) throw new ConfigError(field, 'must have at least one attribute');
+    known.push(checked.value);
+  }
+  if (known.length > limit) throw new ConfigError('telemetry.knownAttributes', `has ${known.length} sets, more than telemetry.attributeLimit (${limit})`);
+  return {
+    telemetry: t.enabled ?? true,
+    callerAttributes: t.attributes === undefined ? undefined : { hook: t.attributes as CallerAttributesHook, limit, known },
+  };
 }
 
 const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens'] as const;
@@ -253,9 +293,10 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   if (o.classify !== undefined && typeof o.classify !== 'function') throw new ConfigError('classify', `must be a function, got ${describe(o.classify)}`);
   const maxHops = num('maxHops', o.maxHops, targetList.length - 1, { integer: true, min: 0 });
   const midStream = choice('midStream', o.midStream, ['error', 'restart'] as const, 'error');
-  for (const flag of ['captureContent', 'telemetry'] as const) {
-    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw new ConfigError(flag, `must be a boolean, got ${describe(o[flag])}`);
+  if (o.captureContent !== undefined && typeof o.captureContent !== 'boolean') {
+    throw new ConfigError('captureContent', `must be a boolean, got ${describe(o.captureContent)}`);
   }
+  const { telemetry, callerAttributes } = telemetryOptions(o.telemetry);
   const observers = o.observers === undefined ? [] : check(observerList, o.observers, 'observers');
   // Present means a clock: null is not "the system clock", it is a mistake.
   const clock = o.clock === undefined ? systemClock : check(clockShape, o.clock, 'clock');
@@ -273,7 +314,8 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     maxHops,
     midStream,
     captureContent: (o.captureContent as boolean | undefined) ?? false,
-    telemetry: (o.telemetry as boolean | undefined) ?? true,
+    telemetry,
+    callerAttributes,
     observers: observers as ResolvedConfig['observers'],
     sharedState,
     clock,

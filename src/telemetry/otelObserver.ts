@@ -31,6 +31,7 @@ import type {
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
 import type { StoreErrorEvent } from '../events/storeError.js';
+import { CardinalityCap, readCallerAttributes, type CallerAttributes, type CallerAttributesConfig } from './callerAttributes.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
 import {
   ATTEMPT_KINDS,
@@ -79,6 +80,11 @@ export interface OtelObserverOptions {
    * `bulwark.store.errors` series. Default: the cache's ('cache.get', 'cache.set').
    */
   storeOperations?: readonly string[];
+  /**
+   * The caller-attributes hook (`telemetry.attributes`) and its per-instrument cap: its attributes
+   * go onto the request span, `bulwark.requests`, `bulwark.cost` and `gen_ai.client.token.usage`.
+   */
+  callerAttributes?: CallerAttributesConfig;
 }
 
 /** `error.type` when a failure carries no classified type (the semantic conventions' fallback). */
@@ -288,6 +294,27 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
   const telemetryErrorAttrs = (stage: TelemetryStage) => attrs(`tel|${stage}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
   const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
+  // One hard cap per instrument that carries caller attributes (they outlive a re-bind). A value
+  // set, once admitted, gets the chain's counter series pre-created at 0 like the chain itself: its
+  // later outcomes and targets then count from their first event in rate() and increase().
+  const callerConfig = options.callerAttributes;
+  const current = (): Instruments => (closed && bound ? bound : instruments());
+  const precreateCallerRequests = (inst: Instruments, caller: CallerAttributes) => {
+    for (const [outcome, tier] of requestSeries()) inst.requests.add(0, { ...requestAttrs(outcome, tier), ...caller.attributes });
+  };
+  const precreateCallerCost = (inst: Instruments, caller: CallerAttributes) => {
+    for (const t of options.targets) {
+      const tt = targetFor(t);
+      inst.cost.add(0, { ...tt.cost('success'), ...caller.attributes });
+      inst.cost.add(0, { ...tt.cost('failure'), ...caller.attributes });
+    }
+  };
+  // Sets admitted before the first bind are pre-created by precreate().
+  const caps = callerConfig && {
+    requests: new CardinalityCap(callerConfig.limit, (caller) => bound && precreateCallerRequests(current(), caller)),
+    cost: new CardinalityCap(callerConfig.limit, (caller) => bound && precreateCallerCost(current(), caller)),
+    tokens: new CardinalityCap(callerConfig.limit),
+  };
   // A new object per span: SDK 2.x merges a sampler's attributes into the object it is given.
   const requestStartAttrs = (): Attributes => ({ [ATTR.GEN_AI_OPERATION_NAME]: operation, [ATTR.CHAIN]: chain });
 
@@ -358,14 +385,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const precreate = (inst: Instruments) => {
     const configured = options.targets;
     // bulwark.requests: the outcome × tier pairs this chain can produce.
-    const primaryTier = configured[0]?.tier ?? 'full';
-    inst.requests.add(0, requestAttrs('success', primaryTier));
-    inst.requests.add(0, requestAttrs('success_after_retry', primaryTier));
-    // An answer after a hop is tier 'reduced' (DESIGN §1).
-    if (configured.length > 1) inst.requests.add(0, requestAttrs('success_via_fallback', 'reduced'));
-    inst.requests.add(0, requestAttrs('cached', 'cached'));
-    inst.requests.add(0, requestAttrs('static', 'static'));
-    inst.requests.add(0, requestAttrs('failed', TIER_NONE));
+    for (const [outcome, tier] of requestSeries()) inst.requests.add(0, requestAttrs(outcome, tier));
     // bulwark.cache.lookups: every result.
     for (const result of CACHE_RESULTS) inst.cacheLookups.add(0, cacheAttrs(result));
     for (const t of configured) {
@@ -391,6 +411,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     for (const operation of storeOperations) {
       for (const errorType of PRECREATE.storeErrorTypes) inst.storeErrors.add(0, storeAttrs(operation, errorType));
     }
+    // Caller-attribute sets admitted so far (known ones from the start): the same, per set.
+    if (caps) {
+      for (const caller of caps.requests.sets()) precreateCallerRequests(inst, caller);
+      for (const caller of caps.cost.sets()) precreateCallerCost(inst, caller);
+    }
     // bulwark.telemetry.errors: every stage.
     for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
     // Breakers: every transition between two states, and rejections.
@@ -401,6 +426,20 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       }
     }
   };
+
+  /** The outcome × tier pairs of `bulwark.requests` this chain can produce (pre-created at 0). */
+  function requestSeries(): Array<[string, string]> {
+    const primaryTier = options.targets[0]?.tier ?? 'full';
+    return [
+      ['success', primaryTier],
+      ['success_after_retry', primaryTier],
+      // An answer after a hop is tier 'reduced' (DESIGN §1).
+      ...(options.targets.length > 1 ? [['success_via_fallback', 'reduced'] as [string, string]] : []),
+      ['cached', 'cached'],
+      ['static', 'static'],
+      ['failed', TIER_NONE],
+    ];
+  }
 
   /** The bound instruments, re-bound when the global meter provider changed. */
   const instruments = (): Instruments => {
@@ -418,6 +457,12 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
 
   const tracer = (): Tracer => options.tracer ?? trace.getTracer(INSTRUMENTATION_SCOPE, BULWARK_VERSION);
 
+  // Known caller-attribute sets are admitted from the start (the bind below pre-creates their series).
+  for (const known of callerConfig?.known ?? []) {
+    caps?.requests.admit(known);
+    caps?.cost.admit(known);
+    caps?.tokens.admit(known);
+  }
   // Bind now, so gauges and pre-created series exist before the first request.
   instruments();
 
@@ -425,12 +470,22 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
 
   const onRequestStart = (info: RequestInfo): RequestObserver => {
     const inst = closed && bound ? bound : instruments();
+    // The caller's attributes: read once, checked; a hook that throws or breaks its contract leaves
+    // the request without them (counted), never fails it.
+    let caller: CallerAttributes | undefined;
+    if (callerConfig) {
+      const read = readCallerAttributes(callerConfig.hook, info.request);
+      if (read.ok) caller = read.value;
+      else {
+        inst.telemetryErrors.add(1, telemetryErrorAttrs('attributes_hook'));
+        diag.warn(`bulwark: telemetry.attributes ignored for a request of chain ${chain}: ${read.problem}`);
+      }
+    }
+    const withCaller = (cap: CardinalityCap | undefined, base: Attributes): Attributes => (cap && caller ? cap.attributes(base, caller) : base);
     const parent = context.active();
-    const span = tracer().startSpan(
-      SPAN.request(info.operation, chain),
-      { kind: SpanKind.INTERNAL, attributes: requestStartAttrs() },
-      parent,
-    );
+    const startAttrs = requestStartAttrs();
+    if (caller) Object.assign(startAttrs, caller.attributes);
+    const span = tracer().startSpan(SPAN.request(info.operation, chain), { kind: SpanKind.INTERNAL, attributes: startAttrs }, parent);
     const ctx = trace.setSpan(parent, span);
     const recording = span.isRecording();
 
@@ -555,11 +610,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
           const outcome = errorType === undefined ? 'success' : 'failure';
           inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType));
           inst.attempts.add(1, target.attempt(ai.kind, errorType));
-          inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, target.cost(outcome));
+          inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, withCaller(caps?.cost, target.cost(outcome)));
           const usage = end.usage ?? end.response?.usage;
           if (usage) {
-            inst.tokenUsage.record(usage.inputTokens, target.tokens('input', errorType));
-            inst.tokenUsage.record(usage.outputTokens, target.tokens('output', errorType));
+            inst.tokenUsage.record(usage.inputTokens, withCaller(caps?.tokens, target.tokens('input', errorType)));
+            inst.tokenUsage.record(usage.outputTokens, withCaller(caps?.tokens, target.tokens('output', errorType)));
           }
           if (end.timeToFirstChunkMs !== undefined) recordFirstChunk(end.timeToFirstChunkMs);
 
@@ -646,7 +701,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         const failed = end.outcome === 'failed';
         const result = end.result;
         const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
-        inst.requests.add(1, requestAttrs(end.outcome, tier));
+        inst.requests.add(1, withCaller(caps?.requests, requestAttrs(end.outcome, tier)));
         inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier));
 
         if (recording) {

@@ -265,6 +265,22 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
       for (const key of Object.values(BREAKERS)) expectClose(served[key]!, (incident.servedByTarget[key] ?? 0) / incident.requests, `served share ${key}`);
     });
 
+    it('tenants (app.tenant from the telemetry.attributes hook): spend, cost per successful request, degraded share, top spenders', async () => {
+      const tenants = Object.keys(incident.byTenant).sort();
+      expect(tenants).toEqual(['acme', 'globex']);
+      const top = byLabel(await atEnd(expr('tenantTopSpend')), 'app_tenant');
+      expect(Object.keys(top).sort()).toEqual(tenants);
+      for (const t of tenants) expectClose(top[t]!, incident.byTenant[t]!.costUsd, `spend ${t}`);
+      const perSuccess = byLabel(await atEnd(expr('tenantCostPerSuccessfulRequest')), 'app_tenant');
+      const withSuccesses = tenants.filter((t) => incident.byTenant[t]!.successes > 0);
+      expect(Object.keys(perSuccess).sort()).toEqual(withSuccesses);
+      for (const t of withSuccesses) expectClose(perSuccess[t]!, incident.byTenant[t]!.costUsd / incident.byTenant[t]!.successes, `cost per successful request ${t}`);
+      const degraded = byLabel(await atEnd(expr('tenantDegradedShare')), 'app_tenant');
+      for (const t of tenants) expectClose(degraded[t]!, incident.byTenant[t]!.degraded / incident.byTenant[t]!.requests, `degraded share ${t}`);
+      // Every request carried a tenant: the tenant series add up to the chain's totals.
+      expect(one(await atEnd(`sum(increase(bulwark_requests_total{service_name="${SERVICE}", app_tenant!=""}[${window}]))`), 'tenant requests')).toBe(incident.requests);
+    });
+
     it('breaker state timeline: 2 while open, 0 while closed, at the end of every phase', async () => {
       for (const c of checkpoints) {
         const timeline = byLabel(await vm.query(expr('breakerState'), phaseTime[c.phase]), 'bulwark_breaker');

@@ -71,6 +71,8 @@ export interface ScenarioRequest {
   /** Documented meaning of `bulwark.outcome` (TELEMETRY.md), derived from the result. */
   outcome: Outcome;
   costUsd: number;
+  /** The tenant the telemetry.attributes hook reported for it (`app.tenant`). */
+  tenant: string;
 }
 
 /** What the scenario did, in numbers: the truth the dashboards must reproduce. */
@@ -94,6 +96,8 @@ export interface ScenarioTruth {
   /** Requests answered with a successful attempt of each target. */
   servedByTarget: Record<string, number>;
   streamed: number;
+  /** Per tenant (`app.tenant`): requests, successful requests, degraded (cached/static/failed) requests, spend. */
+  byTenant: Record<string, { requests: number; successes: number; degraded: number; costUsd: number }>;
 }
 
 export interface Checkpoint {
@@ -139,7 +143,13 @@ export function truthOf(log: readonly ScenarioRequest[]): ScenarioTruth {
   let staleServed = 0;
   let freshHits = 0;
   let backoffWaitMs = 0;
+  const byTenant: ScenarioTruth['byTenant'] = {};
   for (const r of log) {
+    const t = (byTenant[r.tenant] ??= { requests: 0, successes: 0, degraded: 0, costUsd: 0 });
+    t.requests += 1;
+    if (SUCCESS_OUTCOMES.includes(r.outcome)) t.successes += 1;
+    else t.degraded += 1;
+    t.costUsd += r.costUsd;
     byOutcome[r.outcome] += 1;
     costUsd += r.costUsd;
     for (const a of r.attempts) {
@@ -172,6 +182,7 @@ export function truthOf(log: readonly ScenarioRequest[]): ScenarioTruth {
     attemptsByTarget,
     servedByTarget,
     streamed: log.filter((r) => r.stream).length,
+    byTenant,
   };
 }
 
@@ -188,6 +199,9 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
   const log: ScenarioRequest[] = [];
   const hops: Hop[] = [];
   let phase = '';
+  // Tenants alternate request by request (as an app would read them from its own request context).
+  const TENANTS = ['acme', 'globex'] as const;
+  let tenant: string = TENANTS[0];
   const llm = createResilientLLM({
     name: SCENARIO_CHAIN,
     targets: [
@@ -205,6 +219,8 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
     // Fresh for 30 s of virtual time, kept a day as a stale answer for outages.
     cache: { store: memoryStore({ maxEntries: 100 }), mode: 'read-through', ttlMs: 30_000, staleTtlMs: 86_400_000 },
     degrade: { staticReply: 'The assistant is temporarily unavailable. Please try again shortly.' },
+    // Known up front: their series exist from the first export, like the chain's own.
+    telemetry: { attributes: () => ({ 'app.tenant': tenant }), knownAttributes: TENANTS.map((t) => ({ 'app.tenant': t })) },
     observers: [
       {
         onRequestStart: () => ({
@@ -217,7 +233,8 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
   const record = (label: string, stream: boolean, result: ChatResult | undefined, error: BulwarkError | undefined): void => {
     const attempts = result?.attempts ?? error?.attempts ?? [];
     const costUsd = result ? result.costUsd : attempts.reduce((s, a) => s + (a.costUsd ?? 0), 0);
-    log.push({ phase, label, stream, ...(result && { result }), ...(error && { error }), attempts, outcome: outcomeOf(result), costUsd });
+    log.push({ phase, label, stream, ...(result && { result }), ...(error && { error }), attempts, outcome: outcomeOf(result), costUsd, tenant });
+    tenant = TENANTS[log.length % TENANTS.length]!;
   };
 
   /** Installs `scripts` (route → script) for the duration of one request. */

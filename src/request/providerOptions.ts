@@ -24,6 +24,7 @@ export const OWNED_PROVIDER_FIELDS: Readonly<Record<string, string>> = {
   stop: '`stop`',
   stop_sequences: '`stop`',
   n: 'nothing: Bulwark asks for one answer per request',
+  response_format: '`responseFormat`',
 };
 
 /** Undefined when `key` is free; else what the caller should use instead. */

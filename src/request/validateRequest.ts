@@ -17,6 +17,7 @@ import {
   type Check,
   type FieldSpec,
 } from '../validation/walk.js';
+import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
 import { providerOptions } from './providerOptions.js';
 import { messageContent, rejectOpenAIMessageFields, rejectOpenAITool, rejectUnknownRequestFields } from './validateParts.js';
@@ -126,6 +127,7 @@ export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
   totalTimeoutMs: { check: finite({ above: 0, max: MAX_TIMER_MS, maxReason: 'the longest timer Node.js can set' }) },
   parallelToolCalls: { check: boolean },
   providerOptions: { check: providerOptions },
+  responseFormat: { check: responseFormatCheck },
 };
 
 const requestShape = fields(REQUEST_FIELDS, { keyPath: (_, key) => key });

@@ -64,6 +64,16 @@ export const ANTHROPIC_DEFAULTS: FamilyDefaults = {
   fileUrlTypes: ['application/pdf'],
 };
 
+/**
+ * A target with no known family (an AI SDK model) that declares capabilities: what it leaves out
+ * it takes (images unless `images: false`; files: PDFs and text by default, also by URL).
+ */
+export const DECLARED_ONLY: FamilyDefaults = {
+  multimodal: /(?:)/,
+  fileTypes: ['application/pdf', 'text/plain'],
+  fileUrlTypes: ['application/pdf', 'text/plain'],
+};
+
 const CLAUDE_3_IMAGES_ONLY = /^(?:[\w.-]+\/)?claude-3-(?:opus|sonnet|haiku)-\d{8}/i;
 
 export function resolveCapabilities(model: string, family: FamilyDefaults, declared: TargetCapabilities | undefined): ResolvedCapabilities {

@@ -3,7 +3,6 @@ import { chat, type ChainEngine } from './chain/chat.js';
 import { cacheableAnswer } from './chain/results.js';
 import { stream, type ResilientStream } from './chain/stream.js';
 import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
-import { currentAttempt } from './chain/walkState.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
 import { ConfigError } from './errors/bulwarkError.js';
@@ -64,11 +63,8 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   const observers: EngineObserver[] = [];
   let forcedTier: ForcedTier = 'auto';
 
-  // Breaker transitions go to every observer, and onto the span of the attempt that caused them.
-  const onTransition = (t: BreakerTransition) => {
-    observer.onBreakerTransition?.(t);
-    currentAttempt.observer?.onBreakerTransition?.(t);
-  };
+  // Breaker transitions go to every observer (and, through the permit, to the attempt that caused them).
+  const onTransition = (t: BreakerTransition) => observer.onBreakerTransition?.(t);
   // A store that fails (cache, shared state) is reported; the request goes on with local state.
   const reportStoreError = (e: StoreErrorEvent) => observer.onStoreError?.(e);
   const shared = config.sharedState

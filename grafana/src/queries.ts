@@ -231,9 +231,23 @@ export const PROMQL = {
     legend: 'wasted share',
     instant: true,
   },
+  // input / output only: the cache and reasoning types are parts of them and would count twice in a stack.
   tokensByType: {
-    expr: sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model)), [L.model, L.tokenType]),
+    expr: sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}=~"input|output"`)), [L.model, L.tokenType]),
     legend: `{{${L.model}}} · {{${L.tokenType}}}`,
+  },
+  cacheAndReasoningTokens: {
+    expr: sum(
+      rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}=~"bulwark[.](cache_read|cache_write|reasoning)"`)),
+      [L.model, L.tokenType],
+    ),
+    legend: `{{${L.model}}} · {{${L.tokenType}}}`,
+  },
+  promptCacheHitRatio: {
+    expr:
+      `${sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}="bulwark.cache_read"`)), [L.model])}` +
+      ` / ${sum(rate(sel(`${M.tokenUsage}_sum`, MATCH.service, MATCH.provider, MATCH.model, `${L.tokenType}="input"`)), [L.model])}`,
+    legend: `{{${L.model}}}`,
   },
 
   // ── Tenants (opt-in caller attribute app.tenant) ─────────────────────────────────────────────────────

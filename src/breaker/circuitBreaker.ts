@@ -4,6 +4,7 @@ import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
 import { countOutcome, tripStrategies } from './tripStrategies.js';
 import type { BreakerStrategy, TripReason } from './strategy.js';
+import type { AttemptObserver } from '../events/engineObserver.js';
 import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerTransition, type CircuitState } from '../events/breakerTransition.js';
 import { DEFAULT_PROBE_LEASE_MS, type BreakerConfig } from './types.js';
 
@@ -26,23 +27,30 @@ export interface CircuitBreakerTransition extends BreakerTransition {
 }
 
 /**
+ * Who hears of the transitions a permit's outcome causes, besides every observer: the attempt
+ * that held the permit (its span records them). Passed with the outcome — the breaker keeps no
+ * notion of a "current" attempt.
+ */
+export type TransitionWitness = Pick<AttemptObserver, 'onBreakerTransition'>;
+
+/**
  * Permission for one call through the breaker. Settle it exactly once with the outcome;
- * later calls are ignored.
+ * later calls are ignored. `witness` hears of the transitions this outcome causes.
  */
 export interface BreakerPermit {
   /** True when the breaker is half-open and this call is one of its limited probes. */
   readonly isProbe: boolean;
-  success(): void;
+  success(witness?: TransitionWitness): void;
   /**
    * The target failed. `immediate` opens the breaker at once whatever the counts say: for
    * failures that retrying will not fix (authentication, permission, model not found).
    */
-  failure(options?: { immediate?: boolean }): void;
+  failure(options?: { immediate?: boolean }, witness?: TransitionWitness): void;
   /**
    * Neutral: the outcome says nothing about the target's health (the request's own fault, or
    * cancelled). Counts for nothing and frees a probe slot.
    */
-  release(): void;
+  release(witness?: TransitionWitness): void;
 }
 
 export interface BreakerStats {
@@ -60,19 +68,36 @@ export type PermitOutcome = 'success' | 'failure' | 'immediate' | 'release';
 type Outcome = PermitOutcome;
 
 /** A permit whose first settlement wins; later calls are ignored. */
-export function settleOnce(isProbe: boolean, settle: (outcome: PermitOutcome) => void): BreakerPermit {
+export function settleOnce(isProbe: boolean, settle: (outcome: PermitOutcome, witness: TransitionWitness | undefined) => void): BreakerPermit {
   let settled = false;
-  const once = (outcome: PermitOutcome) => {
+  const once = (outcome: PermitOutcome, witness: TransitionWitness | undefined) => {
     if (settled) return;
     settled = true;
-    settle(outcome);
+    settle(outcome, witness);
   };
   return {
     isProbe,
-    success: () => once('success'),
-    failure: (options) => once(options?.immediate === true ? 'immediate' : 'failure'),
-    release: () => once('release'),
+    success: (witness) => once('success', witness),
+    failure: (options, witness) => once(options?.immediate === true ? 'immediate' : 'failure', witness),
+    release: (witness) => once('release', witness),
   };
+}
+
+/**
+ * Reports a transition to every observer (`onTransition`), then to the witness of the outcome
+ * that caused it. An observer's exception is swallowed: a bug there must never wedge a breaker.
+ */
+export function announce<T extends BreakerTransition>(transition: T, onTransition: (t: T) => void, witness: TransitionWitness | undefined): void {
+  try {
+    onTransition(transition);
+  } catch {
+    // An observer's bug must not break the breaker.
+  }
+  try {
+    witness?.onBreakerTransition?.(transition);
+  } catch {
+    // Nor an attempt observer's.
+  }
 }
 
 interface PermitTicket {
@@ -194,17 +219,18 @@ export class CircuitBreaker {
   }
 
   private permit(ticket: PermitTicket): BreakerPermit {
-    return settleOnce(ticket.isProbe, (outcome) => this.settle(ticket, outcome));
+    return settleOnce(ticket.isProbe, (outcome, witness) => this.settle(ticket, outcome, witness));
   }
 
-  private settle(ticket: PermitTicket, outcome: Outcome): void {
-    this.refresh();
+  /** Every transition an outcome causes (the open_elapsed step included) reaches its witness too. */
+  private settle(ticket: PermitTicket, outcome: Outcome, witness: TransitionWitness | undefined): void {
+    this.refresh(witness);
     const now = this.clock.now();
     const current = ticket.generation === this.generation;
 
     if (ticket.isProbe) {
       if (!current) {
-        if (outcome === 'immediate') this.openImmediately();
+        if (outcome === 'immediate') this.openImmediately(witness);
         return;
       }
       this.probes.release(ticket.lease as number);
@@ -212,10 +238,10 @@ export class CircuitBreaker {
         this.probeSuccesses++;
         if (this.probeSuccesses >= this.config.successThreshold) {
           for (const s of this.strategies) s.reset();
-          this.transition('closed', 'probes_succeeded');
+          this.transition('closed', 'probes_succeeded', witness);
         }
       } else if (outcome !== 'release') {
-        this.transition('open', outcome === 'immediate' ? 'immediate' : 'probe_failed');
+        this.transition('open', outcome === 'immediate' ? 'immediate' : 'probe_failed', witness);
       }
       return;
     }
@@ -227,23 +253,23 @@ export class CircuitBreaker {
       return;
     }
     if (!current || this.autoState !== 'closed') {
-      if (outcome === 'immediate') this.openImmediately();
+      if (outcome === 'immediate') this.openImmediately(witness);
       return;
     }
     const tripped = countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
     if (outcome === 'success') return;
-    if (outcome === 'immediate') this.transition('open', 'immediate');
-    else if (tripped !== undefined) this.transition('open', tripped);
+    if (outcome === 'immediate') this.transition('open', 'immediate', witness);
+    else if (tripped !== undefined) this.transition('open', tripped, witness);
   }
 
   /** An immediate failure opens an automatic breaker that is not open already. */
-  private openImmediately(): void {
-    if (this.overrideValue === 'auto' && this.autoState !== 'open') this.transition('open', 'immediate');
+  private openImmediately(witness: TransitionWitness | undefined): void {
+    if (this.overrideValue === 'auto' && this.autoState !== 'open') this.transition('open', 'immediate', witness);
   }
 
-  private refresh(): void {
+  private refresh(witness?: TransitionWitness): void {
     if (this.overrideValue === 'auto' && this.autoState === 'open' && this.clock.now() >= this.openedAt + this.config.openMs) {
-      this.transition('half_open', 'open_elapsed');
+      this.transition('half_open', 'open_elapsed', witness);
     }
   }
 
@@ -252,7 +278,7 @@ export class CircuitBreaker {
   }
 
   /** Automatic transition (override 'auto' only). */
-  private transition(to: CircuitState, reason: TransitionReason): void {
+  private transition(to: CircuitState, reason: TransitionReason, witness?: TransitionWitness): void {
     const from = this.autoState;
     this.autoState = to;
     this.generation++;
@@ -261,14 +287,10 @@ export class CircuitBreaker {
       this.probes.clear();
       this.probeSuccesses = 0;
     }
-    this.emit(from, to, reason);
+    this.emit(from, to, reason, witness);
   }
 
-  private emit(from: CircuitState, to: CircuitState, reason: TransitionReason): void {
-    try {
-      this.onTransition({ breaker: this.key, from, to, reason, at: this.clock.now() });
-    } catch {
-      // An observer's bug must not break the breaker.
-    }
+  private emit(from: CircuitState, to: CircuitState, reason: TransitionReason, witness?: TransitionWitness): void {
+    announce({ breaker: this.key, from, to, reason, at: this.clock.now() }, this.onTransition, witness);
   }
 }

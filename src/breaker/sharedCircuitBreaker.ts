@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { currentAttempt } from '../chain/walkState.js';
-import type { AttemptObserver } from '../events/engineObserver.js';
 import { defaultRecord, type ScriptReply, type SharedBreakerRecord, type SharedChainState, type SyncedBreaker } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
-import { settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome } from './circuitBreaker.js';
+import { announce, settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome, type TransitionWitness } from './circuitBreaker.js';
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
@@ -217,14 +215,14 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   }
 
   private permit(ticket: Ticket): BreakerPermit {
-    return settleOnce(ticket.isProbe, (outcome) => this.settle(ticket, outcome));
+    return settleOnce(ticket.isProbe, (outcome, witness) => this.settle(ticket, outcome, witness));
   }
 
-  private settle(ticket: Ticket, outcome: Outcome): void {
+  private settle(ticket: Ticket, outcome: Outcome, witness: TransitionWitness | undefined): void {
     const now = this.clock.now();
     // Transitions this outcome causes belong on the attempt span that is being settled, even
     // when the store's answer arrives a moment later.
-    const attempt = currentAttempt.observer;
+    const attempt = witness;
     if (ticket.isProbe) {
       if (ticket.lease === undefined) this.settleLocalProbe(ticket, outcome, attempt);
       else this.settleSharedProbe(ticket, outcome, attempt);
@@ -248,7 +246,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   }
 
   /** Opens the breaker here at once, and fleet-wide through the store. */
-  private trip(reason: string, immediate: boolean, attempt: AttemptObserver | undefined): void {
+  private trip(reason: string, immediate: boolean, attempt: TransitionWitness | undefined): void {
     const before = this.rec;
     if (before.override !== 'auto' || before.state === 'open') return;
     if (!immediate && before.state !== 'closed') return;
@@ -265,7 +263,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     });
   }
 
-  private settleSharedProbe(ticket: Ticket, outcome: Outcome, attempt: AttemptObserver | undefined): void {
+  private settleSharedProbe(ticket: Ticket, outcome: Outcome, attempt: TransitionWitness | undefined): void {
     const before = this.rec;
     const lease = ticket.lease as string;
     const gen = ticket.gen ?? -1;
@@ -300,7 +298,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   }
 
   /** A shared probe's outcome when the store cannot take it: decide as the in-memory breaker would. */
-  private probeLocally(before: SharedBreakerRecord, outcome: Outcome, inPeriod: boolean, attempt: AttemptObserver | undefined): void {
+  private probeLocally(before: SharedBreakerRecord, outcome: Outcome, inPeriod: boolean, attempt: TransitionWitness | undefined): void {
     if (outcome === 'release') return;
     if (outcome === 'success') {
       if (!inPeriod || this.rec !== before) return;
@@ -309,7 +307,7 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     if (effective(this.rec) !== effective(before)) this.decidedLocally(before, attempt);
   }
 
-  private settleLocalProbe(ticket: Ticket, outcome: Outcome, attempt: AttemptObserver | undefined): void {
+  private settleLocalProbe(ticket: Ticket, outcome: Outcome, attempt: TransitionWitness | undefined): void {
     const before = this.rec;
     if (ticket.epoch !== this.epoch) {
       if (outcome === 'immediate') this.trip('immediate', true, attempt);
@@ -342,13 +340,13 @@ export class SharedCircuitBreaker implements SyncedBreaker {
   }
 
   /** A change made here without the store: reported as this process's own, written back later. */
-  private decidedLocally(before: SharedBreakerRecord, attempt: AttemptObserver | undefined): void {
+  private decidedLocally(before: SharedBreakerRecord, attempt: TransitionWitness | undefined): void {
     this.dirty = true;
     this.emit(effective(before), effective(this.rec), this.rec.reason, false, attempt);
   }
 
   /** A script answered: take its record; report what changed, as performed here or observed. */
-  private settleReply(before: SharedBreakerRecord, reply: ScriptReply, attempt: AttemptObserver | undefined): void {
+  private settleReply(before: SharedBreakerRecord, reply: ScriptReply, attempt: TransitionWitness | undefined): void {
     let from = effective(before);
     const next = reply.record;
     if (reply.changed && reply.from !== undefined && reply.from !== from) {
@@ -407,16 +405,8 @@ export class SharedCircuitBreaker implements SyncedBreaker {
     this.rec = { ...next };
   }
 
-  private emit(from: CircuitState, to: CircuitState, reason: string, observed: boolean, attempt: AttemptObserver | undefined): void {
+  private emit(from: CircuitState, to: CircuitState, reason: string, observed: boolean, attempt: TransitionWitness | undefined): void {
     if (from === to) return;
-    const previous = currentAttempt.observer;
-    currentAttempt.observer = attempt;
-    try {
-      this.onTransition({ breaker: this.key, from, to, reason, at: this.clock.now(), ...(observed && { observed: true }) });
-    } catch {
-      // An observer's bug must not break the breaker.
-    } finally {
-      currentAttempt.observer = previous;
-    }
+    announce({ breaker: this.key, from, to, reason, at: this.clock.now(), ...(observed && { observed: true }) }, this.onTransition, attempt);
   }
 }

@@ -194,10 +194,13 @@ export class ResponseCache {
   }
 }
 
+/** The optional parts of a Usage a cached answer keeps. */
+const USAGE_BREAKDOWNS = ['cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'] as const satisfies readonly (keyof Usage)[];
+
 /** Copies exactly the stored fields: never credentials or anything else riding along. */
 function pick(answer: CachedAnswerInput, now: number): CachedAnswer {
   const usage: Usage = { inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens };
-  if (answer.usage.cachedInputTokens !== undefined) usage.cachedInputTokens = answer.usage.cachedInputTokens;
+  for (const key of USAGE_BREAKDOWNS) if (answer.usage[key] !== undefined) usage[key] = answer.usage[key];
   return {
     text: answer.text,
     toolCalls: answer.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments })),
@@ -220,12 +223,13 @@ function validate(v: Record<string, unknown>): CachedAnswer | string {
   }
   if (typeof v.finishReason !== 'string' || !FINISH_REASONS.has(v.finishReason)) return 'finishReason';
   if (!isRecord(v.usage) || !isCount(v.usage.inputTokens) || !isCount(v.usage.outputTokens)) return 'usage';
-  if (v.usage.cachedInputTokens !== undefined && !isCount(v.usage.cachedInputTokens)) return 'usage';
+  const stored = v.usage;
+  if (USAGE_BREAKDOWNS.some((key) => stored[key] !== undefined && !isCount(stored[key]))) return 'usage';
   if (typeof v.model !== 'string') return 'model';
   if (typeof v.provider !== 'string') return 'provider';
   if (typeof v.storedAt !== 'number' || !Number.isFinite(v.storedAt)) return 'storedAt';
   const usage: Usage = { inputTokens: v.usage.inputTokens, outputTokens: v.usage.outputTokens };
-  if (v.usage.cachedInputTokens !== undefined) usage.cachedInputTokens = v.usage.cachedInputTokens as number;
+  for (const key of USAGE_BREAKDOWNS) if (stored[key] !== undefined) usage[key] = stored[key] as number;
   return {
     text: v.text,
     toolCalls,

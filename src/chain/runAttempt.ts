@@ -6,7 +6,7 @@ import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ProviderResponse, Usage } from '../request/types.js';
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { currentAttempt, isWalkAbort, type WalkState } from './walkState.js';
+import { isWalkAbort, type WalkState } from './walkState.js';
 
 /** A failed attempt with its classification, as the retry loop and the walk see it. */
 export class AttemptFailure extends Error {
@@ -38,15 +38,6 @@ export interface Attempt {
   fail(error: ProviderError, extra?: { usage?: Usage; timeToFirstChunkMs?: number }): AttemptFailure;
   /** Neutral end (the consumer walked away): frees the breaker permit, counts nothing but the usage reported so far. */
   release(usage?: Usage): void;
-}
-
-function settleBreaker(observer: AttemptObserver, settle: () => void): void {
-  currentAttempt.observer = observer;
-  try {
-    settle();
-  } finally {
-    currentAttempt.observer = undefined;
-  }
 }
 
 export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number, timeoutMs: number, timeoutCode: string): Attempt {
@@ -96,7 +87,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       record.durationMs = durationMs;
       const costUsd = addCost(usage);
       rt.latency.record(durationMs);
-      settleBreaker(observer, () => permit.success());
+      permit.success(observer);
       observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
     },
     fail(error, extra) {
@@ -112,8 +103,9 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       const costUsd = addCost(usage);
       // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
       const walkAbort = isWalkAbort(error);
-      if (walkAbort || !classification.countsForBreaker) settleBreaker(observer, () => permit.release());
-      else settleBreaker(observer, () => permit.failure({ immediate: classification.opensBreaker }));
+      // Transitions the outcome causes reach this attempt's span through the permit.
+      if (walkAbort || !classification.countsForBreaker) permit.release(observer);
+      else permit.failure({ immediate: classification.opensBreaker }, observer);
       // A local failure says nothing about the target either: it never heard of the request.
       if (!walkAbort && !error.local) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
       observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
@@ -125,7 +117,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       abort.dispose();
       record.durationMs = clock.now() - startedAt;
       const costUsd = addCost(usage);
-      settleBreaker(observer, () => permit.release());
+      permit.release(observer);
       observer.onEnd?.({ durationMs: record.durationMs, ...(usage && { usage }), costUsd });
     },
   };

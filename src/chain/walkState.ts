@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import { ProviderError } from '../errors/providerError.js';
-import type { AttemptObserver, RequestInfo, RequestObserver } from '../events/engineObserver.js';
+import type { RequestInfo, RequestObserver } from '../events/engineObserver.js';
 import type { AttemptRecord, ChatRequest, TargetRef } from '../request/types.js';
 import type { LinkedAbort } from './linkedAbort.js';
 
@@ -49,6 +49,3 @@ export function costCapReached(state: WalkState): boolean {
 export function isWalkAbort(error: ProviderError): boolean {
   return error.provider === 'bulwark' && (error.errorType === 'cancelled' || error.providerCode === 'total_deadline');
 }
-
-/** The attempt observer whose outcome is being recorded right now (breaker transitions land on it). */
-export const currentAttempt: { observer: AttemptObserver | undefined } = { observer: undefined };

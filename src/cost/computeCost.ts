@@ -23,18 +23,22 @@ export function resolvePrice(model: string, table: Record<string, ModelPrice>): 
 }
 
 /**
- * USD cost of one call. `cachedInputTokens` are part of `inputTokens` (OpenAI's convention;
- * adapters normalize Anthropic's, where cache reads are reported apart) and are charged at
- * the cached rate, or the input rate when the price has none. 0 when the price is unknown.
- * Negative or non-finite counts count as 0; cached tokens never exceed input tokens.
+ * USD cost of one call. `cacheReadTokens` and `cacheWriteTokens` are parts of `inputTokens` (the
+ * adapters normalize Anthropic's usage, where they are reported apart) and are charged at the
+ * cache-read and cache-write prices, or the input price when the table has none. Reasoning
+ * tokens are part of `outputTokens` and charged as output, as both providers bill them.
+ * 0 when the price is unknown. Negative or non-finite counts count as 0; the cache parts never
+ * add up to more than the input.
  */
 export function costOf(usage: Usage, price: ModelPrice | undefined): number {
   if (price === undefined) return 0;
   const input = count(usage.inputTokens);
-  const cached = Math.min(count(usage.cachedInputTokens), input);
+  const read = Math.min(count(usage.cacheReadTokens), input);
+  const written = Math.min(count(usage.cacheWriteTokens), input - read);
   const output = count(usage.outputTokens);
-  const cachedRate = price.cachedInputPerMTok ?? price.inputPerMTok;
-  return ((input - cached) * price.inputPerMTok + cached * cachedRate + output * price.outputPerMTok) / 1_000_000;
+  const readRate = price.cacheReadPerMTok ?? price.inputPerMTok;
+  const writeRate = price.cacheWritePerMTok ?? price.inputPerMTok;
+  return ((input - read - written) * price.inputPerMTok + read * readRate + written * writeRate + output * price.outputPerMTok) / 1_000_000;
 }
 
 function count(n: number | undefined): number {

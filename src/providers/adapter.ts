@@ -5,8 +5,10 @@ export interface ModelPrice {
   inputPerMTok: number;
   /** USD per million output tokens. */
   outputPerMTok: number;
-  /** USD per million cached input tokens (defaults to the input price). */
-  cachedInputPerMTok?: number;
+  /** USD per million input tokens read from the prompt cache (defaults to the input price). */
+  cacheReadPerMTok?: number;
+  /** USD per million input tokens written to the prompt cache (defaults to the input price). */
+  cacheWritePerMTok?: number;
 }
 
 export interface AttemptOptions {

@@ -182,6 +182,7 @@ interface RawUsage {
   output?: number;
   cacheRead?: number;
   cacheCreation?: number;
+  thinking?: number;
 }
 
 function readUsage(raw: unknown, into: RawUsage = {}): RawUsage {
@@ -192,22 +193,27 @@ function readUsage(raw: unknown, into: RawUsage = {}): RawUsage {
   into.output = num('output_tokens') ?? into.output;
   into.cacheRead = num('cache_read_input_tokens') ?? into.cacheRead;
   into.cacheCreation = num('cache_creation_input_tokens') ?? into.cacheCreation;
+  const details = raw['output_tokens_details'];
+  if (isObj(details) && isTokenCount(details['thinking_tokens'])) into.thinking = details['thinking_tokens'];
   return into;
 }
 
 /**
  * Anthropic's `input_tokens` counts only the uncached part of the prompt. Neutral `inputTokens` is the
- * whole prompt, as OpenAI's `prompt_tokens` is: input + cache reads + cache writes.
- * `cachedInputTokens` is the cache reads (the discounted part). Cache writes are counted as plain
- * input (Anthropic bills them at a premium; the neutral Usage has no field for that).
+ * whole prompt, as OpenAI's `prompt_tokens` is (and as the GenAI conventions count it): input + cache
+ * reads + cache writes, with `cacheReadTokens` / `cacheWriteTokens` saying which parts were which.
+ * `output_tokens` already includes the thinking tokens (`reasoningTokens`).
  */
 function toUsage(u: RawUsage): Usage | undefined {
   if (u.input === undefined && u.output === undefined) return undefined;
   const cacheRead = u.cacheRead ?? 0;
+  const cacheWrite = u.cacheCreation ?? 0;
   return {
-    inputTokens: (u.input ?? 0) + cacheRead + (u.cacheCreation ?? 0),
+    inputTokens: (u.input ?? 0) + cacheRead + cacheWrite,
     outputTokens: u.output ?? 0,
-    ...(cacheRead > 0 && { cachedInputTokens: cacheRead }),
+    ...(cacheRead > 0 && { cacheReadTokens: cacheRead }),
+    ...(cacheWrite > 0 && { cacheWriteTokens: cacheWrite }),
+    ...(u.thinking !== undefined && u.thinking > 0 && { reasoningTokens: u.thinking }),
   };
 }
 

@@ -117,10 +117,23 @@ export function openAIUsage(raw: unknown): Usage | undefined {
   const output = raw['completion_tokens'];
   // Costs are computed from these: a count that is not a whole number >= 0 is no count at all.
   if (!isTokenCount(input) || !isTokenCount(output)) return undefined;
-  // prompt_tokens already includes the cached ones; cached_tokens says how many of them were cache hits.
-  const details = raw['prompt_tokens_details'];
-  const cached = isObj(details) ? details['cached_tokens'] : undefined;
-  return { inputTokens: input, outputTokens: output, ...(isTokenCount(cached) && cached > 0 && { cachedInputTokens: cached }) };
+  // prompt_tokens already includes the cached and the cache-written ones, completion_tokens the
+  // reasoning ones: the details only say how many of them were which.
+  const detail = (group: string, key: string): number | undefined => {
+    const details = raw[group];
+    const n = isObj(details) ? details[key] : undefined;
+    return isTokenCount(n) && n > 0 ? n : undefined;
+  };
+  const cacheRead = detail('prompt_tokens_details', 'cached_tokens');
+  const cacheWrite = detail('prompt_tokens_details', 'cache_write_tokens');
+  const reasoning = detail('completion_tokens_details', 'reasoning_tokens');
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    ...(cacheRead !== undefined && { cacheReadTokens: cacheRead }),
+    ...(cacheWrite !== undefined && { cacheWriteTokens: cacheWrite }),
+    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
+  };
 }
 
 /**

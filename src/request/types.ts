@@ -67,11 +67,20 @@ export interface ChatRequest {
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
 
+/**
+ * Token counts of one call. The breakdowns are parts of the totals, as the GenAI conventions count
+ * them: `cacheReadTokens` and `cacheWriteTokens` are included in `inputTokens` (the whole prompt,
+ * whatever the provider's own payload looked like), `reasoningTokens` in `outputTokens`.
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
-  /** Input tokens served from the provider's prompt cache, when reported. */
-  cachedInputTokens?: number;
+  /** Input tokens served from the provider's prompt cache (priced at the cache-read price). */
+  cacheReadTokens?: number;
+  /** Input tokens written to the provider's prompt cache (priced at the cache-write price). */
+  cacheWriteTokens?: number;
+  /** Output tokens spent on reasoning / extended thinking (priced as output). */
+  reasoningTokens?: number;
 }
 
 /** What an adapter returns for one successful upstream call. */

@@ -50,6 +50,8 @@ export const ATTR = {
   GEN_AI_USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
   GEN_AI_USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
   GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 'gen_ai.usage.cache_read.input_tokens',
+  GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: 'gen_ai.usage.cache_creation.input_tokens',
+  GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: 'gen_ai.usage.reasoning.output_tokens',
   GEN_AI_TOKEN_TYPE: 'gen_ai.token.type',
   GEN_AI_INPUT_MESSAGES: 'gen_ai.input.messages',
   GEN_AI_OUTPUT_MESSAGES: 'gen_ai.output.messages',
@@ -132,7 +134,20 @@ export const ATTEMPT_KINDS = ['initial', 'retry', 'fallback', 'probe'] as const;
 export const ATTEMPT_OUTCOMES = ['success', 'failure'] as const;
 export const CIRCUIT_STATE_VALUES = ['closed', 'half_open', 'open'] as const;
 export const CACHE_RESULTS = ['hit', 'miss', 'stale_served'] as const;
-export const TOKEN_TYPES = ['input', 'output'] as const;
+/**
+ * `gen_ai.token.type` on `gen_ai.client.token.usage`. GenAI semconv v1.41 defines `input` and
+ * `output` only; the prompt-cache and reasoning breakdowns (which it has as span attributes,
+ * `gen_ai.usage.cache_read.input_tokens` …) get `bulwark.`-prefixed values. They are parts of
+ * `input` / `output`, recorded as well as them: never sum every token type together.
+ */
+export const TOKEN_TYPES = ['input', 'output', 'bulwark.cache_read', 'bulwark.cache_write', 'bulwark.reasoning'] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+/** Each breakdown token type and the Usage field it counts. */
+export const TOKEN_TYPE_OF_USAGE = {
+  cacheReadTokens: 'bulwark.cache_read',
+  cacheWriteTokens: 'bulwark.cache_write',
+  reasoningTokens: 'bulwark.reasoning',
+} as const satisfies Record<string, TokenType>;
 /** `bulwark.store.operation`: which part of Bulwark was talking to the store (cache, shared state). */
 export const STORE_OPERATIONS = [
   'cache.get',

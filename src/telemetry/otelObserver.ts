@@ -47,8 +47,13 @@ import {
   SPAN,
   TELEMETRY_STAGES,
   TIER_NONE,
+  TOKEN_TYPE_OF_USAGE,
+  type TokenType,
   type TelemetryStage,
 } from './names.js';
+
+/** The Usage breakdowns recorded as token types of their own (parts of input / output). */
+const USAGE_BREAKDOWNS = Object.entries(TOKEN_TYPE_OF_USAGE) as Array<[keyof typeof TOKEN_TYPE_OF_USAGE, TokenType]>;
 
 export interface OtelObserverTarget {
   index: number;
@@ -183,7 +188,7 @@ class TargetTelemetry {
     return this.cached(`d|${errorType}`, () => ({ ...this.operationAttrs, [ATTR.ERROR_TYPE]: errorType }));
   }
 
-  tokens(tokenType: 'input' | 'output', errorType: string | undefined): Attributes {
+  tokens(tokenType: TokenType, errorType: string | undefined): Attributes {
     return this.cached(`t|${tokenType}|${errorType ?? ''}`, () => ({
       ...this.duration(errorType),
       [ATTR.GEN_AI_TOKEN_TYPE]: tokenType,
@@ -610,6 +615,10 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
           if (usage) {
             inst.tokenUsage.record(usage.inputTokens, withCaller(caps?.tokens, target.tokens('input', errorType)));
             inst.tokenUsage.record(usage.outputTokens, withCaller(caps?.tokens, target.tokens('output', errorType)));
+            for (const [field, tokenType] of USAGE_BREAKDOWNS) {
+              const n = usage[field];
+              if (n !== undefined && n > 0) inst.tokenUsage.record(n, withCaller(caps?.tokens, target.tokens(tokenType, errorType)));
+            }
           }
           if (end.timeToFirstChunkMs !== undefined) recordFirstChunk(end.timeToFirstChunkMs);
 
@@ -625,9 +634,9 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
             if (usage) {
               span.setAttribute(ATTR.GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
               span.setAttribute(ATTR.GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
-              if (usage.cachedInputTokens !== undefined) {
-                span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cachedInputTokens);
-              }
+              if (usage.cacheReadTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadTokens);
+              if (usage.cacheWriteTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteTokens);
+              if (usage.reasoningTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
             }
             if (errorType !== undefined) {
               span.setAttribute(ATTR.ERROR_TYPE, errorType);

@@ -40,13 +40,19 @@ function error(ctx: WireContext, status: number, type: string, message: string, 
   return { status, body: anthropicErrorBody(type, message, requestId(ctx)), headers };
 }
 
-function usage(reply: ResolvedReply, outputTokens: number) {
+/** Anthropic's `input_tokens` is the prompt minus what was read from or written to the cache. */
+function uncachedInput(reply: ResolvedReply): number {
+  return Math.max(0, reply.inputTokens - reply.cacheReadTokens - reply.cacheWriteTokens);
+}
+
+function usage(reply: ResolvedReply, outputTokens: number, thinkingTokens: number) {
   return {
-    input_tokens: reply.inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    input_tokens: uncachedInput(reply),
+    cache_creation_input_tokens: reply.cacheWriteTokens,
+    cache_read_input_tokens: reply.cacheReadTokens,
+    cache_creation: { ephemeral_5m_input_tokens: reply.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
     output_tokens: outputTokens,
+    output_tokens_details: thinkingTokens > 0 ? { thinking_tokens: thinkingTokens } : null,
     service_tier: 'standard',
   };
 }
@@ -108,7 +114,7 @@ export const anthropicWire: ProviderWire = {
       stop_sequence: null,
       stop_details: stopDetails(stopReason),
       container: null,
-      usage: usage(reply, reply.outputTokens),
+      usage: usage(reply, reply.outputTokens, reply.reasoningTokens),
     };
   },
 
@@ -128,7 +134,7 @@ export const anthropicWire: ProviderWire = {
             stop_sequence: null,
             stop_details: null,
             container: null,
-            usage: usage(reply, 1),
+            usage: usage(reply, 1, 0),
           },
         },
         'message_start',
@@ -169,10 +175,11 @@ export const anthropicWire: ProviderWire = {
           type: 'message_delta',
           delta: { stop_reason: stopReason, stop_sequence: null, stop_details: stopDetails(stopReason), container: null },
           usage: {
-            input_tokens: reply.inputTokens,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
+            input_tokens: uncachedInput(reply),
+            cache_creation_input_tokens: reply.cacheWriteTokens,
+            cache_read_input_tokens: reply.cacheReadTokens,
             output_tokens: reply.outputTokens,
+            ...(reply.reasoningTokens > 0 && { output_tokens_details: { thinking_tokens: reply.reasoningTokens } }),
           },
         },
         'message_delta',

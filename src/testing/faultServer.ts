@@ -454,15 +454,22 @@ class FaultServerImpl implements FaultServer {
     const finishReason =
       reply.finishReason ?? (useDefaults ? defaults.finishReason : undefined) ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
     const usage = { ...defaults.usage, ...reply.usage };
+    const reasoning = reply.reasoning ?? (useDefaults ? defaults.reasoning : undefined) ?? '';
+    const reasoningTokens = usage.reasoningTokens ?? estimateTextTokens(reasoning);
     const outputTokens =
       usage.outputTokens ??
-      Math.max(1, estimateTextTokens(text) + toolCalls.reduce((sum, call) => sum + estimateTextTokens(call.name + call.arguments), 0));
+      Math.max(1, estimateTextTokens(text) + toolCalls.reduce((sum, call) => sum + estimateTextTokens(call.name + call.arguments), 0)) + reasoningTokens;
+    const inputTokens = usage.inputTokens ?? ctx.inputTokens;
     return {
       text,
       toolCalls,
       finishReason,
-      inputTokens: usage.inputTokens ?? ctx.inputTokens,
+      inputTokens,
       outputTokens,
+      cacheReadTokens: usage.cacheReadTokens ?? 0,
+      cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+      reasoningTokens,
+      reasoning,
       chunkDelayMs: reply.chunkDelayMs ?? defaults.chunkDelayMs ?? 0,
     };
   }

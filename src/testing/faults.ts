@@ -34,8 +34,22 @@ export interface Reply {
    * Any other string is sent verbatim. Default: `tool_calls` when there are tool calls, else `stop`.
    */
   finishReason?: FinishReason | (string & {});
-  /** Override the reported token usage. Default: input = ceil(chars/4) of the request's text, output = ceil(chars/4) of the reply. */
-  usage?: { inputTokens?: number; outputTokens?: number };
+  /**
+   * Override the reported token usage. Default: input = ceil(chars/4) of the request's text, output = ceil(chars/4)
+   * of the reply (plus the reasoning text). The breakdowns are parts of the totals, counted as Bulwark counts them:
+   * `cacheReadTokens` / `cacheWriteTokens` of `inputTokens` (OpenAI `prompt_tokens_details.cached_tokens` /
+   * `cache_write_tokens`; Anthropic `cache_read_input_tokens` / `cache_creation_input_tokens`, its `input_tokens`
+   * then being the rest), `reasoningTokens` of `outputTokens` (OpenAI `completion_tokens_details.reasoning_tokens`,
+   * Anthropic `output_tokens_details.thinking_tokens`). Default: the prompt cache the server simulates for
+   * Anthropic `cache_control` breakpoints (see {@link promptCache}), and ceil(chars/4) of the reasoning text.
+   */
+  usage?: { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; cacheWriteTokens?: number; reasoningTokens?: number };
+  /**
+   * Reasoning the mock "model" did. OpenAI: sent as `reasoning_content` (message and stream deltas), as
+   * OpenAI-compatible reasoning servers do. Anthropic: a `thinking` block with a signature the server can verify
+   * (streamed as `thinking_delta` + `signature_delta`), only when the request enabled `thinking`, as the API does.
+   */
+  reasoning?: string;
   /** Delay between stream events (ms). Default 0. Use it to give a consumer time to break out mid-stream. */
   chunkDelayMs?: number;
 }

@@ -37,9 +37,13 @@ function usage(reply: ResolvedReply) {
     prompt_tokens: reply.inputTokens,
     completion_tokens: reply.outputTokens,
     total_tokens: reply.inputTokens + reply.outputTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: {
+      cached_tokens: reply.cacheReadTokens,
+      audio_tokens: 0,
+      ...(reply.cacheWriteTokens > 0 && { cache_write_tokens: reply.cacheWriteTokens }),
+    },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: reply.reasoningTokens,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,

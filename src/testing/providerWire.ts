@@ -25,6 +25,12 @@ export interface ResolvedReply {
   finishReason: string;
   inputTokens: number;
   outputTokens: number;
+  /** Parts of inputTokens / outputTokens (0 when none). */
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** Reasoning text ('' for none). */
+  reasoning: string;
 }
 
 /** A complete HTTP error answer. */

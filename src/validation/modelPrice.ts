@@ -1,5 +1,5 @@
 import type { ModelPrice } from '../providers/adapter.js';
-import { fields, finite, type Check } from './walk.js';
+import { fail, fields, finite, isPlainObject, read, type Check } from './walk.js';
 
 const usdPerMTok = finite({ min: 0, unit: 'USD per million tokens' });
 
@@ -9,11 +9,15 @@ const usdPerMTok = finite({ min: 0, unit: 'USD per million tokens' });
  * can never trigger.
  */
 export const modelPrice: Check<ModelPrice> = (value, path) => {
+  if (isPlainObject(value) && read(value, 'cachedInputPerMTok', `${path}.cachedInputPerMTok`) !== undefined) {
+    fail(`${path}.cachedInputPerMTok`, 'was renamed cacheReadPerMTok (cache writes have their own cacheWritePerMTok)');
+  }
   const p = fields(
     {
       inputPerMTok: { required: true, check: usdPerMTok },
       outputPerMTok: { required: true, check: usdPerMTok },
-      cachedInputPerMTok: usdPerMTok,
+      cacheReadPerMTok: usdPerMTok,
+      cacheWritePerMTok: usdPerMTok,
     },
     { unknown: 'reject' },
   )(value, path);

@@ -70,7 +70,7 @@ describe('config validation at construction', () => {
     [{ ...base, cache: { maxEntryBytes: Infinity } }, 'cache.maxEntryBytes'],
     [{ ...base, maxHops: Infinity }, 'maxHops'],
     [{ ...base, pricing: { m: { inputPerMTok: 1, outputPerMTok: Infinity } } }, "pricing['m'].outputPerMTok"],
-    [{ ...base, pricing: { m: { inputPerMTok: 1, outputPerMTok: 1, cachedInputPerMTok: Infinity } } }, "pricing['m'].cachedInputPerMTok"],
+    [{ ...base, pricing: { m: { inputPerMTok: 1, outputPerMTok: 1, cacheWritePerMTok: Infinity } } }, "pricing['m'].cacheWritePerMTok"],
     [{ ...base, pricing: { m: { inputPerMTok: 1 } } }, "pricing['m'].outputPerMTok"],
     [{ ...base, targets: [{ ...target, pricing: { inputPerMTok: Infinity, outputPerMTok: 1 } }] }, 'targets[0].pricing.inputPerMTok'],
     [{ ...base, targets: [{ ...target, contextWindow: Infinity }] }, 'targets[0].contextWindow'],

@@ -70,7 +70,7 @@ const validOptions = fc
         fc.record({ ttlMs: above0(1e12), staleTtlMs: finite(0, 1e12), mode: fc.constantFrom('read-through', 'on-failure', 'off'), maxEntryBytes: count(1e9), store: fc.constant(true) }, { requiredKeys: [] }),
       ),
       degrade: fc.record({ enabled: fc.boolean(), staticReply: fc.string({ maxLength: 20 }) }, { requiredKeys: [] }),
-      pricing: fc.dictionary(word, fc.record({ inputPerMTok: finite(0, 1_000), outputPerMTok: finite(0, 1_000), cachedInputPerMTok: finite(0, 1_000) }, { requiredKeys: ['inputPerMTok', 'outputPerMTok'] }), { maxKeys: 3 }),
+      pricing: fc.dictionary(word, fc.record({ inputPerMTok: finite(0, 1_000), outputPerMTok: finite(0, 1_000), cacheReadPerMTok: finite(0, 1_000), cacheWritePerMTok: finite(0, 1_000) }, { requiredKeys: ['inputPerMTok', 'outputPerMTok'] }), { maxKeys: 3 }),
       maxHops: fc.integer({ min: 0, max: 5 }),
       midStream: fc.constantFrom('error', 'restart'),
       captureContent: fc.boolean(),

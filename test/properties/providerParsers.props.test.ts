@@ -51,7 +51,7 @@ function expectWellFormedOrTyped(parse: () => ProviderResponse): void {
 
 /** Token counts are what costs are computed from: whole, finite, never negative (else cost caps break). */
 function expectUsage(usage: NonNullable<ProviderResponse['usage']>): void {
-  for (const n of [usage.inputTokens, usage.outputTokens, ...(usage.cachedInputTokens !== undefined ? [usage.cachedInputTokens] : [])]) {
+  for (const n of [usage.inputTokens, usage.outputTokens, usage.cacheReadTokens ?? 0, usage.cacheWriteTokens ?? 0, usage.reasoningTokens ?? 0]) {
     expect(Number.isSafeInteger(n) && n >= 0, `token count ${n}`).toBe(true);
   }
 }

@@ -236,8 +236,8 @@ describe('fromAnthropicMessage', () => {
       text: 'Let me check. ',
       toolCalls: [{ id: 'toolu_01', name: 'get_weather', arguments: '{"city":"Oslo"}' }],
       finishReason: 'tool_calls',
-      // inputTokens = input + cache reads + cache writes; cachedInputTokens = cache reads.
-      usage: { inputTokens: 110, outputTokens: 5, cachedInputTokens: 80 },
+      // inputTokens = input + cache reads + cache writes, each part named.
+      usage: { inputTokens: 110, outputTokens: 5, cacheReadTokens: 80, cacheWriteTokens: 20 },
       model: 'claude-sonnet-4-5-20250929',
       responseId: 'msg_01',
     });
@@ -261,7 +261,14 @@ describe('fromAnthropicMessage', () => {
     expect(err.provider).toBe('anthropic');
   });
 
-  it('omits cachedInputTokens when no cache was read', () => {
+  it('reports thinking tokens (output_tokens_details) as reasoningTokens, part of outputTokens', () => {
+    const body = message([{ type: 'text', text: 'x' }], {
+      usage: { input_tokens: 7, output_tokens: 300, cache_creation_input_tokens: 50, output_tokens_details: { thinking_tokens: 250 } },
+    });
+    expect(fromAnthropicMessage(body, ctx).usage).toEqual({ inputTokens: 57, outputTokens: 300, cacheWriteTokens: 50, reasoningTokens: 250 });
+  });
+
+  it('omits cacheReadTokens when no cache was read', () => {
     const body = message([{ type: 'text', text: 'x' }], { usage: { input_tokens: 7, output_tokens: 3 } });
     expect(fromAnthropicMessage(body, ctx).usage).toEqual({ inputTokens: 7, outputTokens: 3 });
   });
@@ -321,7 +328,7 @@ describe('AnthropicStreamMapper', () => {
       { type: 'tool_call', index: 0, id: 'toolu_1', name: 'get_weather', argumentsDelta: '' },
       { type: 'tool_call', index: 0, argumentsDelta: '{"city":' },
       { type: 'tool_call', index: 0, argumentsDelta: '"Oslo"}' },
-      { type: 'usage', usage: { inputTokens: 112, outputTokens: 30, cachedInputTokens: 100 } },
+      { type: 'usage', usage: { inputTokens: 112, outputTokens: 30, cacheReadTokens: 100 } },
       { type: 'finish', finishReason: 'tool_calls', model: 'claude-sonnet-4-5-20250929', responseId: 'msg_9' },
     ]);
   });

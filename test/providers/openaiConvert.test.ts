@@ -133,7 +133,7 @@ describe('fromOpenAICompletion', () => {
       text: 'Hello',
       toolCalls: [],
       finishReason: 'stop',
-      usage: { inputTokens: 100, outputTokens: 20, cachedInputTokens: 64 },
+      usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 64 },
       model: 'gpt-4o-2024-08-06',
       responseId: 'chatcmpl-1',
     });
@@ -168,7 +168,22 @@ describe('fromOpenAICompletion', () => {
     expect(mapOpenAIFinishReason(reason)).toBe(expected);
   });
 
-  it('omits cachedInputTokens when nothing was cached, and usage when absent', () => {
+  it('reads cache writes and reasoning tokens from the usage details (parts of the totals)', () => {
+    const body = completion(
+      { content: 'x' },
+      {
+        usage: {
+          prompt_tokens: 500,
+          completion_tokens: 300,
+          prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 350 },
+          completion_tokens_details: { reasoning_tokens: 256 },
+        },
+      },
+    );
+    expect(fromOpenAICompletion(body, ctx).usage).toEqual({ inputTokens: 500, outputTokens: 300, cacheReadTokens: 100, cacheWriteTokens: 350, reasoningTokens: 256 });
+  });
+
+  it('omits cacheReadTokens when nothing was cached, and usage when absent', () => {
     const body = completion({ content: 'x' }, { usage: { prompt_tokens: 5, completion_tokens: 1 } });
     expect(fromOpenAICompletion(body, ctx).usage).toEqual({ inputTokens: 5, outputTokens: 1 });
     const noUsage = completion({ content: 'x' }, { usage: undefined });

@@ -31,7 +31,7 @@ describe('openaiTarget', () => {
   });
 
   it('passes the shared target options through', () => {
-    const pricing = { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 };
+    const pricing = { inputPerMTok: 0.15, outputPerMTok: 0.6, cacheReadPerMTok: 0.075 };
     const target = openaiTarget({
       client: openai(),
       model: 'gpt-4o-mini',
@@ -41,6 +41,14 @@ describe('openaiTarget', () => {
       breakerKey: 'openai',
     });
     expect(target).toMatchObject({ tier: 'reduced', contextWindow: 128_000, pricing, breakerKey: 'openai' });
+  });
+
+  it('takes cache read and write prices, and refuses the old cachedInputPerMTok with the new name', () => {
+    const pricing = { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 };
+    expect(openaiTarget({ client: openai(), model: 'm', pricing }).pricing).toEqual(pricing);
+    expect(() => openaiTarget({ client: openai(), model: 'm', pricing: { ...pricing, cacheWritePerMTok: -1 } })).toThrow(/pricing\.cacheWritePerMTok/);
+    const old = { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3 } as unknown as typeof pricing;
+    expect(() => openaiTarget({ client: openai(), model: 'm', pricing: old })).toThrow(/cachedInputPerMTok.*renamed cacheReadPerMTok/);
   });
 
   it('reads server.address / server.port from any OpenAI-compatible baseURL', () => {

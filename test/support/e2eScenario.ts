@@ -312,7 +312,10 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
 
       clock.advance(PHASE_GAP_MS);
       phase = 'A';
-      await chat('A1 success', ask(OPENING_HOURS));
+      // The answer reports prompt-cache reads / writes and reasoning tokens (the cost panels' breakdowns).
+      await chat('A1 success', ask(OPENING_HOURS), {
+        primary: { sequence: [fault.ok({ usage: { inputTokens: 2_000, outputTokens: 300, cacheReadTokens: 1_200, cacheWriteTokens: 400, reasoningTokens: 120 } })] },
+      });
       await chat('A2 fresh cache hit', ask(OPENING_HOURS));
       await stream('A3 streamed success', ask('Stream me a haiku about uptime.'));
       await chat('A4 429 then ok', ask('Summarise ticket 4411.'), { primary: { sequence: [fault.rateLimit({ retryAfterMs: 500 })] } });

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SPAN, SPAN_NAME_PATTERNS, type MetricKind } from '../../src/telemetry/names.js';
+import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SPAN, SPAN_NAME_PATTERNS, TOKEN_TYPES, type MetricKind } from '../../src/telemetry/names.js';
 import { createSdk, Driver, FakeHealth, newObserver, REQUEST, type Sdk } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -136,6 +136,14 @@ describe('names.ts matches TELEMETRY.md', () => {
     const tokens = [...telemetryMd.matchAll(/\b((?:bulwark|gen_ai)_[a-z0-9_]+)/g)].map((m) => m[1]!);
     const unknown = tokens.filter((t) => !series.has(t) && !labels.has(t) && !PROMETHEUS_SERIES.some((s) => s.startsWith(t.replace(/_$/, ''))));
     expect(unknown).toEqual([]);
+  });
+
+  it('gen_ai.token.type: the documented values are exactly TOKEN_TYPES, semconv values first, the rest bulwark.-prefixed', () => {
+    const line = telemetryMd.split('\n').find((l) => l.startsWith('`gen_ai.token.type` ∈'));
+    expect(line, 'TELEMETRY.md lists the gen_ai.token.type values').toBeDefined();
+    const documented = line!.replace(/^[^∈]*∈/, '').replace(/\.(\s.*)?$/, '').split(',').map((v) => v.trim());
+    expect(documented).toEqual([...TOKEN_TYPES]);
+    expect(TOKEN_TYPES.filter((t) => t !== 'input' && t !== 'output').every((t) => t.startsWith('bulwark.'))).toBe(true);
   });
 
   it('the instrumentation scope version is the package version', () => {

@@ -29,13 +29,13 @@ describe('built-in prices', () => {
     expect(price).toBeDefined();
     expect(price!.inputPerMTok).toBeGreaterThan(0);
     expect(price!.outputPerMTok).toBeGreaterThan(price!.inputPerMTok);
-    expect(price!.cachedInputPerMTok).toBeGreaterThan(0);
-    expect(price!.cachedInputPerMTok).toBeLessThan(price!.inputPerMTok);
+    expect(price!.cacheReadPerMTok).toBeGreaterThan(0);
+    expect(price!.cacheReadPerMTok).toBeLessThan(price!.inputPerMTok);
   });
 
   it('has the published prices of the default chain models', () => {
-    expect(BUILTIN_PRICES['gpt-4o']).toEqual({ inputPerMTok: 2.5, cachedInputPerMTok: 1.25, outputPerMTok: 10 });
-    expect(BUILTIN_PRICES['claude-sonnet-4-5']).toEqual({ inputPerMTok: 3, cachedInputPerMTok: 0.3, outputPerMTok: 15 });
+    expect(BUILTIN_PRICES['gpt-4o']).toEqual({ inputPerMTok: 2.5, cacheReadPerMTok: 1.25, outputPerMTok: 10 });
+    expect(BUILTIN_PRICES['claude-sonnet-4-5']).toEqual({ inputPerMTok: 3, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75, outputPerMTok: 15 });
   });
 
   it.each([

@@ -13,7 +13,7 @@ const ANSWER: Omit<CachedAnswer, 'storedAt'> = {
   text: 'Today was calm.',
   toolCalls: [{ id: 'call_1', name: 'search', arguments: '{"q":"news"}' }],
   finishReason: 'stop',
-  usage: { inputTokens: 12, outputTokens: 5, cachedInputTokens: 2 },
+  usage: { inputTokens: 12, outputTokens: 5, cacheReadTokens: 2 },
   model: 'gpt-4o-2024-08-06',
   provider: 'openai',
 };

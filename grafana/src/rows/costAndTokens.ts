@@ -57,5 +57,29 @@ export const costAndTokensRow: RowSpec = {
         'Tokens per second by model and type (input/output), from gen_ai.client.token.usage. Input growing faster ' +
         'than requests means prompts are getting longer (context bloat).',
     },
+    {
+      kind: 'timeseries',
+      title: 'Prompt-cache and reasoning tokens',
+      queries: ['cacheAndReasoningTokens'],
+      unit: 'short',
+      width: 12,
+      height: 8,
+      description:
+        'Tokens per second read from and written to the providers\' prompt caches (parts of input) and spent on ' +
+        'reasoning (part of output), by model. Each is priced at its own rate in the spend panels: cache reads ' +
+        'at a discount, cache writes at a premium on Anthropic. Writes that never turn into reads are pure cost.',
+    },
+    {
+      kind: 'timeseries',
+      title: 'Prompt-cache hit ratio',
+      queries: ['promptCacheHitRatio'],
+      unit: 'percentunit',
+      width: 12,
+      height: 8,
+      description:
+        'Share of input tokens served from the provider\'s prompt cache, by model. A drop after a deploy usually ' +
+        'means the prompt prefix changed (a timestamp or a reordered tool list before the cacheControl breakpoint); ' +
+        'after a hop to another provider the cache starts cold.',
+    },
   ],
 };

@@ -1,4 +1,4 @@
-import type { RowSpec } from '../panels.js';
+import type { RowSpec, StatSpec } from '../panels.js';
 import { SLO_CONFIG } from '../slo.js';
 
 const { objectives, latencyThresholdSeconds: threshold, periodDays } = SLO_CONFIG;
@@ -7,6 +7,25 @@ const DEFINITIONS =
   `Answered: a model or the cache answered (not the static reply, not an error); objective ${pct(objectives.answered)}. ` +
   `Full quality: tier full or reduced within ${threshold} s; objective ${pct(objectives.full_quality)}. ` +
   'Objectives and threshold: grafana/src/slo.ts (the rules in prometheus/rules/bulwark-slo.yml are generated from it).';
+
+/** An error-budget-remaining stat: red when spent, orange when under a quarter is left. */
+function budgetRemaining(sli: string, query: 'errorBudgetAnswered' | 'errorBudgetFullQuality', meaning: string): StatSpec {
+  return {
+    kind: 'stat',
+    title: `Error budget remaining: ${sli}`,
+    query,
+    unit: 'percentunit',
+    width: 4,
+    height: 8,
+    decimals: 1,
+    thresholds: [
+      { value: null, color: 'red' },
+      { value: 0, color: 'orange' },
+      { value: 0.25, color: 'green' },
+    ],
+    description: meaning + DEFINITIONS,
+  };
+}
 
 export const sloRow: RowSpec = {
   title: 'SLOs',
@@ -38,42 +57,18 @@ export const sloRow: RowSpec = {
         'multi-burn-rate). ' +
         DEFINITIONS,
     },
-    {
-      kind: 'stat',
-      title: 'Error budget remaining: answered',
-      query: 'errorBudgetAnswered',
-      unit: 'percentunit',
-      width: 4,
-      height: 8,
-      decimals: 1,
-      thresholds: [
-        { value: null, color: 'red' },
-        { value: 0, color: 'orange' },
-        { value: 0.25, color: 'green' },
-      ],
-      description:
-        `Share of the answered error budget left over the selected time range (set it to ${periodDays} days for the ` +
+    budgetRemaining(
+      'answered',
+      'errorBudgetAnswered',
+      `Share of the answered error budget left over the selected time range (set it to ${periodDays} days for the ` +
         'SLO period): 1 − (bad share ÷ budget). Below 0 the objective is missed for that range: freeze risky changes ' +
-        'and restore the failing targets. ' +
-        DEFINITIONS,
-    },
-    {
-      kind: 'stat',
-      title: 'Error budget remaining: full quality',
-      query: 'errorBudgetFullQuality',
-      unit: 'percentunit',
-      width: 4,
-      height: 8,
-      decimals: 1,
-      thresholds: [
-        { value: null, color: 'red' },
-        { value: 0, color: 'orange' },
-        { value: 0.25, color: 'green' },
-      ],
-      description:
-        `Share of the full-quality error budget left over the selected time range (set it to ${periodDays} days for ` +
-        'the SLO period). Spent by cached and static answers, failures and answers slower than the threshold. ' +
-        DEFINITIONS,
-    },
+        'and restore the failing targets. ',
+    ),
+    budgetRemaining(
+      'full quality',
+      'errorBudgetFullQuality',
+      `Share of the full-quality error budget left over the selected time range (set it to ${periodDays} days for ` +
+        'the SLO period). Spent by cached and static answers, failures and answers slower than the threshold. ',
+    ),
   ],
 };

@@ -95,6 +95,7 @@ function promTarget(id: PromQueryId, index: number): PromQueryBuilder {
     .editorMode(QueryEditorMode.Code)
     .expr(q.expr)
     .legendFormat(q.legend);
+  if (q.exemplars === true) target.exemplar(true);
   return q.instant === true ? target.instant() : target.range();
 }
 

@@ -25,6 +25,11 @@ export interface PromQuery {
   readonly legend: string;
   /** Instant query (a single value over `$__range`) instead of a range query. */
   readonly instant?: boolean;
+  /**
+   * Show the histogram's exemplars (trace id, span id; docs/TELEMETRY.md "Exemplars") on the panel;
+   * the Prometheus datasource links their `trace_id` to the trace in Tempo.
+   */
+  readonly exemplars?: boolean;
 }
 
 export interface TraceQuery {
@@ -110,6 +115,7 @@ export const PROMQL = {
   requestLatencyP95: {
     expr: quantile(0.95, sel(`${M.requestDuration}_bucket`, MATCH.service, MATCH.chain), []),
     legend: 'p95',
+    exemplars: true,
   },
 
   // ── Retries ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -282,22 +288,27 @@ export const PROMQL = {
   attemptLatencyP50: {
     expr: quantile(0.5, sel(`${M.operationDuration}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p50 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   attemptLatencyP95: {
     expr: quantile(0.95, sel(`${M.operationDuration}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p95 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   attemptLatencyP99: {
     expr: quantile(0.99, sel(`${M.operationDuration}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p99 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   timeToFirstChunkP50: {
     expr: quantile(0.5, sel(`${M.timeToFirstChunk}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p50 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   timeToFirstChunkP95: {
     expr: quantile(0.95, sel(`${M.timeToFirstChunk}_bucket`, MATCH.service, MATCH.provider, MATCH.model), TARGET),
     legend: `p95 ${TARGET_LEGEND}`,
+    exemplars: true,
   },
   errorsByType: {
     expr: sum(rate(att(`${L.errorType}!=""`)), [L.provider, L.errorType]),

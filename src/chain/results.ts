@@ -1,5 +1,6 @@
 import type { CachedAnswer } from '../cache/responseCache.js';
 import type { Outcome } from '../events/engineObserver.js';
+import { parseStructured } from '../request/structuredOutput.js';
 import type { ChatResult, ProviderResponse, StreamEvent, Tier } from '../request/types.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import type { WalkState } from './walkState.js';
@@ -26,6 +27,7 @@ export function answered(state: WalkState, target: TargetRuntime, response: Prov
     fallbackUsed,
     model: response.model,
     ...(response.responseId !== undefined && { responseId: response.responseId }),
+    ...(response.object !== undefined && { object: response.object }),
     ...(fallbackUsed && last && { warning: `Answered by fallback target ${target.label} (${last.ref.provider}/${last.ref.model} failed: ${last.reason})` }),
   };
 }
@@ -43,7 +45,19 @@ export function freshCachedResult(state: WalkState, answer: CachedAnswer): ChatR
     attempts: state.attempts,
     fallbackUsed: false,
     model: answer.model,
+    ...storedObject(state, answer),
   };
+}
+
+/**
+ * A stored answer to a structured request, parsed again. The cache key includes the responseFormat,
+ * so the entry was validated against the same schema when it was saved.
+ */
+function storedObject(state: WalkState, answer: CachedAnswer): { object?: unknown } {
+  const format = state.request.responseFormat;
+  if (!format || answer.toolCalls.length > 0) return {};
+  const parsed = parseStructured(format, answer.text);
+  return parsed.ok ? { object: parsed.value } : {};
 }
 
 function degradedResult(state: WalkState, tier: Tier, fields: Pick<ChatResult, 'text' | 'toolCalls' | 'finishReason' | 'usage' | 'model'>, warning: string, provider: string): ChatResult {
@@ -61,7 +75,7 @@ function degradedResult(state: WalkState, tier: Tier, fields: Pick<ChatResult, '
 /** A stored answer standing in for the targets that failed (or for a forced tier). */
 export function cachedResult(state: WalkState, answer: CachedAnswer, ageMs: number, why: string): ChatResult {
   const { text, toolCalls, finishReason, usage, model, provider } = answer;
-  return degradedResult(state, 'cached', { text, toolCalls, finishReason, usage, model }, `Served a cached answer (${Math.round(ageMs / 1000)} s old): ${why}`, provider);
+  return { ...degradedResult(state, 'cached', { text, toolCalls, finishReason, usage, model }, `Served a cached answer (${Math.round(ageMs / 1000)} s old): ${why}`, provider), ...storedObject(state, answer) };
 }
 
 export function staticResult(state: WalkState, text: string, why: string): ChatResult {

@@ -6,6 +6,7 @@ import { AttemptFailure } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { costCapReached, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import { invalidOutputRetries } from '../request/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
@@ -93,7 +94,9 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
         if (c.disposition === 'fail') throw stop(c.errorType, true);
         if (c.disposition !== 'retry' || retriesLeft === 0) throw stop(c.errorType);
         const sameType = retriesByType.get(c.errorType) ?? 0;
-        if (c.maxRetries !== undefined && sameType >= c.maxRetries) throw stop(c.errorType);
+        // invalid_output: as many same-target retries as the request's responseFormat allows.
+        const maxRetries = c.errorType === 'invalid_output' ? invalidOutputRetries(state.request) : c.maxRetries;
+        if (maxRetries !== undefined && sameType >= maxRetries) throw stop(c.errorType);
         // A provider asking for a longer pause than we accept: another target answers sooner.
         if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) throw stop(c.errorType);
         if (costCapReached(state)) throw stop('budget_exhausted');

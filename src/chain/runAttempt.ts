@@ -1,6 +1,7 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { classifyError, asProviderError, type Classification } from '../errors/classifyError.js';
 import { ProviderError } from '../errors/providerError.js';
+import { checkStructuredOutput } from '../request/structuredOutput.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ProviderResponse, Usage } from '../request/types.js';
@@ -133,6 +134,8 @@ export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit
     // the adapter does not honour its signal.
     response = await untilAborted(Promise.resolve(attempt.observer.run ? attempt.observer.run(call) : call()), attempt.abort.signal);
     if (attempt.abort.signal.aborted) throw attempt.abort.signal.reason;
+    // An answer that is not the requested JSON is this attempt's failure (invalid_output).
+    response = checkStructuredOutput(state.request, response, rt.adapter.provider, rt.adapter.model);
   } catch (thrown) {
     throw attempt.fail(attempt.errorFor(thrown));
   }

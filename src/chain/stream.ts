@@ -1,5 +1,6 @@
 import { BulwarkError, StreamInterruptedError } from '../errors/bulwarkError.js';
-import type { ChatRequest, ChatResult, StreamEvent } from '../request/types.js';
+import { checkStructuredOutput } from '../request/structuredOutput.js';
+import type { ChatRequest, ChatResult, ProviderResponse, StreamEvent } from '../request/types.js';
 import { afterFailure, asBulwarkError, beforeChain, eligibleTargets, openState, startRequest, yieldToEventLoop, type ChainEngine, type OpenState } from './chat.js';
 import { answered, outcomeOf, replay } from './results.js';
 import { StreamAccumulator } from './streamAccumulator.js';
@@ -76,6 +77,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
         }
         live = walked.value;
         const current: LiveStream = live;
+        let checked: ProviderResponse | undefined;
         try {
           for (const event of current.buffered.splice(0)) {
             acc.add(event);
@@ -89,6 +91,10 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
             acc.add(next.value);
             yield next.value;
           }
+          // Only the whole answer can be parsed: a JSON answer that does not match the request's
+          // responseFormat fails here (invalid_output), after its text went out — handled exactly as a
+          // failure after content (midStream 'error' throws, 'restart' resets and walks on).
+          checked = checkStructuredOutput(request, acc.response(current.rt.adapter.model), current.rt.adapter.provider, current.rt.adapter.model);
         } catch (thrown) {
           // The consumer stopped while we waited on the provider: `finally` closes it as a walk-away.
           if (consumerStopped) return;
@@ -108,7 +114,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
           walked = await walkChain(eligibleTargets(engine, current.rt.index), state, runStreamAttempt);
           continue;
         }
-        const response = acc.response(current.rt.adapter.model);
+        const response = checked ?? acc.response(current.rt.adapter.model);
         current.attempt.succeed(response, acc.usage, current.timeToFirstChunkMs !== undefined ? { timeToFirstChunkMs: current.timeToFirstChunkMs } : undefined);
         live = undefined;
         const r = answered(state, current.rt, response);

@@ -9,8 +9,8 @@ import {
 import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../validation/modelPrice.js';
 import {
-  Invalid,
   arrayOf,
+  asConfigError,
   describe,
   fail,
   fields,
@@ -40,12 +40,7 @@ import { isSharedStateStore } from '../state/sharedState.js';
 
 /** Runs the shared validation walk; its findings become ConfigErrors naming the field. */
 function check<T>(shape: Check<T>, value: unknown, path: string): T {
-  try {
-    return shape(value, path);
-  } catch (error) {
-    if (error instanceof Invalid) throw new ConfigError(error.path, error.problem);
-    throw error;
-  }
+  return asConfigError(() => shape(value, path));
 }
 
 /** A number with a default: the one finite-number rule, then its bounds. */

@@ -31,6 +31,10 @@ const DEFAULTS: Record<ErrorType, Omit<Classification, 'errorType'>> = {
   connection: { disposition: 'retry', countsForBreaker: true, opensBreaker: false },
   timeout: { disposition: 'next_target', countsForBreaker: true, opensBreaker: false },
   malformed_response: { disposition: 'retry', countsForBreaker: true, opensBreaker: false, maxRetries: 1 },
+  // The provider answered, but not the requested JSON: retry (the request's responseFormat.retries,
+  // default once), then the next target. Not a breaker failure: the target is up and answering, and
+  // one hard schema must not open the breaker for every other request to it.
+  invalid_output: { disposition: 'retry', countsForBreaker: false, opensBreaker: false, maxRetries: 1 },
   // The request does not fit this model: not the target's fault, another target may fit.
   context_length_exceeded: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },
   content_filtered: { disposition: 'next_target', countsForBreaker: false, opensBreaker: false },

@@ -6,6 +6,8 @@ export const ERROR_TYPES = [
   'connection',
   'timeout',
   'malformed_response',
+  // An answer that does not parse as JSON or validate against the request's responseFormat schema.
+  'invalid_output',
   'context_length_exceeded',
   'content_filtered',
   'authentication',

@@ -10,6 +10,7 @@
  * not need this: Bulwark reports through whatever SDK is registered.
  */
 import { context, diag, metrics, propagation, trace, type Attributes, type MeterProvider } from '@opentelemetry/api';
+import { ExemplarStore, exemplarJsonSerializer, withExemplars } from './exemplars.js';
 import { loadPeer as load, PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES } from './loadPeer.js';
 import { withZeroStartPoints } from './zeroStart.js';
 
@@ -40,6 +41,15 @@ export interface StartTelemetryOptions {
    * `@opentelemetry/exporter-metrics-otlp-grpc` and `@grpc/grpc-js` (see {@link PROTOCOL_PEER_DEPENDENCIES}).
    */
   protocol?: OtlpProtocol;
+  /**
+   * Exemplars on the latency histograms (`gen_ai.client.operation.duration`, `time_to_first_chunk`,
+   * `bulwark.request.duration`): the trace and span id of the span that produced an observation
+   * (src/otel/exemplars.ts). They travel with OTLP/HTTP JSON metrics only (the JS SDK's protobuf
+   * serializer writes none). Default: on when metrics go as `http/json`, unless
+   * OTEL_METRICS_EXEMPLAR_FILTER=always_off. `true` makes `http/json` the metrics protocol when none
+   * is set; `true` with another explicit metrics protocol is refused.
+   */
+  exemplars?: boolean;
   /** Extra export headers (merged over OTEL_EXPORTER_OTLP_HEADERS). Never recorded anywhere. */
   headers?: Record<string, string>;
   /** Metric export interval. Default: OTEL_METRIC_EXPORT_INTERVAL, else 60 000 ms. */
@@ -152,7 +162,18 @@ async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
   const wantMetrics = enabled(options.metrics, 'OTEL_METRICS_EXPORTER');
 
   const tracesProtocol = protocolOf(options.protocol, 'traces');
-  const metricsProtocol = protocolOf(options.protocol, 'metrics');
+  const metricsProtocolSet =
+    options.protocol !== undefined || env('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined || env('OTEL_EXPORTER_OTLP_PROTOCOL') !== undefined;
+  const metricsProtocol = options.exemplars === true && !metricsProtocolSet ? 'http/json' : protocolOf(options.protocol, 'metrics');
+  if (options.exemplars === true && metricsProtocol !== 'http/json') {
+    throw new TypeError(
+      `bulwark/otel: options.exemplars needs OTLP/HTTP JSON metrics (http/json), but the metrics protocol is ${metricsProtocol}`,
+    );
+  }
+  const exemplars =
+    wantMetrics && metricsProtocol === 'http/json' && (options.exemplars ?? env('OTEL_METRICS_EXEMPLAR_FILTER')?.toLowerCase() !== 'always_off')
+      ? new ExemplarStore()
+      : undefined;
 
   const { NodeSDK } = await load('@opentelemetry/sdk-node', () => import('@opentelemetry/sdk-node'));
   const resources = await load('@opentelemetry/resources', () => import('@opentelemetry/resources'));
@@ -234,7 +255,20 @@ async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
       }
       case 'http/json': {
         const m = await load('@opentelemetry/exporter-metrics-otlp-http', () => import('@opentelemetry/exporter-metrics-otlp-http'));
-        return new m.OTLPMetricExporter(httpConfig('metrics'));
+        if (!exemplars) return new m.OTLPMetricExporter(httpConfig('metrics'));
+        // The SDK's OTLP/HTTP JSON metric exporter, built from the same parts, with a serializer
+        // that adds the exemplars.
+        const base = await load('@opentelemetry/otlp-exporter-base', () => import('@opentelemetry/otlp-exporter-base/node-http'));
+        const transformer = await load('@opentelemetry/otlp-transformer', () => import('@opentelemetry/otlp-transformer'));
+        const config = httpConfig('metrics');
+        const delegate = base.createOtlpHttpExportDelegate(
+          base.convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', { 'Content-Type': 'application/json' }),
+          exemplarJsonSerializer(transformer.JsonMetricsSerializer, exemplars),
+          'otlp_http_metric_exporter',
+          transformer.MetricsExporterMetricsHelper,
+          undefined,
+        );
+        return new m.OTLPMetricExporterBase(delegate, config);
       }
     }
   };
@@ -264,7 +298,14 @@ async function start(options: StartTelemetryOptions): Promise<TelemetryHandle> {
     instrumentations: [],
   });
   sdk.start();
-  const meterProvider: MeterProvider | undefined = metricReader ? metrics.getMeterProvider() : undefined;
+  let meterProvider: MeterProvider | undefined = metricReader ? metrics.getMeterProvider() : undefined;
+  if (meterProvider && exemplars) {
+    // The latency histograms also offer each observation (with its span) to the exemplar store.
+    const withStore = withExemplars(meterProvider, exemplars);
+    metrics.disable();
+    metrics.setGlobalMeterProvider(withStore);
+    meterProvider = withStore;
+  }
 
   const report = (what: string) => (error: unknown) => {
     diag.warn(`bulwark/otel: ${what} failed`, error);

@@ -12,12 +12,12 @@ export const TELEMETRY_PEER_DEPENDENCIES = [
  * The optional peer dependencies `startTelemetry` imports only for a non-default OTLP protocol
  * (`OTEL_EXPORTER_OTLP_PROTOCOL` or the `protocol` option): `grpc` needs the two gRPC exporters and
  * `@grpc/grpc-js` (for explicit headers), `http/protobuf` traces the proto trace exporter, `http/json`
- * metrics the JSON metric exporter.
+ * metrics the JSON metric exporter and, for exemplars, the OTLP exporter base and transformer it is built from.
  */
 export const PROTOCOL_PEER_DEPENDENCIES = {
   grpc: ['@opentelemetry/exporter-trace-otlp-grpc', '@opentelemetry/exporter-metrics-otlp-grpc', '@grpc/grpc-js'],
   'http/protobuf': ['@opentelemetry/exporter-trace-otlp-proto'],
-  'http/json': ['@opentelemetry/exporter-metrics-otlp-http'],
+  'http/json': ['@opentelemetry/exporter-metrics-otlp-http', '@opentelemetry/otlp-exporter-base', '@opentelemetry/otlp-transformer'],
 } as const;
 
 export type PeerDependency =

@@ -23,6 +23,7 @@
  * Depends on types of `@opentelemetry/sdk-metrics` only (an optional peer); no runtime import.
  */
 import type { DataPoint, ExponentialHistogram, Histogram, MetricData, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { seriesKey } from './series.js';
 
 type ExportResultCallback = Parameters<PushMetricExporter['export']>[1];
 type HrTime = DataPoint<unknown>['startTime'];
@@ -41,12 +42,6 @@ const before = (a: HrTime, b: HrTime): boolean => a[0] < b[0] || (a[0] === b[0] 
 /** `t` minus one millisecond. */
 const minusMs = (t: HrTime): HrTime => (t[1] >= 1e6 ? [t[0], t[1] - 1e6] : [t[0] - 1, t[1] + 1e9 - 1e6]);
 
-function seriesKey(scope: string, metric: MetricData, attributes: DataPoint<unknown>['attributes']): string {
-  const attrs = Object.keys(attributes)
-    .sort()
-    .map((k) => [k, attributes[k]]);
-  return `${scope}\u0000${metric.descriptor.name}\u0000${JSON.stringify(attrs)}`;
-}
 
 function zeroHistogram(h: Histogram): Histogram {
   return { buckets: { boundaries: h.buckets.boundaries, counts: h.buckets.counts.map(() => 0) }, count: 0, sum: 0 };
@@ -104,7 +99,7 @@ export function withZeroStartPoints<E extends PushMetricExporter>(exporter: E): 
           if (!wantsZero(metric)) return metric;
           const points: DataPoint<unknown>[] = [];
           for (const point of metric.dataPoints as DataPoint<unknown>[]) {
-            const key = seriesKey(`${scope.scope.name}@${scope.scope.version ?? ''}`, metric, point.attributes);
+            const key = seriesKey(`${scope.scope.name}@${scope.scope.version ?? ''}`, metric.descriptor.name, point.attributes);
             if (!seen.has(key) && !added.has(key)) {
               added.add(key);
               // A series whose first point is already 0 (pre-created with add(0)) needs none.

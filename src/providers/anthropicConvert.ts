@@ -111,7 +111,20 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
     if (request.topP !== undefined && request.temperature === undefined) params.top_p = request.topP;
   }
   if (request.stop !== undefined && request.stop.length > 0) params.stop_sequences = request.stop;
+  addAnthropicOutputOptions(params, request);
   return params;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structured output, reasoning (issue 12 part B)
+
+/**
+ * `responseFormat` → the native structured output, `output_config.format: json_schema` (the pinned
+ * SDK has it; no forced tool needed, so the answer stays text and tool use stays the caller's).
+ */
+function addAnthropicOutputOptions(params: AnthropicParams, request: ChatRequest): void {
+  const format = request.responseFormat;
+  if (format) params.output_config = { ...params.output_config, format: { type: 'json_schema', schema: format.schema } };
 }
 
 function textBlocks(text: string): ContentBlockParam[] {

@@ -52,7 +52,22 @@ export function toOpenAIParams(request: ChatRequest, ctx: OpenAIConvertContext):
   if (request.temperature !== undefined) params.temperature = request.temperature;
   if (request.topP !== undefined) params.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) params.stop = request.stop;
+  addOpenAIOutputOptions(params, request);
   return params;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structured output, reasoning (issue 12 part B)
+
+/** `responseFormat` → `response_format: json_schema`. */
+function addOpenAIOutputOptions(params: ChatCompletionCreateParamsNonStreaming, request: ChatRequest): void {
+  const format = request.responseFormat;
+  if (format) {
+    params.response_format = {
+      type: 'json_schema',
+      json_schema: { name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined && { strict: format.strict }) },
+    };
+  }
 }
 
 function toOpenAIMessage(m: Message, index: number, ctx: Ctx): ChatCompletionMessageParam {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { modelPrice } from '../validation/modelPrice.js';
-import { Invalid, fields, finite, oneOf, string, type Shape } from '../validation/walk.js';
+import { asConfigError, fields, finite, oneOf, string, type Shape } from '../validation/walk.js';
 
 /**
  * Largest delay `setTimeout` accepts (~24.8 days; anything larger fires after 1 ms). Given to the
@@ -28,12 +28,7 @@ export function validateTargetOptions(factory: string, options: unknown, own: Sh
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ConfigError(factory, 'needs an options object ({ client, model, … })');
   }
-  try {
-    fields({ ...SHARED_OPTIONS, ...own }, { unknown: 'reject', keyPath: (_, key) => `${factory}.${key}` })(options, factory);
-  } catch (error) {
-    if (error instanceof Invalid) throw new ConfigError(error.path, error.problem);
-    throw error;
-  }
+  asConfigError(() => fields({ ...SHARED_OPTIONS, ...own }, { unknown: 'reject', keyPath: (_, key) => `${factory}.${key}` })(options, factory));
 }
 
 /** Checks that `client` has the method the adapter calls, so a wrong client fails at construction. */

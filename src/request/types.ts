@@ -63,6 +63,8 @@ export interface ChatRequest {
   maxCostUsd?: number;
   /** Per-request override of the total deadline. */
   totalTimeoutMs?: number;
+  /** Ask for JSON matching a schema; the answer is parsed and validated (see ResponseFormat). */
+  responseFormat?: ResponseFormat;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
@@ -92,6 +94,8 @@ export interface ProviderResponse {
   /** The model the provider says answered. */
   model: string;
   responseId?: string;
+  /** The parsed, schema-valid answer, set by the engine when the request had a `responseFormat`. */
+  object?: unknown;
 }
 
 /** Incremental events of a streamed answer, provider-neutral. */
@@ -143,4 +147,30 @@ export interface ChatResult {
   responseId?: string;
   /** The model the provider says answered. */
   model: string;
+  /**
+   * With `responseFormat`: the answer parsed and validated against the schema. Absent when the
+   * answer is tool calls, or a static reply (which is not the requested JSON).
+   */
+  object?: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structured output (issue 12 part B)
+
+/**
+ * `responseFormat`: the answer must be JSON matching `schema` (a JSON Schema object). OpenAI gets
+ * `response_format: { type: 'json_schema', json_schema: { name, schema, strict } }`, Anthropic its
+ * native structured output (`output_config.format`). Either way Bulwark parses the answer and
+ * validates it (ajv); an answer that does not parse or validate is the error type
+ * `invalid_output`: retried `retries` times on the same target, then the next target.
+ */
+export interface ResponseFormat {
+  type: 'json';
+  schema: JsonSchema;
+  /** OpenAI's `json_schema.name` ([a-zA-Z0-9_-]{1,64}); default 'response'. */
+  name?: string;
+  /** OpenAI's `json_schema.strict`. Anthropic's structured output is always constrained. */
+  strict?: boolean;
+  /** Same-target retries after an invalid answer before the next target; default 1, at most 5. */
+  retries?: number;
 }

@@ -17,6 +17,7 @@ import {
   type Check,
   type FieldSpec,
 } from '../validation/walk.js';
+import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
 
 const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
@@ -115,6 +116,7 @@ export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
   critical: { check: boolean },
   maxCostUsd: { check: finite({ min: 0, unit: 'USD' }) },
   totalTimeoutMs: { check: finite({ above: 0, max: MAX_TIMER_MS, maxReason: 'the longest timer Node.js can set' }) },
+  responseFormat: { check: responseFormatCheck },
 };
 
 const requestShape = fields(REQUEST_FIELDS, { keyPath: (_, key) => key });

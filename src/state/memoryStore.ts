@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/bulwarkError.js';
+import { asConfigError, rejectUnknownKeys } from '../validation/walk.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { KeyValueStore } from './store.js';
 
@@ -31,6 +32,7 @@ export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 10_000;
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   if (options === null || typeof options !== 'object') throw new ConfigError('memoryStore options', 'must be an object');
+  asConfigError(() => rejectUnknownKeys(options, ['maxEntries', 'clock'], 'memoryStore'));
   const maxEntries = options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES;
   if (typeof maxEntries !== 'number' || !Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new ConfigError('memoryStore.maxEntries', `must be an integer >= 1, got ${String(maxEntries)}`);

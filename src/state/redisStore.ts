@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/bulwarkError.js';
+import { asConfigError, rejectUnknownKeys, timerMs } from '../validation/walk.js';
 import type { StoreErrorType } from '../events/storeError.js';
 import { StoreError, type SharedStateStore, type StateScript, type StoreStatus } from './sharedState.js';
 
@@ -39,11 +40,13 @@ export interface RedisStore extends SharedStateStore {
   readonly kind: 'redis';
 }
 
+/** A duration that becomes a timer: the shared finite rule, > 0 and at most what Node.js can set. */
 function positive(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(`redisStore.${field}`, `must be a number > 0, got ${String(value)}`);
-  return value;
+  return asConfigError(() => timerMs(value, `redisStore.${field}`));
 }
+
+const REDIS_STORE_OPTIONS = ['namespace', 'timeoutMs', 'syncIntervalMs', 'pauseAfterTimeoutMs'];
 
 /**
  * One 'error' listener per client however many stores share it (one store per chain is usual):
@@ -109,6 +112,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     throw new ConfigError('redisStore(client)', "expects a node-redis client: createClient() from the 'redis' package (6.3 or later)");
   }
   if (options === null || typeof options !== 'object') throw new ConfigError('redisStore options', 'must be an object');
+  asConfigError(() => rejectUnknownKeys(options, REDIS_STORE_OPTIONS, 'redisStore'));
   const namespace = options.namespace;
   if (namespace !== undefined && (typeof namespace !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(namespace))) {
     throw new ConfigError('redisStore.namespace', `must be 1-64 characters of letters, digits, '_', '.', ':', '-', got ${String(namespace)}`);

@@ -583,7 +583,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         if (state.ttfcRecorded) return;
         state.ttfcRecorded = true;
         // The conventions require gen_ai.operation.name here too: the operation attribute set fits.
-        inst.timeToFirstChunk.record(ms / 1000, target.operationAttrs);
+        // In the attempt span's context: an SDK with exemplars links the observation to the span.
+        inst.timeToFirstChunk.record(ms / 1000, target.operationAttrs, state.ctx);
         if (state.recording && !state.spanEnded) state.span.setAttribute(ATTR.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ms / 1000);
       };
 
@@ -608,7 +609,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
           const errorType = end.error || end.errorType ? (end.errorType ?? end.error?.errorType ?? OTHER_ERROR) : undefined;
           if (errorType !== undefined) lastErrorType = errorType;
           const outcome = errorType === undefined ? 'success' : 'failure';
-          inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType));
+          inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType), state.ctx);
           inst.attempts.add(1, target.attempt(ai.kind, errorType));
           inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, withCaller(caps?.cost, target.cost(outcome)));
           const usage = end.usage ?? end.response?.usage;
@@ -706,7 +707,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         const result = end.result;
         const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
         inst.requests.add(1, withCaller(caps?.requests, requestAttrs(end.outcome, tier)));
-        inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier));
+        inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier), ctx);
 
         if (recording) {
           span.setAttributes({

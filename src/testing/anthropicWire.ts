@@ -7,6 +7,7 @@ import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.
 import { argumentPieces, idFragment, textPieces } from './providerWire.js';
 import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
 import { rateLimitHeaders } from './rateLimitHeaders.js';
+import { checkAnthropicRequest } from './requestChecks.js';
 import { jsonEvent } from './sse.js';
 import type { SseEvent } from './sse.js';
 
@@ -85,6 +86,11 @@ const RATE_LIMIT_MESSAGE = (what: string) =>
 
 export const anthropicWire: ProviderWire = {
   provider: 'anthropic',
+
+  checkRequest(ctx) {
+    const problem = checkAnthropicRequest(ctx.body);
+    return problem && error(ctx, 400, 'invalid_request_error', problem.message);
+  },
 
   commonHeaders(ctx) {
     const id = requestId(ctx);

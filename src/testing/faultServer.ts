@@ -379,6 +379,15 @@ class FaultServerImpl implements FaultServer {
       return;
     }
 
+    // A field the provider would refuse (structured output, reasoning, prompt-cache shapes): its 400, as it would send it.
+    const refused = wire.checkRequest(ctx);
+    if (refused) {
+      const body = refused.body as { error?: { message?: unknown } };
+      record({ kind: 'badRequest', message: typeof body.error?.message === 'string' ? body.error.message : 'Invalid request.' }, 'invalidRequest');
+      this.#sendError(exchange, wire, ctx, refused);
+      return;
+    }
+
     const decision = this.#scripts.decide({ route, provider, model }, this.#now(), this.#random, this.#options.latency);
     let fault = decision.fault;
     let source = decision.source;

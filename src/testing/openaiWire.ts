@@ -6,6 +6,7 @@ import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.
 import { argumentPieces, idFragment, textPieces } from './providerWire.js';
 import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
 import { rateLimitHeaders } from './rateLimitHeaders.js';
+import { checkOpenAIRequest } from './requestChecks.js';
 import { jsonEvent } from './sse.js';
 import type { SseEvent } from './sse.js';
 
@@ -68,6 +69,11 @@ const SERVER_ERROR_MESSAGES: Record<number, string> = {
 
 export const openaiWire: ProviderWire = {
   provider: 'openai',
+
+  checkRequest(ctx) {
+    const problem = checkOpenAIRequest(ctx.body);
+    return problem && error(400, openaiErrorBody(problem.message, 'invalid_request_error', null, problem.param ?? null));
+  },
 
   commonHeaders(ctx) {
     return {

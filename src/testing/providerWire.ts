@@ -44,6 +44,11 @@ export interface WireError {
 /** One provider's wire format. Implemented by `openaiWire` and `anthropicWire`. */
 export interface ProviderWire {
   readonly provider: Provider;
+  /**
+   * The 400 the provider would answer a malformed structured-output / reasoning / prompt-cache field with
+   * (see requestChecks.ts), or undefined when the request is acceptable. Checked before the script plays.
+   */
+  checkRequest(ctx: WireContext): WireError | undefined;
   /** Headers on every answer (request ids, content type is set by the server). */
   commonHeaders(ctx: WireContext): Record<string, string>;
   /** The non-streaming JSON body. */

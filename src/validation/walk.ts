@@ -10,6 +10,8 @@
  * Messages never quote caller strings longer than a short word: a request may carry prompt content.
  */
 
+import { ConfigError } from '../errors/bulwarkError.js';
+
 /** A problem at `path` (`messages[2].role`, `retry.maxAttempts`, …). */
 export class Invalid extends Error {
   override readonly name = 'Invalid';
@@ -22,6 +24,16 @@ export class Invalid extends Error {
 }
 
 export type Check<T = unknown> = (value: unknown, path: string) => T;
+
+/** Runs a configuration check: its finding becomes a ConfigError naming the field. */
+export function asConfigError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof Invalid) throw new ConfigError(error.path, error.problem);
+    throw error;
+  }
+}
 
 export function fail(path: string, problem: string): never {
   throw new Invalid(path, problem);

@@ -26,6 +26,7 @@ interface Target {
   query?: string;
   legendFormat?: string;
   instant?: boolean;
+  exemplar?: boolean;
 }
 interface PanelJson {
   id?: number;
@@ -112,6 +113,16 @@ describe.each(dashboards)('lint $path', ({ json }) => {
     }
   });
 
+  it('shows exemplars exactly on the queries of the histograms that carry them (docs/TELEMETRY.md "Exemplars")', () => {
+    const carriers = /\b(gen_ai_client_operation_duration_seconds|gen_ai_client_operation_time_to_first_chunk_seconds|bulwark_request_duration_seconds)_bucket\b/;
+    const targets = promTargets(json);
+    const withExemplars = targets.filter(({ target }) => target.exemplar === true);
+    expect(withExemplars.length).toBeGreaterThanOrEqual(6); // request p95, attempt p50/p95/p99, first chunk p50/p95
+    for (const { panel, target } of targets) {
+      expect(target.exemplar === true, `panel "${panel}" ${target.expr}`).toBe(carriers.test(target.expr ?? ''));
+    }
+  });
+
   it('sets a unit, a title and a description on every panel', () => {
     for (const p of contentPanels(json)) {
       expect(p.title, `panel ${p.id}`).toBeTruthy();
@@ -175,6 +186,15 @@ describe.each(dashboards)('lint $path', ({ json }) => {
   it('starts with a row and lays rows out full width', () => {
     expect(json.panels[0]?.type).toBe('row');
     for (const row of json.panels.filter((p) => p.type === 'row')) expect(row.gridPos).toMatchObject({ x: 0, w: 24, h: 1 });
+  });
+});
+
+describe('grafana/provisioning/datasources/datasources.yaml', () => {
+  it("links exemplars' trace_id to the provisioned Tempo datasource", () => {
+    const yaml = readFileSync(resolve(REPO_ROOT, 'grafana/provisioning/datasources/datasources.yaml'), 'utf8');
+    const prometheus = yaml.slice(yaml.indexOf('type: prometheus'), yaml.indexOf('type: tempo'));
+    expect(prometheus).toMatch(/exemplarTraceIdDestinations:\s*\n\s*- name: trace_id\s*\n\s*datasourceUid: tempo/);
+    expect(yaml).toMatch(/uid: tempo/);
   });
 });
 

@@ -154,56 +154,6 @@ function openaiChunks(body: ReturnType<typeof JSON.parse>): unknown[] {
   ];
 }
 
-describe('OpenAI parsers (property-based)', () => {
-  it('read every valid completion exactly', () => {
-    fc.assert(
-      fc.property(openaiCompletion, ({ body, expected }) => {
-        expect(fromOpenAICompletion(body, ctx)).toEqual(expected);
-      }),
-      propertyParams(),
-    );
-  });
-
-  it('read every valid stream exactly', () => {
-    fc.assert(
-      fc.property(openaiCompletion, ({ body, expected }) => {
-        const mapper = new OpenAIStreamMapper(ctx);
-        const events = [...openaiChunks(body).flatMap((c) => mapper.push(c)), ...mapper.end()];
-        expect(events.filter((e) => e.type === 'text').map((e) => (e as { delta: string }).delta).join('')).toBe(expected.text);
-        expect(events.at(-1)).toEqual({ type: 'finish', finishReason: expected.finishReason, model: expected.model, responseId: expected.responseId });
-        expect(events.find((e) => e.type === 'usage')).toEqual({ type: 'usage', usage: expected.usage });
-      }),
-      propertyParams(),
-    );
-  });
-
-  it('end any malformed completion in a well-formed answer or a typed error', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), fc.tuple(openaiCompletion, mutation).map(([c, m]) => mutate(c.body, m))), (body) => {
-        expectWellFormedOrTyped(() => fromOpenAICompletion(body, ctx));
-      }),
-      propertyParams(),
-    );
-  });
-
-  it('end any malformed stream in well-formed events or a typed error', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }),
-          fc.tuple(openaiCompletion, fc.nat(), mutation).map(([c, k, m]) => {
-            const chunks = openaiChunks(c.body);
-            chunks[k % chunks.length] = mutate(chunks[k % chunks.length], m);
-            return chunks;
-          }),
-        ),
-        (chunks) => expectStreamWellFormedOrTyped(new OpenAIStreamMapper(ctx), chunks),
-      ),
-      propertyParams(),
-    );
-  });
-});
-
 // ---------------------------------------------------------------------------------------------
 // Anthropic
 
@@ -254,55 +204,67 @@ function anthropicEvents(body: ReturnType<typeof JSON.parse>): unknown[] {
   ];
 }
 
-describe('Anthropic parsers (property-based)', () => {
-  it('read every valid message exactly', () => {
-    fc.assert(
-      fc.property(anthropicMessage, ({ body, expected }) => {
-        expect(fromAnthropicMessage(body, ctx)).toEqual(expected);
-      }),
-      propertyParams(),
-    );
-  });
+/** The four properties every provider's parsers must hold. */
+function parserProperties<Body>(spec: {
+  name: string;
+  valid: fc.Arbitrary<{ body: Body; expected: ProviderResponse }>;
+  parse: (body: unknown) => ProviderResponse;
+  toStream: (body: Body) => unknown[];
+  mapper: () => { push(chunk: unknown): StreamEvent[]; end(): StreamEvent[] };
+}): void {
+  describe(`${spec.name} parsers (property-based)`, () => {
+    it('read every valid answer exactly', () => {
+      fc.assert(
+        fc.property(spec.valid, ({ body, expected }) => {
+          expect(spec.parse(body)).toEqual(expected);
+        }),
+        propertyParams(),
+      );
+    });
 
-  it('read every valid stream exactly', () => {
-    fc.assert(
-      fc.property(anthropicMessage, ({ body, expected }) => {
-        const mapper = new AnthropicStreamMapper(ctx);
-        const events = [...anthropicEvents(body).flatMap((e) => mapper.push(e)), ...mapper.end()];
-        expect(events.filter((e) => e.type === 'text').map((e) => (e as { delta: string }).delta).join('')).toBe(expected.text);
-        expect(events.at(-1)).toEqual({ type: 'finish', finishReason: expected.finishReason, model: expected.model, responseId: expected.responseId });
-        expect(events.find((e) => e.type === 'usage')).toEqual({ type: 'usage', usage: expected.usage });
-      }),
-      propertyParams(),
-    );
-  });
+    it('read every valid stream exactly', () => {
+      fc.assert(
+        fc.property(spec.valid, ({ body, expected }) => {
+          const mapper = spec.mapper();
+          const events = [...spec.toStream(body).flatMap((c) => mapper.push(c)), ...mapper.end()];
+          expect(events.filter((e) => e.type === 'text').map((e) => (e as { delta: string }).delta).join('')).toBe(expected.text);
+          expect(events.at(-1)).toEqual({ type: 'finish', finishReason: expected.finishReason, model: expected.model, responseId: expected.responseId });
+          expect(events.find((e) => e.type === 'usage')).toEqual({ type: 'usage', usage: expected.usage });
+        }),
+        propertyParams(),
+      );
+    });
 
-  it('end any malformed message in a well-formed answer or a typed error', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), fc.tuple(anthropicMessage, mutation).map(([c, m]) => mutate(c.body, m))), (body) => {
-        expectWellFormedOrTyped(() => fromAnthropicMessage(body, ctx));
-      }),
-      propertyParams(),
-    );
-  });
+    it('end any malformed answer in a well-formed answer or a typed error', () => {
+      fc.assert(
+        fc.property(fc.oneof(fc.jsonValue(), fc.tuple(spec.valid, mutation).map(([v, m]) => mutate(v.body, m))), (body) => {
+          expectWellFormedOrTyped(() => spec.parse(body));
+        }),
+        propertyParams(),
+      );
+    });
 
-  it('end any malformed stream in well-formed events or a typed error', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }),
-          fc.tuple(anthropicMessage, fc.nat(), mutation).map(([c, k, m]) => {
-            const events = anthropicEvents(c.body);
-            events[k % events.length] = mutate(events[k % events.length], m);
-            return events;
-          }),
+    it('end any malformed stream in well-formed events or a typed error', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }),
+            fc.tuple(spec.valid, fc.nat(), mutation).map(([v, k, m]) => {
+              const chunks = spec.toStream(v.body);
+              chunks[k % chunks.length] = mutate(chunks[k % chunks.length], m);
+              return chunks;
+            }),
+          ),
+          (chunks) => expectStreamWellFormedOrTyped(spec.mapper(), chunks),
         ),
-        (events) => expectStreamWellFormedOrTyped(new AnthropicStreamMapper(ctx), events),
-      ),
-      propertyParams(),
-    );
+        propertyParams(),
+      );
+    });
   });
-});
+}
+
+parserProperties({ name: 'OpenAI', valid: openaiCompletion, parse: (b) => fromOpenAICompletion(b, ctx), toStream: openaiChunks, mapper: () => new OpenAIStreamMapper(ctx) });
+parserProperties({ name: 'Anthropic', valid: anthropicMessage, parse: (b) => fromAnthropicMessage(b, ctx), toStream: anthropicEvents, mapper: () => new AnthropicStreamMapper(ctx) });
 
 // ---------------------------------------------------------------------------------------------
 // Over HTTP, through the official clients

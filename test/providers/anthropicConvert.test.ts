@@ -273,6 +273,13 @@ describe('fromAnthropicMessage', () => {
     expect(fromAnthropicMessage(body, ctx).usage).toEqual({ inputTokens: 7, outputTokens: 3 });
   });
 
+  it('ignores a token count that is negative, fractional or infinite (no negative or NaN cost)', () => {
+    for (const bad of [-5, 2.5, JSON.parse('1e400') as number]) {
+      const body = message([{ type: 'text', text: 'x' }], { usage: { input_tokens: 7, output_tokens: bad, cache_read_input_tokens: bad } });
+      expect(fromAnthropicMessage(body, ctx).usage).toEqual({ inputTokens: 7, outputTokens: 0 });
+    }
+  });
+
   it.each([
     ['an empty body', undefined],
     ['a string body', 'upstream connect error'],

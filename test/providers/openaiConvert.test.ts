@@ -190,6 +190,17 @@ describe('fromOpenAICompletion', () => {
     expect(fromOpenAICompletion(noUsage, ctx)).not.toHaveProperty('usage');
   });
 
+  it.each([
+    ['negative', -5],
+    ['fractional', 2.5],
+    ['beyond a safe integer (1e400 parses as Infinity)', JSON.parse('1e400') as number],
+  ])('drops a %s token count instead of pricing it (no negative or NaN cost)', (_, bad) => {
+    const body = completion({ content: 'x' }, { usage: { prompt_tokens: bad, completion_tokens: 1 } });
+    expect(fromOpenAICompletion(body, ctx)).not.toHaveProperty('usage');
+    const cached = completion({ content: 'x' }, { usage: { prompt_tokens: 5, completion_tokens: 1, prompt_tokens_details: { cached_tokens: bad } } });
+    expect(fromOpenAICompletion(cached, ctx).usage).toEqual({ inputTokens: 5, outputTokens: 1 });
+  });
+
   it("throws content_filtered on finish_reason 'content_filter' (a 200 that is a refusal)", () => {
     const body = completion({ content: null });
     body.choices[0]!.finish_reason = 'content_filter';

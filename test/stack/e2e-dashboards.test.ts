@@ -25,15 +25,11 @@
  * them is phases A–C. Alert expressions keep their own fixed windows (5m, 10m, 30m, 1h), which cover
  * everything, so their truth is phases W–C.
  *
- * Why not simply 5m over everything: a histogram series cannot be pre-created at 0 (the metrics API
- * has no add(0) for histograms), so its first export arrives with its first observations already
- * in it, and rate()/increase() count from that first sample: those observations are lost. Counters
- * are pre-created for the known label sets; those that are not (e.g. `bulwark_fallbacks_total` with
- * reason budget_exhausted) lose their first increment the same way. Prometheus 3.15 (the shipped
- * backend) behaves the same over OTLP — checked by hand, also with the created-timestamp-zero-
- * ingestion / use-start-timestamps / st-synthesis feature flags. The `it.fails` tests below pin
- * the two visible consequences in this scenario; they start failing (and must be turned into plain
- * tests) once the gap is closed.
+ * Every first event counts: startTelemetry()'s exporter sends each new counter or histogram series
+ * with a zero point at its start timestamp (src/otel/zeroStart.ts, docs/TELEMETRY.md), so
+ * rate()/increase() count a series' first observations — the local target's only attempt shows in
+ * the attempt-latency panel (formerly pinned with `it.fails`). Series pre-created at 0 get no
+ * extra point, so every sample of one export still shares one timestamp.
  *
  * Tolerance: VictoriaMetrics' rate()/increase() do not extrapolate, and every point of one export
  * carries the same timestamp, so rates over the same window divide exactly; REL_TOLERANCE only
@@ -342,7 +338,7 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
     });
   });
 
-  describe('known gaps: first observations invisible to rate() (reported; these turn green when closed)', () => {
+  describe('first observations count in rate() (formerly known gaps)', () => {
     // Closed: bulwark_fallbacks_total{bulwark_fallback_reason="budget_exhausted"} is now pre-created
     // (PRECREATE.fallbackReasons), so the panel "retry budget exhausted → next target" sees the
     // incident's two exhaustions (primary → backup in A, backup → local in C).

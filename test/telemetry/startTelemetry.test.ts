@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { diag, metrics, trace } from '@opentelemetry/api';
+import { context, diag, metrics, trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadPeer, PROTOCOL_PEER_DEPENDENCIES, TELEMETRY_PEER_DEPENDENCIES } from '../../src/otel/loadPeer.js';
 import { startTelemetry, type TelemetryHandle } from '../../src/otel/index.js';
@@ -141,6 +141,49 @@ describe('startTelemetry', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('exemplars: true makes http/json the metrics protocol; with another explicit protocol it is refused', async () => {
+    await expect(startTelemetry({ serviceName: 's', endpoint: base, exemplars: true, protocol: 'http/protobuf' })).rejects.toThrow(
+      /options\.exemplars needs OTLP\/HTTP JSON metrics \(http\/json\), but the metrics protocol is http\/protobuf/,
+    );
+    handle = await startTelemetry({ serviceName: 's', endpoint: base, exemplars: true });
+    emit();
+    await handle.forceFlush();
+    expect(received.find((r) => r.path === '/v1/metrics')!.headers['content-type']).toContain('application/json');
+  });
+
+  it('http/json metrics carry exemplars of the latency histograms recorded in a span; OTEL_METRICS_EXEMPLAR_FILTER=always_off stops them', async () => {
+    const record = () => {
+      const span = trace.getTracer('bulwark').startSpan('attempt');
+      metrics
+        .getMeter('bulwark')
+        .createHistogram('gen_ai.client.operation.duration', { unit: 's' })
+        .record(0.3, { 'gen_ai.request.model': 'm' }, trace.setSpan(context.active(), span));
+      span.end();
+      return span.spanContext();
+    };
+    const exemplarsSent = () =>
+      received
+        .filter((r) => r.path === '/v1/metrics')
+        .flatMap((r) => JSON.parse(r.body.toString('utf8')).resourceMetrics[0].scopeMetrics[0].metrics)
+        .filter((m: { name: string }) => m.name === 'gen_ai.client.operation.duration')
+        .flatMap((m: { histogram: { dataPoints: { exemplars?: { traceId: string; spanId: string }[] }[] } }) => m.histogram.dataPoints.flatMap((p) => p.exemplars ?? []));
+
+    vi.stubEnv('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'http/json');
+    handle = await startTelemetry({ serviceName: 's', endpoint: base });
+    const sc = record();
+    await handle.forceFlush();
+    expect(exemplarsSent()).toMatchObject([{ traceId: sc.traceId, spanId: sc.spanId, asDouble: 0.3 }]);
+    await handle.shutdown();
+
+    received = [];
+    vi.stubEnv('OTEL_METRICS_EXEMPLAR_FILTER', 'always_off');
+    handle = await startTelemetry({ serviceName: 's', endpoint: base });
+    record();
+    await handle.forceFlush();
+    expect(received.some((r) => r.path === '/v1/metrics')).toBe(true);
+    expect(exemplarsSent()).toEqual([]);
   });
 
   it('traces: false and OTEL_METRICS_EXPORTER=none switch a signal off', async () => {

@@ -87,6 +87,9 @@ describe('memoryStore', () => {
     expect(() => memoryStore({ maxEntries: 1.5 })).toThrow(/memoryStore\.maxEntries/);
     expect(() => memoryStore({ maxEntries: '10' as never })).toThrow(/memoryStore\.maxEntries/);
     expect(() => memoryStore({ clock: {} as never })).toThrow(/memoryStore\.clock/);
+    expect(() => memoryStore({ maxEntries: Infinity })).toThrow(/memoryStore\.maxEntries/);
+    // An option it does not know is an error, not silently the default.
+    expect(() => memoryStore({ maxEntrys: 5 } as never)).toThrow(/memoryStore\.maxEntrys is not an option \(did you mean 'maxEntries'\?/);
   });
 
   it('defaults to 10 000 entries', async () => {

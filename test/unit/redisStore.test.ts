@@ -16,6 +16,12 @@ function fakeClient() {
 }
 
 describe('redisStore', () => {
+  it('validates its options with the shared rules: unknown keys and timers past what Node.js can set are errors', () => {
+    const client = fakeClient();
+    expect(() => redisStore(client, { timeoutMS: 100 } as never)).toThrow(/redisStore\.timeoutMS is not an option \(did you mean 'timeoutMs'\?/);
+    for (const bad of [Infinity, Number.NaN, 0, -1, 3_000_000_000]) expect(() => redisStore(client, { syncIntervalMs: bad })).toThrow(/redisStore\.syncIntervalMs/);
+  });
+
   afterEach(() => {
     vi.useRealTimers();
   });

@@ -278,11 +278,12 @@ export const PROMQL = {
 
   // ── SLOs (objectives and threshold: grafana/src/slo.ts) ─────────────────────────────────────────────
   sliAnswered: { expr: sli('answered', RATE_INTERVAL), legend: `{{${L.chain}}} answered` },
-  sliFullQuality: { expr: sli('full_quality', RATE_INTERVAL), legend: `{{${L.chain}}} full quality` },
+  // Full-quality queries read the request-duration buckets: their exemplars lead to slow requests' traces.
+  sliFullQuality: { expr: sli('full_quality', RATE_INTERVAL), legend: `{{${L.chain}}} full quality`, exemplars: true },
   errorBudgetAnswered: { expr: `1 - ${burnRate('answered', RANGE)}`, legend: `{{${L.chain}}}`, instant: true },
-  errorBudgetFullQuality: { expr: `1 - ${burnRate('full_quality', RANGE)}`, legend: `{{${L.chain}}}`, instant: true },
+  errorBudgetFullQuality: { expr: `1 - ${burnRate('full_quality', RANGE)}`, legend: `{{${L.chain}}}`, instant: true, exemplars: true },
   burnRateAnswered: { expr: burnRate('answered', RATE_INTERVAL), legend: `{{${L.chain}}} answered` },
-  burnRateFullQuality: { expr: burnRate('full_quality', RATE_INTERVAL), legend: `{{${L.chain}}} full quality` },
+  burnRateFullQuality: { expr: burnRate('full_quality', RATE_INTERVAL), legend: `{{${L.chain}}} full quality`, exemplars: true },
 
   // ── Provider latency and errors ─────────────────────────────────────────────────────────────────────────
   attemptLatencyP50: {

@@ -10,6 +10,7 @@ import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../providers/modelPrice.js';
 import {
   arrayOf,
+  boolean,
   asConfigError,
   describe,
   fail,
@@ -101,7 +102,17 @@ function telemetryOptions(value: unknown): Pick<ResolvedConfig, 'telemetry' | 'c
   };
 }
 
-const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey'] as const;
+const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens'] as const;
+
+/** A hand-made target's capabilities are already resolved: images, fileTypes, fileUrlTypes. */
+const resolvedCapabilities = fields(
+  {
+    images: { required: true, check: boolean },
+    fileTypes: { required: true, check: arrayOf(string({ nonEmpty: true })) },
+    fileUrlTypes: { required: true, check: arrayOf(string({ nonEmpty: true })) },
+  },
+  { unknown: 'reject' },
+);
 
 function target(value: unknown, field: string): Target {
   const t = plainObject(value, field);
@@ -117,6 +128,8 @@ function target(value: unknown, field: string): Target {
     contextWindow: finite({ integer: true, above: 0, unit: 'tokens' }),
     pricing: modelPrice,
     breakerKey: string({ nonEmpty: true }),
+    maxOutputTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
+    capabilities: resolvedCapabilities,
   })(t, field);
   return value as Target;
 }

@@ -29,6 +29,7 @@ export function cacheKey(chain: string, partition: string | undefined, request: 
     stop: request.stop !== undefined && request.stop.length > 0 ? request.stop : undefined,
     // A JSON answer to a schema is not the plain-text answer to the same messages, nor to another schema.
     responseFormat: request.responseFormat,
+    reasoning: request.reasoning,
   };
   const hash = createHash('sha256').update(canonicalJson(determining)).digest('hex');
   return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${hash}`;

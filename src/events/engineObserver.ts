@@ -95,6 +95,11 @@ export interface AttemptObserver {
   /** Runs the upstream call with this attempt's context active (so HTTP spans nest under it). */
   run?<T>(fn: () => T): T;
   onFirstChunk?(msSinceStart: number): void;
+  /**
+   * Reasoning blocks of the conversation this attempt's provider does not get (another provider
+   * produced them): `blocks` left out, from `providers`. Reported before the call.
+   */
+  onReasoningDropped?(dropped: { blocks: number; providers: string[] }): void;
   /** A breaker transition this attempt's outcome caused. */
   onBreakerTransition?(transition: BreakerTransition): void;
   onEnd?(end: AttemptEnd): void;

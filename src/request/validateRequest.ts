@@ -17,6 +17,7 @@ import {
   type Check,
   type FieldSpec,
 } from '../validation/walk.js';
+import { reasoningBlockCheck, reasoningCheck, reasoningCrossFieldRules } from './reasoning.js';
 import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
 
@@ -46,6 +47,7 @@ const message: Check<Message> = (value, path) => {
     case 'assistant': {
       if (content !== undefined && content !== null) string()(content, `${path}.content`);
       const calls = optional(arrayOf(toolCall))(read(m, 'toolCalls', `${path}.toolCalls`), `${path}.toolCalls`);
+      optional(arrayOf(reasoningBlockCheck))(read(m, 'reasoning', `${path}.reasoning`), `${path}.reasoning`);
       if (!(typeof content === 'string' && content.length > 0) && !(calls && calls.length > 0)) fail(path, '(assistant) needs content or toolCalls');
       break;
     }
@@ -117,6 +119,7 @@ export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
   maxCostUsd: { check: finite({ min: 0, unit: 'USD' }) },
   totalTimeoutMs: { check: finite({ above: 0, max: MAX_TIMER_MS, maxReason: 'the longest timer Node.js can set' }) },
   responseFormat: { check: responseFormatCheck },
+  reasoning: { check: reasoningCheck },
 };
 
 const requestShape = fields(REQUEST_FIELDS, { keyPath: (_, key) => key });
@@ -129,6 +132,7 @@ function crossFieldRules(request: ChatRequest): void {
     if (m.role === 'tool' && !toolCallIds.has(m.toolCallId)) fail(`messages[${i}].toolCallId`, 'answers no earlier assistant tool call');
   });
   if (!request.messages.some((m) => m.role === 'user')) fail('messages', 'need at least one user message');
+  reasoningCrossFieldRules(request);
   const choice = request.toolChoice;
   if (choice !== undefined && typeof choice === 'object' && !request.tools?.some((t) => t.name === choice.name)) {
     fail('toolChoice', 'names a tool that is not in tools');

@@ -7,7 +7,7 @@
  *   npm run bench -- --smoke            # tiny sizes, every suite once; writes to a temp dir (CI)
  *   npm run bench -- --only overhead,failover --out /tmp/b
  *
- * Suites: overhead, failover, amplification, portkey, throughput, memory. Nothing here judges a
+ * Suites: overhead, failover, amplification, portkey, throughput, memory, aisdk. Nothing here judges a
  * timing: the benchmark reports.
  */
 import os from 'node:os';
@@ -18,6 +18,7 @@ import { FULL, SMOKE, type BenchContext } from './context.js';
 import { COMPILED, REPO_ROOT } from './paths.js';
 import { startPortkeyGateway, type PortkeyGateway } from './portkeyGateway.js';
 import { writeResults, type Section } from './report.js';
+import { aiSdkSuite } from './suites/aiSdk.js';
 import { amplificationSuite } from './suites/amplification.js';
 import { failoverSuite } from './suites/failover.js';
 import { memorySuite } from './suites/memory.js';
@@ -33,6 +34,7 @@ const SUITES = {
   portkey: portkeySuite,
   throughput: throughputSuite,
   memory: memorySuite,
+  aisdk: aiSdkSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
 

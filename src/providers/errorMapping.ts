@@ -56,6 +56,7 @@ export interface SanitizedCause {
 //   413                                        → context_length_exceeded
 //   other 5xx                                  → server_error
 //   401 → authentication · 404 → not_found
+//   Google's bad key (400 INVALID_ARGUMENT "API key not valid") → authentication
 //   content-policy code / text (400, 403, 422, stream event) → content_filtered
 //   403                                        → permission
 //   context-length code / text                 → context_length_exceeded
@@ -66,9 +67,12 @@ export interface SanitizedCause {
 //   transport: abort → cancelled · SDK timeout → timeout · refused/reset/DNS/cut body → connection
 //   SyntaxError (broken JSON 200 / SSE event) → malformed_response
 
+/** Google answers a bad API key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401. */
+const GOOGLE_BAD_KEY_TEXT = /API key not valid|API_KEY_INVALID/i;
+
 const CONTEXT_LENGTH_CODES = new Set(['context_length_exceeded', 'context_window_exceeded', 'string_above_max_context']);
 const CONTEXT_LENGTH_TEXT =
-  /context[_ ]length[_ ]exceeded|maximum context length|context[_ ]?window|context limit|prompt is too long|prompt too long|input length and `?max_tokens`? exceed|exceeds? (?:the )?(?:model'?s? )?(?:maximum )?context|too many (?:input )?tokens|reduce the length of (?:the|your) (?:messages|prompt|input)|input is too long/i;
+  /context[_ ]length[_ ]exceeded|maximum context length|context[_ ]?window|context limit|prompt is too long|prompt too long|input length and `?max_tokens`? exceed|exceeds? (?:the )?(?:model'?s? )?(?:maximum )?context|too many (?:input )?tokens|reduce the length of (?:the|your) (?:messages|prompt|input)|input is too long|exceeds the maximum number of tokens allowed/i;
 
 const CONTENT_POLICY_CODES = new Set([
   'content_policy_violation',
@@ -133,6 +137,7 @@ function classifyApiError(facts: ErrorFacts): ErrorType {
   if (status !== undefined && status >= 500) return 'server_error';
   if (status === 401) return 'authentication';
   if (status === 404) return 'not_found';
+  if (GOOGLE_BAD_KEY_TEXT.test(message)) return 'authentication';
   // Policy and context errors come as 400 (sometimes 403 / 422, or as a stream error event).
   if (CONTENT_POLICY_CODES.has(providerCode) || CONTENT_POLICY_TEXT.test(message)) return 'content_filtered';
   if (status === 403) return 'permission';

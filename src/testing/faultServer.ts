@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { anthropicWire } from './anthropicWire.js';
+import { geminiWire } from './geminiWire.js';
 import type { ContextLengthFault, Fault, Provider, Reply } from './faults.js';
 import { sampleLatency } from './latency.js';
 import type { Latency } from './latency.js';
@@ -131,6 +132,9 @@ interface Exchange {
 }
 
 const ENDPOINT = /^(?:\/(.+?))?\/v1\/(chat\/completions|messages)\/?$/;
+/** Gemini: the model and the method are in the path (`/v1beta/models/gemini-2.5-flash:streamGenerateContent`). */
+const GEMINI_ENDPOINT = /^(?:\/(.+?))?\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const WIRES: Record<Provider, ProviderWire> = { openai: openaiWire, anthropic: anthropicWire, gemini: geminiWire };
 const ROUTE_NAME = /^[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
 const DEFAULT_ROUTE = 'default';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -208,6 +212,7 @@ class FaultServerImpl implements FaultServer {
       }
       prefix = `/${route}`;
     }
+    if (provider === 'gemini') return `${this.url}${prefix}/v1beta`;
     return provider === 'openai' ? `${this.url}${prefix}/v1` : `${this.url}${prefix}`;
   }
 
@@ -305,10 +310,12 @@ class FaultServerImpl implements FaultServer {
     if (raw === undefined || controller.signal.aborted) return;
 
     const seq = ++this.#seq;
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const pathname = url.pathname;
     const match = ENDPOINT.exec(pathname);
-    const route = match?.[1] ?? DEFAULT_ROUTE;
-    const provider: Provider | undefined = match ? (match[2] === 'messages' ? 'anthropic' : 'openai') : undefined;
+    const gemini = match ? null : GEMINI_ENDPOINT.exec(pathname);
+    const route = match?.[1] ?? gemini?.[1] ?? DEFAULT_ROUTE;
+    const provider: Provider | undefined = match ? (match[2] === 'messages' ? 'anthropic' : 'openai') : gemini ? 'gemini' : undefined;
 
     let body: unknown = raw;
     let parsed = false;
@@ -319,8 +326,8 @@ class FaultServerImpl implements FaultServer {
       parsed = false;
     }
     const bodyRecord = (parsed ? body : {}) as Record<string, unknown>;
-    const model = typeof bodyRecord['model'] === 'string' ? bodyRecord['model'] : undefined;
-    const stream = bodyRecord['stream'] === true;
+    const model = gemini ? decodeURIComponent(gemini[2]!) : typeof bodyRecord['model'] === 'string' ? bodyRecord['model'] : undefined;
+    const stream = gemini ? gemini[3] === 'streamGenerateContent' : bodyRecord['stream'] === true;
     const inputTokens = estimateInputTokens(bodyRecord);
 
     const record = (fault: Fault, faultSource: FaultSource): MutableRecord => {
@@ -354,7 +361,7 @@ class FaultServerImpl implements FaultServer {
       record({ kind: 'httpError', status }, 'invalidRequest');
       sendJson(exchange, status, {}, {
         error: {
-          message: `Unknown request URL: ${req.method ?? 'GET'} ${pathname}. The fault server serves POST [/<route>]/v1/chat/completions and POST [/<route>]/v1/messages.`,
+          message: `Unknown request URL: ${req.method ?? 'GET'} ${pathname}. The fault server serves POST [/<route>]/v1/chat/completions, POST [/<route>]/v1/messages and POST [/<route>]/v1beta/models/<model>:generateContent | :streamGenerateContent?alt=sse.`,
           type: 'invalid_request_error',
           param: null,
           code: 'unknown_url',
@@ -363,7 +370,7 @@ class FaultServerImpl implements FaultServer {
       return;
     }
 
-    const wire: ProviderWire = provider === 'openai' ? openaiWire : anthropicWire;
+    const wire = WIRES[provider];
     const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now() };
 
     if (!parsed) {
@@ -374,6 +381,13 @@ class FaultServerImpl implements FaultServer {
             ? 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)'
             : 'There was an issue with the request body: invalid JSON.',
       };
+      record(fault, 'invalidRequest');
+      this.#sendError(exchange, wire, ctx, wire.error(ctx, fault));
+      return;
+    }
+    if (gemini && stream && url.searchParams.get('alt') !== 'sse') {
+      // Without alt=sse Google streams one JSON array; the server speaks only the SSE form the clients use.
+      const fault: Fault = { kind: 'badRequest', message: 'The fault server streams Gemini answers as server-sent events only: add ?alt=sse.' };
       record(fault, 'invalidRequest');
       this.#sendError(exchange, wire, ctx, wire.error(ctx, fault));
       return;

@@ -6,8 +6,8 @@
  * completions or Anthropic messages), with that provider's real error body and headers.
  */
 
-/** The two wire protocols the server speaks. */
-export type Provider = 'openai' | 'anthropic';
+/** The wire protocols the server speaks: OpenAI Chat Completions, Anthropic Messages, Gemini generateContent. */
+export type Provider = 'openai' | 'anthropic' | 'gemini';
 
 /** Provider-neutral finish reasons; they are translated to each provider's own value. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';

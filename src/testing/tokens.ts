@@ -12,13 +12,19 @@ export function estimateTextTokens(text: string): number {
 }
 
 /**
- * The input tokens the server attributes to a request body (either provider): ceil(total length of every
- * string value found in `messages`, `system` and `tools`, recursively / 4), at least 1.
+ * The input tokens the server attributes to a request body (any provider): ceil(total length of every
+ * string value found in `messages`, `system` and `tools` — Gemini: `contents`, `systemInstruction` and
+ * `tools` — recursively / 4), at least 1.
  */
 export function estimateInputTokens(body: unknown): number {
   if (typeof body !== 'object' || body === null) return 1;
   const record = body as Record<string, unknown>;
-  const chars = countChars(record['messages']) + countChars(record['system']) + countChars(record['tools']);
+  const chars =
+    countChars(record['messages']) +
+    countChars(record['system']) +
+    countChars(record['tools']) +
+    countChars(record['contents']) +
+    countChars(record['systemInstruction']);
   return Math.max(1, Math.ceil(chars / CHARS_PER_TOKEN));
 }
 

@@ -1,0 +1,130 @@
+import type { LanguageModelV4, LanguageModelV4StreamPart } from '@ai-sdk/provider';
+import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
+import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
+import { AiSdkStreamMapper, fromAiSdkResult, toAiSdkCall } from './aiSdkConvert.js';
+import { normalizeAiSdkThrown } from './aiSdkErrors.js';
+import type { ErrorContext } from './errorMapping.js';
+import { prepareCall } from './prepareCall.js';
+import { type SdkStream, streamFromSdk } from './sdkStream.js';
+import { endpointOf, makeTarget, validateTargetOptions } from './targetOptions.js';
+import { fail, string } from '../validation/walk.js';
+
+export interface AiSdkTargetOptions extends Omit<TargetOptions, 'model'> {
+  /**
+   * An AI SDK language model (specification v4: `openai('gpt-4o')`, `google('gemini-2.5-flash')`,
+   * `bedrock(…)`, `mistral(…)`, …). Bulwark calls its `doGenerate` / `doStream` directly, which
+   * never retry: the AI SDK's retries live in `generateText`, so Bulwark's are the only ones.
+   */
+  model: LanguageModelV4;
+  /** `gen_ai.provider.name`. Default: from the model's provider id (see `genAiProviderName`). */
+  providerName?: string;
+}
+
+/**
+ * AI SDK provider ids (the part before the first dot) as GenAI semantic-convention
+ * `gen_ai.provider.name` well-known values (v1.41); other providers keep their own id.
+ */
+const WELL_KNOWN_PROVIDERS: Record<string, string> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  google: 'gcp.gemini',
+  'google.vertex': 'gcp.vertex_ai',
+  vertex: 'gcp.vertex_ai',
+  'amazon-bedrock': 'aws.bedrock',
+  bedrock: 'aws.bedrock',
+  azure: 'azure.ai.openai',
+  mistral: 'mistral_ai',
+  groq: 'groq',
+  xai: 'x_ai',
+  deepseek: 'deepseek',
+  cohere: 'cohere',
+  perplexity: 'perplexity',
+};
+
+/** `openai.chat` → openai, `google.generative-ai` → gcp.gemini, `google.vertex.chat` → gcp.vertex_ai. */
+export function genAiProviderName(providerId: string): string {
+  const [first = providerId, second] = providerId.split('.');
+  return WELL_KNOWN_PROVIDERS[`${first}.${second}`] ?? WELL_KNOWN_PROVIDERS[first] ?? first;
+}
+
+function languageModel(value: unknown, path: string): LanguageModelV4 {
+  const model = value as Partial<LanguageModelV4> | null;
+  if (model === null || typeof model !== 'object') fail(path, 'must be an AI SDK language model (e.g. openai(\'gpt-4o\'))');
+  if (model.specificationVersion !== 'v4') {
+    fail(path, `must implement the AI SDK language model specification v4 (ai 7.x); it says ${String(model.specificationVersion)}`);
+  }
+  if (typeof model.doGenerate !== 'function' || typeof model.doStream !== 'function') fail(path, 'has no doGenerate()/doStream()');
+  if (typeof model.provider !== 'string' || typeof model.modelId !== 'string' || model.modelId === '') fail(path, 'has no provider / modelId');
+  return model as LanguageModelV4;
+}
+
+/** Any AI SDK provider model as a chain target. Created through `bulwark/ai-sdk`. */
+export function aiSdkTarget(options: AiSdkTargetOptions): Target {
+  validateTargetOptions('aiSdkTarget', options, { model: { required: true, check: languageModel }, providerName: string({ nonEmpty: true }) });
+  const adapter = new AiSdkAdapter(options);
+  return makeTarget(adapter, { ...options, model: adapter.model });
+}
+
+/** Header values that are credentials, read from the model's config (for redaction only). */
+function secretsOfModel(model: LanguageModelV4): string[] {
+  try {
+    const headers = (model as unknown as { config?: { headers?: () => unknown } }).config?.headers?.();
+    if (headers === null || typeof headers !== 'object') return [];
+    return Object.entries(headers as Record<string, unknown>)
+      .filter(([name, value]) => typeof value === 'string' && /key|auth|token/i.test(name))
+      .map(([, value]) => (value as string).replace(/^(?:Bearer|Basic)\s+/i, ''))
+      .filter((value) => value.length >= 6);
+  } catch {
+    return [];
+  }
+}
+
+class AiSdkAdapter implements ProviderAdapter {
+  readonly provider: string;
+  readonly model: string;
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  // Private (#) so that inspecting a target never walks into the model's config and its key.
+  readonly #model: LanguageModelV4;
+  readonly #errors: ErrorContext;
+
+  constructor(options: AiSdkTargetOptions) {
+    this.#model = options.model;
+    this.model = options.model.modelId;
+    this.provider = options.providerName ?? genAiProviderName(options.model.provider);
+    // The providers' models keep their base URL in `config.baseURL` (not part of the spec: best effort).
+    const endpoint = endpointOf((options.model as unknown as { config?: { baseURL?: unknown } }).config?.baseURL);
+    if (endpoint.serverAddress !== undefined) this.serverAddress = endpoint.serverAddress;
+    if (endpoint.serverPort !== undefined) this.serverPort = endpoint.serverPort;
+    const model = options.model;
+    this.#errors = { provider: this.provider, model: this.model, secrets: () => secretsOfModel(model) };
+  }
+
+  async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
+    const ctx = { provider: this.provider, model: this.model };
+    const call = prepareCall(ctx, () => toAiSdkCall(request, signal));
+    let result;
+    try {
+      result = await this.#model.doGenerate(call);
+    } catch (err) {
+      throw normalizeAiSdkThrown(err, signal, this.#errors);
+    }
+    return fromAiSdkResult(result, ctx);
+  }
+
+  stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
+    const ctx = { provider: this.provider, model: this.model };
+    return streamFromSdk<LanguageModelV4StreamPart>(
+      async () => {
+        // The stream driver aborts this controller to close the HTTP request when iteration stops early.
+        const controller = new AbortController();
+        const call = prepareCall(ctx, () => toAiSdkCall(request, AbortSignal.any([signal, controller.signal])));
+        const { stream } = await this.#model.doStream(call);
+        return Object.assign(stream, { controller }) as unknown as SdkStream<LanguageModelV4StreamPart>;
+      },
+      new AiSdkStreamMapper(ctx),
+      signal,
+      (err) => normalizeAiSdkThrown(err, signal, this.#errors),
+    );
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Telemetry through bulwarkModel, with the real OpenTelemetry SDK: a generateText / streamText call
+ * produces the same Bulwark span tree as llm.chat() / llm.stream(), and with the AI SDK's own
+ * telemetry on (@ai-sdk/otel), the AI SDK's model-call span is the parent of Bulwark's request span.
+ */
+import { OpenTelemetry } from '@ai-sdk/otel';
+import { trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { generateText, streamText } from 'ai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bulwarkModel } from '../../src/ai-sdk/index.js';
+import { createResilientLLM } from '../../src/createResilientLLM.js';
+import { createFakeClock } from '../support/fakeClock.js';
+import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
+import { createSdk, spanId, type Sdk } from '../telemetry/harness.js';
+
+let sdk: Sdk;
+beforeAll(() => {
+  sdk = createSdk();
+  trace.setGlobalTracerProvider(sdk.tracerProvider);
+});
+afterAll(async () => {
+  await sdk.shutdown();
+  trace.disable();
+});
+beforeEach(() => sdk.exporter.reset());
+
+/** A failing primary and an answering secondary: request span, two attempt spans, a fallback event. */
+function chain() {
+  const primary = scriptedAdapter('openai', 'gpt-4o').then({ fail: 'server_error', status: 503 }).streamScript({ chunks: [], failBefore: 'server_error' });
+  const secondary = scriptedAdapter('anthropic', 'claude-sonnet-4-6');
+  return createResilientLLM({
+    name: 'traced',
+    targets: [scriptedTarget(primary), scriptedTarget(secondary)],
+    retry: { maxAttempts: 1 },
+    clock: createFakeClock(Date.now()),
+  });
+}
+
+/** The Bulwark spans as a tree of names, kinds, key attributes and event names (ids and times left out). */
+function bulwarkTree(spans: ReadableSpan[]): unknown {
+  const bulwark = spans.filter((s) => s.instrumentationScope.name === 'bulwark');
+  const ids = new Set(bulwark.map(spanId));
+  const describe = (span: ReadableSpan): unknown => ({
+    name: span.name,
+    kind: span.kind,
+    status: span.status.code,
+    attributes: Object.fromEntries(
+      Object.entries(span.attributes).filter(([k]) => !/duration|time|_ms$|cost/.test(k) && k !== 'gen_ai.response.id').sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    events: span.events.map((e) => e.name),
+    children: bulwark.filter((c) => c.parentSpanContext?.spanId === spanId(span)).map(describe),
+  });
+  return bulwark.filter((s) => !ids.has(s.parentSpanContext?.spanId ?? '')).map(describe);
+}
+
+describe('telemetry through bulwarkModel', () => {
+  it('generateText produces the same Bulwark span tree as llm.chat()', async () => {
+    const request = { messages: [{ role: 'user' as const, content: 'hi' }] };
+    await chain().chat(request);
+    const direct = bulwarkTree(sdk.spans());
+    sdk.exporter.reset();
+    await generateText({ model: bulwarkModel(chain()), prompt: 'hi' });
+    const viaAiSdk = bulwarkTree(sdk.spans());
+    expect(viaAiSdk).toEqual(direct);
+    expect(direct).toHaveLength(1);
+    expect(JSON.stringify(direct)).toContain('"name":"bulwark chat traced"');
+    expect(JSON.stringify(direct)).toContain('bulwark.fallback');
+  });
+
+  it('streamText produces the same Bulwark span tree as llm.stream()', async () => {
+    const request = { messages: [{ role: 'user' as const, content: 'hi' }] };
+    const s = chain().stream(request);
+    for await (const _ of s) void _;
+    const direct = bulwarkTree(sdk.spans());
+    sdk.exporter.reset();
+    const result = streamText({ model: bulwarkModel(chain()), prompt: 'hi' });
+    expect(await result.text).toContain('anthropic/claude-sonnet-4-6');
+    expect(bulwarkTree(sdk.spans())).toEqual(direct);
+    expect(direct).toHaveLength(1);
+    expect(JSON.stringify(direct)).toContain('bulwark.fallback');
+  });
+
+  it("the AI SDK's model-call span (telemetry on) is the parent of Bulwark's request span", async () => {
+    const tracer = sdk.tracerProvider.getTracer('ai');
+    await generateText({ model: bulwarkModel(chain()), prompt: 'hi', telemetry: { isEnabled: true, integrations: new OpenTelemetry({ tracer }) } });
+    const spans = sdk.spans();
+    const request = spans.find((s) => s.name === 'bulwark chat traced')!;
+    expect(request).toBeDefined();
+    const parent = spans.find((s) => spanId(s) === request.parentSpanContext?.spanId);
+    expect(parent?.instrumentationScope.name).toBe('ai');
+    // …and that span sits inside the AI SDK's own tree, whose root is the generateText call.
+    let root = parent!;
+    for (let up = spans.find((s) => spanId(s) === root.parentSpanContext?.spanId); up; up = spans.find((s) => spanId(s) === root.parentSpanContext?.spanId)) root = up;
+    expect(root.instrumentationScope.name).toBe('ai');
+    expect(root).not.toBe(parent);
+  });
+});

@@ -81,6 +81,7 @@ function fanAttempt(observers: AttemptObserver[]): AttemptObserver {
     run: runner(collect(observers, 'run')),
     onFirstChunk: safe(collect(observers, 'onFirstChunk')),
     onReasoningDropped: safe(collect(observers, 'onReasoningDropped')),
+    onClamped: safe(collect(observers, 'onClamped')),
     onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
     onEnd: safe(collect(observers, 'onEnd')),
   };

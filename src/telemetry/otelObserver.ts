@@ -596,6 +596,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
             state.span.addEvent(EVENT.REASONING_DROPPED, { [ATTR.REASONING_DROPPED_BLOCKS]: dropped.blocks, [ATTR.REASONING_FROM]: dropped.providers });
           }
         },
+        onClamped: (e) => {
+          if (!state.recording || state.spanEnded) return;
+          state.span.setAttribute(ATTR.GEN_AI_REQUEST_MAX_TOKENS, e.allowed);
+          state.span.addEvent(EVENT.CLAMPED, { [ATTR.CLAMPED_REQUESTED]: e.requested, [ATTR.CLAMPED_ALLOWED]: e.allowed });
+        },
         onBreakerTransition: (t: BreakerTransition) => {
           if (state.recording && !state.spanEnded) {
             state.span.addEvent(EVENT.CIRCUIT_TRANSITION, {

@@ -1,18 +1,19 @@
 /**
- * Writes the generated dashboard JSON (grafana/dashboards/*.json) from grafana/src.
+ * Writes the generated dashboard JSON (grafana/dashboards/*.json) and the SLO rules
+ * (prometheus/rules/bulwark-slo.yml, from grafana/src/slo.ts) from grafana/src.
  * Usage: npm run dashboards            # (re)write the files
  *        npm run dashboards -- --check # exit 1 if a committed file differs from the code
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedDashboards } from '../grafana/src/index.js';
+import { generatedDashboards, generatedRuleFiles } from '../grafana/src/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 let stale = 0;
 
-for (const { path, content } of generatedDashboards()) {
+for (const { path, content } of [...generatedDashboards(), ...generatedRuleFiles()]) {
   const file = resolve(root, path);
   const current = await readFile(file, 'utf8').catch(() => undefined);
   if (current === content) {

@@ -12,7 +12,8 @@ export { BulwarkError, ConfigError, StreamInterruptedError } from './errors/bulw
 export { ProviderError } from './errors/providerError.js';
 export { ERROR_TYPES, type ErrorType, type Disposition } from './errors/errorTypes.js';
 export { defaultClassification, type Classification } from './errors/classifyError.js';
-export { BUILTIN_PRICES, PRICES_AS_OF } from './cost/pricing.js';
+export { BUILTIN_PRICES, PRICE_ROWS, PRICES_AS_OF, type PriceRow } from './cost/pricing.js';
+export { pricingFromFile } from './cost/pricingFile.js';
 export type { ForcedTier } from './request/tiers.js';
 export type * from './request/types.js';
 export type * from './config/types.js';

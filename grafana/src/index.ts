@@ -5,6 +5,7 @@
 import { layoutRows } from './layout.js';
 import { OVERVIEW_ROWS, overviewDashboard } from './overview.js';
 import { PROMQL, TRACEQL } from './queries.js';
+import { SLO_RULES_PATH, sloRulesYaml } from './slo.js';
 import { stableJson } from './stableJson.js';
 
 export { overviewDashboard, OVERVIEW_ROWS, OVERVIEW_TITLE, OVERVIEW_UID } from './overview.js';
@@ -21,6 +22,7 @@ export {
 export { LABELS, METRICS, PROMETHEUS_SERIES_NAMES } from './telemetryNames.js';
 export { FILTER_VARIABLES } from './variables.js';
 export { stableJson } from './stableJson.js';
+export { SLO_CONFIG, SLO_RULES_PATH, sloRulesYaml } from './slo.js';
 
 /** Dashboard files, relative to the repository root. */
 export const DASHBOARDS_DIR = 'grafana/dashboards';
@@ -33,6 +35,11 @@ export interface GeneratedDashboard {
 
 export function generatedDashboards(): GeneratedDashboard[] {
   return [{ path: `${DASHBOARDS_DIR}/bulwark-overview.json`, content: stableJson(overviewDashboard()) }];
+}
+
+/** Generated Prometheus rule files (the SLO rules), relative to the repository root. */
+export function generatedRuleFiles(): GeneratedDashboard[] {
+  return [{ path: SLO_RULES_PATH, content: sloRulesYaml() }];
 }
 
 export interface PanelDoc {

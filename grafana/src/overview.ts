@@ -17,6 +17,7 @@ import { fallbackChainRow } from './rows/fallbackChain.js';
 import { goldenSignalsRow } from './rows/goldenSignals.js';
 import { providerLatencyRow } from './rows/providerLatency.js';
 import { retriesRow } from './rows/retries.js';
+import { sloRow } from './rows/slo.js';
 import { tenantsRow } from './rows/tenants.js';
 import { tracesRow } from './rows/traces.js';
 import { FILTER_VARIABLES, PROMETHEUS_DS, datasourceVariable, filterVariable } from './variables.js';
@@ -27,6 +28,7 @@ export const OVERVIEW_TITLE = 'Bulwark — Overview';
 /** Rows in display order. */
 export const OVERVIEW_ROWS: readonly RowSpec[] = [
   goldenSignalsRow,
+  sloRow,
   retriesRow,
   fallbackChainRow,
   circuitBreakersRow,

@@ -12,6 +12,7 @@
  *   whole chain failed, and `static` is the degraded canned reply. Cache behaviour has its own panels.
  */
 import { LABELS as L, METRICS as M } from './telemetryNames.js';
+import { errorBudget, sliRatio, type SliId } from './slo.js';
 import { FILTER_VARIABLES, MATCH } from './variables.js';
 
 export const RATE_INTERVAL = '$__rate_interval';
@@ -76,6 +77,9 @@ const TENANT = [L.tenant] as const;
 const TENANT_LEGEND = `{{${L.tenant}}}`;
 const tenantCost = () => sel(M.cost, MATCH.service, MATCH.chain, HAS_TENANT);
 const tenantReq = (...m: string[]) => req(HAS_TENANT, ...m);
+/** SLO panels: the rules' SLI expressions (grafana/src/slo.ts) with the dashboard's filters, per chain. */
+const sli = (id: SliId, window: string) => sliRatio(id, window, [L.chain], [MATCH.service, MATCH.chain]);
+const burnRate = (id: SliId, window: string) => `(1 - (${sli(id, window)})) / ${errorBudget(id)}`;
 const TARGET = [L.provider, L.model] as const;
 const TARGET_LEGEND = `{{${L.provider}}}/{{${L.model}}}`;
 
@@ -271,6 +275,15 @@ export const PROMQL = {
     legend: TENANT_LEGEND,
     instant: true,
   },
+
+  // ── SLOs (objectives and threshold: grafana/src/slo.ts) ─────────────────────────────────────────────
+  sliAnswered: { expr: sli('answered', RATE_INTERVAL), legend: `{{${L.chain}}} answered` },
+  // Full-quality queries read the request-duration buckets: their exemplars lead to slow requests' traces.
+  sliFullQuality: { expr: sli('full_quality', RATE_INTERVAL), legend: `{{${L.chain}}} full quality`, exemplars: true },
+  errorBudgetAnswered: { expr: `1 - ${burnRate('answered', RANGE)}`, legend: `{{${L.chain}}}`, instant: true },
+  errorBudgetFullQuality: { expr: `1 - ${burnRate('full_quality', RANGE)}`, legend: `{{${L.chain}}}`, instant: true, exemplars: true },
+  burnRateAnswered: { expr: burnRate('answered', RATE_INTERVAL), legend: `{{${L.chain}}} answered` },
+  burnRateFullQuality: { expr: burnRate('full_quality', RATE_INTERVAL), legend: `{{${L.chain}}} full quality`, exemplars: true },
 
   // ── Provider latency and errors ─────────────────────────────────────────────────────────────────────────
   attemptLatencyP50: {

@@ -10,7 +10,8 @@
  *     health() only) within {@link REL_TOLERANCE}: retry rate, fallback activation, cost per
  *     successful request, end-to-end success, backoff wait per request, degraded and per-target
  *     shares, the breaker-state timeline (2 = open) and the open-breaker count at every phase end;
- *  3. every alert expression of prometheus/rules/bulwark-alerts.yml is evaluated and returns exactly
+ *  3. every alert expression of prometheus/rules/bulwark-alerts.yml and bulwark-slo.yml (recording rules
+ *     inlined) is evaluated and returns exactly
  *     the series the scenario implies (BreakerOpened, StuckOpen, ChainAllTargetsOpen, ChainExhausted,
  *     RetryStorm, SustainedFallback, ProviderAuthFailing fire; Flapping and TelemetryAbsent stay
  *     silent), RetryStorm and SustainedFallback with the scenario's exact ratio as their value. Only
@@ -45,6 +46,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { promqlQueries, PROMQL, type NamedPromQuery } from '../../grafana/src/queries.js';
+import { errorBudget, SLO_CONFIG } from '../../grafana/src/slo.js';
 import type { ChainHealth } from '../../src/health/types.js';
 import { startTelemetry, type TelemetryHandle } from '../../src/otel/index.js';
 import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
@@ -73,9 +75,24 @@ interface AlertRule {
   expr: string;
 }
 
-const alertRules: AlertRule[] = (
-  parseYaml(readFileSync(join(repoRoot, 'prometheus', 'rules', 'bulwark-alerts.yml'), 'utf8')) as { groups: { rules: AlertRule[] }[] }
-).groups.flatMap((g) => g.rules.filter((r) => r.alert !== undefined));
+const rulesOf = (file: string): AlertRule[] =>
+  (parseYaml(readFileSync(join(repoRoot, 'prometheus', 'rules', file), 'utf8')) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((g) => g.rules);
+/**
+ * The SLO alerts read recording rules (bulwark:sli_*:ratio_rate*), which VictoriaMetrics does not
+ * evaluate: each name is replaced by its rule's expression, so the alert runs on the raw metrics.
+ */
+const sloRules = rulesOf('bulwark-slo.yml');
+const inlineRecordings = (expr: string): string =>
+  sloRules
+    .filter((r) => r.record !== undefined)
+    .reduce((e, r) => e.replace(new RegExp(`${r.record!.replace(/[:]/g, '\\$&')}(?![\\w:])`, 'g'), `(${r.expr})`), expr);
+const alertRules: AlertRule[] = [...rulesOf('bulwark-alerts.yml'), ...sloRules]
+  .filter((r) => r.alert !== undefined)
+  .map((r) => ({ ...r, expr: inlineRecordings(r.expr) }));
+
+/** Requests answered at full quality: tier full or reduced within the SLO latency threshold. */
+const fullQuality = (log: readonly { result?: { tier: string } ; durationMs?: number }[]): number =>
+  log.filter((r) => (r.result?.tier === 'full' || r.result?.tier === 'reduced') && (r.durationMs ?? 0) <= SLO_CONFIG.latencyThresholdSeconds * 1000).length;
 
 const one = (r: PromSample[], what: string): number => {
   expect(r, `${what}: expected exactly one series, got ${JSON.stringify(r)}`).toHaveLength(1);
@@ -277,6 +294,22 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
       expect(one(await atEnd(`sum(increase(bulwark_requests_total{service_name="${SERVICE}", app_tenant!=""}[${window}]))`), 'tenant requests')).toBe(incident.requests);
     });
 
+    it('SLIs, burn rates and error budget remaining equal the incident\'s answered and full-quality shares', async () => {
+      const answered = (incident.requests - incident.byOutcome.static - incident.byOutcome.failed) / incident.requests;
+      const full = fullQuality(scenario!.log.filter((r) => r.phase !== 'W')) / incident.requests;
+      expectClose(one(await atEnd(expr('sliAnswered')), 'sliAnswered'), answered, 'SLI answered');
+      expectClose(one(await atEnd(expr('sliFullQuality')), 'sliFullQuality'), full, 'SLI full quality');
+      expectClose(one(await atEnd(expr('burnRateAnswered')), 'burnRateAnswered'), (1 - answered) / errorBudget('answered'), 'burn rate answered');
+      expectClose(one(await atEnd(expr('burnRateFullQuality')), 'burnRateFullQuality'), (1 - full) / errorBudget('full_quality'), 'burn rate full quality');
+      expectClose(one(await atEnd(expr('errorBudgetAnswered')), 'errorBudgetAnswered'), 1 - (1 - answered) / errorBudget('answered'), 'budget left answered');
+      expectClose(one(await atEnd(expr('errorBudgetFullQuality')), 'errorBudgetFullQuality'), 1 - (1 - full) / errorBudget('full_quality'), 'budget left full quality');
+      // The recording rules themselves, with their window set to the incident.
+      for (const rule of sloRules.filter((r) => r.record?.endsWith('ratio_rate5m'))) {
+        const want = rule.record!.includes('answered') ? answered : full;
+        expectClose(one(await atEnd(rule.expr.replaceAll('[5m]', `[${window}]`)), rule.record!), want, `${rule.record} over the incident`);
+      }
+    });
+
     it('breaker state timeline: 2 while open, 0 while closed, at the end of every phase', async () => {
       for (const c of checkpoints) {
         const timeline = byLabel(await vm.query(expr('breakerState'), phaseTime[c.phase]), 'bulwark_breaker');
@@ -337,6 +370,9 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
           return { service_name: SERVICE, gen_ai_provider_name: provider, gen_ai_request_model: model };
         });
       const chain = [{ service_name: SERVICE, bulwark_chain: CHAIN }];
+      // Burn rates: bad share / error budget (1 − objective).
+      const answeredBurn = ((all.byOutcome.static + all.byOutcome.failed) / all.requests) / errorBudget('answered');
+      const fullQualityBurn = ((all.requests - fullQuality(scenario!.log)) / all.requests) / errorBudget('full_quality');
       return {
         BulwarkBreakerOpened: {
           labels: ['service_name', 'bulwark_chain', 'bulwark_breaker'],
@@ -357,6 +393,13 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
         },
         BulwarkProviderAuthFailing: { labels: ['service_name', 'gen_ai_provider_name', 'gen_ai_request_model'], series: authFailing },
         BulwarkTelemetryAbsent: { labels: [], series: [] },
+        // Every window (5m … 6h) covers the whole scenario: bad shares are the scenario's, far above 14.4x.
+        BulwarkSLOAnsweredFastBurn: { labels: ['service_name', 'bulwark_chain'], series: answeredBurn > 14.4 ? chain : [], value: answeredBurn },
+        BulwarkSLOAnsweredSlowBurn: { labels: ['service_name', 'bulwark_chain'], series: answeredBurn > 6 ? chain : [], value: answeredBurn },
+        // The request-duration histogram's series start within the windows (first observations in W), so
+        // VictoriaMetrics' rates over them are not exact ratios: the series is checked, not the value.
+        BulwarkSLOFullQualityFastBurn: { labels: ['service_name', 'bulwark_chain'], series: fullQualityBurn > 14.4 ? chain : [] },
+        BulwarkSLOFullQualitySlowBurn: { labels: ['service_name', 'bulwark_chain'], series: fullQualityBurn > 6 ? chain : [] },
       };
     };
 
@@ -366,7 +409,15 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
 
     it('the scenario fires the alerts it is built for', () => {
       const e = expected();
-      for (const name of ['BulwarkBreakerOpened', 'BulwarkChainExhausted', 'BulwarkProviderAuthFailing', 'BulwarkRetryStorm', 'BulwarkChainAllTargetsOpen']) {
+      for (const name of [
+        'BulwarkBreakerOpened',
+        'BulwarkChainExhausted',
+        'BulwarkProviderAuthFailing',
+        'BulwarkRetryStorm',
+        'BulwarkChainAllTargetsOpen',
+        'BulwarkSLOAnsweredFastBurn',
+        'BulwarkSLOFullQualityFastBurn',
+      ]) {
         expect(e[name]!.series.length, name).toBeGreaterThan(0);
       }
     });

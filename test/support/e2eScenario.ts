@@ -37,7 +37,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
-import type { ErrorType } from '../../src/errors/errorTypes.js';
+import type { FallbackReason } from '../../src/events/engineObserver.js';
 import type { ChainHealth } from '../../src/health/types.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
 import type { AttemptRecord, ChatRequest, ChatResult } from '../../src/request/types.js';
@@ -73,6 +73,8 @@ export interface ScenarioRequest {
   costUsd: number;
   /** The tenant the telemetry.attributes hook reported for it (`app.tenant`). */
   tenant: string;
+  /** How long the caller waited, in virtual time (the engine's clock). */
+  durationMs: number;
 }
 
 /** What the scenario did, in numbers: the truth the dashboards must reproduce. */
@@ -113,7 +115,7 @@ export interface Hop {
   phase: string;
   from: string;
   to: string;
-  reason: ErrorType;
+  reason: FallbackReason;
 }
 
 export interface ChaosScenario {
@@ -230,10 +232,10 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
     ],
   });
 
-  const record = (label: string, stream: boolean, result: ChatResult | undefined, error: BulwarkError | undefined): void => {
+  const record = (label: string, stream: boolean, result: ChatResult | undefined, error: BulwarkError | undefined, startedAt: number): void => {
     const attempts = result?.attempts ?? error?.attempts ?? [];
     const costUsd = result ? result.costUsd : attempts.reduce((s, a) => s + (a.costUsd ?? 0), 0);
-    log.push({ phase, label, stream, ...(result && { result }), ...(error && { error }), attempts, outcome: outcomeOf(result), costUsd, tenant });
+    log.push({ phase, label, stream, ...(result && { result }), ...(error && { error }), attempts, outcome: outcomeOf(result), costUsd, tenant, durationMs: clock.now() - startedAt });
     tenant = TENANTS[log.length % TENANTS.length]!;
   };
 
@@ -249,27 +251,29 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
 
   const chat = async (label: string, request: ChatRequest, scripts: Parameters<typeof withScripts>[0] = {}): Promise<void> => {
     await withScripts(scripts, async () => {
+      const startedAt = clock.now();
       try {
-        record(label, false, await llm.chat(request), undefined);
+        record(label, false, await llm.chat(request), undefined, startedAt);
       } catch (err) {
         if (!(err instanceof BulwarkError)) throw err;
-        record(label, false, undefined, err);
+        record(label, false, undefined, err, startedAt);
       }
     });
   };
 
   const stream = async (label: string, request: ChatRequest, scripts: Parameters<typeof withScripts>[0] = {}): Promise<void> => {
     await withScripts(scripts, async () => {
+      const startedAt = clock.now();
       const s = llm.stream(request);
       let text = '';
       try {
         for await (const ev of s) if (ev.type === 'text') text += ev.delta;
         const result = await s.result;
         if (text !== result.text) throw new Error(`stream ${label}: streamed text differs from the result`);
-        record(label, true, result, undefined);
+        record(label, true, result, undefined, startedAt);
       } catch (err) {
         if (!(err instanceof BulwarkError)) throw err;
-        record(label, true, undefined, err);
+        record(label, true, undefined, err, startedAt);
       }
     });
   };

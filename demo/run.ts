@@ -102,13 +102,16 @@ async function main(): Promise<number> {
   let telemetry: TelemetryHandle | undefined;
   if (cli.otlp !== undefined || endpointFromEnv) {
     const endpoint = typeof cli.otlp === 'string' ? cli.otlp : (endpointFromEnv ?? 'http://localhost:4318');
+    // Exemplars on the latency panels: metrics as OTLP/HTTP JSON, unless the user chose a protocol.
+    const protocolChosen = ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'].some((k) => process.env[k]);
     telemetry = await startTelemetry({
       serviceName: process.env['OTEL_SERVICE_NAME'] ?? 'bulwark-demo',
       environment: 'demo',
       endpoint,
       metricExportIntervalMs: 5000,
+      ...(protocolChosen ? {} : { exemplars: true }),
     });
-    log(`OpenTelemetry: exporting spans and metrics to ${endpoint} (OTLP/HTTP) every 5 s`);
+    log(`OpenTelemetry: exporting spans and metrics to ${endpoint} (OTLP/HTTP${protocolChosen ? '' : ', metrics with exemplars'}) every 5 s`);
   }
 
   const stop = new AbortController();

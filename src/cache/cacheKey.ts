@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ChatRequest } from '../request/types.js';
+import { partMediaType, partSource, resolveSource } from '../request/contentParts.js';
+import type { ChatRequest, ContentPart, Message } from '../request/types.js';
 
 /** Bumped whenever the canonical form changes, so old entries are simply never found again. */
 const KEY_VERSION = 1;
@@ -8,7 +9,7 @@ const KEY_VERSION = 1;
  * The cache key of a request: `bulwark:cache:<chain>:<partition or _>:<sha256>`.
  *
  * The hash covers exactly what determines the answer — messages, tools, toolChoice,
- * maxTokens, temperature, topP, stop — in a canonical JSON form (object keys sorted, undefined
+ * maxTokens, temperature, topP, stop, parallelToolCalls, providerOptions — in a canonical JSON form (object keys sorted, undefined
  * fields dropped, empty `tools`/`stop` treated as absent), so property order never splits one
  * request into two entries. Per-call controls (signal, partition, critical, maxCostUsd,
  * totalTimeoutMs) are not part of it. Messages and tools are hashed whole, unknown fields
@@ -20,18 +21,38 @@ const KEY_VERSION = 1;
 export function cacheKey(chain: string, partition: string | undefined, request: ChatRequest): string {
   const determining = {
     v: KEY_VERSION,
-    messages: request.messages,
+    messages: request.messages.map(hashableMessage),
     tools: request.tools !== undefined && request.tools.length > 0 ? request.tools : undefined,
     toolChoice: request.toolChoice,
     maxTokens: request.maxTokens,
     temperature: request.temperature,
     topP: request.topP,
     stop: request.stop !== undefined && request.stop.length > 0 ? request.stop : undefined,
+    parallelToolCalls: request.parallelToolCalls,
+    providerOptions: request.providerOptions,
     // A JSON answer to a schema is not the plain-text answer to the same messages, nor to another schema.
     responseFormat: request.responseFormat,
   };
   const hash = createHash('sha256').update(canonicalJson(determining)).digest('hex');
   return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${hash}`;
+}
+
+/**
+ * Image and file bytes are hashed by their digest (a 20 MB screenshot as a JSON array of numbers
+ * would be a 70 MB string). A data URL and the same bytes given as a Uint8Array are the same input
+ * and give the same key; a remote URL is its text.
+ */
+function hashableMessage(message: Message): unknown {
+  if ((message.role !== 'user' && message.role !== 'tool') || typeof message.content === 'string') return message;
+  return { ...message, content: message.content.map(hashablePart) };
+}
+
+function hashablePart(part: ContentPart): unknown {
+  if (part.type === 'text') return part;
+  const { image: _image, data: _data, ...rest } = part as ContentPart & { image?: unknown; data?: unknown };
+  const source = resolveSource(partSource(part));
+  const digest = source?.kind === 'bytes' ? { sha256: createHash('sha256').update(source.bytes).digest('hex') } : { url: source?.url ?? null };
+  return { ...rest, source: digest, ...(source?.kind === 'bytes' && { mediaType: partMediaType(part, source) }) };
 }
 
 function escapeSegment(segment: string): string {

@@ -4,7 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import { checkStructuredOutput } from '../request/structuredOutput.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
-import type { AttemptKind, AttemptRecord, ProviderResponse, Usage } from '../request/types.js';
+import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage } from '../request/types.js';
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { isWalkAbort, type WalkState } from './walkState.js';
@@ -28,6 +28,8 @@ export class AttemptFailure extends Error {
  */
 export interface Attempt {
   info: AttemptInfo;
+  /** The request as this target gets it (maxTokens clamped to the target's maxOutputTokens). */
+  request: ChatRequest;
   observer: AttemptObserver;
   record: AttemptRecord;
   abort: LinkedAbort;
@@ -54,6 +56,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
     ...(rt.adapter.serverPort !== undefined && { serverPort: rt.adapter.serverPort }),
   };
   const observer = state.observer.onAttemptStart?.(info) ?? {};
+  const request = requestForTarget(rt, state.request, observer);
   const startedAt = clock.now();
   const abort = linkedAbort(clock, state.walk.signal, {
     ms: timeoutMs,
@@ -72,6 +75,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
 
   return {
     info,
+    request,
     observer,
     record,
     abort,
@@ -124,10 +128,22 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   };
 }
 
+/**
+ * A `maxTokens` above the target's `maxOutputTokens` is clamped for this target only (other
+ * targets get what was asked), and the attempt says so.
+ */
+function requestForTarget(rt: TargetRuntime, request: ChatRequest, observer: AttemptObserver): ChatRequest {
+  const allowed = rt.target.maxOutputTokens;
+  const requested = request.maxTokens;
+  if (allowed === undefined || requested === undefined || requested <= allowed) return request;
+  observer.onClamped?.({ requested, allowed });
+  return { ...request, maxTokens: allowed };
+}
+
 /** One non-streamed upstream call: the answer, or an AttemptFailure. */
 export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number): Promise<ProviderResponse> {
   const attempt = beginAttempt(rt, state, permit, kind, resendCount, state.config.timeouts.attemptMs, 'attempt_timeout');
-  const call = () => rt.adapter.chat(state.request, { signal: attempt.abort.signal });
+  const call = () => rt.adapter.chat(attempt.request, { signal: attempt.abort.signal });
   let response: ProviderResponse;
   try {
     // Raced against the attempt's signal: a timeout or cancellation ends the attempt even when

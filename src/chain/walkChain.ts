@@ -1,4 +1,6 @@
 import { estimateTokens } from '../request/validateRequest.js';
+import { inputNeeds } from '../request/contentParts.js';
+import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
@@ -25,6 +27,11 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
 export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>): Promise<WalkResult<T>> {
   const { config } = state;
   let tried = 0;
+  const needs = inputNeeds(state.request.messages);
+  /** Targets skipped because they cannot take the request's parts: `provider/model takes no images`. */
+  const unsupported: string[] = [];
+  /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
+  let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
   for (const rt of targets) {
     if (state.walk.signal.aborted) {
       const error = state.walk.signal.reason as ProviderError;
@@ -40,11 +47,19 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       state.hops += 1;
       state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
     }
+    // Before the breaker: a target that cannot take the input is no call, so no probe either.
+    const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
+    if (cannot) {
+      unsupported.push(`${rt.label} ${cannot}`);
+      const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
+      state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+      continue;
+    }
     const permit = await rt.slot.breaker.tryAcquire();
     if (!permit) {
       state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
       const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
-      state.lastFailure = { ref: rt.ref, reason: 'circuit_open', error };
+      state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
       continue;
     }
     tried += 1;
@@ -65,11 +80,16 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
         // The prompt did not fit this target: the next one needs more room than this one has.
         state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
       }
-      state.lastFailure = { ref: rt.ref, reason, error };
+      state.lastFailure = lastTried = { ref: rt.ref, reason, error };
     }
   }
-  const last = state.lastFailure;
-  if (last) return { ok: false, error: last.error, reason: last.reason, stop: false };
+  if (lastTried && lastTried.reason !== 'unsupported_input') return { ok: false, error: lastTried.error, reason: lastTried.reason, stop: false };
+  if (unsupported.length > 0) {
+    // Nothing was tried: no target of this chain takes these images or files. The request is the
+    // problem, as with any bad request: no cached or static stand-in.
+    const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: `No target in the chain can take this request's input: ${unsupported.join('; ')}` });
+    return { ok: false, error, reason: 'bad_request', stop: true };
+  }
   const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: 'No target in the chain can take this request' });
   return { ok: false, error, reason: 'bad_request', stop: false };
 }

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import { ProviderError } from '../errors/providerError.js';
-import type { RequestInfo, RequestObserver } from '../events/engineObserver.js';
+import type { FallbackReason, RequestInfo, RequestObserver } from '../events/engineObserver.js';
 import type { AttemptRecord, ChatRequest, TargetRef } from '../request/types.js';
 import type { LinkedAbort } from './linkedAbort.js';
 
@@ -19,7 +19,7 @@ export interface WalkState {
   hops: number;
   costUsd: number;
   /** The last target that failed or was skipped, and why: the `from` of the next hop. */
-  lastFailure: { ref: TargetRef; reason: ErrorType; error: ProviderError } | undefined;
+  lastFailure: { ref: TargetRef; reason: FallbackReason; error: ProviderError } | undefined;
   /** After a content-filter refusal: providers not to try again. */
   refusedBy: Set<string>;
   /** After a context-length failure: the prompt needs a window at least this large. */

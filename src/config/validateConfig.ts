@@ -10,6 +10,7 @@ import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../validation/modelPrice.js';
 import {
   arrayOf,
+  boolean,
   asConfigError,
   describe,
   fail,
@@ -99,7 +100,17 @@ function telemetryOptions(value: unknown): Pick<ResolvedConfig, 'telemetry' | 'c
   };
 }
 
-const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey'] as const;
+const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens'] as const;
+
+/** A hand-made target's capabilities are already resolved: images, fileTypes, fileUrlTypes. */
+const resolvedCapabilities = fields(
+  {
+    images: { required: true, check: boolean },
+    fileTypes: { required: true, check: arrayOf(string({ nonEmpty: true })) },
+    fileUrlTypes: { required: true, check: arrayOf(string({ nonEmpty: true })) },
+  },
+  { unknown: 'reject' },
+);
 
 function target(value: unknown, field: string): Target {
   const t = plainObject(value, field);
@@ -115,6 +126,8 @@ function target(value: unknown, field: string): Target {
     contextWindow: finite({ integer: true, above: 0, unit: 'tokens' }),
     pricing: modelPrice,
     breakerKey: string({ nonEmpty: true }),
+    maxOutputTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
+    capabilities: resolvedCapabilities,
   })(t, field);
   return value as Target;
 }

@@ -64,10 +64,13 @@ export interface RetryScheduled {
   retryAfterMs?: number;
 }
 
+/** Why the walk left a target: its error type, or `unsupported_input` (skipped before any call: it cannot take the request's images or files). */
+export type FallbackReason = ErrorType | 'unsupported_input';
+
 export interface FallbackHop {
   from: TargetRef;
   to: TargetRef;
-  reason: ErrorType;
+  reason: FallbackReason;
 }
 
 export interface CircuitRejected {
@@ -91,9 +94,17 @@ export interface RequestEnd {
   error?: BulwarkError;
 }
 
+/** The request's maxTokens was above the target's maxOutputTokens: this attempt asked for `allowed`. */
+export interface MaxTokensClamped {
+  requested: number;
+  allowed: number;
+}
+
 export interface AttemptObserver {
   /** Runs the upstream call with this attempt's context active (so HTTP spans nest under it). */
   run?<T>(fn: () => T): T;
+  /** Called right after onAttemptStart, before the call. */
+  onClamped?(event: MaxTokensClamped): void;
   onFirstChunk?(msSinceStart: number): void;
   /** A breaker transition this attempt's outcome caused. */
   onBreakerTransition?(transition: BreakerTransition): void;

@@ -1,4 +1,5 @@
-import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
+import type { ChatRequest, ProviderOptions, ProviderResponse, StreamEvent } from '../request/types.js';
+import type { ResolvedCapabilities, TargetCapabilities } from './capabilities.js';
 
 export interface ModelPrice {
   /** USD per million input tokens. */
@@ -46,6 +47,18 @@ export interface TargetOptions {
   pricing?: ModelPrice;
   /** Breaker key; defaults to `provider/model`. Give several targets one key to share a breaker. */
   breakerKey?: string;
+  /**
+   * What input the target takes (images, file types). Defaults per model family; a target that
+   * cannot take a request's parts is skipped before any call (fallback reason `unsupported_input`).
+   */
+  capabilities?: TargetCapabilities;
+  /** Most output tokens this target may be asked for: a request's larger `maxTokens` is clamped to it here. */
+  maxOutputTokens?: number;
+  /**
+   * Provider-specific request fields for this target, keyed by provider name like the request's
+   * `providerOptions` (which win over these, key by key).
+   */
+  providerOptions?: ProviderOptions;
 }
 
 /** A configured target of a chain. */
@@ -55,4 +68,7 @@ export interface Target {
   readonly contextWindow?: number;
   readonly pricing?: ModelPrice;
   readonly breakerKey?: string;
+  /** What input the target takes; a hand-made `{ adapter }` target without it is never skipped for its input. */
+  readonly capabilities?: ResolvedCapabilities;
+  readonly maxOutputTokens?: number;
 }

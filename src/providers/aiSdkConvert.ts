@@ -1,5 +1,6 @@
 import type {
   LanguageModelV4CallOptions,
+  LanguageModelV4FilePart,
   LanguageModelV4FinishReason,
   LanguageModelV4GenerateResult,
   LanguageModelV4Message,
@@ -7,7 +8,8 @@ import type {
   LanguageModelV4ToolResultPart,
   LanguageModelV4Usage,
 } from '@ai-sdk/provider';
-import type { ChatRequest, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import { contentText, partMediaType, partSource, resolveSource } from '../request/contentParts.js';
+import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import type { ChunkMapper } from './sdkStream.js';
 
@@ -54,10 +56,11 @@ function toPrompt(request: ChatRequest): LanguageModelV4Message[] {
   for (const message of request.messages) {
     switch (message.role) {
       case 'system':
+      case 'developer':
         prompt.push({ role: 'system', content: message.content });
         break;
       case 'user':
-        prompt.push({ role: 'user', content: [{ type: 'text', text: message.content }] });
+        prompt.push({ role: 'user', content: typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content.map(toAiSdkPart) });
         break;
       case 'assistant': {
         const content: Extract<LanguageModelV4Message, { role: 'assistant' }>['content'] = [];
@@ -74,7 +77,10 @@ function toPrompt(request: ChatRequest): LanguageModelV4Message[] {
           type: 'tool-result',
           toolCallId: message.toolCallId,
           toolName: toolNames.get(message.toolCallId) ?? '',
-          output: { type: 'text', value: message.content },
+          output:
+            typeof message.content === 'string' || message.content.every((p) => p.type === 'text')
+              ? { type: 'text', value: contentText(message.content) }
+              : { type: 'content', value: message.content.map(toAiSdkPart) },
         };
         // The results of one turn's calls travel together (Gemini answers a turn's calls in one turn).
         const last = prompt.at(-1);
@@ -85,6 +91,21 @@ function toPrompt(request: ChatRequest): LanguageModelV4Message[] {
     }
   }
   return prompt;
+}
+
+/** A content part as the AI SDK's: images and files are both `file` parts (bytes or a URL), typed by media type. */
+function toAiSdkPart(part: ContentPart): { type: 'text'; text: string } | LanguageModelV4FilePart {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  const source = resolveSource(partSource(part));
+  // Validation has checked every part; an unusable one cannot get here.
+  if (!source) throw new TypeError('content part without a usable source');
+  const mediaType = partMediaType(part, source) ?? 'image';
+  return {
+    type: 'file',
+    mediaType,
+    data: source.kind === 'url' ? { type: 'url', url: new URL(source.url) } : { type: 'data', data: source.bytes },
+    ...(part.type === 'file' && part.filename !== undefined && { filename: part.filename }),
+  };
 }
 
 /** The AI SDK passes tool inputs as values; a model's arguments that are not JSON go as the raw text. */

@@ -1,7 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
-import { type AnthropicConvertContext, AnthropicStreamMapper, fromAnthropicMessage, toAnthropicParams } from './anthropicConvert.js';
+import { type AnthropicConvertContext, type AnthropicParams, AnthropicStreamMapper, fromAnthropicMessage, toAnthropicParams } from './anthropicConvert.js';
+import { mergedProviderOptions } from '../request/providerOptions.js';
+import { withProviderOptions } from './providerOptionsBody.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { prepareCall } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
@@ -12,6 +14,7 @@ import {
   validateClient,
   validateTargetOptions,
 } from './targetOptions.js';
+import { ANTHROPIC_DEFAULTS } from './capabilities.js';
 import { boolean, finite, string } from '../validation/walk.js';
 
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
@@ -67,7 +70,7 @@ export function anthropicTarget(options: AnthropicTargetOptions): Target {
     sendSamplingParams: boolean,
   });
   validateClient('anthropicTarget', options.client, ['messages', 'create'], 'Anthropic');
-  return makeTarget(new AnthropicAdapter(options), options);
+  return makeTarget(new AnthropicAdapter(options), options, ANTHROPIC_DEFAULTS);
 }
 
 class AnthropicAdapter implements ProviderAdapter {
@@ -81,11 +84,14 @@ class AnthropicAdapter implements ProviderAdapter {
   readonly #errors: ErrorContext;
   readonly #defaultMaxTokens: number;
   readonly #sendSamplingParams: boolean;
+  readonly #providerOptions: AnthropicTargetOptions['providerOptions'];
 
   constructor(options: AnthropicTargetOptions) {
     this.provider = options.providerName ?? 'anthropic';
     this.model = options.model;
-    this.#defaultMaxTokens = options.defaultMaxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
+    this.#providerOptions = options.providerOptions && structuredClone(options.providerOptions);
+    // A request without maxTokens must not ask for more than the target allows either.
+    this.#defaultMaxTokens = Math.min(options.defaultMaxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS, options.maxOutputTokens ?? Number.POSITIVE_INFINITY);
     this.#sendSamplingParams = options.sendSamplingParams ?? false;
     const base = options.client;
     // maxRetries: the SDK retries twice by default, invisibly multiplying Bulwark's retries.
@@ -106,10 +112,10 @@ class AnthropicAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = this.#convertContext();
-    const params = prepareCall(ctx, () => toAnthropicParams(request, ctx));
+    const { params, betas } = prepareCall(ctx, () => this.#params(request, ctx));
     let body: unknown;
     try {
-      body = await this.#client.messages.create(params, this.#requestOptions(signal));
+      body = await this.#client.messages.create(params, this.#requestOptions(signal, betas));
     } catch (err) {
       throw normalizeThrown(err, signal, this.#classes, this.#errors);
     }
@@ -120,8 +126,8 @@ class AnthropicAdapter implements ProviderAdapter {
     const ctx = this.#convertContext();
     return streamFromSdk<unknown>(
       async () => {
-        const params = prepareCall(ctx, () => ({ ...toAnthropicParams(request, ctx), stream: true as const }));
-        const stream = await this.#client.messages.create(params, this.#requestOptions(signal));
+        const { params, betas } = prepareCall(ctx, () => this.#params(request, ctx));
+        const stream = await this.#client.messages.create({ ...params, stream: true as const }, this.#requestOptions(signal, betas));
         return stream as SdkStream<unknown>;
       },
       new AnthropicStreamMapper(ctx),
@@ -139,7 +145,17 @@ class AnthropicAdapter implements ProviderAdapter {
     };
   }
 
-  #requestOptions(signal: AbortSignal): Anthropic.RequestOptions {
-    return { signal, maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS };
+  /**
+   * The body: the converted request, then this provider's options (target's, then the request's).
+   * `betas` is no body field: it goes out as the `anthropic-beta` header.
+   */
+  #params(request: ChatRequest, ctx: AnthropicConvertContext): { params: AnthropicParams; betas: string[] } {
+    const { betas } = mergedProviderOptions(this.provider, this.#providerOptions, request.providerOptions);
+    const params = withProviderOptions(toAnthropicParams(request, ctx), this.#providerOptions, request.providerOptions, ctx, ['betas']);
+    return { params, betas: Array.isArray(betas) ? betas.filter((b): b is string => typeof b === 'string') : [] };
+  }
+
+  #requestOptions(signal: AbortSignal, betas: string[]): Anthropic.RequestOptions {
+    return { signal, maxRetries: 0, timeout: NO_SDK_TIMEOUT_MS, ...(betas.length > 0 && { headers: { 'anthropic-beta': betas.join(',') } }) };
   }
 }

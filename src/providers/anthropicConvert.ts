@@ -1,11 +1,15 @@
 import type {
+  Base64ImageSource,
   ContentBlockParam,
+  DocumentBlockParam,
+  ImageBlockParam,
   MessageCreateParamsNonStreaming,
   MessageParam,
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ChatRequest, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import { partMediaType, resolveSource, toBase64 } from '../request/contentParts.js';
+import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
@@ -52,10 +56,11 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
   request.messages.forEach((m, index) => {
     switch (m.role) {
       case 'system':
+      case 'developer':
         if (m.content.trim() !== '') system.push(m.content);
         break;
       case 'user':
-        append('user', textBlocks(m.content));
+        append('user', typeof m.content === 'string' ? textBlocks(m.content) : toAnthropicBlocks(m.content, `messages[${index}]`, ctx));
         break;
       case 'assistant': {
         const blocks: ContentBlockParam[] = textBlocks(m.content ?? '');
@@ -65,15 +70,17 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
         append('assistant', blocks);
         break;
       }
-      case 'tool':
+      case 'tool': {
+        const content = typeof m.content === 'string' ? m.content : (toAnthropicBlocks(m.content, `messages[${index}]`, ctx) as ToolResultContent);
         append('user', [
           {
             type: 'tool_result',
             tool_use_id: anthropicToolId(m.toolCallId),
-            ...(m.content !== '' && { content: m.content }),
+            ...(content.length > 0 && { content }),
           },
         ]);
         break;
+      }
       default:
         throw adapterError(ctx, 'bad_request', `messages[${index}] has an unknown role ${JSON.stringify((m as { role?: unknown }).role)}`);
     }
@@ -99,6 +106,11 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
       }),
     );
     if (request.toolChoice !== undefined) params.tool_choice = toAnthropicToolChoice(request.toolChoice);
+    if (request.parallelToolCalls !== undefined) {
+      // Anthropic says it the other way round, on tool_choice (which 'none' has no room for).
+      const choice = params.tool_choice ?? { type: 'auto' };
+      if (choice.type !== 'none') params.tool_choice = { ...choice, disable_parallel_tool_use: !request.parallelToolCalls };
+    }
   }
   // API version 2026-10-21 rejects sampling parameters outright (400), so they are dropped unless the
   // target says its client still speaks 2023-06-01.
@@ -116,6 +128,41 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
 }
 
 // ---------------------------------------------------------------------------------------------
+// Content parts → image / document blocks
+
+type ToolResultContent = Exclude<Extract<ContentBlockParam, { type: 'tool_result' }>['content'], undefined>;
+type PartBlock = Extract<ContentBlockParam, { type: 'text' }> | ImageBlockParam | DocumentBlockParam;
+
+/** Text (whitespace-only dropped, as for string content), images and documents, base64 or by URL. */
+function toAnthropicBlocks(parts: readonly ContentPart[], at: string, ctx: Ctx): PartBlock[] {
+  const blocks: PartBlock[] = [];
+  parts.forEach((part, j) => {
+    const where = `${at}.content[${j}]`;
+    if (part.type === 'text') {
+      if (part.text.trim() !== '') blocks.push({ type: 'text', text: part.text });
+      return;
+    }
+    const source = resolveSource(part.type === 'image' ? part.image : part.data);
+    if (!source) throw adapterError(ctx, 'bad_request', `${where} has no usable ${part.type === 'image' ? 'image' : 'data'} (a URL, data URL or bytes)`);
+    const mediaType = partMediaType(part, source);
+    if (part.type === 'image') {
+      if (source.kind === 'url') return void blocks.push({ type: 'image', source: { type: 'url', url: source.url } });
+      if (mediaType === undefined) throw adapterError(ctx, 'bad_request', `${where} needs a mediaType`);
+      // The API names the four types it takes; any other is the API's to refuse, as given.
+      blocks.push({ type: 'image', source: { type: 'base64', media_type: mediaType as Base64ImageSource['media_type'], data: toBase64(source.bytes) } });
+      return;
+    }
+    const title = part.filename !== undefined ? { title: part.filename } : {};
+    if (source.kind === 'url') return void blocks.push({ type: 'document', source: { type: 'url', url: source.url }, ...title });
+    if (mediaType === 'text/plain') {
+      const text = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength).toString('utf8');
+      return void blocks.push({ type: 'document', source: { type: 'text', media_type: 'text/plain', data: text }, ...title });
+    }
+    blocks.push({ type: 'document', source: { type: 'base64', media_type: (mediaType ?? part.mediaType) as 'application/pdf', data: toBase64(source.bytes) }, ...title });
+  });
+  return blocks;
+}
+
 // Structured output, reasoning (issue 12 part B)
 
 /**

@@ -4,8 +4,10 @@ import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './a
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAIParams } from './openaiConvert.js';
 import { prepareCall } from './prepareCall.js';
+import { withProviderOptions } from './providerOptionsBody.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
+import { OPENAI_DEFAULTS } from './capabilities.js';
 import { oneOf, string } from '../validation/walk.js';
 
 export interface OpenAITargetOptions extends TargetOptions {
@@ -42,7 +44,7 @@ export function openaiTarget(options: OpenAITargetOptions): Target {
     providerName: string({ nonEmpty: true }),
   });
   validateClient('openaiTarget', options.client, ['chat', 'completions', 'create'], 'OpenAI');
-  return makeTarget(new OpenAIAdapter(options), options);
+  return makeTarget(new OpenAIAdapter(options), options, OPENAI_DEFAULTS);
 }
 
 class OpenAIAdapter implements ProviderAdapter {
@@ -55,9 +57,11 @@ class OpenAIAdapter implements ProviderAdapter {
   readonly #classes: SdkErrorClasses;
   readonly #errors: ErrorContext;
   readonly #maxTokensParam: MaxTokensParam;
+  readonly #providerOptions: OpenAITargetOptions['providerOptions'];
 
   constructor(options: OpenAITargetOptions) {
     this.model = options.model;
+    this.#providerOptions = options.providerOptions && structuredClone(options.providerOptions);
     const base = options.client;
     // The SDK retries twice by default, invisibly multiplying Bulwark's retries; its 10-minute
     // timeout would race Bulwark's. withOptions() clones the client with the same credentials,
@@ -77,7 +81,7 @@ class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
-    const params = prepareCall(ctx, () => toOpenAIParams(request, ctx));
+    const params = prepareCall(ctx, () => this.#params(request, ctx));
     let body: unknown;
     try {
       body = await this.#client.chat.completions.create(params, this.#requestOptions(signal));
@@ -91,7 +95,7 @@ class OpenAIAdapter implements ProviderAdapter {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
     return streamFromSdk<unknown>(
       async () => {
-        const params = prepareCall(ctx, () => ({ ...toOpenAIParams(request, ctx), stream: true as const, stream_options: { include_usage: true } }));
+        const params = prepareCall(ctx, () => ({ ...this.#params(request, ctx), stream: true as const, stream_options: { include_usage: true } }));
         const stream = await this.#client.chat.completions.create(
           params,
           this.#requestOptions(signal),
@@ -102,6 +106,11 @@ class OpenAIAdapter implements ProviderAdapter {
       signal,
       (err) => normalizeThrown(err, signal, this.#classes, this.#errors),
     );
+  }
+
+  /** The body: the converted request, then this provider's options (target's, then the request's). */
+  #params(request: ChatRequest, ctx: { provider: string; model: string; maxTokensParam: MaxTokensParam }) {
+    return withProviderOptions(toOpenAIParams(request, ctx), this.#providerOptions, request.providerOptions, ctx);
   }
 
   #requestOptions(signal: AbortSignal): OpenAI.RequestOptions {

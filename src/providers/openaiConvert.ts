@@ -1,12 +1,18 @@
 import type {
+  ChatCompletionContentPart,
+  ChatCompletionContentPartText,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
   ChatCompletionTool,
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
+import { contentText, partMediaType, partSource, resolveSource, toDataUrl } from '../request/contentParts.js';
 import type {
   ChatRequest,
+  ContentPart,
+  FilePart,
   FinishReason,
+  ImagePart,
   Message,
   ProviderResponse,
   StreamEvent,
@@ -32,7 +38,7 @@ type Ctx = Pick<OpenAIConvertContext, 'provider' | 'model'>;
 export function toOpenAIParams(request: ChatRequest, ctx: OpenAIConvertContext): ChatCompletionCreateParamsNonStreaming {
   const params: ChatCompletionCreateParamsNonStreaming = {
     model: ctx.model,
-    messages: request.messages.map((m, i) => toOpenAIMessage(m, i, ctx)),
+    messages: toOpenAIMessages(request.messages, ctx),
   };
   if (request.tools && request.tools.length > 0) {
     params.tools = request.tools.map(
@@ -47,6 +53,7 @@ export function toOpenAIParams(request: ChatRequest, ctx: OpenAIConvertContext):
     );
     // tool_choice without tools is a 400 on OpenAI; only send it alongside them.
     if (request.toolChoice !== undefined) params.tool_choice = toOpenAIToolChoice(request.toolChoice);
+    if (request.parallelToolCalls !== undefined) params.parallel_tool_calls = request.parallelToolCalls;
   }
   if (request.maxTokens !== undefined) params[ctx.maxTokensParam] = request.maxTokens;
   if (request.temperature !== undefined) params.temperature = request.temperature;
@@ -54,6 +61,42 @@ export function toOpenAIParams(request: ChatRequest, ctx: OpenAIConvertContext):
   if (request.stop !== undefined && request.stop.length > 0) params.stop = request.stop;
   addOpenAIOutputOptions(params, request);
   return params;
+}
+
+/**
+ * Messages in order. Chat Completions takes only text in a tool message: the images and files of a
+ * tool result go in one user message right after the run of tool messages (which must stay
+ * together after their assistant turn), introduced by a text part naming the tool calls.
+ */
+function toOpenAIMessages(messages: readonly Message[], ctx: Ctx): ChatCompletionMessageParam[] {
+  const out: ChatCompletionMessageParam[] = [];
+  let attachments: ChatCompletionContentPart[] = [];
+  let attachedTo: string[] = [];
+  const flush = () => {
+    if (attachments.length === 0) return;
+    const intro: ChatCompletionContentPartText = { type: 'text', text: `Attachments of the tool result${attachedTo.length > 1 ? 's' : ''} ${attachedTo.join(', ')}:` };
+    out.push({ role: 'user', content: [intro, ...attachments] });
+    attachments = [];
+    attachedTo = [];
+  };
+  messages.forEach((m, index) => {
+    if (m.role !== 'tool') flush();
+    if (m.role === 'tool' && typeof m.content !== 'string') {
+      const parts = m.content.map((p, j) => toOpenAIPart(p, `messages[${index}].content[${j}]`, ctx));
+      const text = parts.filter((p): p is ChatCompletionContentPartText => p.type === 'text');
+      const other = parts.filter((p) => p.type !== 'text');
+      if (other.length > 0) {
+        attachments.push(...other);
+        attachedTo.push(m.toolCallId);
+      }
+      const note = other.length > 0 ? [{ type: 'text' as const, text: `[${other.length} attachment${other.length > 1 ? 's' : ''} in the next user message]` }] : [];
+      out.push({ role: 'tool', tool_call_id: m.toolCallId, content: [...text, ...note] });
+      return;
+    }
+    out.push(toOpenAIMessage(m, index, ctx));
+  });
+  flush();
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,9 +116,13 @@ function addOpenAIOutputOptions(params: ChatCompletionCreateParamsNonStreaming, 
 function toOpenAIMessage(m: Message, index: number, ctx: Ctx): ChatCompletionMessageParam {
   switch (m.role) {
     case 'system':
+    case 'developer':
       return { role: 'system', content: m.content };
     case 'user':
-      return { role: 'user', content: m.content };
+      return {
+        role: 'user',
+        content: typeof m.content === 'string' ? m.content : m.content.map((p, j) => toOpenAIPart(p, `messages[${index}].content[${j}]`, ctx)),
+      };
     case 'assistant': {
       const toolCalls = m.toolCalls ?? [];
       const content = m.content === undefined || m.content === null || (m.content === '' && toolCalls.length > 0) ? null : m.content;
@@ -93,10 +140,43 @@ function toOpenAIMessage(m: Message, index: number, ctx: Ctx): ChatCompletionMes
       };
     }
     case 'tool':
-      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+      // Multi-part tool results are converted by toOpenAIMessages.
+      return { role: 'tool', tool_call_id: m.toolCallId, content: contentText(m.content) };
     default:
       throw adapterError(ctx, 'bad_request', `messages[${index}] has an unknown role ${JSON.stringify((m as { role?: unknown }).role)}`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content parts → Chat Completions parts (image_url, file)
+
+function toOpenAIPart(part: ContentPart, at: string, ctx: Ctx): ChatCompletionContentPart {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  const source = resolveSource(partSource(part));
+  if (!source) throw adapterError(ctx, 'bad_request', `${at} has no usable ${part.type === 'image' ? 'image' : 'data'} (a URL, data URL or bytes)`);
+  if (part.type === 'image') {
+    if (source.kind === 'url') return { type: 'image_url', image_url: { url: source.url } };
+    return { type: 'image_url', image_url: { url: inlineDataUrl(part, at, ctx) } };
+  }
+  // Chat Completions takes a file inline (file_data) or by uploaded id, never by URL: such a target is skipped before the call.
+  if (source.kind === 'url') throw adapterError(ctx, 'bad_request', `${at}: OpenAI Chat Completions takes files only inline (data URL or bytes), not by URL`);
+  return { type: 'file', file: { file_data: inlineDataUrl(part, at, ctx), filename: part.filename ?? defaultFilename(part.mediaType) } };
+}
+
+/** A base64 data URL of the part: the caller's own when it already is one with the right type, else built once. */
+function inlineDataUrl(part: ImagePart | FilePart, at: string, ctx: Ctx): string {
+  const given = partSource(part);
+  const source = resolveSource(given);
+  const mediaType = source && partMediaType(part, source);
+  if (!source || source.kind !== 'bytes' || mediaType === undefined) throw adapterError(ctx, 'bad_request', `${at} needs a mediaType`);
+  if (typeof given === 'string' && given.startsWith(`data:${mediaType};base64,`)) return given;
+  return toDataUrl(mediaType, source.bytes);
+}
+
+/** OpenAI wants a filename with inline file data; one is made up from the media type when the part has none. */
+function defaultFilename(mediaType: string): string {
+  const ext = /\/(?:x-)?([a-z0-9]+)$/i.exec(mediaType)?.[1]?.toLowerCase();
+  return ext ? `attachment.${ext}` : 'attachment';
 }
 
 function toOpenAIToolChoice(choice: NonNullable<ChatRequest['toolChoice']>): ChatCompletionToolChoiceOption {

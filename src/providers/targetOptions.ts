@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ProviderAdapter, Target, TargetOptions } from './adapter.js';
+import { DECLARED_ONLY, resolveCapabilities, targetCapabilities, type FamilyDefaults } from './capabilities.js';
+import { providerOptions } from '../request/providerOptions.js';
 import { modelPrice } from '../validation/modelPrice.js';
 import { asConfigError, fields, finite, oneOf, string, type Shape } from '../validation/walk.js';
 
@@ -17,6 +19,9 @@ const SHARED_OPTIONS: Shape = {
   contextWindow: finite({ integer: true, above: 0, unit: 'tokens' }),
   pricing: modelPrice,
   breakerKey: string({ nonEmpty: true }),
+  capabilities: targetCapabilities,
+  maxOutputTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
+  providerOptions,
 };
 
 /**
@@ -62,10 +67,19 @@ export function endpointOf(baseURL: unknown): Endpoint {
   }
 }
 
-export function makeTarget(adapter: ProviderAdapter, options: TargetOptions): Target {
+/**
+ * `family`: the capability defaults of the target's provider. Without one (AI SDK models: the
+ * provider package converts parts itself) the target is never skipped for its input unless it
+ * declares `capabilities`.
+ */
+export function makeTarget(adapter: ProviderAdapter, options: TargetOptions, family?: FamilyDefaults): Target {
+  const capabilities =
+    family !== undefined ? resolveCapabilities(options.model, family, options.capabilities) : options.capabilities !== undefined ? resolveCapabilities(options.model, DECLARED_ONLY, options.capabilities) : undefined;
   return {
     adapter,
     tier: options.tier ?? 'full',
+    ...(capabilities !== undefined && { capabilities }),
+    ...(options.maxOutputTokens !== undefined && { maxOutputTokens: options.maxOutputTokens }),
     ...(options.contextWindow !== undefined && { contextWindow: options.contextWindow }),
     ...(options.pricing !== undefined && { pricing: { ...options.pricing } }),
     ...(options.breakerKey !== undefined && { breakerKey: options.breakerKey }),

@@ -4,7 +4,7 @@
  * OpenAI to Anthropic in the middle of an agent's tool loop.
  */
 
-export type Role = 'system' | 'user' | 'assistant' | 'tool';
+export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
 /** A tool call the model asked for. `arguments` is the JSON text the model produced. */
 export interface ToolCall {
@@ -13,13 +13,14 @@ export interface ToolCall {
   arguments: string;
 }
 
+/** `developer` (OpenAI's newer name for the instructions role) is accepted and treated as `system`. */
 export interface SystemMessage {
-  role: 'system';
+  role: 'system' | 'developer';
   content: string;
 }
 export interface UserMessage {
   role: 'user';
-  content: string;
+  content: string | ContentPart[];
 }
 export interface AssistantMessage {
   role: 'assistant';
@@ -30,9 +31,48 @@ export interface ToolMessage {
   role: 'tool';
   /** The id of the tool call this message answers. */
   toolCallId: string;
-  content: string;
+  content: string | ContentPart[];
 }
 export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
+
+// ------------------------------------------------------------------ content parts (issue 12, part A)
+
+/** Plain text inside a multi-part message. */
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+
+/**
+ * Where the bytes of an image or file are: a URL (an `https:` URL or a `data:` URL, as a string or
+ * a `URL`), or the bytes themselves (a `Uint8Array`, so a Node `Buffer` too). Sent as given: no
+ * resizing, no re-encoding beyond what the provider's wire format needs (base64).
+ */
+export type BinarySource = URL | string | Uint8Array;
+
+/** An image. `mediaType` (image/png, image/jpeg, image/gif, image/webp) is sniffed from bytes when left out. */
+export interface ImagePart {
+  type: 'image';
+  image: BinarySource;
+  mediaType?: string;
+}
+
+/** A document (application/pdf, text/plain, …). */
+export interface FilePart {
+  type: 'file';
+  data: BinarySource;
+  mediaType: string;
+  filename?: string;
+}
+
+export type ContentPart = TextPart | ImagePart | FilePart;
+
+/**
+ * Provider-specific request fields, keyed by `gen_ai.provider.name` (`openai`, `anthropic`,
+ * `azure.ai.openai`, or a target's own `providerName`). Only the entry of the provider of the
+ * current attempt is sent, merged into its request body; fields Bulwark owns are refused.
+ */
+export type ProviderOptions = Record<string, Record<string, unknown>>;
 
 /** A JSON schema object describing tool parameters. */
 export type JsonSchema = Record<string, unknown>;
@@ -63,6 +103,13 @@ export interface ChatRequest {
   maxCostUsd?: number;
   /** Per-request override of the total deadline. */
   totalTimeoutMs?: number;
+  /**
+   * Whether the model may ask for several tool calls in one answer (OpenAI `parallel_tool_calls`,
+   * Anthropic `disable_parallel_tool_use`). Sent only with tools. Default: the provider's (true).
+   */
+  parallelToolCalls?: boolean;
+  /** Provider-specific fields, merged over the target's own (see ProviderOptions). */
+  providerOptions?: ProviderOptions;
   /** Ask for JSON matching a schema; the answer is parsed and validated (see ResponseFormat). */
   responseFormat?: ResponseFormat;
 }

@@ -19,8 +19,12 @@ import {
 } from '../validation/walk.js';
 import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
+import { providerOptions } from './providerOptions.js';
+import { messageContent, rejectOpenAIMessageFields, rejectOpenAITool, rejectUnknownRequestFields } from './validateParts.js';
+import { estimatedContentChars } from './contentParts.js';
 
-const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+/** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 const TOOL_CHOICES = ['auto', 'none', 'required'] as const;
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -37,11 +41,15 @@ const message: Check<Message> = (value, path) => {
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     fail(`${path}.role`, `must be one of ${ROLES.join(', ')}; got ${describe(role)}`);
   }
+  rejectOpenAIMessageFields(m, path);
   const content = read(m, 'content', `${path}.content`);
   switch (role as Message['role']) {
     case 'system':
-    case 'user':
+    case 'developer':
       string()(content, `${path}.content`);
+      break;
+    case 'user':
+      messageContent(content, `${path}.content`);
       break;
     case 'assistant': {
       if (content !== undefined && content !== null) string()(content, `${path}.content`);
@@ -51,7 +59,7 @@ const message: Check<Message> = (value, path) => {
     }
     case 'tool':
       string({ nonEmpty: true })(read(m, 'toolCallId', `${path}.toolCallId`), `${path}.toolCallId`);
-      string()(content, `${path}.content`);
+      messageContent(content, `${path}.content`);
       break;
   }
   return m as unknown as Message;
@@ -61,6 +69,7 @@ const message: Check<Message> = (value, path) => {
 const tools: Check = (value, path) => {
   const names = new Set<string>();
   return arrayOf((t, at) => {
+    rejectOpenAITool(t, at);
     const tool = fields({
       name: { required: true, check: string({ pattern: TOOL_NAME, patternText: '[a-zA-Z0-9_-]{1,64}' }) },
       description: string(),
@@ -116,6 +125,8 @@ export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
   critical: { check: boolean },
   maxCostUsd: { check: finite({ min: 0, unit: 'USD' }) },
   totalTimeoutMs: { check: finite({ above: 0, max: MAX_TIMER_MS, maxReason: 'the longest timer Node.js can set' }) },
+  parallelToolCalls: { check: boolean },
+  providerOptions: { check: providerOptions },
   responseFormat: { check: responseFormatCheck },
 };
 
@@ -144,6 +155,7 @@ function crossFieldRules(request: ChatRequest): void {
 export function validateRequest(request: ChatRequest): void {
   try {
     if (request === null || typeof request !== 'object' || Array.isArray(request)) fail('request', `must be an object, got ${describe(request)}`);
+    rejectUnknownRequestFields(request, Object.keys(REQUEST_FIELDS));
     requestShape(request, '');
     crossFieldRules(request);
   } catch (error) {
@@ -161,7 +173,7 @@ export function estimateTokens(request: ChatRequest): number {
   let chars = 0;
   for (const m of request.messages) {
     chars += 16;
-    if (m.content) chars += m.content.length;
+    chars += estimatedContentChars(m.content);
     if (m.role === 'assistant' && m.toolCalls) for (const c of m.toolCalls) chars += c.name.length + c.arguments.length;
   }
   if (request.tools) chars += JSON.stringify(request.tools).length;

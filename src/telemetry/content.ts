@@ -1,4 +1,5 @@
-import type { FinishReason, Message, ProviderResponse } from '../request/types.js';
+import { contentText, partMediaType, partSource, resolveSource, toBase64 } from '../request/contentParts.js';
+import type { ContentPart, FinishReason, Message, ProviderResponse } from '../request/types.js';
 
 /**
  * Prompt and completion content in the GenAI semantic conventions v1.41.0 JSON shapes
@@ -8,6 +9,8 @@ import type { FinishReason, Message, ProviderResponse } from '../request/types.j
 
 type Part =
   | { type: 'text'; content: string }
+  | { type: 'uri'; modality: string; mime_type?: string; uri: string }
+  | { type: 'blob'; modality: string; mime_type?: string; content?: string; size_bytes: number; truncated?: true }
   | { type: 'tool_call'; id: string; name: string; arguments: unknown }
   | { type: 'tool_call_response'; id: string; response: unknown };
 
@@ -18,6 +21,31 @@ interface ChatMessage {
 
 interface OutputMessage extends ChatMessage {
   finish_reason: string;
+}
+
+/** Blobs up to this size are recorded whole (base64); larger ones only by type and size. */
+export const MAX_CAPTURED_BLOB_BYTES = 1024;
+
+/**
+ * Images and files as the conventions' `uri` / `blob` parts. Even with capture on, a span never
+ * carries a large blob (a 20 MB screenshot would be dropped by every exporter, or worse, kept):
+ * above MAX_CAPTURED_BLOB_BYTES only its media type and size are recorded. A URL is recorded
+ * without its query and fragment, where signed URLs keep their credentials.
+ */
+function capturedPart(part: ContentPart): Part {
+  if (part.type === 'text') return { type: 'text', content: part.text };
+  const modality = part.type === 'image' ? 'image' : 'document';
+  const source = resolveSource(partSource(part));
+  const mediaType = source && partMediaType(part, source);
+  const mime = mediaType !== undefined ? { mime_type: mediaType } : {};
+  if (!source) return { type: 'blob', modality, ...mime, size_bytes: 0, truncated: true };
+  if (source.kind === 'url') {
+    const url = new URL(source.url);
+    return { type: 'uri', modality, ...mime, uri: `${url.origin}${url.pathname}` };
+  }
+  const size = source.bytes.byteLength;
+  if (size > MAX_CAPTURED_BLOB_BYTES) return { type: 'blob', modality, ...mime, size_bytes: size, truncated: true };
+  return { type: 'blob', modality, ...mime, content: toBase64(source.bytes), size_bytes: size };
 }
 
 /** Tool arguments are JSON text from the model; record them as JSON when they parse. */
@@ -34,8 +62,11 @@ export function inputMessagesJson(messages: readonly Message[]): string {
   for (const message of messages) {
     switch (message.role) {
       case 'system':
+      case 'developer':
+        out.push({ role: 'system', parts: [{ type: 'text', content: message.content }] });
+        break;
       case 'user':
-        out.push({ role: message.role, parts: [{ type: 'text', content: message.content }] });
+        out.push({ role: 'user', parts: typeof message.content === 'string' ? [{ type: 'text', content: message.content }] : message.content.map(capturedPart) });
         break;
       case 'assistant': {
         const parts: Part[] = [];
@@ -47,7 +78,13 @@ export function inputMessagesJson(messages: readonly Message[]): string {
         break;
       }
       case 'tool':
-        out.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: message.toolCallId, response: message.content }] });
+        out.push({
+          role: 'tool',
+          parts: [
+            { type: 'tool_call_response', id: message.toolCallId, response: contentText(message.content) },
+            ...(typeof message.content === 'string' ? [] : message.content.filter((p) => p.type !== 'text').map(capturedPart)),
+          ],
+        });
         break;
     }
   }

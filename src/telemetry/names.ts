@@ -92,6 +92,9 @@ export const ATTR = {
   STREAM_RESET_REASON: 'bulwark.stream.reset_reason',
   STORE_OPERATION: 'bulwark.store.operation',
   TELEMETRY_STAGE: 'bulwark.telemetry.stage',
+  /** `bulwark.clamped` event: the request's maxTokens, and the target's maxOutputTokens it was clamped to. */
+  CLAMPED_REQUESTED: 'bulwark.clamped.requested',
+  CLAMPED_ALLOWED: 'bulwark.clamped.allowed',
 } as const;
 
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
@@ -118,6 +121,12 @@ export const EVENT = {
    * `bulwark.store.operation`, `error.type`. The request went on with local state.
    */
   STORE_ERROR: 'bulwark.store.error',
+  /**
+   * On an attempt span whose request asked for more output tokens than the target's
+   * `maxOutputTokens`: `bulwark.clamped.requested`, `bulwark.clamped.allowed`. The span's
+   * `gen_ai.request.max_tokens` is the allowed value, what was sent.
+   */
+  CLAMPED: 'bulwark.clamped',
 } as const;
 
 // --------------------------------------------------------------------------------- attribute values
@@ -148,6 +157,12 @@ export const TOKEN_TYPE_OF_USAGE = {
   cacheWriteTokens: 'bulwark.cache_write',
   reasoningTokens: 'bulwark.reasoning',
 } as const satisfies Record<string, TokenType>;
+/**
+ * `bulwark.fallback.reason` values besides the error types: a breaker that turned the target away,
+ * and a target skipped before any call because it cannot take the request's images or files.
+ */
+export const SKIP_REASONS = ['circuit_open', 'unsupported_input'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 /** `bulwark.store.operation`: which part of Bulwark was talking to the store (cache, shared state). */
 export const STORE_OPERATIONS = [
   'cache.get',

@@ -591,6 +591,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       return {
         run: <T>(fn: () => T): T => context.with(state.ctx, fn),
         onFirstChunk: recordFirstChunk,
+        onClamped: (e) => {
+          if (!state.recording || state.spanEnded) return;
+          state.span.setAttribute(ATTR.GEN_AI_REQUEST_MAX_TOKENS, e.allowed);
+          state.span.addEvent(EVENT.CLAMPED, { [ATTR.CLAMPED_REQUESTED]: e.requested, [ATTR.CLAMPED_ALLOWED]: e.allowed });
+        },
         onBreakerTransition: (t: BreakerTransition) => {
           if (state.recording && !state.spanEnded) {
             state.span.addEvent(EVENT.CIRCUIT_TRANSITION, {

@@ -4,8 +4,8 @@
  * (`{"type":"error","error":{"type","message"},"request_id"}` with `request-id` / `x-request-id`).
  */
 import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.js';
-import { argumentPieces, idFragment, textPieces } from './providerWire.js';
-import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
+import { argumentPieces, betasOf, decodeBase64, idFragment, isHttpUrl, sniffImage, textPieces } from './providerWire.js';
+import type { InputProblem, InputSummary, ProviderWire, ReceivedAttachment, ResolvedReply, WireContext, WireError } from './providerWire.js';
 import { rateLimitHeaders } from './rateLimitHeaders.js';
 import { checkAnthropicRequest } from './requestChecks.js';
 import { jsonEvent } from './sse.js';
@@ -253,4 +253,126 @@ export const anthropicWire: ProviderWire = {
     const status = type === 'overloaded_error' ? 529 : type === 'rate_limit_error' ? 429 : 500;
     return error(ctx, status, type, fault.message ?? (type === 'overloaded_error' ? 'Overloaded' : 'Internal server error'));
   },
+
+  checkInput: checkAnthropicInput,
+  describeInput: describeAnthropicInput,
 };
+
+// -------------------------------------------------------------------------- input shapes (images, documents)
+
+type Loose = Record<string, unknown>;
+const isObj = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const USER_BLOCK_TYPES = ['text', 'image', 'document', 'tool_result', 'search_result', 'container_upload'];
+const TOOL_RESULT_BLOCK_TYPES = ['text', 'image', 'document', 'search_result'];
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+
+/** The 400s the Messages API answers for malformed image / document blocks and tool options. */
+function checkAnthropicInput(body: Record<string, unknown>): InputProblem | undefined {
+  const messages = Array.isArray(body['messages']) ? body['messages'] : [];
+  for (const [i, message] of messages.entries()) {
+    if (!isObj(message) || message['role'] !== 'user' || !Array.isArray(message['content'])) continue;
+    for (const [j, block] of message['content'].entries()) {
+      const problem = checkBlock(block, `messages.${i}.content.${j}`, USER_BLOCK_TYPES);
+      if (problem) return problem;
+    }
+  }
+  const choice = body['tool_choice'];
+  if (choice !== undefined && !(Array.isArray(body['tools']) && body['tools'].length > 0)) {
+    return { param: 'tool_choice', message: 'tool_choice may only be specified while providing tools.' };
+  }
+  if (isObj(choice) && choice['disable_parallel_tool_use'] !== undefined && typeof choice['disable_parallel_tool_use'] !== 'boolean') {
+    return { param: 'tool_choice.disable_parallel_tool_use', message: 'tool_choice.disable_parallel_tool_use: Input should be a valid boolean' };
+  }
+  return undefined;
+}
+
+function checkBlock(block: unknown, at: string, allowed: readonly string[]): InputProblem | undefined {
+  const type = isObj(block) ? block['type'] : undefined;
+  if (typeof type !== 'string' || !allowed.includes(type)) {
+    return { param: `${at}.type`, message: `${at}.type: Input tag '${String(type)}' found using 'type' does not match any of the expected tags: ${allowed.map((t) => `'${t}'`).join(', ')}` };
+  }
+  const b = block as Loose;
+  if (type === 'image') return checkImageSource(b['source'], `${at}.source`);
+  if (type === 'document') return checkDocumentSource(b['source'], `${at}.source`);
+  if (type === 'tool_result' && Array.isArray(b['content'])) {
+    for (const [k, inner] of b['content'].entries()) {
+      const problem = checkBlock(inner, `${at}.content.${k}`, TOOL_RESULT_BLOCK_TYPES);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+function checkImageSource(source: unknown, at: string): InputProblem | undefined {
+  if (!isObj(source)) return { param: at, message: `${at}: Field required` };
+  if (source['type'] === 'url') return isHttpUrl(source['url']) ? undefined : { param: `${at}.url`, message: `${at}.url: Input should be a valid URL` };
+  if (source['type'] === 'file') return typeof source['file_id'] === 'string' ? undefined : { param: `${at}.file_id`, message: `${at}.file_id: Field required` };
+  if (source['type'] !== 'base64') return { param: `${at}.type`, message: `${at}.type: Input should be 'base64', 'url' or 'file'` };
+  const mediaType = source['media_type'];
+  if (typeof mediaType !== 'string' || !IMAGE_TYPES.includes(mediaType)) {
+    return { param: `${at}.media_type`, message: `${at}.media_type: Input should be ${IMAGE_TYPES.map((t) => `'${t}'`).join(', ')}` };
+  }
+  const bytes = typeof source['data'] === 'string' ? decodeBase64(source['data']) : undefined;
+  if (!bytes) return { param: `${at}.data`, message: `${at}.data: Invalid base64 data` };
+  if (sniffImage(bytes) !== mediaType) return { param: `${at}.data`, message: `${at}.data: Image does not match the provided media type ${mediaType}` };
+  return undefined;
+}
+
+function checkDocumentSource(source: unknown, at: string): InputProblem | undefined {
+  if (!isObj(source)) return { param: at, message: `${at}: Field required` };
+  switch (source['type']) {
+    case 'url':
+      return isHttpUrl(source['url']) ? undefined : { param: `${at}.url`, message: `${at}.url: Input should be a valid URL` };
+    case 'text':
+      if (source['media_type'] !== 'text/plain') return { param: `${at}.media_type`, message: `${at}.media_type: Input should be 'text/plain'` };
+      return typeof source['data'] === 'string' ? undefined : { param: `${at}.data`, message: `${at}.data: Input should be a valid string` };
+    case 'base64': {
+      if (source['media_type'] !== 'application/pdf') return { param: `${at}.media_type`, message: `${at}.media_type: Input should be 'application/pdf'` };
+      const bytes = typeof source['data'] === 'string' ? decodeBase64(source['data']) : undefined;
+      if (!bytes) return { param: `${at}.data`, message: `${at}.data: Invalid base64 data` };
+      if (Buffer.from(bytes.subarray(0, 5)).toString('latin1') !== '%PDF-') return { param: `${at}.data`, message: `${at}.data: The PDF specified was not valid.` };
+      return undefined;
+    }
+    case 'content':
+    case 'file':
+      return undefined;
+    default:
+      return { param: `${at}.type`, message: `${at}.type: Input should be 'base64', 'text', 'content', 'url' or 'file'` };
+  }
+}
+
+function describeAnthropicInput(ctx: WireContext): InputSummary {
+  const attachments: ReceivedAttachment[] = [];
+  const visit = (block: unknown, message: number, inToolResult: boolean) => {
+    if (!isObj(block)) return;
+    if (block['type'] === 'tool_result' && Array.isArray(block['content'])) {
+      for (const inner of block['content']) visit(inner, message, true);
+      return;
+    }
+    if (block['type'] !== 'image' && block['type'] !== 'document') return;
+    const source = isObj(block['source']) ? block['source'] : {};
+    const kind = block['type'] === 'image' ? 'image' : 'file';
+    const where = { message, kind, ...(inToolResult && { inToolResult }) } as const;
+    const title = typeof block['title'] === 'string' ? { filename: block['title'] } : {};
+    if (source['type'] === 'url' && typeof source['url'] === 'string') {
+      attachments.push({ ...where, source: 'url', url: source['url'], ...title });
+    } else if (source['type'] === 'text' && typeof source['data'] === 'string') {
+      attachments.push({ ...where, source: 'text', mediaType: 'text/plain', bytes: Buffer.byteLength(source['data']), ...title });
+    } else if (typeof source['data'] === 'string') {
+      const bytes = decodeBase64(source['data']);
+      attachments.push({
+        ...where,
+        source: 'base64',
+        ...(typeof source['media_type'] === 'string' && { mediaType: source['media_type'] }),
+        ...(bytes && { bytes: bytes.length }),
+        ...title,
+      });
+    }
+  };
+  const messages = Array.isArray(ctx.body['messages']) ? ctx.body['messages'] : [];
+  for (const [i, message] of messages.entries()) {
+    if (isObj(message) && Array.isArray(message['content'])) for (const block of message['content']) visit(block, i, false);
+  }
+  return { attachments, fields: Object.keys(ctx.body).sort(), betas: betasOf(ctx.headers) };
+}

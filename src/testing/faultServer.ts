@@ -371,7 +371,7 @@ class FaultServerImpl implements FaultServer {
     }
 
     const wire = WIRES[provider];
-    const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now() };
+    const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now(), headers: redactHeaders(req.headers) };
 
     if (!parsed) {
       const fault: Fault = {
@@ -388,6 +388,15 @@ class FaultServerImpl implements FaultServer {
     if (gemini && stream && url.searchParams.get('alt') !== 'sse') {
       // Without alt=sse Google streams one JSON array; the server speaks only the SSE form the clients use.
       const fault: Fault = { kind: 'badRequest', message: 'The fault server streams Gemini answers as server-sent events only: add ?alt=sse.' };
+      record(fault, 'invalidRequest');
+      this.#sendError(exchange, wire, ctx, wire.error(ctx, fault));
+      return;
+    }
+
+    // Malformed images, files, documents or tool options: the provider's 400, whatever the script says.
+    const problem = wire.checkInput(bodyRecord);
+    if (problem) {
+      const fault: Fault = { kind: 'badRequest', message: problem.message, param: problem.param };
       record(fault, 'invalidRequest');
       this.#sendError(exchange, wire, ctx, wire.error(ctx, fault));
       return;
@@ -423,13 +432,13 @@ class FaultServerImpl implements FaultServer {
   async #play(ex: Exchange, wire: ProviderWire, ctx: WireContext, fault: Fault, stream: boolean): Promise<void> {
     switch (fault.kind) {
       case 'ok':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault), stream, {});
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault), stream, {});
       case 'slowFirstByte':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault.reply ?? {}), stream, { firstByteDelayMs: fault.delayMs });
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, { firstByteDelayMs: fault.delayMs });
       case 'contentFilter': {
         const error = wire.contentPolicyError(ctx, fault);
         if (error) return this.#sendError(ex, wire, ctx, error);
-        const reply = this.#resolveReply(ctx, { text: fault.text ?? '', finishReason: 'content_filter' });
+        const reply = this.#resolveReply(wire, ctx, { text: fault.text ?? '', finishReason: 'content_filter' });
         return this.#answer(ex, wire, ctx, reply, stream, {});
       }
       case 'hang':
@@ -437,9 +446,9 @@ class FaultServerImpl implements FaultServer {
       case 'reset':
         return destroyByServer(ex, 'reset');
       case 'malformedJson':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, {}), stream, { malformed: fault.body ?? true });
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, {}), stream, { malformed: fault.body ?? true });
       case 'streamCut':
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault.reply ?? {}), stream, {
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, {
           cutAfter: fault.afterChunks ?? 2,
           cutMode: fault.mode ?? 'destroy',
         });
@@ -453,7 +462,7 @@ class FaultServerImpl implements FaultServer {
         return this.#endless(ex, wire, ctx, stream, fault.intervalMs ?? 50);
       case 'streamError':
         if (!stream) return this.#sendError(ex, wire, ctx, wire.streamErrorAsHttp(ctx, fault));
-        return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, fault.reply ?? {}), stream, {
+        return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, fault.reply ?? {}), stream, {
           errorAfter: fault.afterChunks ?? 2,
           errorEvent: wire.streamErrorEvent(ctx, fault),
         });
@@ -462,7 +471,7 @@ class FaultServerImpl implements FaultServer {
     }
   }
 
-  #resolveReply(ctx: WireContext, reply: Reply): ResolvedReply & { chunkDelayMs: number } {
+  #resolveReply(wire: ProviderWire, ctx: WireContext, reply: Reply): ResolvedReply & { chunkDelayMs: number } {
     const defaults = this.#options.defaultReply ?? {};
     const useDefaults = reply.text === undefined && reply.toolCalls === undefined;
     const toolCalls = (reply.toolCalls ?? (useDefaults ? defaults.toolCalls : undefined) ?? []).map((call) => ({
@@ -471,6 +480,7 @@ class FaultServerImpl implements FaultServer {
       arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
     }));
     const text =
+      (reply.echo ? JSON.stringify(wire.describeInput(ctx)) : undefined) ??
       reply.text ??
       (useDefaults ? defaults.text : undefined) ??
       (toolCalls.length > 0 ? '' : `Mock reply from ${ctx.route} (${ctx.model || 'no model'}).`);
@@ -498,7 +508,7 @@ class FaultServerImpl implements FaultServer {
   }
 
   async #hugeBody(ex: Exchange, wire: ProviderWire, ctx: WireContext, bytes: number, content: 'garbage' | 'answer', stream: boolean): Promise<void> {
-    if (content === 'answer') return this.#answer(ex, wire, ctx, this.#resolveReply(ctx, { text: 'x'.repeat(bytes) }), stream, {});
+    if (content === 'answer') return this.#answer(ex, wire, ctx, this.#resolveReply(wire, ctx, { text: 'x'.repeat(bytes) }), stream, {});
     const headers = wire.commonHeaders(ctx);
     if (!stream) return sendRaw(ex, 200, headers, `{"id":"${'x'.repeat(bytes)}`);
     return sendRaw(ex, 200, { ...headers, ...SSE_HEADERS }, `data: ${'x'.repeat(bytes)}\n\n`);
@@ -506,7 +516,7 @@ class FaultServerImpl implements FaultServer {
 
   /** A 200 that never ends (see EndlessFault): a text piece every `intervalMs` until the client leaves. */
   async #endless(ex: Exchange, wire: ProviderWire, ctx: WireContext, stream: boolean, intervalMs: number): Promise<void> {
-    const reply = this.#resolveReply(ctx, { text: 'tick' });
+    const reply = this.#resolveReply(wire, ctx, { text: 'tick' });
     const headers = wire.commonHeaders(ctx);
     let opening: string;
     let more: string;

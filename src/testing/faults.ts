@@ -52,6 +52,11 @@ export interface Reply {
   reasoning?: string;
   /** Delay between stream events (ms). Default 0. Use it to give a consumer time to break out mid-stream. */
   chunkDelayMs?: number;
+  /**
+   * Answer with what the request carried instead of `text`: the JSON of an `InputSummary` (its images
+   * and files with type, size or URL, its top-level body fields, its `anthropic-beta` values).
+   */
+  echo?: boolean;
 }
 
 /** Extra response headers, merged over the ones the server computes. */

@@ -9,8 +9,8 @@
  * each, no argument deltas) and finish with `STOP`; an error in the middle of a stream is a chunk with `error`.
  */
 import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.js';
-import { idFragment, textPieces } from './providerWire.js';
-import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
+import { decodeBase64, idFragment, textPieces } from './providerWire.js';
+import type { InputProblem, InputSummary, ProviderWire, ReceivedAttachment, ResolvedReply, WireContext, WireError } from './providerWire.js';
 import { jsonEvent } from './sse.js';
 import type { SseEvent } from './sse.js';
 
@@ -215,4 +215,60 @@ export const geminiWire: ProviderWire = {
   streamErrorAsHttp(_ctx, fault: StreamErrorFault) {
     return error(503, 'UNAVAILABLE', fault.message ?? OVERLOADED);
   },
+
+  checkInput: checkGeminiInput,
+  describeInput: describeGeminiInput,
 };
+
+// -------------------------------------------------------------------------- input shapes (inlineData, fileData)
+
+type LooseRecord = Record<string, unknown>;
+const isRecord = (v: unknown): v is LooseRecord => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function eachPart(body: LooseRecord, visit: (part: LooseRecord, content: number, index: number) => InputProblem | undefined | void): InputProblem | undefined {
+  const contents = Array.isArray(body['contents']) ? body['contents'] : [];
+  for (const [i, content] of contents.entries()) {
+    if (!isRecord(content) || !Array.isArray(content['parts'])) continue;
+    for (const [j, part] of content['parts'].entries()) {
+      if (!isRecord(part)) continue;
+      const problem = visit(part, i, j);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+/** Google's 400s for an inline blob without a MIME type or with data that is not base64. */
+function checkGeminiInput(body: LooseRecord): InputProblem | undefined {
+  return eachPart(body, (part, i, j) => {
+    const at = `contents[${i}].parts[${j}]`;
+    const inline = part['inlineData'];
+    if (isRecord(inline)) {
+      if (typeof inline['mimeType'] !== 'string' || inline['mimeType'] === '') return { param: `${at}.inline_data.mime_type`, message: `* GenerateContentRequest.${at}.inline_data.mime_type: required field is not specified` };
+      if (typeof inline['data'] !== 'string' || !decodeBase64(inline['data'])) return { param: `${at}.inline_data.data`, message: `Invalid value at '${at}.inline_data.data' (TYPE_BYTES), Base64 decoding failed` };
+    }
+    const file = part['fileData'];
+    if (isRecord(file) && typeof file['fileUri'] !== 'string') return { param: `${at}.file_data.file_uri`, message: `* GenerateContentRequest.${at}.file_data.file_uri: required field is not specified` };
+    return undefined;
+  });
+}
+
+function describeGeminiInput(ctx: WireContext): InputSummary {
+  const attachments: ReceivedAttachment[] = [];
+  eachPart(ctx.body, (part, i) => {
+    const inline = part['inlineData'];
+    const file = part['fileData'];
+    const record = isRecord(inline) ? inline : isRecord(file) ? file : undefined;
+    if (!record) return;
+    const mediaType = typeof record['mimeType'] === 'string' ? record['mimeType'] : undefined;
+    const kind = mediaType?.startsWith('image/') ? 'image' : 'file';
+    if (record === inline) {
+      const data = record['data'];
+      const bytes = typeof data === 'string' ? decodeBase64(data) : undefined;
+      attachments.push({ message: i, kind, source: 'base64', ...(mediaType && { mediaType }), ...(bytes && { bytes: bytes.length }) });
+    } else {
+      attachments.push({ message: i, kind, source: 'url', ...(mediaType && { mediaType }), ...(typeof record['fileUri'] === 'string' && { url: record['fileUri'] }) });
+    }
+  });
+  return { attachments, fields: Object.keys(ctx.body).sort(), betas: [] };
+}

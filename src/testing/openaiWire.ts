@@ -3,8 +3,8 @@
  * (`{"error":{"message","type","param","code"}}` with `x-request-id`).
  */
 import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.js';
-import { argumentPieces, idFragment, textPieces } from './providerWire.js';
-import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
+import { argumentPieces, betasOf, idFragment, isHttpUrl, parseBase64DataUrl, sniffImage, textPieces } from './providerWire.js';
+import type { InputProblem, InputSummary, ProviderWire, ReceivedAttachment, ResolvedReply, WireContext, WireError } from './providerWire.js';
 import { rateLimitHeaders } from './rateLimitHeaders.js';
 import { checkOpenAIRequest } from './requestChecks.js';
 import { jsonEvent } from './sse.js';
@@ -296,4 +296,95 @@ export const openaiWire: ProviderWire = {
       openaiErrorBody(fault.message ?? 'The server had an error while processing your request. Sorry about that!', 'server_error'),
     );
   },
+
+  checkInput: checkOpenAIInput,
+  describeInput: describeOpenAIInput,
 };
+
+// -------------------------------------------------------------------------- input shapes (images, files)
+
+type Loose = Record<string, unknown>;
+const isObj = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const USER_PART_TYPES = ['text', 'image_url', 'input_audio', 'file'];
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+
+/** The 400s Chat Completions answers for malformed content parts and tool options. */
+function checkOpenAIInput(body: Record<string, unknown>): InputProblem | undefined {
+  const messages = Array.isArray(body['messages']) ? body['messages'] : [];
+  for (const [i, message] of messages.entries()) {
+    if (!isObj(message) || !Array.isArray(message['content'])) continue;
+    // System, developer and tool messages take text parts only; user messages the multimodal ones.
+    const allowed = message['role'] === 'user' ? USER_PART_TYPES : ['text'];
+    for (const [j, part] of message['content'].entries()) {
+      const at = `messages[${i}].content[${j}]`;
+      const type = isObj(part) ? part['type'] : undefined;
+      if (typeof type !== 'string' || !allowed.includes(type)) {
+        return { param: `${at}.type`, message: `Invalid value: '${String(type)}'. Supported values are: ${allowed.map((t) => `'${t}'`).join(', ')}.` };
+      }
+      const problem = checkPart(part as Loose, at);
+      if (problem) return problem;
+    }
+  }
+  if (body['parallel_tool_calls'] !== undefined && !(Array.isArray(body['tools']) && body['tools'].length > 0)) {
+    return { param: 'parallel_tool_calls', message: "Invalid value for 'parallel_tool_calls': 'parallel_tool_calls' is only allowed when 'tools' are specified." };
+  }
+  return undefined;
+}
+
+function checkPart(part: Loose, at: string): InputProblem | undefined {
+  if (part['type'] === 'image_url') {
+    const url = isObj(part['image_url']) ? part['image_url']['url'] : undefined;
+    if (typeof url !== 'string') return { param: `${at}.image_url.url`, message: `Missing required parameter: '${at}.image_url.url'.` };
+    if (isHttpUrl(url)) return undefined;
+    const data = parseBase64DataUrl(url);
+    if (!data || !IMAGE_TYPES.includes(data.mediaType)) {
+      return { param: `${at}.image_url.url`, message: "Invalid image URL: expected an http(s) URL or a base64 data URL of type image/png, image/jpeg, image/gif or image/webp." };
+    }
+    if (sniffImage(data.bytes) !== data.mediaType) return { param: `${at}.image_url.url`, message: 'You uploaded an unsupported image. Please make sure your image is valid.' };
+    return undefined;
+  }
+  if (part['type'] === 'file') {
+    const file = part['file'];
+    if (!isObj(file) || (file['file_data'] === undefined && file['file_id'] === undefined)) {
+      return { param: `${at}.file`, message: `Missing required parameter: '${at}.file.file_data' or '${at}.file.file_id'.` };
+    }
+    if (file['file_data'] !== undefined) {
+      if (typeof file['file_data'] !== 'string' || !parseBase64DataUrl(file['file_data'])) {
+        return { param: `${at}.file.file_data`, message: 'Invalid file data: expected a base64 data URL (data:<media type>;base64,…).' };
+      }
+      if (typeof file['filename'] !== 'string' || file['filename'] === '') {
+        return { param: `${at}.file.filename`, message: `Missing required parameter: '${at}.file.filename'.` };
+      }
+    }
+  }
+  if (part['type'] === 'text' && typeof part['text'] !== 'string') return { param: `${at}.text`, message: `Missing required parameter: '${at}.text'.` };
+  return undefined;
+}
+
+function describeOpenAIInput(ctx: WireContext): InputSummary {
+  const attachments: ReceivedAttachment[] = [];
+  const messages = Array.isArray(ctx.body['messages']) ? ctx.body['messages'] : [];
+  for (const [i, message] of messages.entries()) {
+    if (!isObj(message) || !Array.isArray(message['content'])) continue;
+    for (const part of message['content']) {
+      if (!isObj(part)) continue;
+      if (part['type'] === 'image_url' && isObj(part['image_url']) && typeof part['image_url']['url'] === 'string') {
+        const url = part['image_url']['url'];
+        const data = parseBase64DataUrl(url);
+        attachments.push(data ? { message: i, kind: 'image', source: 'base64', mediaType: data.mediaType, bytes: data.bytes.length } : { message: i, kind: 'image', source: 'url', url });
+      } else if (part['type'] === 'file' && isObj(part['file'])) {
+        const file = part['file'];
+        const data = typeof file['file_data'] === 'string' ? parseBase64DataUrl(file['file_data']) : undefined;
+        attachments.push({
+          message: i,
+          kind: 'file',
+          source: 'base64',
+          ...(data && { mediaType: data.mediaType, bytes: data.bytes.length }),
+          ...(typeof file['filename'] === 'string' && { filename: file['filename'] }),
+        });
+      }
+    }
+  }
+  return { attachments, fields: Object.keys(ctx.body).sort(), betas: betasOf(ctx.headers) };
+}

@@ -238,3 +238,44 @@ describe('a chain OpenAI → Gemini through AI SDK models', () => {
     expect(res.attempts[0]).toMatchObject({ errorType: 'rate_limited', delayMs: 1_500 });
   });
 });
+
+describe('content parts through AI SDK models (issue 12 part A)', () => {
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  const PDF = Buffer.from('%PDF-1.4\n%%EOF\n');
+  const withParts: ChatRequest = {
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Compare these' },
+          { type: 'image', image: new Uint8Array(PNG) },
+          { type: 'file', data: new Uint8Array(PDF), mediaType: 'application/pdf', filename: 'r.pdf' },
+        ],
+      },
+    ],
+  };
+
+  it.each(['openai', 'anthropic', 'google'] as const)('%s: the image and the PDF reach the wire as the provider package converts them, bytes intact', async (kind) => {
+    const llm = createResilientLLM({ name: `parts-${kind}`, targets: [target(kind)], clock: createFakeClock(Date.now()), telemetry: false });
+    server.script({ route: routes[kind] }, { sequence: [fault.ok({ echo: true })] });
+    const res = await llm.chat(withParts);
+    const summary = JSON.parse(res.text) as { attachments: Array<{ kind: string; mediaType?: string; bytes?: number }> };
+    expect(summary.attachments.map((a) => [a.kind, a.mediaType, a.bytes])).toEqual([
+      ['image', 'image/png', PNG.length],
+      ['file', 'application/pdf', PDF.length],
+    ]);
+  });
+
+  it('an AI SDK target that declares images: false is skipped before any call', async () => {
+    const llm = createResilientLLM({
+      name: 'parts-declared',
+      targets: [aiSdkTarget({ model: createOpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', routes.openai) }).chat('gpt-4o'), capabilities: { images: false } }), target('google')],
+      clock: createFakeClock(Date.now()),
+      telemetry: false,
+    });
+    server.script({ route: routes.google }, { sequence: [fault.ok({ text: 'seen' })] });
+    const res = await llm.chat(withParts);
+    expect(res.target.index).toBe(1);
+    expect(server.hits({ route: routes.openai })).toBe(0);
+  });
+});

@@ -114,7 +114,7 @@ const NUMBER_FIELDS = [
   'breaker.consecutiveFailures', 'breaker.failureRate', 'breaker.windowMs', 'breaker.minCalls', 'breaker.openMs', 'breaker.halfOpenProbes', 'breaker.successThreshold',
   'cache.ttlMs', 'cache.staleTtlMs', 'cache.maxEntryBytes',
   'maxHops',
-  "pricing['m'].inputPerMTok", "pricing['m'].outputPerMTok", "pricing['m'].cachedInputPerMTok",
+  "pricing['m'].inputPerMTok", "pricing['m'].outputPerMTok", "pricing['m'].cacheReadPerMTok", "pricing['m'].cacheWritePerMTok",
 ];
 const badNumber = fc.oneof(
   fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
@@ -215,7 +215,7 @@ describe('target factory options (property-based)', () => {
 
   it('holds contextWindow and prices to the finite-number rule', () => {
     fc.assert(
-      fc.property(fc.constantFrom('contextWindow', 'pricing.inputPerMTok', 'pricing.outputPerMTok', 'pricing.cachedInputPerMTok'), badNumber, (field, value) => {
+      fc.property(fc.constantFrom('contextWindow', 'pricing.inputPerMTok', 'pricing.outputPerMTok', 'pricing.cacheReadPerMTok', 'pricing.cacheWritePerMTok'), badNumber, (field, value) => {
         const options: Record<string, unknown> = { client: client(), model: 'm', pricing: { inputPerMTok: 1, outputPerMTok: 1 } };
         setPath(options, field, value);
         expect(configError(() => openaiTarget(options as never)).field).toBe(`openaiTarget.${field}`);

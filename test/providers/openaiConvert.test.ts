@@ -121,7 +121,7 @@ describe('toOpenAIParams', () => {
   });
 
   it('rejects an unknown role as bad_request', () => {
-    const err = thrown(() => toOpenAIParams({ messages: [{ role: 'developer', content: 'x' } as never] }, ctx));
+    const err = thrown(() => toOpenAIParams({ messages: [{ role: 'moderator', content: 'x' } as never] }, ctx));
     expect(err.errorType).toBe('bad_request');
     expect(err.message).toContain('messages[0]');
   });

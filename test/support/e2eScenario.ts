@@ -37,7 +37,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
-import type { ErrorType } from '../../src/errors/errorTypes.js';
+import type { FallbackReason } from '../../src/events/engineObserver.js';
 import type { ChainHealth } from '../../src/health/types.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
 import type { AttemptRecord, ChatRequest, ChatResult } from '../../src/request/types.js';
@@ -115,7 +115,7 @@ export interface Hop {
   phase: string;
   from: string;
   to: string;
-  reason: ErrorType;
+  reason: FallbackReason;
 }
 
 export interface ChaosScenario {

@@ -110,6 +110,6 @@ export function scriptedAdapter(provider: string, model: string): ScriptedAdapte
   return adapter;
 }
 
-export function scriptedTarget(adapter: ProviderAdapter, options: Omit<TargetOptions, 'model'> = {}): Target {
+export function scriptedTarget(adapter: ProviderAdapter, options: Omit<TargetOptions, 'model' | 'capabilities' | 'providerOptions'> & { capabilities?: Target['capabilities'] } = {}): Target {
   return { adapter, tier: options.tier ?? 'full', ...options };
 }

@@ -9,8 +9,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SPAN, SPAN_NAME_PATTERNS, TOKEN_TYPES, type MetricKind } from '../../src/telemetry/names.js';
-import { createSdk, Driver, FakeHealth, newObserver, REQUEST, type Sdk } from './harness.js';
+import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SKIP_REASONS, SPAN, SPAN_NAME_PATTERNS, TOKEN_TYPES, type MetricKind } from '../../src/telemetry/names.js';
+import { createSdk, Driver, FakeHealth, metric, newObserver, REQUEST, TARGETS, type Sdk } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -212,4 +212,46 @@ describe('the observer emits exactly the contract', () => {
       expect([...union].sort()).toEqual([...row.attributes].sort());
     });
   }
+});
+
+describe('attribute values and events beyond the metric table (issue 12: unsupported_input, bulwark.clamped)', () => {
+  let sdk: Sdk;
+  let collected: MetricData[];
+
+  beforeAll(async () => {
+    sdk = createSdk();
+    const health = new FakeHealth('contract-values');
+    const d = new Driver(newObserver(sdk, health), health, { ...REQUEST, maxTokens: 8_000 });
+    // Target 0 cannot take the request's image: skipped with no attempt; target 1 clamps maxTokens.
+    d.hop(0, 1, 'unsupported_input');
+    const a = d.attempt(1, 'fallback');
+    a?.onClamped?.({ requested: 8_000, allowed: 4_096 });
+    d.succeed();
+    d.end('success_via_fallback', 'reduced');
+    collected = await sdk.collect();
+  });
+
+  afterAll(async () => {
+    await sdk.shutdown();
+  });
+
+  it('TELEMETRY.md names every skip reason as a bulwark.fallback.reason value, and the clamped event with its attributes', () => {
+    const reasons = /`bulwark\.fallback\.reason`[^\n]*(?:\n[^\n]+)*/.exec(telemetryMd)?.[0] ?? '';
+    for (const reason of SKIP_REASONS) expect(reasons).toContain(`\`${reason}\``);
+    expect(telemetryMd).toContain(`\`${EVENT.CLAMPED}\` (\`${ATTR.CLAMPED_REQUESTED}\`, \`${ATTR.CLAMPED_ALLOWED}\`)`);
+  });
+
+  it('a skip for unsupported_input is counted on bulwark.fallbacks and recorded as a bulwark.fallback event', () => {
+    const point = metric(collected, METRICS.find((m) => m.name === 'bulwark.fallbacks')!.name).dataPoints.find((p) => p.attributes[ATTR.FALLBACK_REASON] === 'unsupported_input');
+    expect(point?.value).toBe(1);
+    const request = sdk.spans().find((s) => s.name === SPAN.request('chat', 'contract-values'))!;
+    expect(request.events.find((e) => e.name === EVENT.FALLBACK)?.attributes?.[ATTR.FALLBACK_REASON]).toBe('unsupported_input');
+  });
+
+  it('a clamp is a bulwark.clamped event on the attempt span, whose gen_ai.request.max_tokens is what was sent', () => {
+    const attempt = sdk.spans().find((s) => s.name === SPAN.attempt('chat', TARGETS[1]!.model))!;
+    const clamped = attempt.events.find((e) => e.name === EVENT.CLAMPED);
+    expect(clamped?.attributes).toEqual({ [ATTR.CLAMPED_REQUESTED]: 8_000, [ATTR.CLAMPED_ALLOWED]: 4_096 });
+    expect(attempt.attributes[ATTR.GEN_AI_REQUEST_MAX_TOKENS]).toBe(4_096);
+  });
 });

@@ -21,6 +21,7 @@ import { ProviderError } from '../../src/errors/providerError.js';
 import type {
   AttemptObserver,
   EngineObserver,
+  FallbackReason,
   Outcome,
   RequestInfo,
   RequestObserver,
@@ -275,7 +276,7 @@ export class Driver {
     this.observer.onBreakerTransition?.(t);
   }
 
-  hop(from: number, to: number, reason: ErrorType): void {
+  hop(from: number, to: number, reason: FallbackReason): void {
     this.hops++;
     this.req?.onFallback?.({ from: ref(from), to: ref(to), reason });
   }

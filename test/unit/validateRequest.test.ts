@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import { validateRequest } from '../../src/request/validateRequest.js';
 import type { ChatRequest } from '../../src/request/types.js';
+import { problemOf } from '../support/requestProblem.js';
 
 const user = { role: 'user' as const, content: 'Summarise today' };
 const tools = [{ name: 'search', parameters: { type: 'object' } }];
 
-function problemOf(request: unknown): BulwarkError {
-  try {
-    validateRequest(request as ChatRequest);
-  } catch (e) {
-    if (e instanceof BulwarkError) return e;
-    throw e;
-  }
-  throw new Error('expected the request to be rejected');
-}
 
 describe('validateRequest', () => {
   it('accepts a full, valid request', () => {

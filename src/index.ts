@@ -23,3 +23,4 @@ export type * from './events/engineObserver.js';
 export type { CircuitState, BreakerTransition, BreakerOverride } from './events/breakerTransition.js';
 export type { ChainHealth, TargetHealth } from './health/types.js';
 export type { Clock } from './time/clock.js';
+export { bulwarkFetch, type BulwarkFetchOptions, type FrontName } from './fronts/index.js';

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatRequest, ChatResult, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
+import { factComment } from './facts.js';
+import { FrontRequestError, type FailureKind, type FrontFailure } from './frontError.js';
+import { array, boolean, isSet, number, object, refuseUnknown, string, type Json } from './nativeFields.js';
+import { sseData, type FrontCall, type WireFront } from './wireFront.js';
+
+/**
+ * The Anthropic Messages wire (`POST …/v1/messages`): the body as `@anthropic-ai/sdk` sends it in,
+ * a `message` or the SSE event sequence message_start … message_stop out. Every accepted field is
+ * listed here; any other set field is a 400 naming it (README "Wire fronts" has the table).
+ */
+const BODY_FIELDS = new Set(['model', 'max_tokens', 'messages', 'system', 'tools', 'tool_choice', 'stop_sequences', 'temperature', 'top_p', 'stream', 'output_config']);
+
+export const anthropicFront: WireFront = {
+  name: 'anthropic',
+  path: '/v1/messages',
+
+  parse(raw): FrontCall {
+    const body = object(raw, 'body');
+    refuseUnknown(body, BODY_FIELDS, '');
+    const model = string(body['model'], 'model');
+    const messages: Message[] = [];
+    if (isSet(body['system'])) messages.push({ role: 'system', content: textBlocks(body['system'], 'system') });
+    array(body['messages'], 'messages').forEach((m, i) => messages.push(...message(m, `messages[${i}]`)));
+    const request: ChatRequest = { messages };
+    if (isSet(body['max_tokens'])) request.maxTokens = number(body['max_tokens'], 'max_tokens');
+    if (isSet(body['tools'])) request.tools = array(body['tools'], 'tools').map((t, i) => tool(t, `tools[${i}]`));
+    if (isSet(body['tool_choice'])) {
+      const choice = toolChoice(body['tool_choice']);
+      if (choice) request.toolChoice = choice;
+    }
+    if (isSet(body['temperature'])) request.temperature = number(body['temperature'], 'temperature');
+    if (isSet(body['top_p'])) request.topP = number(body['top_p'], 'top_p');
+    if (isSet(body['stop_sequences'])) request.stop = array(body['stop_sequences'], 'stop_sequences').map((s, i) => string(s, `stop_sequences[${i}]`));
+    if (isSet(body['output_config'])) {
+      const format = outputConfig(body['output_config']);
+      if (format) request.responseFormat = format;
+    }
+    const stream = isSet(body['stream']) && boolean(body['stream'], 'stream');
+    return { request, stream, model, includeUsage: true };
+  },
+
+  json(result, call) {
+    return {
+      id: messageId(result.responseId),
+      type: 'message',
+      role: 'assistant',
+      model: result.model || call.model,
+      content: contentBlocks(result),
+      stop_reason: stopReason(result.finishReason),
+      stop_sequence: null,
+      usage: usage(result.usage),
+    };
+  },
+
+  async *sse(events, call, result) {
+    yield sseData(
+      {
+        type: 'message_start',
+        message: { id: messageId(undefined), type: 'message', role: 'assistant', model: call.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
+      },
+      'message_start',
+    );
+    // Anthropic blocks are sequential: one open at a time, each closed before the next starts.
+    let open: { block: number; kind: 'text' } | { block: number; kind: 'tool'; index: number } | undefined;
+    let blocks = 0;
+    const closed = new Set<number>();
+    const close = function* () {
+      if (!open) return;
+      yield sseData({ type: 'content_block_stop', index: open.block }, 'content_block_stop');
+      if (open.kind === 'tool') closed.add(open.index);
+      open = undefined;
+    };
+    for await (const event of events) {
+      if (event.type === 'text') {
+        if (event.delta === '') continue;
+        if (open?.kind !== 'text') {
+          yield* close();
+          open = { block: blocks++, kind: 'text' };
+          yield sseData({ type: 'content_block_start', index: open.block, content_block: { type: 'text', text: '' } }, 'content_block_start');
+        }
+        yield sseData({ type: 'content_block_delta', index: open.block, delta: { type: 'text_delta', text: event.delta } }, 'content_block_delta');
+      } else if (event.type === 'tool_call') {
+        if (open?.kind !== 'tool' || open.index !== event.index) {
+          if (closed.has(event.index)) throw new Error(`tool call ${event.index} resumed after another block started: not expressible as Anthropic content blocks`);
+          yield* close();
+          open = { block: blocks++, kind: 'tool', index: event.index };
+          const block = { type: 'tool_use', id: event.id ?? `toolu_${randomUUID().replaceAll('-', '')}`, name: event.name ?? '', input: {} };
+          yield sseData({ type: 'content_block_start', index: open.block, content_block: block }, 'content_block_start');
+        }
+        if (event.argumentsDelta !== '') {
+          yield sseData({ type: 'content_block_delta', index: open.block, delta: { type: 'input_json_delta', partial_json: event.argumentsDelta } }, 'content_block_delta');
+        }
+      }
+      // 'usage' and 'finish' events: the final result carries both, whole.
+    }
+    yield* close();
+    const done = await result;
+    yield sseData({ type: 'message_delta', delta: { stop_reason: stopReason(done.finishReason), stop_sequence: null }, usage: usage(done.usage) }, 'message_delta');
+    yield sseData({ type: 'message_stop' }, 'message_stop');
+    yield factComment(done);
+  },
+
+  errorBody(failure) {
+    return { type: 'error', error: errorObject(failure) };
+  },
+
+  errorEvent(failure) {
+    return sseData({ type: 'error', error: errorObject(failure) }, 'error');
+  },
+};
+
+const ERROR_TYPES: Record<FailureKind, string> = {
+  invalid_request: 'invalid_request_error',
+  not_found: 'not_found_error',
+  rate_limit: 'rate_limit_error',
+  overloaded: 'overloaded_error',
+  timeout: 'api_error',
+  unavailable: 'api_error',
+  upstream: 'api_error',
+  cancelled: 'invalid_request_error',
+  internal: 'api_error',
+};
+
+function errorObject(failure: FrontFailure) {
+  return { type: ERROR_TYPES[failure.kind], message: failure.message };
+}
+
+function messageId(responseId: string | undefined): string {
+  return responseId?.startsWith('msg_') ? responseId : `msg_${randomUUID().replaceAll('-', '')}`;
+}
+
+function stopReason(reason: FinishReason): string {
+  switch (reason) {
+    case 'length':
+      return 'max_tokens';
+    case 'tool_calls':
+      return 'tool_use';
+    case 'content_filter':
+      return 'refusal';
+    default:
+      return 'end_turn';
+  }
+}
+
+/** Bulwark counts cache reads and writes inside inputTokens; Anthropic's input_tokens is the rest. */
+function usage(u: Usage) {
+  const cacheRead = u.cacheReadTokens ?? 0;
+  const cacheWrite = u.cacheWriteTokens ?? 0;
+  return { input_tokens: Math.max(0, u.inputTokens - cacheRead - cacheWrite), output_tokens: u.outputTokens, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: cacheRead };
+}
+
+function contentBlocks(result: ChatResult): Json[] {
+  const blocks: Json[] = [];
+  if (result.text !== '' || result.toolCalls.length === 0) blocks.push({ type: 'text', text: result.text });
+  for (const call of result.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolInput(call) });
+  return blocks;
+}
+
+function toolInput(call: ToolCall): unknown {
+  try {
+    return call.arguments === '' ? {} : JSON.parse(call.arguments);
+  } catch {
+    throw new Error(`the model's arguments for tool ${call.name} are not JSON`);
+  }
+}
+
+/** A string, or text blocks (any other block type, and cache_control, refused naming it). */
+function textBlocks(value: unknown, path: string): string {
+  if (typeof value === 'string') return value;
+  return array(value, path)
+    .map((b, i) => {
+      const block = object(b, `${path}[${i}]`);
+      if (block['type'] !== 'text') throw new FrontRequestError(`${path}[${i}].type`, `content block ${JSON.stringify(block['type'])} is not supported here by Bulwark`);
+      refuseUnknown(block, new Set(['type', 'text']), `${path}[${i}]`);
+      return string(block['text'], `${path}[${i}].text`);
+    })
+    .join('');
+}
+
+/** One Anthropic message is one or more Bulwark messages: a user turn's tool_result blocks become tool messages. */
+function message(raw: unknown, path: string): Message[] {
+  const m = object(raw, path);
+  refuseUnknown(m, new Set(['role', 'content']), path);
+  const role = m['role'];
+  const content = m['content'];
+  if (role === 'user') {
+    if (typeof content === 'string') return [{ role: 'user', content }];
+    const out: Message[] = [];
+    const texts: string[] = [];
+    array(content, `${path}.content`).forEach((b, i) => {
+      const at = `${path}.content[${i}]`;
+      const block = object(b, at);
+      if (block['type'] === 'tool_result') {
+        refuseUnknown(block, new Set(['type', 'tool_use_id', 'content']), at, { is_error: (v) => v === false });
+        const result = isSet(block['content']) ? textBlocks(block['content'], `${at}.content`) : '';
+        out.push({ role: 'tool', toolCallId: string(block['tool_use_id'], `${at}.tool_use_id`), content: result });
+      } else if (block['type'] === 'text') {
+        refuseUnknown(block, new Set(['type', 'text']), at);
+        texts.push(string(block['text'], `${at}.text`));
+      } else {
+        throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported by Bulwark`);
+      }
+    });
+    if (texts.length > 0) out.push({ role: 'user', content: texts.join('') });
+    return out;
+  }
+  if (role === 'assistant') {
+    if (typeof content === 'string') return [{ role: 'assistant', content }];
+    const texts: string[] = [];
+    const toolCalls: ToolCall[] = [];
+    array(content, `${path}.content`).forEach((b, i) => {
+      const at = `${path}.content[${i}]`;
+      const block = object(b, at);
+      if (block['type'] === 'text') {
+        refuseUnknown(block, new Set(['type', 'text']), at);
+        texts.push(string(block['text'], `${at}.text`));
+      } else if (block['type'] === 'tool_use') {
+        refuseUnknown(block, new Set(['type', 'id', 'name', 'input']), at);
+        toolCalls.push({ id: string(block['id'], `${at}.id`), name: string(block['name'], `${at}.name`), arguments: JSON.stringify(object(block['input'], `${at}.input`)) });
+      } else {
+        throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported by Bulwark`);
+      }
+    });
+    return [{ role: 'assistant', content: texts.length > 0 ? texts.join('') : null, ...(toolCalls.length > 0 && { toolCalls }) }];
+  }
+  throw new FrontRequestError(`${path}.role`, `${JSON.stringify(role)} is not supported (user, assistant)`);
+}
+
+function tool(raw: unknown, path: string): ToolDefinition {
+  const t = object(raw, path);
+  refuseUnknown(t, new Set(['name', 'description', 'input_schema']), path, { type: (v) => v === 'custom' });
+  const out: ToolDefinition = { name: string(t['name'], `${path}.name`), parameters: object(t['input_schema'], `${path}.input_schema`) };
+  if (isSet(t['description'])) out.description = string(t['description'], `${path}.description`);
+  return out;
+}
+
+function toolChoice(raw: unknown): ToolChoice | undefined {
+  const choice = object(raw, 'tool_choice');
+  refuseUnknown(choice, new Set(['type', 'name']), 'tool_choice', { disable_parallel_tool_use: (v) => v === false });
+  switch (choice['type']) {
+    case 'auto':
+      return 'auto';
+    case 'none':
+      return 'none';
+    case 'any':
+      return 'required';
+    case 'tool':
+      return { name: string(choice['name'], 'tool_choice.name') };
+    default:
+      throw new FrontRequestError('tool_choice.type', `${JSON.stringify(choice['type'])} is not supported by Bulwark`);
+  }
+}
+
+function outputConfig(raw: unknown): ResponseFormat | undefined {
+  const config = object(raw, 'output_config');
+  refuseUnknown(config, new Set(['format']), 'output_config');
+  if (!isSet(config['format'])) return undefined;
+  const format = object(config['format'], 'output_config.format');
+  refuseUnknown(format, new Set(['type', 'schema']), 'output_config.format');
+  if (format['type'] !== 'json_schema') throw new FrontRequestError('output_config.format.type', `${JSON.stringify(format['type'])} is not supported by Bulwark (json_schema)`);
+  return { type: 'json', schema: object(format['schema'], 'output_config.format.schema') };
+}

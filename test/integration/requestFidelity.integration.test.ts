@@ -243,3 +243,32 @@ describe('output-token clamp', () => {
     expect(bodies('backup')[0]).toMatchObject({ max_tokens: 512 });
   });
 });
+
+describe('content capture of images and files', () => {
+  it('with capture on, a 20 MB image is recorded by type and size only, a signed URL without its query; with capture off, nothing', async () => {
+    const big = new Uint8Array(20 * 1024 * 1024);
+    big.set(PNG);
+    const request: ChatRequest = {
+      messages: [{ role: 'user', content: [{ type: 'image', image: big }, { type: 'image', image: 'https://bucket.example.com/a.png?X-Amz-Signature=SIGNED-SECRET' }] }],
+    };
+    for (const captureContent of [true, false]) {
+      sdk.exporter.reset();
+      const { llm } = threeTargetChain(server, { order: ['primary'], telemetry: true, captureContent });
+      server.script({ route: 'primary' }, { sequence: [fault.ok({ text: 'ok' })] });
+      await llm.chat(request);
+      const attempt = sdk.spans().find((s) => s.name === 'chat gpt-4o')!;
+      const input = attempt.attributes[ATTR.GEN_AI_INPUT_MESSAGES];
+      expect(JSON.stringify(sdk.spans().map((s) => [s.attributes, s.events]))).not.toContain('SIGNED-SECRET');
+      if (!captureContent) {
+        expect(input).toBeUndefined();
+        continue;
+      }
+      expect(typeof input).toBe('string');
+      expect((input as string).length).toBeLessThan(1_000);
+      expect(JSON.parse(input as string)[0].parts).toEqual([
+        { type: 'blob', modality: 'image', mime_type: 'image/png', size_bytes: big.length, truncated: true },
+        { type: 'uri', modality: 'image', uri: 'https://bucket.example.com/a.png' },
+      ]);
+    }
+  });
+});

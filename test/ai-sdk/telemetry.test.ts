@@ -6,7 +6,6 @@
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { OpenTelemetry } from '@ai-sdk/otel';
 import { trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { generateText, streamText } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aiSdkTarget, bulwarkModel } from '../../src/ai-sdk/index.js';
@@ -14,7 +13,7 @@ import { fault, startFaultServer } from '../../src/testing/index.js';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { createFakeClock } from '../support/fakeClock.js';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
-import { createSdk, spanId, type Sdk } from '../telemetry/harness.js';
+import { bulwarkSpanTree as bulwarkTree, createSdk, spanId, type Sdk } from '../telemetry/harness.js';
 
 let sdk: Sdk;
 beforeAll(() => {
@@ -37,23 +36,6 @@ function chain() {
     retry: { maxAttempts: 1 },
     clock: createFakeClock(Date.now()),
   });
-}
-
-/** The Bulwark spans as a tree of names, kinds, key attributes and event names (ids and times left out). */
-function bulwarkTree(spans: ReadableSpan[]): unknown {
-  const bulwark = spans.filter((s) => s.instrumentationScope.name === 'bulwark');
-  const ids = new Set(bulwark.map(spanId));
-  const describe = (span: ReadableSpan): unknown => ({
-    name: span.name,
-    kind: span.kind,
-    status: span.status.code,
-    attributes: Object.fromEntries(
-      Object.entries(span.attributes).filter(([k]) => !/duration|time|_ms$|cost/.test(k) && k !== 'gen_ai.response.id').sort(([a], [b]) => a.localeCompare(b)),
-    ),
-    events: span.events.map((e) => e.name),
-    children: bulwark.filter((c) => c.parentSpanContext?.spanId === spanId(span)).map(describe),
-  });
-  return bulwark.filter((s) => !ids.has(s.parentSpanContext?.spanId ?? '')).map(describe);
 }
 
 describe('telemetry through bulwarkModel', () => {

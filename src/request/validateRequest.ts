@@ -13,6 +13,7 @@ import {
   optional,
   plainObject,
   read,
+  rejectUnknownKeys,
   string,
   type Check,
   type FieldSpec,
@@ -35,6 +36,18 @@ const toolCall = fields({
 });
 
 /** A message, by role. Only the role's own fields are read (as the adapters read them). */
+/**
+ * The fields each role takes. Any other key on a message is refused, naming it: a field Bulwark
+ * does not read would be dropped without a word (OpenAI's `name`, a misspelt `toolCalls`).
+ */
+export const MESSAGE_FIELDS: Record<Message['role'], readonly string[]> = {
+  system: ['role', 'content'],
+  developer: ['role', 'content'],
+  user: ['role', 'content'],
+  assistant: ['role', 'content', 'toolCalls'],
+  tool: ['role', 'toolCallId', 'content'],
+};
+
 const message: Check<Message> = (value, path) => {
   const m = plainObject(value, path);
   const role = read(m, 'role', `${path}.role`);
@@ -42,6 +55,7 @@ const message: Check<Message> = (value, path) => {
     fail(`${path}.role`, `must be one of ${ROLES.join(', ')}; got ${describe(role)}`);
   }
   rejectOpenAIMessageFields(m, path);
+  rejectUnknownKeys(m, MESSAGE_FIELDS[role as Message['role']], path);
   const content = read(m, 'content', `${path}.content`);
   switch (role as Message['role']) {
     case 'system':

@@ -137,6 +137,7 @@ class BulwarkLanguageModel implements LanguageModelV4 {
 /** Bulwark's neutral stream events as AI SDK stream parts (text blocks, tool inputs, finish). */
 class StreamTranslator {
   #textOpen = false;
+  #reasoningOpen = false;
   readonly #tools = new Map<number, { id: string; name: string; args: string }>();
   #usage: Usage | undefined;
   #finishReason: FinishReason = 'stop';
@@ -154,12 +155,26 @@ class StreamTranslator {
     return parts;
   }
 
+  /** Reasoning deltas (Anthropic thinking, compatible servers' reasoning_content) as one reasoning block. */
+  #reasoning(delta: string): LanguageModelV4StreamPart[] {
+    if (delta === '') return [];
+    const parts: LanguageModelV4StreamPart[] = [];
+    if (!this.#reasoningOpen) {
+      this.#reasoningOpen = true;
+      parts.push({ type: 'reasoning-start', id: 'reasoning-0' });
+    }
+    parts.push({ type: 'reasoning-delta', id: 'reasoning-0', delta });
+    return parts;
+  }
+
   translate(event: Exclude<StreamEvent, { type: 'reset' }>): LanguageModelV4StreamPart[] {
     switch (event.type) {
       case 'text':
-        return this.#text(event.delta);
+        return [...this.#endReasoning(), ...this.#text(event.delta)];
+      case 'reasoning':
+        return this.#reasoning(event.delta);
       case 'tool_call': {
-        const parts: LanguageModelV4StreamPart[] = [];
+        const parts: LanguageModelV4StreamPart[] = [...this.#endReasoning()];
         let tool = this.#tools.get(event.index);
         if (tool === undefined) {
           tool = { id: event.id ?? `call-${event.index}`, name: event.name ?? '', args: '' };
@@ -183,8 +198,14 @@ class StreamTranslator {
     }
   }
 
+  #endReasoning(): LanguageModelV4StreamPart[] {
+    if (!this.#reasoningOpen) return [];
+    this.#reasoningOpen = false;
+    return [{ type: 'reasoning-end', id: 'reasoning-0' }];
+  }
+
   finish(result: ChatResult): LanguageModelV4StreamPart[] {
-    const parts: LanguageModelV4StreamPart[] = [];
+    const parts: LanguageModelV4StreamPart[] = [...this.#endReasoning()];
     if (this.#textOpen) parts.push({ type: 'text-end', id: 'text-0' });
     for (const tool of this.#tools.values()) {
       parts.push({ type: 'tool-input-end', id: tool.id });

@@ -6,7 +6,45 @@ import type {
   SharedV4Warning,
 } from '@ai-sdk/provider';
 import { BulwarkError } from '../errors/bulwarkError.js';
-import type { AssistantMessage, ChatRequest, Message, ToolCall, ToolChoice, ToolDefinition } from '../request/types.js';
+import type { AssistantMessage, ChatRequest, ContentPart, Message, ToolCall, ToolChoice, ToolDefinition } from '../request/types.js';
+
+type FileData = Extract<Extract<LanguageModelV4Message, { role: 'user' }>['content'][number], { type: 'file' }>['data'];
+
+/**
+ * An AI SDK file part as Bulwark's image or file part: bytes stay bytes, base64 text becomes a data URL,
+ * inline text becomes bytes, a URL stays a URL (with `supportedUrls` empty the AI SDK downloads URLs
+ * before calling the model, so they only arrive from callers that skip that step).
+ */
+function toContentPart(part: { data: FileData; mediaType: string; filename?: string }, path: string): ContentPart {
+  const { data, mediaType } = part;
+  const image = mediaType === 'image' || mediaType.startsWith('image/');
+  const full = /^[\w.+-]+\/[\w.+-]+$/.test(mediaType) && !mediaType.endsWith('/*');
+  let source: Uint8Array | string | URL;
+  switch (data.type) {
+    case 'data':
+      if (typeof data.data === 'string') {
+        if (!full) throw unsupported(path, `base64 data without a full media type ('${mediaType}')`);
+        source = `data:${mediaType};base64,${data.data}`;
+      } else source = data.data;
+      break;
+    case 'url':
+      source = data.url;
+      break;
+    case 'text':
+      source = new TextEncoder().encode(data.text);
+      break;
+    default:
+      throw unsupported(path, 'a file given as a provider reference');
+  }
+  if (image) return { type: 'image', image: source, ...(full && { mediaType }) };
+  if (!full) throw unsupported(path, `a file without a full media type ('${mediaType}')`);
+  return { type: 'file', data: source, mediaType, ...(part.filename !== undefined && { filename: part.filename }) };
+}
+
+/** Text-only content as the plain string every target takes; parts otherwise. */
+function contentOf(parts: ContentPart[]): string | ContentPart[] {
+  return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
+}
 
 /**
  * An AI SDK call (LanguageModelV4CallOptions) as a Bulwark ChatRequest.
@@ -108,14 +146,12 @@ function toMessages(message: LanguageModelV4Message, path: string): Message[] {
     case 'system':
       return [{ role: 'system', content: message.content }];
     case 'user': {
-      const texts: string[] = [];
-      message.content.forEach((part, j) => {
+      const parts = message.content.map((part, j): ContentPart => {
         const partPath = `${path}.content[${j}]`;
         rejectProviderOptions(part.providerOptions, partPath);
-        if (part.type !== 'text') throw unsupported(partPath, `a '${part.type}' part (${part.mediaType})`);
-        texts.push(part.text);
+        return part.type === 'text' ? { type: 'text', text: part.text } : toContentPart(part, partPath);
       });
-      return [{ role: 'user', content: texts.join('') }];
+      return [{ role: 'user', content: contentOf(parts) }];
     }
     case 'assistant': {
       const texts: string[] = [];
@@ -149,7 +185,7 @@ function toolMessages(parts: Extract<LanguageModelV4Message, { role: 'tool' }>['
 }
 
 /** A tool's output as the text a tool message carries (what the providers' own AI SDK models send). */
-function toolOutputText(output: LanguageModelV4ToolResultOutput, path: string): string {
+function toolOutputText(output: LanguageModelV4ToolResultOutput, path: string): string | ContentPart[] {
   if (output.type !== 'content') rejectProviderOptions(output.providerOptions, path);
   switch (output.type) {
     case 'text':
@@ -161,12 +197,14 @@ function toolOutputText(output: LanguageModelV4ToolResultOutput, path: string): 
     case 'execution-denied':
       return output.reason ?? 'Tool execution denied.';
     case 'content':
-      return output.value
-        .map((item, k) => {
-          if (item.type !== 'text') throw unsupported(`${path}.value[${k}]`, `a '${item.type}' part in a tool result`);
-          rejectProviderOptions(item.providerOptions, `${path}.value[${k}]`);
-          return item.text;
-        })
-        .join('');
+      return contentOf(
+        output.value.map((item, k): ContentPart => {
+          const itemPath = `${path}.value[${k}]`;
+          rejectProviderOptions(item.providerOptions, itemPath);
+          if (item.type === 'text') return { type: 'text', text: item.text };
+          if (item.type === 'file') return toContentPart(item, itemPath);
+          throw unsupported(itemPath, `a '${item.type}' part in a tool result`);
+        }),
+      );
   }
 }

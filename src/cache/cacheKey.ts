@@ -32,6 +32,7 @@ export function cacheKey(chain: string, partition: string | undefined, request: 
     providerOptions: request.providerOptions,
     // A JSON answer to a schema is not the plain-text answer to the same messages, nor to another schema.
     responseFormat: request.responseFormat,
+    reasoning: request.reasoning,
   };
   const hash = createHash('sha256').update(canonicalJson(determining)).digest('hex');
   return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${hash}`;

@@ -28,6 +28,8 @@ export function answered(state: WalkState, target: TargetRuntime, response: Prov
     model: response.model,
     ...(response.responseId !== undefined && { responseId: response.responseId }),
     ...(response.object !== undefined && { object: response.object }),
+    ...(response.reasoning !== undefined && { reasoning: response.reasoning }),
+    ...(response.reasoningBlocks !== undefined && { reasoningBlocks: response.reasoningBlocks }),
     ...(fallbackUsed && last && { warning: `Answered by fallback target ${target.label} (${last.ref.provider}/${last.ref.model} failed: ${last.reason})` }),
   };
 }

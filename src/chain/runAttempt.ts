@@ -1,6 +1,7 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { classifyError, asProviderError, type Classification } from '../errors/classifyError.js';
 import { ProviderError } from '../errors/providerError.js';
+import { foreignReasoning } from '../request/reasoning.js';
 import { checkStructuredOutput } from '../request/structuredOutput.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
@@ -57,6 +58,9 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   };
   const observer = state.observer.onAttemptStart?.(info) ?? {};
   const request = requestForTarget(rt, state.request, observer);
+  // Another provider's thinking blocks cannot go to this one: the adapter leaves them out; say so.
+  const dropped = foreignReasoning(state.request, rt.adapter.provider);
+  if (dropped.blocks > 0) observer.onReasoningDropped?.(dropped);
   const startedAt = clock.now();
   const abort = linkedAbort(clock, state.walk.signal, {
     ms: timeoutMs,

@@ -1,4 +1,4 @@
-import type { FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import type { FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
 
 /** Builds the final answer out of stream events (text, tool-call deltas by index, usage, finish). */
 export class StreamAccumulator {
@@ -8,6 +8,8 @@ export class StreamAccumulator {
   finishReason: FinishReason | undefined;
   model: string | undefined;
   responseId: string | undefined;
+  reasoning = '';
+  reasoningBlocks: ReasoningBlock[] | undefined;
 
   add(event: StreamEvent): void {
     switch (event.type) {
@@ -25,10 +27,14 @@ export class StreamAccumulator {
       case 'usage':
         this.usage = event.usage;
         break;
+      case 'reasoning':
+        this.reasoning += event.delta;
+        break;
       case 'finish':
         this.finishReason = event.finishReason;
         if (event.model) this.model = event.model;
         if (event.responseId) this.responseId = event.responseId;
+        if (event.reasoningBlocks) this.reasoningBlocks = event.reasoningBlocks;
         break;
       case 'reset':
         break;
@@ -47,6 +53,8 @@ export class StreamAccumulator {
       ...(this.usage && { usage: this.usage }),
       model: this.model ?? fallbackModel,
       ...(this.responseId && { responseId: this.responseId }),
+      ...(this.reasoning !== '' && { reasoning: this.reasoning }),
+      ...(this.reasoningBlocks && { reasoningBlocks: this.reasoningBlocks }),
     };
   }
 }

@@ -117,7 +117,8 @@ function bufferedUsage(buffered: readonly StreamEvent[]): Usage | undefined {
   return usage?.type === 'usage' ? usage.usage : undefined;
 }
 
-const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_call';
+/** What commits a stream to its target: text, a tool call, or reasoning (the provider is answering). */
+const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_call' || e.type === 'reasoning';
 
 /**
  * Opens a stream on one target and waits for its first content chunk. Failures before it

@@ -38,7 +38,7 @@ export const PRICE_ROWS: Readonly<Record<string, PriceRow>> = Object.freeze({
   'gpt-6.2-sol': { inputPerMTok: 2, cacheReadPerMTok: 0.1, cacheWritePerMTok: 2.5, outputPerMTok: 10, source: `${OPENAI_MODELS}/gpt-6.2-sol`, checked: '2026-12-03' },
   'gpt-6.1-sol': { inputPerMTok: 2, cacheReadPerMTok: 0.1, cacheWritePerMTok: 2.5, outputPerMTok: 10, source: `${OPENAI_MODELS}/gpt-6.1-sol (as quoted by apidog.com, 2026-10)`, checked: '2026-12-03' },
   'gpt-6.1-terra': { inputPerMTok: 1, outputPerMTok: 5, source: `${OPENAI_MODELS} (GPT-6.1 Terra card; cached input not listed)`, checked: '2026-12-03' },
-  'gpt-6-astra': { inputPerMTok: 10, cacheReadPerMTok: 1, outputPerMTok: 50, source: `${OPENAI_MODELS} (GPT-6 Astra card; cached input as quoted by PromptFuel v1.0.19)`, checked: '2026-12-03' },
+  'gpt-6-astra': { inputPerMTok: 10, cacheReadPerMTok: 1, cacheWritePerMTok: 12.5, outputPerMTok: 50, source: `${OPENAI_MODELS}/gpt-6-astra (cache read and write as quoted by AI Token Meter 0.2.22 and PromptFuel v1.0.19)`, checked: '2026-12-03' },
   'gpt-6-sol': { inputPerMTok: 2, cacheReadPerMTok: 0.2, cacheWritePerMTok: 2.5, outputPerMTok: 10, source: `${OPENAI_MODELS}/gpt-6-sol`, checked: '2026-12-03' },
   'gpt-6-luna': { inputPerMTok: 0.1, cacheReadPerMTok: 0.01, cacheWritePerMTok: 0.125, outputPerMTok: 0.5, source: `${OPENAI_MODELS}/gpt-6-luna`, checked: '2026-12-03' },
   // OpenAI — GPT-5.6 family

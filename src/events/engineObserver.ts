@@ -106,6 +106,11 @@ export interface AttemptObserver {
   /** Called right after onAttemptStart, before the call. */
   onClamped?(event: MaxTokensClamped): void;
   onFirstChunk?(msSinceStart: number): void;
+  /**
+   * Reasoning blocks of the conversation this attempt's provider does not get (another provider
+   * produced them): `blocks` left out, from `providers`. Reported before the call.
+   */
+  onReasoningDropped?(dropped: { blocks: number; providers: string[] }): void;
   /** A breaker transition this attempt's outcome caused. */
   onBreakerTransition?(transition: BreakerTransition): void;
   onEnd?(end: AttemptEnd): void;

@@ -80,6 +80,7 @@ function fanAttempt(observers: AttemptObserver[]): AttemptObserver {
   return {
     run: runner(collect(observers, 'run')),
     onFirstChunk: safe(collect(observers, 'onFirstChunk')),
+    onReasoningDropped: safe(collect(observers, 'onReasoningDropped')),
     onClamped: safe(collect(observers, 'onClamped')),
     onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
     onEnd: safe(collect(observers, 'onEnd')),

@@ -3,6 +3,9 @@ import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/type
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { AiSdkStreamMapper, fromAiSdkResult, toAiSdkCall } from './aiSdkConvert.js';
 import { normalizeAiSdkThrown } from './aiSdkErrors.js';
+import { ProviderError } from '../errors/providerError.js';
+import { mergedProviderOptions } from '../request/providerOptions.js';
+import type { ProviderOptions } from '../request/types.js';
 import type { ErrorContext } from './errorMapping.js';
 import { prepareCall } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
@@ -87,6 +90,9 @@ class AiSdkAdapter implements ProviderAdapter {
   // Private (#) so that inspecting a target never walks into the model's config and its key.
   readonly #model: LanguageModelV4;
   readonly #errors: ErrorContext;
+  /** The AI SDK's key for this provider's options (`openai`, `anthropic`, `google`, …). */
+  readonly #optionsKey: string;
+  readonly #providerOptions: ProviderOptions | undefined;
 
   constructor(options: AiSdkTargetOptions) {
     this.#model = options.model;
@@ -98,11 +104,34 @@ class AiSdkAdapter implements ProviderAdapter {
     if (endpoint.serverPort !== undefined) this.serverPort = endpoint.serverPort;
     const model = options.model;
     this.#errors = { provider: this.provider, model: this.model, secrets: () => secretsOfModel(model) };
+    this.#optionsKey = options.model.provider.split('.')[0] ?? options.model.provider;
+    this.#providerOptions = options.providerOptions && structuredClone(options.providerOptions);
+  }
+
+  /**
+   * The call for one attempt. Provider options (the target's entry for this provider, the request's over
+   * it) go to the model as its own AI SDK provider options: the provider package's option names, not raw
+   * body fields. `parallelToolCalls` has no AI SDK call option: it becomes the OpenAI and Anthropic models'
+   * own option, and is refused (before any call) for other providers rather than dropped.
+   */
+  #call(request: ChatRequest, signal: AbortSignal) {
+    const ctx = { provider: this.provider, model: this.model };
+    const call = prepareCall(ctx, () => toAiSdkCall(request, signal));
+    const options = mergedProviderOptions(this.provider, this.#providerOptions, request.providerOptions);
+    if (request.parallelToolCalls !== undefined && request.tools !== undefined && request.tools.length > 0) {
+      if (this.#optionsKey === 'openai' || this.#optionsKey === 'azure') options['parallelToolCalls'] ??= request.parallelToolCalls;
+      else if (this.#optionsKey === 'anthropic') options['disableParallelToolUse'] ??= !request.parallelToolCalls;
+      else {
+        throw new ProviderError({ ...ctx, errorType: 'bad_request', local: true, message: `Invalid request: parallelToolCalls cannot be sent to ${this.#model.provider} models through aiSdkTarget` });
+      }
+    }
+    if (Object.keys(options).length > 0) call.providerOptions = { [this.#optionsKey]: options as Record<string, never> };
+    return call;
   }
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model };
-    const call = prepareCall(ctx, () => toAiSdkCall(request, signal));
+    const call = this.#call(request, signal);
     let result;
     try {
       result = await this.#model.doGenerate(call);
@@ -118,7 +147,7 @@ class AiSdkAdapter implements ProviderAdapter {
       async () => {
         // The stream driver aborts this controller to close the HTTP request when iteration stops early.
         const controller = new AbortController();
-        const call = prepareCall(ctx, () => toAiSdkCall(request, AbortSignal.any([signal, controller.signal])));
+        const call = this.#call(request, AbortSignal.any([signal, controller.signal]));
         const { stream } = await this.#model.doStream(call);
         return Object.assign(stream, { controller }) as unknown as SdkStream<LanguageModelV4StreamPart>;
       },

@@ -9,7 +9,8 @@ import type {
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import { partMediaType, resolveSource, toBase64 } from '../request/contentParts.js';
-import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import { ownReasoning, thinkingBudget } from '../request/reasoning.js';
+import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
@@ -63,7 +64,8 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
         append('user', typeof m.content === 'string' ? textBlocks(m.content) : toAnthropicBlocks(m.content, `messages[${index}]`, ctx));
         break;
       case 'assistant': {
-        const blocks: ContentBlockParam[] = textBlocks(m.content ?? '');
+        // Thinking blocks first, as the API wants them: only this provider's own (see foreignReasoning).
+        const blocks: ContentBlockParam[] = [...thinkingBlocks(m.reasoning, ctx.provider), ...textBlocks(m.content ?? '')];
         for (const call of m.toolCalls ?? []) {
           blocks.push({ type: 'tool_use', id: anthropicToolId(call.id), name: call.name, input: parseToolArguments(call.arguments) });
         }
@@ -123,7 +125,7 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
     if (request.topP !== undefined && request.temperature === undefined) params.top_p = request.topP;
   }
   if (request.stop !== undefined && request.stop.length > 0) params.stop_sequences = request.stop;
-  addAnthropicOutputOptions(params, request);
+  addAnthropicOutputOptions(params, request, ctx);
   return params;
 }
 
@@ -169,9 +171,31 @@ function toAnthropicBlocks(parts: readonly ContentPart[], at: string, ctx: Ctx):
  * `responseFormat` → the native structured output, `output_config.format: json_schema` (the pinned
  * SDK has it; no forced tool needed, so the answer stays text and tool use stays the caller's).
  */
-function addAnthropicOutputOptions(params: AnthropicParams, request: ChatRequest): void {
+function addAnthropicOutputOptions(params: AnthropicParams, request: ChatRequest, ctx: AnthropicConvertContext): void {
   const format = request.responseFormat;
   if (format) params.output_config = { ...params.output_config, format: { type: 'json_schema', schema: format.schema } };
+  if (request.reasoning) {
+    // The budget is part of max_tokens: without a maxTokens the answer keeps the default on top of it.
+    const { budgetTokens, maxTokens } = thinkingBudget(request.reasoning, request.maxTokens, ctx.defaultMaxTokens);
+    params.thinking = { type: 'enabled', budget_tokens: budgetTokens };
+    params.max_tokens = maxTokens;
+  }
+}
+
+/** An assistant turn's own thinking blocks, exactly as Anthropic returned them. */
+function thinkingBlocks(reasoning: readonly ReasoningBlock[] | undefined, provider: string): ContentBlockParam[] {
+  return ownReasoning(reasoning, provider).map((b): ContentBlockParam =>
+    b.redacted !== undefined ? { type: 'redacted_thinking', data: b.redacted } : { type: 'thinking', thinking: b.text, signature: b.signature ?? '' },
+  );
+}
+
+/** A thinking / redacted_thinking block of an answer as a ReasoningBlock; undefined for any other block. */
+function reasoningBlockOf(block: Loose, provider: string): ReasoningBlock | undefined {
+  if (block['type'] === 'thinking' && typeof block['thinking'] === 'string') {
+    return { provider, text: block['thinking'], ...(typeof block['signature'] === 'string' && { signature: block['signature'] }) };
+  }
+  if (block['type'] === 'redacted_thinking' && typeof block['data'] === 'string') return { provider, text: '', redacted: block['data'] };
+  return undefined;
 }
 
 function textBlocks(text: string): ContentBlockParam[] {
@@ -298,6 +322,7 @@ export function fromAnthropicMessage(body: unknown, ctx: Ctx): ProviderResponse 
 
   let text = '';
   const toolCalls: ToolCall[] = [];
+  const reasoningBlocks: ReasoningBlock[] = [];
   for (const block of content) {
     if (!isObj(block) || typeof block['type'] !== 'string') throw malformed('a content block has no type');
     if (block['type'] === 'text') {
@@ -307,13 +332,16 @@ export function fromAnthropicMessage(body: unknown, ctx: Ctx): ProviderResponse 
       if (typeof block['id'] !== 'string' || typeof block['name'] !== 'string') throw malformed('a tool_use block lacks id / name');
       toolCalls.push({ id: block['id'], name: block['name'], arguments: JSON.stringify(block['input'] ?? {}) });
     }
-    // thinking, redacted_thinking, server tool blocks: not part of the neutral answer.
+    const reasoning = reasoningBlockOf(block, ctx.provider);
+    if (reasoning) reasoningBlocks.push(reasoning);
+    // server tool blocks: not part of the neutral answer.
   }
 
   const finishReason = mapAnthropicStopReason(body['stop_reason']);
   if (finishReason === 'content_filter') throw refusalError(ctx, requestId);
   const usage = anthropicUsage(body['usage']);
-  return neutralResponse(body, { text, toolCalls, finishReason, usage }, ctx.model);
+  const reasoning = reasoningBlocks.map((b) => b.text).join('');
+  return neutralResponse(body, { text, toolCalls, finishReason, usage, reasoning, reasoningBlocks }, ctx.model);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,8 +360,31 @@ export class AnthropicStreamMapper {
   private stopped = false;
   private model: string | undefined;
   private responseId: string | undefined;
+  /** Thinking blocks in order, and the one each content-block index is filling. */
+  private readonly reasoningBlocks: ReasoningBlock[] = [];
+  private readonly thinkingByIndex = new Map<number, ReasoningBlock>();
 
   constructor(private readonly ctx: Ctx) {}
+
+  /** thinking / redacted_thinking blocks: kept whole for the finish event, their text streamed as reasoning. */
+  private startReasoning(block: Loose, blockIndex: number): StreamEvent[] {
+    const reasoning = reasoningBlockOf(block, this.ctx.provider);
+    if (!reasoning) return [];
+    this.reasoningBlocks.push(reasoning);
+    this.thinkingByIndex.set(blockIndex, reasoning);
+    return reasoning.text === '' ? [] : [{ type: 'reasoning', delta: reasoning.text }];
+  }
+
+  private reasoningDelta(delta: Loose, blockIndex: unknown): StreamEvent[] {
+    const block = typeof blockIndex === 'number' ? this.thinkingByIndex.get(blockIndex) : undefined;
+    if (!block) return [];
+    if (delta['type'] === 'thinking_delta' && typeof delta['thinking'] === 'string' && delta['thinking'] !== '') {
+      block.text += delta['thinking'];
+      return [{ type: 'reasoning', delta: delta['thinking'] }];
+    }
+    if (delta['type'] === 'signature_delta' && typeof delta['signature'] === 'string') block.signature = delta['signature'];
+    return [];
+  }
 
   push(event: unknown): StreamEvent[] {
     const malformed = (why: string) => adapterError(this.ctx, 'malformed_response', `Malformed stream event from the provider: ${why}`);
@@ -367,7 +418,7 @@ export class AnthropicStreamMapper {
         if (block['type'] === 'text' && typeof block['text'] === 'string' && block['text'] !== '') {
           return [{ type: 'text', delta: block['text'] }];
         }
-        return [];
+        return this.startReasoning(block, blockIndex);
       }
       case 'content_block_delta': {
         const delta = event['delta'];
@@ -382,7 +433,7 @@ export class AnthropicStreamMapper {
           tool.argumentChars += delta['partial_json'].length;
           return [{ type: 'tool_call', index: tool.index, argumentsDelta: delta['partial_json'] }];
         }
-        return []; // thinking / signature / citations deltas
+        return this.reasoningDelta(delta, event['index']); // thinking / signature deltas; citations are ignored
       }
       case 'content_block_stop': {
         const tool = typeof event['index'] === 'number' ? this.toolBlocks.get(event['index']) : undefined;
@@ -423,6 +474,7 @@ export class AnthropicStreamMapper {
       finishReason: this.stopReason ?? 'other',
       ...(this.model !== undefined && { model: this.model }),
       ...(this.responseId !== undefined && { responseId: this.responseId }),
+      ...(this.reasoningBlocks.length > 0 && { reasoningBlocks: this.reasoningBlocks }),
     });
     return events;
   }

@@ -19,6 +19,7 @@ import type {
   ToolCall,
   Usage,
 } from '../request/types.js';
+import { reasoningEffort } from '../request/reasoning.js';
 import { adapterError } from './errorMapping.js';
 import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
@@ -111,6 +112,17 @@ function addOpenAIOutputOptions(params: ChatCompletionCreateParamsNonStreaming, 
       json_schema: { name: format.name ?? 'response', schema: format.schema, ...(format.strict !== undefined && { strict: format.strict }) },
     };
   }
+  if (request.reasoning) params.reasoning_effort = reasoningEffort(request.reasoning);
+}
+
+/**
+ * Reasoning text of a message or stream delta. OpenAI's Chat Completions returns none (only its token
+ * count); OpenAI-compatible reasoning servers send `reasoning_content` (DeepSeek, vLLM) or `reasoning`
+ * (Ollama, OpenRouter). It is never sent back: those servers want it left out of the history.
+ */
+function reasoningTextOf(message: Loose): string | undefined {
+  const text = message['reasoning_content'] ?? message['reasoning'];
+  return typeof text === 'string' && text !== '' ? text : undefined;
 }
 
 function toOpenAIMessage(m: Message, index: number, ctx: Ctx): ChatCompletionMessageParam {
@@ -280,7 +292,8 @@ export function fromOpenAICompletion(body: unknown, ctx: Ctx): ProviderResponse 
   if (finishReason === 'stop' && toolCalls.length > 0) finishReason = 'tool_calls';
 
   const usage = openAIUsage(body['usage']);
-  return neutralResponse(body, { text, toolCalls, finishReason, usage }, ctx.model);
+  const reasoning = reasoningTextOf(message);
+  return neutralResponse(body, { text, toolCalls, finishReason, usage, ...(reasoning !== undefined && { reasoning }) }, ctx.model);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,6 +362,8 @@ export class OpenAIStreamMapper {
       if (!isObj(choice) || (choice['index'] !== undefined && choice['index'] !== 0)) continue;
       const delta = choice['delta'];
       if (isObj(delta)) {
+        const reasoning = reasoningTextOf(delta);
+        if (reasoning !== undefined) events.push({ type: 'reasoning', delta: reasoning });
         if (typeof delta['content'] === 'string' && delta['content'] !== '') {
           this.sawContent = true;
           events.push({ type: 'text', delta: delta['content'] });

@@ -26,6 +26,12 @@ export interface AssistantMessage {
   role: 'assistant';
   content?: string | null;
   toolCalls?: ToolCall[];
+  /**
+   * The reasoning blocks of this turn as the provider returned them (`result.reasoningBlocks`). Sent
+   * back to the same provider (Anthropic requires its signed thinking blocks in a tool loop); dropped,
+   * with a `bulwark.reasoning.dropped` event on the attempt span, when another provider answers.
+   */
+  reasoning?: ReasoningBlock[];
 }
 export interface ToolMessage {
   role: 'tool';
@@ -112,6 +118,8 @@ export interface ChatRequest {
   providerOptions?: ProviderOptions;
   /** Ask for JSON matching a schema; the answer is parsed and validated (see ResponseFormat). */
   responseFormat?: ResponseFormat;
+  /** Turn on reasoning / extended thinking (see ReasoningOptions). */
+  reasoning?: ReasoningOptions;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
@@ -143,6 +151,10 @@ export interface ProviderResponse {
   responseId?: string;
   /** The parsed, schema-valid answer, set by the engine when the request had a `responseFormat`. */
   object?: unknown;
+  /** Reasoning text (thinking, or a compatible server's reasoning_content), when the provider returned any. */
+  reasoning?: string;
+  /** The provider's reasoning blocks, to carry back on the assistant message. */
+  reasoningBlocks?: ReasoningBlock[];
 }
 
 /** Incremental events of a streamed answer, provider-neutral. */
@@ -150,7 +162,10 @@ export type StreamEvent =
   | { type: 'text'; delta: string }
   | { type: 'tool_call'; index: number; id?: string; name?: string; argumentsDelta: string }
   | { type: 'usage'; usage: Usage }
-  | { type: 'finish'; finishReason: FinishReason; model?: string; responseId?: string }
+  /** Reasoning text as it is produced (Anthropic thinking, a compatible server's reasoning_content). */
+  | { type: 'reasoning'; delta: string }
+  /** `reasoningBlocks`: the whole, signed blocks, once they are complete (carry them back on the assistant message). */
+  | { type: 'finish'; finishReason: FinishReason; model?: string; responseId?: string; reasoningBlocks?: ReasoningBlock[] }
   /** The stream was restarted on another target; discard everything shown so far. */
   | { type: 'reset'; reason: string };
 
@@ -199,6 +214,13 @@ export interface ChatResult {
    * answer is tool calls, or a static reply (which is not the requested JSON).
    */
   object?: unknown;
+  /** Reasoning text of the answering call, when the provider returned any (cached answers keep none). */
+  reasoning?: string;
+  /**
+   * The answering provider's reasoning blocks (Anthropic: signed thinking blocks). Put them on the
+   * assistant message of the next turn (`reasoning: result.reasoningBlocks`) to carry them back.
+   */
+  reasoningBlocks?: ReasoningBlock[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,4 +242,33 @@ export interface ResponseFormat {
   strict?: boolean;
   /** Same-target retries after an invalid answer before the next target; default 1, at most 5. */
   retries?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reasoning (issue 12 part B)
+
+export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
+
+/**
+ * `reasoning`: OpenAI gets `reasoning_effort` (from `effort`, else from `budgetTokens`), Anthropic
+ * `thinking: { type: 'enabled', budget_tokens }` (from `budgetTokens`, else from `effort`).
+ * `budgetTokens` must be at least 1024 (Anthropic's minimum) and below `maxTokens`.
+ */
+export interface ReasoningOptions {
+  effort?: ReasoningEffort;
+  budgetTokens?: number;
+}
+
+/**
+ * One reasoning block as a provider returned it, stamped with that provider's name
+ * (`gen_ai.provider.name`): only that provider ever gets it back.
+ */
+export interface ReasoningBlock {
+  provider: string;
+  /** The reasoning text ('' for a redacted block). */
+  text: string;
+  /** The provider's signature over the block (Anthropic thinking), returned unchanged. */
+  signature?: string;
+  /** Anthropic `redacted_thinking` data, returned unchanged. */
+  redacted?: string;
 }

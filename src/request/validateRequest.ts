@@ -18,6 +18,7 @@ import {
   type Check,
   type FieldSpec,
 } from '../validation/walk.js';
+import { reasoningBlockCheck, reasoningCheck, reasoningCrossFieldRules } from './reasoning.js';
 import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
 import { providerOptions } from './providerOptions.js';
@@ -68,6 +69,7 @@ const message: Check<Message> = (value, path) => {
     case 'assistant': {
       if (content !== undefined && content !== null) string()(content, `${path}.content`);
       const calls = optional(arrayOf(toolCall))(read(m, 'toolCalls', `${path}.toolCalls`), `${path}.toolCalls`);
+      optional(arrayOf(reasoningBlockCheck))(read(m, 'reasoning', `${path}.reasoning`), `${path}.reasoning`);
       if (!(typeof content === 'string' && content.length > 0) && !(calls && calls.length > 0)) fail(path, '(assistant) needs content or toolCalls');
       break;
     }
@@ -142,6 +144,7 @@ export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
   parallelToolCalls: { check: boolean },
   providerOptions: { check: providerOptions },
   responseFormat: { check: responseFormatCheck },
+  reasoning: { check: reasoningCheck },
 };
 
 const requestShape = fields(REQUEST_FIELDS, { keyPath: (_, key) => key });
@@ -154,6 +157,7 @@ function crossFieldRules(request: ChatRequest): void {
     if (m.role === 'tool' && !toolCallIds.has(m.toolCallId)) fail(`messages[${i}].toolCallId`, 'answers no earlier assistant tool call');
   });
   if (!request.messages.some((m) => m.role === 'user')) fail('messages', 'need at least one user message');
+  reasoningCrossFieldRules(request);
   const choice = request.toolChoice;
   if (choice !== undefined && typeof choice === 'object' && !request.tools?.some((t) => t.name === choice.name)) {
     fail('toolChoice', 'names a tool that is not in tools');

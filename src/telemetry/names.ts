@@ -91,6 +91,8 @@ export const ATTR = {
   DEGRADED_REASON: 'bulwark.degraded.reason',
   STREAM_RESET_REASON: 'bulwark.stream.reset_reason',
   STORE_OPERATION: 'bulwark.store.operation',
+  REASONING_DROPPED_BLOCKS: 'bulwark.reasoning.dropped_blocks',
+  REASONING_FROM: 'bulwark.reasoning.from',
   TELEMETRY_STAGE: 'bulwark.telemetry.stage',
   /** `bulwark.clamped` event: the request's maxTokens, and the target's maxOutputTokens it was clamped to. */
   CLAMPED_REQUESTED: 'bulwark.clamped.requested',
@@ -104,6 +106,11 @@ export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
 export const EVENT = {
   /** On the attempt span that failed: `bulwark.retry.delay_ms`, `.reason`, `.retry_after_ms`. */
   RETRY_SCHEDULED: 'bulwark.retry.scheduled',
+  /**
+   * On the attempt span: the conversation carried reasoning blocks of another provider, left out of
+   * this call (`bulwark.reasoning.dropped_blocks`, `bulwark.reasoning.from`: the providers they came from).
+   */
+  REASONING_DROPPED: 'bulwark.reasoning.dropped',
   /** On the attempt span whose outcome caused it: `bulwark.breaker`, `bulwark.circuit.from/to/reason`. */
   CIRCUIT_TRANSITION: 'bulwark.circuit.transition',
   /** On the logical span: `bulwark.cache.result`. */

@@ -591,6 +591,11 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       return {
         run: <T>(fn: () => T): T => context.with(state.ctx, fn),
         onFirstChunk: recordFirstChunk,
+        onReasoningDropped: (dropped) => {
+          if (state.recording && !state.spanEnded) {
+            state.span.addEvent(EVENT.REASONING_DROPPED, { [ATTR.REASONING_DROPPED_BLOCKS]: dropped.blocks, [ATTR.REASONING_FROM]: dropped.providers });
+          }
+        },
         onClamped: (e) => {
           if (!state.recording || state.spanEnded) return;
           state.span.setAttribute(ATTR.GEN_AI_REQUEST_MAX_TOKENS, e.allowed);

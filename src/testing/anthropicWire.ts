@@ -7,7 +7,7 @@ import type { ContentFilterFault, ErrorFault, StreamErrorFault } from './faults.
 import { argumentPieces, betasOf, decodeBase64, idFragment, isHttpUrl, sniffImage, textPieces } from './providerWire.js';
 import type { InputProblem, InputSummary, ProviderWire, ReceivedAttachment, ResolvedReply, WireContext, WireError } from './providerWire.js';
 import { rateLimitHeaders } from './rateLimitHeaders.js';
-import { checkAnthropicRequest } from './requestChecks.js';
+import { checkAnthropicRequest, thinkingEnabled, thinkingSignature } from './requestChecks.js';
 import { jsonEvent } from './sse.js';
 import type { SseEvent } from './sse.js';
 
@@ -58,6 +58,11 @@ function usage(reply: ResolvedReply, outputTokens: number, thinkingTokens: numbe
   };
 }
 
+/** The thinking the answer carries: the reply's reasoning, only when the request turned thinking on (as the API does). */
+function thinkingOf(ctx: WireContext, reply: ResolvedReply): string {
+  return thinkingEnabled(ctx.body) ? reply.reasoning : '';
+}
+
 function toolUseId(ctx: WireContext, index: number, id: string | undefined): string {
   return id ?? `toolu_${idFragment(ctx.seq)}_${index}`;
 }
@@ -99,6 +104,8 @@ export const anthropicWire: ProviderWire = {
 
   completion(ctx, reply) {
     const content: unknown[] = [];
+    const thinking = thinkingOf(ctx, reply);
+    if (thinking !== '') content.push({ type: 'thinking', thinking, signature: thinkingSignature(thinking) });
     if (reply.text !== '' || reply.toolCalls.length === 0) content.push({ type: 'text', text: reply.text, citations: null });
     reply.toolCalls.forEach((call, index) => {
       content.push({
@@ -120,7 +127,7 @@ export const anthropicWire: ProviderWire = {
       stop_sequence: null,
       stop_details: stopDetails(stopReason),
       container: null,
-      usage: usage(reply, reply.outputTokens, reply.reasoningTokens),
+      usage: usage(reply, reply.outputTokens, thinkingEnabled(ctx.body) ? reply.reasoningTokens : 0),
     };
   },
 
@@ -148,6 +155,16 @@ export const anthropicWire: ProviderWire = {
       jsonEvent({ type: 'ping' }, 'ping'),
     ];
     let index = 0;
+    const thinking = thinkingOf(ctx, reply);
+    if (thinking !== '') {
+      events.push(jsonEvent({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }, 'content_block_start'));
+      for (const piece of textPieces(thinking)) {
+        events.push(jsonEvent({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } }, 'content_block_delta'));
+      }
+      events.push(jsonEvent({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: thinkingSignature(thinking) } }, 'content_block_delta'));
+      events.push(jsonEvent({ type: 'content_block_stop', index }, 'content_block_stop'));
+      index += 1;
+    }
     if (reply.text !== '' || reply.toolCalls.length === 0) {
       events.push(jsonEvent({ type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } }, 'content_block_start'));
       for (const piece of textPieces(reply.text)) {
@@ -185,7 +202,7 @@ export const anthropicWire: ProviderWire = {
             cache_creation_input_tokens: reply.cacheWriteTokens,
             cache_read_input_tokens: reply.cacheReadTokens,
             output_tokens: reply.outputTokens,
-            ...(reply.reasoningTokens > 0 && { output_tokens_details: { thinking_tokens: reply.reasoningTokens } }),
+            ...(thinkingEnabled(ctx.body) && reply.reasoningTokens > 0 && { output_tokens_details: { thinking_tokens: reply.reasoningTokens } }),
           },
         },
         'message_delta',

@@ -102,6 +102,8 @@ export const openaiWire: ProviderWire = {
           message: {
             role: 'assistant',
             content: reply.text === '' && (toolCalls.length > 0 || finishReason === 'content_filter') ? null : reply.text,
+            // What OpenAI-compatible reasoning servers (DeepSeek, vLLM) send; OpenAI itself returns no reasoning text.
+            ...(reply.reasoning !== '' && { reasoning_content: reply.reasoning }),
             refusal: null,
             annotations: [],
             ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
@@ -136,6 +138,7 @@ export const openaiWire: ProviderWire = {
 
     const events: SseEvent[] = [];
     events.push(chunk({ role: 'assistant', content: reply.text === '' ? null : '', refusal: null }));
+    for (const piece of textPieces(reply.reasoning)) events.push(chunk({ reasoning_content: piece }));
     for (const piece of textPieces(reply.text)) events.push(chunk({ content: piece }));
     reply.toolCalls.forEach((call, index) => {
       events.push(

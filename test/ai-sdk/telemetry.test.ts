@@ -3,16 +3,17 @@
  * produces the same Bulwark span tree as llm.chat() / llm.stream(), and with the AI SDK's own
  * telemetry on (@ai-sdk/otel), the AI SDK's model-call span is the parent of Bulwark's request span.
  */
+import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { OpenTelemetry } from '@ai-sdk/otel';
 import { trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { generateText, streamText } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bulwarkModel } from '../../src/ai-sdk/index.js';
+import { aiSdkTarget, bulwarkModel } from '../../src/ai-sdk/index.js';
+import { fault, startFaultServer } from '../../src/testing/index.js';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { createFakeClock } from '../support/fakeClock.js';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
-import { createSdk, spanId, type Sdk } from '../telemetry/harness.js';
+import { bulwarkSpanTree as bulwarkTree, createSdk, spanId, type Sdk } from '../telemetry/harness.js';
 
 let sdk: Sdk;
 beforeAll(() => {
@@ -35,23 +36,6 @@ function chain() {
     retry: { maxAttempts: 1 },
     clock: createFakeClock(Date.now()),
   });
-}
-
-/** The Bulwark spans as a tree of names, kinds, key attributes and event names (ids and times left out). */
-function bulwarkTree(spans: ReadableSpan[]): unknown {
-  const bulwark = spans.filter((s) => s.instrumentationScope.name === 'bulwark');
-  const ids = new Set(bulwark.map(spanId));
-  const describe = (span: ReadableSpan): unknown => ({
-    name: span.name,
-    kind: span.kind,
-    status: span.status.code,
-    attributes: Object.fromEntries(
-      Object.entries(span.attributes).filter(([k]) => !/duration|time|_ms$|cost/.test(k) && k !== 'gen_ai.response.id').sort(([a], [b]) => a.localeCompare(b)),
-    ),
-    events: span.events.map((e) => e.name),
-    children: bulwark.filter((c) => c.parentSpanContext?.spanId === spanId(span)).map(describe),
-  });
-  return bulwark.filter((s) => !ids.has(s.parentSpanContext?.spanId ?? '')).map(describe);
 }
 
 describe('telemetry through bulwarkModel', () => {
@@ -94,5 +78,22 @@ describe('telemetry through bulwarkModel', () => {
     for (let up = spans.find((s) => spanId(s) === root.parentSpanContext?.spanId); up; up = spans.find((s) => spanId(s) === root.parentSpanContext?.spanId)) root = up;
     expect(root.instrumentationScope.name).toBe('ai');
     expect(root).not.toBe(parent);
+  });
+
+  it('an aiSdkTarget attempt span carries the semconv provider name and the model endpoint', async () => {
+    await using server = await startFaultServer({ seed: 3 });
+    const google = createGoogleGenerativeAI({ apiKey: 'google-test-key-0123', baseURL: server.baseURL('gemini', 'gem') });
+    const llm = createResilientLLM({ name: 'gemini', targets: [aiSdkTarget({ model: google('gemini-2.5-flash') })] });
+    server.script({ then: fault.ok({ text: 'hi', usage: { inputTokens: 3, outputTokens: 1 } }) });
+    await llm.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    const attempt = sdk.spans().find((s) => s.name === 'chat gemini-2.5-flash')!;
+    expect(attempt.attributes).toMatchObject({
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.request.model': 'gemini-2.5-flash',
+      'gen_ai.usage.input_tokens': 3,
+      'server.address': '127.0.0.1',
+      'server.port': server.port,
+    });
+    await llm.close();
   });
 });

@@ -13,7 +13,10 @@ import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
 import { METRIC } from '../../src/telemetry/names.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { createSdk, histogramSum, sumOf, type Sdk } from '../telemetry/harness.js';
-import { ANTHROPIC_KEY, OPENAI_KEY, ask } from './setup.js';
+import { ANTHROPIC_KEY, OPENAI_KEY } from './setup.js';
+
+// Reasoning on: Anthropic reports thinking tokens only when thinking was asked for.
+const ask = { messages: [{ role: 'user' as const, content: 'Summarise today' }], reasoning: { budgetTokens: 2_048 } };
 
 let server: FaultServer;
 let sdk: Sdk;

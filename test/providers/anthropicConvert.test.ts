@@ -240,6 +240,9 @@ describe('fromAnthropicMessage', () => {
       usage: { inputTokens: 110, outputTokens: 5, cacheReadTokens: 80, cacheWriteTokens: 20 },
       model: 'claude-sonnet-4-5-20250929',
       responseId: 'msg_01',
+      // The thinking block: its text, and the signed block to carry back to Anthropic.
+      reasoning: '…',
+      reasoningBlocks: [{ provider: 'anthropic', text: '…', signature: 's' }],
     });
   });
 

@@ -323,3 +323,23 @@ export function newObserver(sdk: Sdk, health: FakeHealth, captureContent = false
     meter: sdk.meterProvider.getMeter('bulwark'),
   });
 }
+
+/**
+ * The Bulwark spans as a tree of names, kinds, key attributes and event names (ids, times and costs
+ * left out), for comparing the telemetry of two entry points to the same request.
+ */
+export function bulwarkSpanTree(spans: ReadableSpan[]): unknown {
+  const bulwark = spans.filter((s) => s.instrumentationScope.name === 'bulwark');
+  const ids = new Set(bulwark.map(spanId));
+  const describe = (span: ReadableSpan): unknown => ({
+    name: span.name,
+    kind: span.kind,
+    status: span.status.code,
+    attributes: Object.fromEntries(
+      Object.entries(span.attributes).filter(([k]) => !/duration|time|_ms$|cost/.test(k) && k !== 'gen_ai.response.id').sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    events: span.events.map((e) => e.name),
+    children: bulwark.filter((c) => c.parentSpanContext?.spanId === spanId(span)).map(describe),
+  });
+  return bulwark.filter((s) => !ids.has(s.parentSpanContext?.spanId ?? '')).map(describe);
+}

@@ -45,7 +45,7 @@ export const MESSAGE_FIELDS: Record<Message['role'], readonly string[]> = {
   system: ['role', 'content'],
   developer: ['role', 'content'],
   user: ['role', 'content'],
-  assistant: ['role', 'content', 'toolCalls'],
+  assistant: ['role', 'content', 'toolCalls', 'reasoning'],
   tool: ['role', 'toolCallId', 'content'],
 };
 

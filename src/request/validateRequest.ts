@@ -18,6 +18,7 @@ import {
   type Check,
   type FieldSpec,
 } from '../validation/walk.js';
+import { cacheControlCheck, cacheControlCrossFieldRules } from './promptCache.js';
 import { reasoningBlockCheck, reasoningCheck, reasoningCrossFieldRules } from './reasoning.js';
 import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
@@ -42,11 +43,11 @@ const toolCall = fields({
  * does not read would be dropped without a word (OpenAI's `name`, a misspelt `toolCalls`).
  */
 export const MESSAGE_FIELDS: Record<Message['role'], readonly string[]> = {
-  system: ['role', 'content'],
-  developer: ['role', 'content'],
-  user: ['role', 'content'],
-  assistant: ['role', 'content', 'toolCalls', 'reasoning'],
-  tool: ['role', 'toolCallId', 'content'],
+  system: ['role', 'content', 'cacheControl'],
+  developer: ['role', 'content', 'cacheControl'],
+  user: ['role', 'content', 'cacheControl'],
+  assistant: ['role', 'content', 'toolCalls', 'reasoning', 'cacheControl'],
+  tool: ['role', 'toolCallId', 'content', 'cacheControl'],
 };
 
 const message: Check<Message> = (value, path) => {
@@ -57,6 +58,7 @@ const message: Check<Message> = (value, path) => {
   }
   rejectOpenAIMessageFields(m, path);
   rejectUnknownKeys(m, MESSAGE_FIELDS[role as Message['role']], path);
+  optional(cacheControlCheck)(read(m, 'cacheControl', `${path}.cacheControl`), `${path}.cacheControl`);
   const content = read(m, 'content', `${path}.content`);
   switch (role as Message['role']) {
     case 'system':
@@ -158,6 +160,7 @@ function crossFieldRules(request: ChatRequest): void {
   });
   if (!request.messages.some((m) => m.role === 'user')) fail('messages', 'need at least one user message');
   reasoningCrossFieldRules(request);
+  cacheControlCrossFieldRules(request);
   const choice = request.toolChoice;
   if (choice !== undefined && typeof choice === 'object' && !request.tools?.some((t) => t.name === choice.name)) {
     fail('toolChoice', 'names a tool that is not in tools');

@@ -1,16 +1,19 @@
 import type {
   Base64ImageSource,
+  CacheControlEphemeral,
   ContentBlockParam,
   DocumentBlockParam,
   ImageBlockParam,
   MessageCreateParamsNonStreaming,
   MessageParam,
+  TextBlockParam,
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import { partMediaType, resolveSource, toBase64 } from '../request/contentParts.js';
+import { anthropicCacheControl } from '../request/promptCache.js';
 import { ownReasoning, thinkingBudget } from '../request/reasoning.js';
-import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import type { CacheControl, ChatRequest, ContentPart, FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import { isTokenCount, neutralResponse } from './neutralResponse.js';
 
@@ -46,6 +49,8 @@ const isObj = (v: unknown): v is Loose => v !== null && typeof v === 'object' &&
  */
 export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertContext): AnthropicParams {
   const system: string[] = [];
+  /** The cacheControl of each system entry: any → `system` goes as blocks carrying the breakpoints. */
+  const systemCache: Array<CacheControl | undefined> = [];
   const turns: Array<{ role: 'user' | 'assistant'; content: ContentBlockParam[] }> = [];
   const append = (role: 'user' | 'assistant', blocks: ContentBlockParam[]) => {
     if (blocks.length === 0) return;
@@ -58,10 +63,13 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
     switch (m.role) {
       case 'system':
       case 'developer':
-        if (m.content.trim() !== '') system.push(m.content);
+        if (m.content.trim() !== '') {
+          system.push(m.content);
+          systemCache.push(m.cacheControl);
+        }
         break;
       case 'user':
-        append('user', typeof m.content === 'string' ? textBlocks(m.content) : toAnthropicBlocks(m.content, `messages[${index}]`, ctx));
+        append('user', withCache(typeof m.content === 'string' ? textBlocks(m.content) : toAnthropicBlocks(m.content, `messages[${index}]`, ctx), m.cacheControl));
         break;
       case 'assistant': {
         // Thinking blocks first, as the API wants them: only this provider's own (see foreignReasoning).
@@ -69,18 +77,24 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
         for (const call of m.toolCalls ?? []) {
           blocks.push({ type: 'tool_use', id: anthropicToolId(call.id), name: call.name, input: parseToolArguments(call.arguments) });
         }
-        append('assistant', blocks);
+        append('assistant', withCache(blocks, m.cacheControl));
         break;
       }
       case 'tool': {
         const content = typeof m.content === 'string' ? m.content : (toAnthropicBlocks(m.content, `messages[${index}]`, ctx) as ToolResultContent);
-        append('user', [
-          {
-            type: 'tool_result',
-            tool_use_id: anthropicToolId(m.toolCallId),
-            ...(content.length > 0 && { content }),
-          },
-        ]);
+        append(
+          'user',
+          withCache(
+            [
+              {
+                type: 'tool_result',
+                tool_use_id: anthropicToolId(m.toolCallId),
+                ...(content.length > 0 && { content }),
+              },
+            ],
+            m.cacheControl,
+          ),
+        );
         break;
       }
       default:
@@ -98,7 +112,7 @@ export function toAnthropicParams(request: ChatRequest, ctx: AnthropicConvertCon
     max_tokens: request.maxTokens ?? ctx.defaultMaxTokens,
     messages,
   };
-  if (system.length > 0) params.system = system.join('\n\n');
+  if (system.length > 0) params.system = systemCache.some(Boolean) ? systemBlocks(system, systemCache) : system.join('\n\n');
   if (request.tools && request.tools.length > 0) {
     params.tools = request.tools.map(
       (t): Tool => ({
@@ -139,6 +153,14 @@ type PartBlock = Extract<ContentBlockParam, { type: 'text' }> | ImageBlockParam 
 function toAnthropicBlocks(parts: readonly ContentPart[], at: string, ctx: Ctx): PartBlock[] {
   const blocks: PartBlock[] = [];
   parts.forEach((part, j) => {
+    const before = blocks.length;
+    addPartBlock(part, j);
+    // A part's cache breakpoint goes on the block it became (a whitespace-only text part becomes none).
+    if (part.cacheControl && blocks.length > before) withCache(blocks, part.cacheControl);
+  });
+  return blocks;
+
+  function addPartBlock(part: ContentPart, j: number): void {
     const where = `${at}.content[${j}]`;
     if (part.type === 'text') {
       if (part.text.trim() !== '') blocks.push({ type: 'text', text: part.text });
@@ -161,11 +183,27 @@ function toAnthropicBlocks(parts: readonly ContentPart[], at: string, ctx: Ctx):
       return void blocks.push({ type: 'document', source: { type: 'text', media_type: 'text/plain', data: text }, ...title });
     }
     blocks.push({ type: 'document', source: { type: 'base64', media_type: (mediaType ?? part.mediaType) as 'application/pdf', data: toBase64(source.bytes) }, ...title });
-  });
+  }
+}
+
+// Prompt caching, structured output, reasoning (issue 12 part B)
+
+/** Puts a cache breakpoint on the last of a message's blocks (everything up to it is the cached prefix). */
+function withCache<B extends ContentBlockParam>(blocks: B[], hint: CacheControl | undefined): B[] {
+  const last = blocks[blocks.length - 1];
+  if (hint && last && last.type !== 'thinking' && last.type !== 'redacted_thinking') {
+    (last as { cache_control?: CacheControlEphemeral }).cache_control = anthropicCacheControl(hint);
+  }
   return blocks;
 }
 
-// Structured output, reasoning (issue 12 part B)
+/** System prompts as text blocks, when one of them carries a cache breakpoint. */
+function systemBlocks(texts: string[], hints: Array<CacheControl | undefined>): TextBlockParam[] {
+  return texts.map((text, i) => {
+    const hint = hints[i];
+    return { type: 'text', text, ...(hint && { cache_control: anthropicCacheControl(hint) }) };
+  });
+}
 
 /**
  * `responseFormat` → the native structured output, `output_config.format: json_schema` (the pinned

@@ -14,15 +14,15 @@ export interface ToolCall {
 }
 
 /** `developer` (OpenAI's newer name for the instructions role) is accepted and treated as `system`. */
-export interface SystemMessage {
+export interface SystemMessage extends Cacheable {
   role: 'system' | 'developer';
   content: string;
 }
-export interface UserMessage {
+export interface UserMessage extends Cacheable {
   role: 'user';
   content: string | ContentPart[];
 }
-export interface AssistantMessage {
+export interface AssistantMessage extends Cacheable {
   role: 'assistant';
   content?: string | null;
   toolCalls?: ToolCall[];
@@ -33,7 +33,7 @@ export interface AssistantMessage {
    */
   reasoning?: ReasoningBlock[];
 }
-export interface ToolMessage {
+export interface ToolMessage extends Cacheable {
   role: 'tool';
   /** The id of the tool call this message answers. */
   toolCallId: string;
@@ -44,7 +44,7 @@ export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessa
 // ------------------------------------------------------------------ content parts (issue 12, part A)
 
 /** Plain text inside a multi-part message. */
-export interface TextPart {
+export interface TextPart extends Cacheable {
   type: 'text';
   text: string;
 }
@@ -57,14 +57,14 @@ export interface TextPart {
 export type BinarySource = URL | string | Uint8Array;
 
 /** An image. `mediaType` (image/png, image/jpeg, image/gif, image/webp) is sniffed from bytes when left out. */
-export interface ImagePart {
+export interface ImagePart extends Cacheable {
   type: 'image';
   image: BinarySource;
   mediaType?: string;
 }
 
 /** A document (application/pdf, text/plain, …). */
-export interface FilePart {
+export interface FilePart extends Cacheable {
   type: 'file';
   data: BinarySource;
   mediaType: string;
@@ -271,4 +271,22 @@ export interface ReasoningBlock {
   signature?: string;
   /** Anthropic `redacted_thinking` data, returned unchanged. */
   redacted?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompt caching (issue 12 part B)
+
+/**
+ * A prompt-cache breakpoint: everything up to and including this message or part is worth caching.
+ * Anthropic: `cache_control: { type: 'ephemeral', ttl }` on the block (at most 4 per request, its
+ * limit). OpenAI caches prompt prefixes automatically and gets nothing.
+ */
+export interface CacheControl {
+  /** Anthropic's cache lifetime: '5m' (default) or '1h' (writes cost more; see the pricing table). */
+  ttl?: '5m' | '1h';
+}
+
+/** Messages and content parts may carry a cache breakpoint. */
+export interface Cacheable {
+  cacheControl?: CacheControl;
 }

@@ -3,6 +3,7 @@
  * send by habit: OpenAI / Anthropic spellings of Bulwark fields and OpenAI's native shapes.
  * Part of the one validation walk (validation/walk.ts), called from validateRequest.ts.
  */
+import { cacheControlCheck } from './promptCache.js';
 import { describe, didYouMean, fail, fields, plainObject, read, string, type Check } from '../validation/walk.js';
 import { parseDataUrl, sniffImageType } from './contentParts.js';
 import type { ContentPart } from './types.js';
@@ -53,10 +54,10 @@ const part: Check<ContentPart> = (value, path) => {
   }
   switch (type) {
     case 'text':
-      fields({ type: () => undefined, text: { required: true, check: string() } }, { unknown: 'reject' })(p, path);
+      fields({ type: () => undefined, text: { required: true, check: string() }, cacheControl: cacheControlCheck }, { unknown: 'reject' })(p, path);
       break;
     case 'image': {
-      const checked = fields({ type: () => undefined, image: { required: true, check: binarySource('image') }, mediaType }, { unknown: 'reject' })(p, path);
+      const checked = fields({ type: () => undefined, image: { required: true, check: binarySource('image') }, mediaType, cacheControl: cacheControlCheck }, { unknown: 'reject' })(p, path);
       const source = checked['image'] as ReturnType<ReturnType<typeof binarySource>>;
       const declared = checked['mediaType'] as string | undefined;
       agree(declared, source.dataUrlType, path);
@@ -69,7 +70,7 @@ const part: Check<ContentPart> = (value, path) => {
     }
     case 'file': {
       const checked = fields(
-        { type: () => undefined, data: { required: true, check: binarySource('data') }, mediaType: { required: true, check: mediaType }, filename: string({ nonEmpty: true }) },
+        { type: () => undefined, data: { required: true, check: binarySource('data') }, mediaType: { required: true, check: mediaType }, filename: string({ nonEmpty: true }), cacheControl: cacheControlCheck },
         { unknown: 'reject' },
       )(p, path);
       agree(checked['mediaType'] as string, (checked['data'] as ReturnType<ReturnType<typeof binarySource>>).dataUrlType, path);

@@ -17,6 +17,7 @@ import {
   type Check,
   type FieldSpec,
 } from '../validation/walk.js';
+import { cacheControlCheck, cacheControlCrossFieldRules } from './promptCache.js';
 import { reasoningBlockCheck, reasoningCheck, reasoningCrossFieldRules } from './reasoning.js';
 import { responseFormatCheck } from './structuredOutput.js';
 import type { ChatRequest, Message } from './types.js';
@@ -43,6 +44,7 @@ const message: Check<Message> = (value, path) => {
     fail(`${path}.role`, `must be one of ${ROLES.join(', ')}; got ${describe(role)}`);
   }
   rejectOpenAIMessageFields(m, path);
+  optional(cacheControlCheck)(read(m, 'cacheControl', `${path}.cacheControl`), `${path}.cacheControl`);
   const content = read(m, 'content', `${path}.content`);
   switch (role as Message['role']) {
     case 'system':
@@ -144,6 +146,7 @@ function crossFieldRules(request: ChatRequest): void {
   });
   if (!request.messages.some((m) => m.role === 'user')) fail('messages', 'need at least one user message');
   reasoningCrossFieldRules(request);
+  cacheControlCrossFieldRules(request);
   const choice = request.toolChoice;
   if (choice !== undefined && typeof choice === 'object' && !request.tools?.some((t) => t.name === choice.name)) {
     fail('toolChoice', 'names a tool that is not in tools');

@@ -17,6 +17,7 @@ import { createRandom } from './random.js';
 import type { RandomSource } from './random.js';
 import { matchesRequest, redactHeaders } from './requestLog.js';
 import type { FaultSource, RecordedRequest, RequestMatcher } from './requestLog.js';
+import { PromptCacheSimulation } from './promptCache.js';
 import { ScriptBook } from './script.js';
 import type { Script, ScriptHandle } from './script.js';
 import { SSE_HEADERS, formatSseEvent } from './sse.js';
@@ -146,6 +147,7 @@ class FaultServerImpl implements FaultServer {
   readonly #inFlight = new Set<Exchange>();
   readonly #idleWaiters = new Set<() => void>();
   readonly #scripts = new ScriptBook();
+  readonly #promptCache = new PromptCacheSimulation();
   readonly #models = new Map<string, ModelSpec>();
   readonly #now: () => number;
   readonly #seed: number;
@@ -264,6 +266,7 @@ class FaultServerImpl implements FaultServer {
 
   reset(): void {
     this.#scripts.clear();
+    this.#promptCache.clear();
     this.#log = [];
     this.#counts = new Map();
     this.#random = createRandom(this.#seed);
@@ -372,6 +375,8 @@ class FaultServerImpl implements FaultServer {
 
     const wire = WIRES[provider];
     const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now(), headers: redactHeaders(req.headers) };
+    // Anthropic's prompt cache, simulated for answers (an error writes nothing): see promptCache.ts.
+    if (provider === 'anthropic') ctx.promptCache = () => this.#promptCache.usage(model ?? '', bodyRecord);
 
     if (!parsed) {
       const fault: Fault = {
@@ -493,14 +498,15 @@ class FaultServerImpl implements FaultServer {
       usage.outputTokens ??
       Math.max(1, estimateTextTokens(text) + toolCalls.reduce((sum, call) => sum + estimateTextTokens(call.name + call.arguments), 0)) + reasoningTokens;
     const inputTokens = usage.inputTokens ?? ctx.inputTokens;
+    const cached = usage.cacheReadTokens === undefined && usage.cacheWriteTokens === undefined ? ctx.promptCache?.() : undefined;
     return {
       text,
       toolCalls,
       finishReason,
       inputTokens,
       outputTokens,
-      cacheReadTokens: usage.cacheReadTokens ?? 0,
-      cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+      cacheReadTokens: usage.cacheReadTokens ?? Math.min(cached?.read ?? 0, inputTokens),
+      cacheWriteTokens: usage.cacheWriteTokens ?? Math.min(cached?.write ?? 0, inputTokens - Math.min(cached?.read ?? 0, inputTokens)),
       reasoningTokens,
       reasoning,
       chunkDelayMs: reply.chunkDelayMs ?? defaults.chunkDelayMs ?? 0,

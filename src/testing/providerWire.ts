@@ -15,6 +15,8 @@ export interface WireContext {
   seq: number;
   /** Server clock (`options.now()`) when rendering. */
   nowMs: number;
+  /** Anthropic only: the simulated prompt cache's reads / writes for this request (undefined: no breakpoint). */
+  promptCache?: () => { read: number; write: number } | undefined;
   /** Request headers, lower-case names, credentials redacted. */
   headers: Readonly<Record<string, string>>;
 }

@@ -112,8 +112,11 @@ describe.skipIf(skip)('shared state across worker processes (real redis-server)'
     const a0 = await chat(w0, chain, 1, { partition: 'tenant-a' });
     expect(a0[0]).toMatchObject({ ok: true, tier: 'full' });
     expect(server.hits({ route: 'p3' })).toBe(1);
-    // Another process, same tenant: served from the shared cache.
-    await eventually('answer cached in Redis', async () => (await chat(w1, chain, 1, { partition: 'tenant-a' }))[0]?.tier === 'cached');
+    // Another process, same tenant: served from the shared cache once w0's write-back reached Redis
+    // (asking w1 before that would be a miss that calls upstream, which is right but not this test).
+    const admin = await redis.admin();
+    await eventually('answer cached in Redis', async () => (await admin.keys(`bulwark:cache:${chain}:tenant-a:*`)).length > 0);
+    expect((await chat(w1, chain, 1, { partition: 'tenant-a' }))[0]).toMatchObject({ ok: true, tier: 'cached' });
     expect(server.hits({ route: 'p3' })).toBe(1);
     // Another tenant never sees it.
     expect((await chat(w1, chain, 1, { partition: 'tenant-b' }))[0]).toMatchObject({ ok: true, tier: 'full' });
@@ -128,7 +131,6 @@ describe.skipIf(skip)('shared state across worker processes (real redis-server)'
     expect(server.hits({ route: 'p3' }), 'cached-only: no upstream call').toBe(2);
 
     // What Redis holds: namespaced by chain and partition, and no credentials anywhere.
-    const admin = await redis.admin();
     const keys = (await admin.keys('bulwark:cache:fleet-cache:*')).sort();
     expect(keys).toHaveLength(2);
     expect(keys[0]).toMatch(/^bulwark:cache:fleet-cache:tenant-a:[0-9a-f]{64}$/);

@@ -91,7 +91,7 @@ async function handle(msg: Command): Promise<unknown> {
         breaker: { consecutiveFailures: 3, openMs: 60_000, halfOpenProbes: 1, successThreshold: 1, ...msg.breaker },
         cache: msg.cache ?? false,
         degrade: { staticReply: 'static answer' },
-        sharedState: redisStore(client, { syncIntervalMs: msg.syncIntervalMs ?? 50, timeoutMs: msg.timeoutMs ?? 100 }),
+        sharedState: redisStore(client, { syncIntervalMs: msg.syncIntervalMs ?? 50, timeoutMs: msg.timeoutMs ?? 1_000 }),
         telemetry: false,
         observers: [
           {

@@ -1,0 +1,27 @@
+import { contentParts } from './contentParts.js';
+import { fail, fields, oneOf, type Check } from '../validation/walk.js';
+import type { CacheControl, ChatRequest } from './types.js';
+
+/** Anthropic takes at most 4 `cache_control` breakpoints per request. */
+export const MAX_CACHE_BREAKPOINTS = 4;
+
+/** `cacheControl` on a message or a part, checked with the request walk. */
+export const cacheControlCheck: Check<CacheControl> = (value, path) =>
+  fields({ ttl: oneOf(['5m', '1h'] as const) }, { unknown: 'reject' })(value, path) as CacheControl;
+
+/** Across the request: no more breakpoints than a provider takes (it would refuse the request). */
+export function cacheControlCrossFieldRules(request: ChatRequest): void {
+  let found = 0;
+  for (const m of request.messages) {
+    if (m.cacheControl) found += 1;
+    if (m.role === 'user' || m.role === 'tool') for (const part of contentParts(m.content)) if (part.cacheControl) found += 1;
+  }
+  if (found > MAX_CACHE_BREAKPOINTS) {
+    fail('cacheControl', `is set on ${found} messages and parts; at most ${MAX_CACHE_BREAKPOINTS} breakpoints per request (Anthropic's limit)`);
+  }
+}
+
+/** Anthropic's `cache_control` for a hint. */
+export function anthropicCacheControl(hint: CacheControl): { type: 'ephemeral'; ttl?: '5m' | '1h' } {
+  return { type: 'ephemeral', ...(hint.ttl !== undefined && { ttl: hint.ttl }) };
+}

@@ -8,12 +8,13 @@ import type {
   LanguageModelV4StreamPart,
   LanguageModelV4StreamResult,
   LanguageModelV4Usage,
+  SharedV4ProviderMetadata,
   SharedV4Warning,
 } from '@ai-sdk/provider';
 import type { ResilientLLM } from '../createResilientLLM.js';
 import { BulwarkError } from '../errors/bulwarkError.js';
-import type { ChatResult, FinishReason, StreamEvent, Usage } from '../request/types.js';
-import { callToRequest } from './callToRequest.js';
+import type { ChatResult, FinishReason, ReasoningBlock, StreamEvent, Usage } from '../request/types.js';
+import { REASONING_KEY, callToRequest } from './callToRequest.js';
 
 export interface BulwarkModelOptions {
   /** `modelId` the AI SDK reports (its spans, `response.modelId` fallback). Default: the chain's name. */
@@ -66,6 +67,9 @@ class BulwarkLanguageModel implements LanguageModelV4 {
     const { request, warnings } = callToRequest(options);
     const result = await this.#llm.chat(request);
     const content: LanguageModelV4Content[] = [];
+    if (result.reasoning || result.reasoningBlocks?.length) {
+      content.push({ type: 'reasoning', text: result.reasoning ?? '', providerMetadata: reasoningMetadata(result.reasoningBlocks) });
+    }
     if (result.text !== '') content.push({ type: 'text', text: result.text });
     for (const call of result.toolCalls) {
       content.push({ type: 'tool-call', toolCallId: call.id, toolName: call.name, input: call.arguments || '{}' });
@@ -170,11 +174,11 @@ class StreamTranslator {
   translate(event: Exclude<StreamEvent, { type: 'reset' }>): LanguageModelV4StreamPart[] {
     switch (event.type) {
       case 'text':
-        return [...this.#endReasoning(), ...this.#text(event.delta)];
+        return this.#text(event.delta);
       case 'reasoning':
         return this.#reasoning(event.delta);
       case 'tool_call': {
-        const parts: LanguageModelV4StreamPart[] = [...this.#endReasoning()];
+        const parts: LanguageModelV4StreamPart[] = [];
         let tool = this.#tools.get(event.index);
         if (tool === undefined) {
           tool = { id: event.id ?? `call-${event.index}`, name: event.name ?? '', args: '' };
@@ -198,14 +202,20 @@ class StreamTranslator {
     }
   }
 
-  #endReasoning(): LanguageModelV4StreamPart[] {
-    if (!this.#reasoningOpen) return [];
+  /**
+   * The reasoning block stays open until the answer is complete: its end carries the turn's blocks
+   * (known only then), which the next step of a tool loop hands back (see callToRequest).
+   */
+  #endReasoning(blocks: ReasoningBlock[] | undefined): LanguageModelV4StreamPart[] {
+    if (!this.#reasoningOpen && !blocks?.length) return [];
+    const parts: LanguageModelV4StreamPart[] = this.#reasoningOpen ? [] : [{ type: 'reasoning-start', id: 'reasoning-0' }];
     this.#reasoningOpen = false;
-    return [{ type: 'reasoning-end', id: 'reasoning-0' }];
+    parts.push({ type: 'reasoning-end', id: 'reasoning-0', providerMetadata: reasoningMetadata(blocks) });
+    return parts;
   }
 
   finish(result: ChatResult): LanguageModelV4StreamPart[] {
-    const parts: LanguageModelV4StreamPart[] = [...this.#endReasoning()];
+    const parts: LanguageModelV4StreamPart[] = this.#endReasoning(result.reasoningBlocks);
     if (this.#textOpen) parts.push({ type: 'text-end', id: 'text-0' });
     for (const tool of this.#tools.values()) {
       parts.push({ type: 'tool-input-end', id: tool.id });
@@ -249,6 +259,11 @@ function usageOf(usage: Usage | undefined): LanguageModelV4Usage {
     inputTokens: { total: usage.inputTokens, noCache: usage.inputTokens - (cacheRead ?? 0) - (cacheWrite ?? 0), cacheRead, cacheWrite },
     outputTokens: { total: usage.outputTokens, text: reasoning === undefined ? undefined : usage.outputTokens - reasoning, reasoning },
   };
+}
+
+/** A reasoning part's metadata: the turn's blocks, so the next step carries them back (see callToRequest). */
+function reasoningMetadata(blocks: ReasoningBlock[] | undefined): SharedV4ProviderMetadata {
+  return { [REASONING_KEY]: { reasoningBlocks: (blocks ?? []).map((b) => ({ ...b })) as unknown as JSONObject[] } };
 }
 
 /** `providerMetadata.bulwark`: JSON only (no undefined values). */

@@ -6,7 +6,7 @@ import type {
   SharedV4Warning,
 } from '@ai-sdk/provider';
 import { BulwarkError } from '../errors/bulwarkError.js';
-import type { AssistantMessage, ChatRequest, ContentPart, Message, ToolCall, ToolChoice, ToolDefinition } from '../request/types.js';
+import type { AssistantMessage, ChatRequest, ContentPart, Message, ReasoningBlock, ReasoningEffort, ToolCall, ToolChoice, ToolDefinition } from '../request/types.js';
 
 type FileData = Extract<Extract<LanguageModelV4Message, { role: 'user' }>['content'][number], { type: 'file' }>['data'];
 
@@ -45,6 +45,19 @@ function toContentPart(part: { data: FileData; mediaType: string; filename?: str
 function contentOf(parts: ContentPart[]): string | ContentPart[] {
   return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
 }
+
+/**
+ * The AI SDK's reasoning levels as Bulwark's efforts; above `high` is sent as `high` (a compatibility
+ * warning says so). `none` cannot be said: without `reasoning` a target keeps its own default.
+ */
+const EFFORTS: Record<string, ReasoningEffort> = { minimal: 'minimal', low: 'low', medium: 'medium', high: 'high', xhigh: 'high', max: 'high' };
+
+/**
+ * Where bulwarkModel keeps a turn's reasoning blocks on the reasoning part it returns
+ * (`providerMetadata.bulwark.reasoningBlocks`); the AI SDK hands them back as that part's
+ * `providerOptions` in the next step of a tool loop, and they go back on the assistant message.
+ */
+export const REASONING_KEY = 'bulwark';
 
 /**
  * An AI SDK call (LanguageModelV4CallOptions) as a Bulwark ChatRequest.
@@ -96,7 +109,10 @@ export function callToRequest(options: LanguageModelV4CallOptions): ConvertedCal
   }
 
   if (options.reasoning !== undefined && options.reasoning !== 'provider-default') {
-    throw unsupported('reasoning', `'${options.reasoning}'`);
+    const effort = EFFORTS[options.reasoning];
+    if (effort === undefined) throw unsupported('reasoning', `'${options.reasoning}'`);
+    request.reasoning = { effort };
+    if (effort !== options.reasoning) warnings.push({ type: 'compatibility', feature: 'reasoning', details: `'${options.reasoning}' is sent as '${effort}'` });
   }
   for (const name of Object.keys(options.headers ?? {})) {
     if (name.toLowerCase() !== USER_AGENT && options.headers?.[name] !== undefined) throw unsupported(`headers.${name}`, 'per-call HTTP header');
@@ -156,8 +172,18 @@ function toMessages(message: LanguageModelV4Message, path: string): Message[] {
     case 'assistant': {
       const texts: string[] = [];
       const toolCalls: ToolCall[] = [];
+      const reasoning: ReasoningBlock[] = [];
       message.content.forEach((part, j) => {
         const partPath = `${path}.content[${j}]`;
+        if (part.type === 'reasoning') {
+          // Only reasoning this model returned (its blocks ride along); the text itself is never sent back.
+          const { [REASONING_KEY]: ours, ...others } = part.providerOptions ?? {};
+          const blocks = (ours as { reasoningBlocks?: unknown } | undefined)?.reasoningBlocks;
+          if (!Array.isArray(blocks)) throw unsupported(partPath, 'a reasoning part bulwarkModel did not return');
+          rejectProviderOptions(others, partPath);
+          reasoning.push(...(blocks as unknown as ReasoningBlock[]));
+          return;
+        }
         rejectProviderOptions(part.providerOptions, partPath);
         if (part.type === 'text') texts.push(part.text);
         else if (part.type === 'tool-call') {
@@ -167,6 +193,7 @@ function toMessages(message: LanguageModelV4Message, path: string): Message[] {
       });
       const out: AssistantMessage = { role: 'assistant', content: texts.length > 0 ? texts.join('') : null };
       if (toolCalls.length > 0) out.toolCalls = toolCalls;
+      if (reasoning.length > 0) out.reasoning = reasoning;
       return [out];
     }
     case 'tool':

@@ -115,8 +115,8 @@ class AiSdkAdapter implements ProviderAdapter {
    * own option, and is refused (before any call) for other providers rather than dropped.
    */
   #call(request: ChatRequest, signal: AbortSignal) {
-    const ctx = { provider: this.provider, model: this.model };
-    const call = prepareCall(ctx, () => toAiSdkCall(request, signal));
+    const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
+    const call = prepareCall(ctx, () => toAiSdkCall(request, signal, ctx));
     const options = mergedProviderOptions(this.provider, this.#providerOptions, request.providerOptions);
     if (request.parallelToolCalls !== undefined && request.tools !== undefined && request.tools.length > 0) {
       if (this.#optionsKey === 'openai' || this.#optionsKey === 'azure') options['parallelToolCalls'] ??= request.parallelToolCalls;
@@ -130,7 +130,7 @@ class AiSdkAdapter implements ProviderAdapter {
   }
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
-    const ctx = { provider: this.provider, model: this.model };
+    const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
     const call = this.#call(request, signal);
     let result;
     try {
@@ -142,7 +142,7 @@ class AiSdkAdapter implements ProviderAdapter {
   }
 
   stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
-    const ctx = { provider: this.provider, model: this.model };
+    const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
     return streamFromSdk<LanguageModelV4StreamPart>(
       async () => {
         // The stream driver aborts this controller to close the HTTP request when iteration stops early.

@@ -9,7 +9,8 @@ import type {
   LanguageModelV4Usage,
 } from '@ai-sdk/provider';
 import { contentText, partMediaType, partSource, resolveSource } from '../request/contentParts.js';
-import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, StreamEvent, ToolCall, Usage } from '../request/types.js';
+import { ownReasoning, reasoningEffort } from '../request/reasoning.js';
+import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import type { ChunkMapper } from './sdkStream.js';
 
@@ -21,10 +22,28 @@ import type { ChunkMapper } from './sdkStream.js';
 interface Ctx {
   provider: string;
   model: string;
+  /** The model's AI SDK provider id (`anthropic.messages`); its first segment keys the provider's options. */
+  providerId: string;
 }
 
-export function toAiSdkCall(request: ChatRequest, signal: AbortSignal): LanguageModelV4CallOptions {
-  const call: LanguageModelV4CallOptions = { prompt: toPrompt(request), abortSignal: signal };
+const optionsKey = (ctx: Ctx) => ctx.providerId.split('.')[0] ?? ctx.providerId;
+
+/**
+ * A reasoning block as the AI SDK provider reports it: the text, and the signature / redacted data in
+ * the provider's metadata (`providerMetadata.anthropic.signature`, `.redactedData`). Only blocks that
+ * carry one are kept (they are what the provider needs back); plain reasoning text is `reasoning`.
+ */
+function blockOf(text: string, metadata: Record<string, unknown> | undefined, ctx: Ctx): ReasoningBlock | undefined {
+  const own = metadata?.[optionsKey(ctx)] as { signature?: unknown; redactedData?: unknown } | undefined;
+  const signature = typeof own?.signature === 'string' ? own.signature : undefined;
+  const redacted = typeof own?.redactedData === 'string' ? own.redactedData : undefined;
+  if (signature === undefined && redacted === undefined) return undefined;
+  return { provider: ctx.provider, text, ...(signature !== undefined && { signature }), ...(redacted !== undefined && { redacted }) };
+}
+
+export function toAiSdkCall(request: ChatRequest, signal: AbortSignal, ctx: Ctx): LanguageModelV4CallOptions {
+  const call: LanguageModelV4CallOptions = { prompt: toPrompt(request, ctx), abortSignal: signal };
+  if (request.reasoning !== undefined) call.reasoning = reasoningEffort(request.reasoning);
   if (request.maxTokens !== undefined) call.maxOutputTokens = request.maxTokens;
   if (request.temperature !== undefined) call.temperature = request.temperature;
   if (request.topP !== undefined) call.topP = request.topP;
@@ -49,7 +68,7 @@ export function toAiSdkCall(request: ChatRequest, signal: AbortSignal): Language
   return call;
 }
 
-function toPrompt(request: ChatRequest): LanguageModelV4Message[] {
+function toPrompt(request: ChatRequest, ctx: Ctx): LanguageModelV4Message[] {
   const prompt: LanguageModelV4Message[] = [];
   /** Tool names by call id: an AI SDK tool result names its tool, a Bulwark tool message does not. */
   const toolNames = new Map<string, string>();
@@ -64,6 +83,11 @@ function toPrompt(request: ChatRequest): LanguageModelV4Message[] {
         break;
       case 'assistant': {
         const content: Extract<LanguageModelV4Message, { role: 'assistant' }>['content'] = [];
+        // This provider's own reasoning blocks go back first, signature intact; other providers' are left out.
+        for (const block of ownReasoning(message.reasoning, ctx.provider)) {
+          const own = { ...(block.signature !== undefined && { signature: block.signature }), ...(block.redacted !== undefined && { redactedData: block.redacted }) };
+          content.push({ type: 'reasoning', text: block.text, providerOptions: { [optionsKey(ctx)]: own } });
+        }
         if (message.content) content.push({ type: 'text', text: message.content });
         for (const call of message.toolCalls ?? []) {
           toolNames.set(call.id, call.name);
@@ -145,9 +169,16 @@ function usageOf(usage: LanguageModelV4Usage | undefined): Usage | undefined {
 
 export function fromAiSdkResult(result: LanguageModelV4GenerateResult, ctx: Ctx): ProviderResponse {
   let text = '';
+  let reasoning = '';
+  const blocks: ReasoningBlock[] = [];
   const toolCalls: ToolCall[] = [];
   for (const part of result.content) {
     if (part.type === 'text') text += part.text;
+    else if (part.type === 'reasoning') {
+      reasoning += part.text;
+      const block = blockOf(part.text, part.providerMetadata, ctx);
+      if (block) blocks.push(block);
+    }
     else if (part.type === 'tool-call' && part.providerExecuted !== true) {
       toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
     }
@@ -164,6 +195,8 @@ export function fromAiSdkResult(result: LanguageModelV4GenerateResult, ctx: Ctx)
     ...(usage && { usage }),
     model: result.response?.modelId || ctx.model,
     ...(result.response?.id && { responseId: result.response.id }),
+    ...(reasoning !== '' && { reasoning }),
+    ...(blocks.length > 0 && { reasoningBlocks: blocks }),
   };
 }
 
@@ -178,6 +211,11 @@ export class AiSdkStreamMapper implements ChunkMapper<LanguageModelV4StreamPart>
   #finished = false;
   #model: string | undefined;
   #responseId: string | undefined;
+  /** Reasoning text per open reasoning block id, and the finished blocks that carry a signature. */
+  readonly #reasoningText = new Map<string, string>();
+  /** Provider metadata seen on a block's parts (Anthropic sends the signature on a delta, not on the end). */
+  readonly #reasoningMeta = new Map<string, Record<string, unknown>>();
+  readonly #blocks: ReasoningBlock[] = [];
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
@@ -187,6 +225,21 @@ export class AiSdkStreamMapper implements ChunkMapper<LanguageModelV4StreamPart>
     switch (part.type) {
       case 'text-delta':
         return part.delta === '' ? [] : [{ type: 'text', delta: part.delta }];
+      case 'reasoning-start':
+        this.#reasoningText.set(part.id, '');
+        return [];
+      case 'reasoning-delta':
+        this.#reasoningText.set(part.id, (this.#reasoningText.get(part.id) ?? '') + part.delta);
+        if (part.providerMetadata) this.#mergeMeta(part.id, part.providerMetadata);
+        return part.delta === '' ? [] : [{ type: 'reasoning', delta: part.delta }];
+      case 'reasoning-end': {
+        if (part.providerMetadata) this.#mergeMeta(part.id, part.providerMetadata);
+        const block = blockOf(this.#reasoningText.get(part.id) ?? '', this.#reasoningMeta.get(part.id), this.#ctx);
+        if (block) this.#blocks.push(block);
+        this.#reasoningText.delete(part.id);
+        this.#reasoningMeta.delete(part.id);
+        return [];
+      }
       case 'tool-input-start': {
         if (part.providerExecuted === true) return [];
         const index = this.#toolIndex.size;
@@ -217,6 +270,7 @@ export class AiSdkStreamMapper implements ChunkMapper<LanguageModelV4StreamPart>
           finishReason: finishReasonOf(part.finishReason),
           model: this.#model ?? this.#ctx.model,
           ...(this.#responseId !== undefined && { responseId: this.#responseId }),
+          ...(this.#blocks.length > 0 && { reasoningBlocks: [...this.#blocks] }),
         });
         return events;
       }
@@ -225,6 +279,12 @@ export class AiSdkStreamMapper implements ChunkMapper<LanguageModelV4StreamPart>
       default:
         return [];
     }
+  }
+
+  #mergeMeta(id: string, metadata: Record<string, Record<string, unknown>>): void {
+    const seen = this.#reasoningMeta.get(id) ?? {};
+    for (const [key, value] of Object.entries(metadata)) seen[key] = { ...(seen[key] as object | undefined), ...value };
+    this.#reasoningMeta.set(id, seen);
   }
 
   end(): StreamEvent[] {

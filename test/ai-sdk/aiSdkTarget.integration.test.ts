@@ -157,6 +157,32 @@ describe('aiSdkTarget', () => {
     expect(JSON.stringify({ message: error.message, cause: error.cause })).not.toContain(key);
   });
 
+  it('reasoning through @ai-sdk/anthropic: effort turns thinking on; the signed block is returned and carried back next turn', async () => {
+    const llm = createResilientLLM({ name: 'thinker', targets: [target('anthropic')], telemetry: false, clock: createFakeClock(Date.now()) });
+    const thought = 'I should look up the weather first.';
+    server.script(
+      { route: routes.anthropic },
+      { sequence: [fault.ok({ reasoning: thought, toolCalls: [{ id: 'toolu_k1', name: 'get_weather', arguments: { city: 'Nice' } }] })], then: fault.ok({ text: 'Sunny in Nice.', reasoning: thought }) },
+    );
+    const turn1 = await llm.chat({ ...ask, tools: [weatherTool], reasoning: { effort: 'high' }, maxTokens: 16_000 });
+    expect(turn1.reasoning).toBe(thought);
+    expect(turn1.reasoningBlocks).toEqual([{ provider: 'anthropic', text: thought, signature: expect.any(String) }]);
+    expect((server.requests[0]!.body as { thinking?: { type: string } }).thinking?.type).toMatch(/enabled|adaptive/);
+    const s = llm.stream({
+      ...ask,
+      tools: [weatherTool],
+      reasoning: { effort: 'high' },
+      maxTokens: 16_000,
+      messages: [...ask.messages, { role: 'assistant', content: null, toolCalls: turn1.toolCalls, reasoning: turn1.reasoningBlocks! }, { role: 'tool', toolCallId: 'toolu_k1', content: 'sunny' }],
+    });
+    const events = await collect(s);
+    expect(events.filter((e) => e.type === 'reasoning').map((e) => (e as { delta: string }).delta).join('')).toBe(thought);
+    expect((await s.result).reasoningBlocks).toEqual([{ provider: 'anthropic', text: thought, signature: expect.any(String) }]);
+    // The block went back with its signature (the fault server verifies it and would answer 400 otherwise).
+    const sent = server.requests[1]!.body as { messages: Array<{ role: string; content: Array<{ type: string; signature?: string }> }> };
+    expect(sent.messages[1]!.content[0]).toEqual({ type: 'thinking', thinking: thought, signature: turn1.reasoningBlocks![0]!.signature });
+  });
+
   it('Gemini reports a content-policy block as a 200 SAFETY finish: content_filtered', async () => {
     server.script({ route: routes.google }, { then: fault.contentFilter() });
     expect(await attemptError(target('google'))).toMatchObject({ errorType: 'content_filtered' });

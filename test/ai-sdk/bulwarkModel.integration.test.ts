@@ -180,6 +180,55 @@ describe('bulwarkModel: generateText', () => {
   });
 });
 
+describe('bulwarkModel: reasoning', () => {
+  it("reasoning: 'high' turns on Anthropic thinking; the signed blocks ride the reasoning part into the next tool step", async () => {
+    const { llm } = threeTargetChain(server, { order: ['backup', 'primary'] });
+    server.script(
+      { route: 'backup' },
+      {
+        sequence: [fault.ok({ reasoning: 'The user wants the weather. I will call the tool.', toolCalls: [{ id: 'toolu_r1', name: 'get_weather', arguments: { city: 'Lyon' } }] })],
+        then: fault.ok({ text: 'Sunny in Lyon.' }),
+      },
+    );
+    const calls: string[] = [];
+    const result = await generateText({ model: bulwarkModel(llm), prompt: 'Lyon?', tools: weatherTools(calls), stopWhen: stepCountIs(3), reasoning: 'high', maxOutputTokens: 8000 });
+    expect(result.text).toBe('Sunny in Lyon.');
+    expect(result.steps[0]!.reasoningText).toBe('The user wants the weather. I will call the tool.');
+    const [first, second] = server.requests.map((r) => r.body as { thinking?: unknown; messages: Array<{ role: string; content: unknown }> });
+    expect(first!.thinking).toMatchObject({ type: 'enabled' });
+    // Step 2 sent the thinking block back, signature intact (the fault server verifies it), before the tool use.
+    expect(second!.messages[1]).toMatchObject({
+      role: 'assistant',
+      content: [{ type: 'thinking', thinking: 'The user wants the weather. I will call the tool.', signature: expect.any(String) }, { type: 'tool_use', id: 'toolu_r1' }],
+    });
+  });
+
+  it('streamText: reasoning deltas stream as a reasoning block, its blocks carried into the next step', async () => {
+    const { llm } = threeTargetChain(server, { order: ['backup', 'primary'] });
+    server.script(
+      { route: 'backup' },
+      {
+        sequence: [fault.ok({ reasoning: 'Thinking about Oslo weather now.', toolCalls: [{ id: 'toolu_s1', name: 'get_weather', arguments: { city: 'Oslo' } }] })],
+        then: fault.ok({ text: 'Sunny in Oslo.' }),
+      },
+    );
+    const result = streamText({ model: bulwarkModel(llm), prompt: 'Oslo?', tools: weatherTools([]), stopWhen: stepCountIs(3), reasoning: 'medium', maxOutputTokens: 8000 });
+    let reasoning = '';
+    for await (const part of result.fullStream) if (part.type === 'reasoning-delta') reasoning += part.text;
+    expect(reasoning).toBe('Thinking about Oslo weather now.');
+    expect(await result.text).toBe('Sunny in Oslo.');
+    const second = server.requests[1]!.body as { messages: Array<{ content: Array<{ type: string }> }> };
+    expect(second.messages[1]!.content.map((c) => c.type)).toEqual(['thinking', 'tool_use']);
+  });
+
+  it("reasoning: 'none' cannot be said to every target: an error naming it", async () => {
+    const { llm } = threeTargetChain(server);
+    const error = await generateText({ model: bulwarkModel(llm), prompt: 'Hi', reasoning: 'none' }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain("reasoning ('none')");
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
 describe('bulwarkModel: structured output', () => {
   const forecast = jsonSchema<{ city: string; tempC: number }>({
     type: 'object',

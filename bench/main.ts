@@ -7,7 +7,7 @@
  *   npm run bench -- --smoke            # tiny sizes, every suite once; writes to a temp dir (CI)
  *   npm run bench -- --only overhead,failover --out /tmp/b
  *
- * Suites: overhead, failover, amplification, portkey, throughput, memory, aisdk. Nothing here judges a
+ * Suites: overhead, failover, amplification, portkey, throughput, memory, aisdk, fronts. Nothing here judges a
  * timing: the benchmark reports.
  */
 import os from 'node:os';
@@ -21,6 +21,7 @@ import { writeResults, type Section } from './report.js';
 import { aiSdkSuite } from './suites/aiSdk.js';
 import { amplificationSuite } from './suites/amplification.js';
 import { failoverSuite } from './suites/failover.js';
+import { frontsSuite } from './suites/fronts.js';
 import { memorySuite } from './suites/memory.js';
 import { overheadSuite } from './suites/overhead.js';
 import { portkeySuite } from './suites/portkey.js';
@@ -35,6 +36,7 @@ const SUITES = {
   throughput: throughputSuite,
   memory: memorySuite,
   aisdk: aiSdkSuite,
+  fronts: frontsSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
 

@@ -23,6 +23,9 @@ export interface PhaseCounts {
   requests: number;
   streamed: number;
   withTools: number;
+  /** Ticket records answered as schema-valid JSON (structured output), and how many came with a screenshot. */
+  structured: number;
+  withImage: number;
   served: Record<Served, number>;
   outcomes: Partial<Record<Outcome, number>>;
   attempts: number;
@@ -49,6 +52,8 @@ function emptyCounts(): PhaseCounts {
     requests: 0,
     streamed: 0,
     withTools: 0,
+    structured: 0,
+    withImage: 0,
     served: { full: 0, reduced: 0, cached: 0, static: 0, failed: 0 },
     outcomes: {},
     attempts: 0,
@@ -151,6 +156,11 @@ export class DemoStats {
   }
 
   /** Caller-side: a conversation turn that asked with tools, and errors the caller saw. */
+  noteStructured(valid: boolean, withImage: boolean): void {
+    if (valid) this.#current().structured++;
+    if (withImage) this.#current().withImage++;
+  }
+
   noteToolTurn(): void {
     this.#current().withTools++;
   }
@@ -283,6 +293,8 @@ export class DemoStats {
       total.requests += p.requests;
       total.streamed += p.streamed;
       total.withTools += p.withTools;
+      total.structured += p.structured;
+      total.withImage += p.withImage;
       for (const k of SERVED) total.served[k] += p.served[k];
       for (const [k, v] of Object.entries(p.outcomes)) bump(total.outcomes as Record<string, number>, k, v);
       total.attempts += p.attempts;

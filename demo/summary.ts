@@ -86,7 +86,8 @@ export function summarize(report: DemoReport): string[] {
   const lines = [
     '',
     `Summary — ${fmt.sec(report.elapsedMs)}${report.interrupted ? ' (interrupted)' : ''}, ${plural(t.requests, 'request')} in ${plural(report.conversations, 'conversation')} ` +
-      `(${fmt.int(t.streamed)} streamed, ${fmt.int(t.withTools)} tool-call turns answered by the agent)`,
+      `(${fmt.int(t.streamed)} streamed, ${fmt.int(t.withTools)} tool-call turns answered by the agent, ` +
+        `${fmt.int(t.structured)} ticket records as schema-valid JSON, ${fmt.int(t.withImage)} conversations with a screenshot)`,
     '',
   ];
   report.phases.forEach((p, i) => lines.push(...phaseBlock(p, i, report), ''));

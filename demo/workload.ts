@@ -113,6 +113,30 @@ const MOCK_ANSWER =
   'Thanks for asking. Annual plans can be refunded within 30 days of purchase: open Billing, choose the plan, ' +
   'and select "Request refund". The money is back on your card within five business days. Anything else I can help with?';
 
+/**
+ * The ticket record the agent asks for at the end of every conversation: structured output, validated
+ * against this schema whichever target answers (an off-schema answer is `invalid_output` and falls back).
+ */
+export const TRIAGE_FORMAT = {
+  type: 'json' as const,
+  name: 'ticket_triage',
+  schema: {
+    type: 'object',
+    properties: {
+      category: { type: 'string', enum: ['billing', 'orders', 'account', 'other'] },
+      urgency: { type: 'string', enum: ['low', 'normal', 'high'] },
+      summary: { type: 'string' },
+    },
+    required: ['category', 'urgency', 'summary'],
+    additionalProperties: false,
+  },
+};
+
+/** A 1×1 PNG: the screenshot some customers attach to their question (an image part). */
+const SCREENSHOT = new Uint8Array(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64'));
+/** Share of conversations whose question comes with a screenshot. */
+const SCREENSHOT_SHARE = 0.25;
+
 /** Share of turns that stream their answer. */
 const STREAM_SHARE = 0.4;
 /** Most model turns per conversation (the agent stops calling tools after that). */
@@ -254,9 +278,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const conversation = async (id: number) => {
     const partition = `tenant-${id % 4}`;
     const question = QUESTIONS[Math.floor(random() * QUESTIONS.length)]!;
+    const withScreenshot = random() < SCREENSHOT_SHARE;
     const messages: Message[] = [
-      { role: 'system', content: SYSTEM_PROMPT },
-      { role: 'user', content: question },
+      // The long system prompt is the same in every conversation: a prompt-cache breakpoint (Anthropic).
+      { role: 'system', content: SYSTEM_PROMPT, cacheControl: {} },
+      {
+        role: 'user',
+        content: withScreenshot ? [{ type: 'text', text: `${question} Screenshot attached.` }, { type: 'image', image: SCREENSHOT }] : question,
+      },
     ];
     for (let turn = 0; turn < MAX_TURNS && !stop.signal.aborted; turn++) {
       const streamed = random() < STREAM_SHARE;
@@ -267,11 +296,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         stats.noteError(error instanceof BulwarkError ? error.errorType : 'untyped');
         return;
       }
-      if (result.toolCalls.length === 0 || turn === MAX_TURNS - 1) return;
+      if (result.toolCalls.length === 0 || turn === MAX_TURNS - 1) {
+        if (!stop.signal.aborted) await triage([...messages, { role: 'assistant', content: result.text || '(no answer)' }], partition, withScreenshot);
+        return;
+      }
       stats.noteToolTurn();
       messages.push({ role: 'assistant', content: result.text || null, toolCalls: result.toolCalls });
       for (const call of result.toolCalls) messages.push({ role: 'tool', toolCallId: call.id, content: toolResult(call.name) });
       await sleep(timing.thinkMs.min / 2, stop.signal); // running the tool
+    }
+  };
+  // The conversation's ticket record, as structured output (JSON valid against TRIAGE_FORMAT).
+  const triage = async (history: Message[], partition: string, withScreenshot: boolean) => {
+    try {
+      const result = await llm.chat({
+        messages: [...history, { role: 'user', content: 'File this conversation as a ticket.' }],
+        responseFormat: TRIAGE_FORMAT,
+        maxTokens: live ? 80 : 200,
+        partition,
+      });
+      stats.noteStructured(result.object !== undefined, withScreenshot);
+    } catch (error) {
+      stats.noteError(error instanceof BulwarkError ? error.errorType : 'untyped');
     }
   };
   const agent = async (slot: number) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatRequest, ChatResult, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
+import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
 import { factComment } from './facts.js';
 import { FrontRequestError, type FailureKind, type FrontFailure } from './frontError.js';
 import { array, boolean, isSet, number, object, refuseUnknown, string, type Json } from './nativeFields.js';
@@ -27,8 +27,9 @@ export const anthropicFront: WireFront = {
     if (isSet(body['max_tokens'])) request.maxTokens = number(body['max_tokens'], 'max_tokens');
     if (isSet(body['tools'])) request.tools = array(body['tools'], 'tools').map((t, i) => tool(t, `tools[${i}]`));
     if (isSet(body['tool_choice'])) {
-      const choice = toolChoice(body['tool_choice']);
+      const { choice, parallel } = toolChoice(body['tool_choice']);
       if (choice) request.toolChoice = choice;
+      if (parallel !== undefined) request.parallelToolCalls = parallel;
     }
     if (isSet(body['temperature'])) request.temperature = number(body['temperature'], 'temperature');
     if (isSet(body['top_p'])) request.topP = number(body['top_p'], 'top_p');
@@ -188,22 +189,20 @@ function message(raw: unknown, path: string): Message[] {
   if (role === 'user') {
     if (typeof content === 'string') return [{ role: 'user', content }];
     const out: Message[] = [];
-    const texts: string[] = [];
+    const parts: ContentPart[] = [];
     array(content, `${path}.content`).forEach((b, i) => {
       const at = `${path}.content[${i}]`;
       const block = object(b, at);
       if (block['type'] === 'tool_result') {
         refuseUnknown(block, new Set(['type', 'tool_use_id', 'content']), at, { is_error: (v) => v === false });
-        const result = isSet(block['content']) ? textBlocks(block['content'], `${at}.content`) : '';
-        out.push({ role: 'tool', toolCallId: string(block['tool_use_id'], `${at}.tool_use_id`), content: result });
-      } else if (block['type'] === 'text') {
-        refuseUnknown(block, new Set(['type', 'text']), at);
-        texts.push(string(block['text'], `${at}.text`));
+        const result = block['content'];
+        const blocks = !isSet(result) ? '' : typeof result === 'string' ? result : compact(array(result, `${at}.content`).map((r, j) => contentPart(r, `${at}.content[${j}]`)));
+        out.push({ role: 'tool', toolCallId: string(block['tool_use_id'], `${at}.tool_use_id`), content: blocks });
       } else {
-        throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported by Bulwark`);
+        parts.push(contentPart(block, at));
       }
     });
-    if (texts.length > 0) out.push({ role: 'user', content: texts.join('') });
+    if (parts.length > 0) out.push({ role: 'user', content: compact(parts) });
     return out;
   }
   if (role === 'assistant') {
@@ -228,6 +227,58 @@ function message(raw: unknown, path: string): Message[] {
   throw new FrontRequestError(`${path}.role`, `${JSON.stringify(role)} is not supported (user, assistant)`);
 }
 
+/** Text only stays a string; with an image or document the parts stay parts. */
+function compact(parts: ContentPart[]): string | ContentPart[] {
+  return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
+}
+
+/**
+ * A user content block: text, image (base64 or URL source), document (base64 PDF, plain text or
+ * URL source). `cache_control`, `citations`, `title`, `context` and file-id sources have no Bulwark
+ * equivalent and are refused.
+ */
+function contentPart(raw: unknown, at: string): ContentPart {
+  const block = object(raw, at);
+  switch (block['type']) {
+    case 'text':
+      refuseUnknown(block, new Set(['type', 'text']), at);
+      return { type: 'text', text: string(block['text'], `${at}.text`) };
+    case 'image': {
+      refuseUnknown(block, new Set(['type', 'source']), at);
+      const source = mediaSource(block['source'], `${at}.source`);
+      return source.kind === 'url' ? { type: 'image', image: source.url } : { type: 'image', image: source.dataUrl, mediaType: source.mediaType };
+    }
+    case 'document': {
+      refuseUnknown(block, new Set(['type', 'source']), at);
+      const source = mediaSource(block['source'], `${at}.source`);
+      return source.kind === 'url' ? { type: 'file', data: source.url, mediaType: 'application/pdf' } : { type: 'file', data: source.dataUrl, mediaType: source.mediaType };
+    }
+    default:
+      throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported by Bulwark`);
+  }
+}
+
+function mediaSource(raw: unknown, at: string): { kind: 'url'; url: string } | { kind: 'data'; dataUrl: string; mediaType: string } {
+  const source = object(raw, at);
+  switch (source['type']) {
+    case 'url':
+      refuseUnknown(source, new Set(['type', 'url']), at);
+      return { kind: 'url', url: string(source['url'], `${at}.url`) };
+    case 'base64': {
+      refuseUnknown(source, new Set(['type', 'media_type', 'data']), at);
+      const mediaType = string(source['media_type'], `${at}.media_type`);
+      return { kind: 'data', mediaType, dataUrl: `data:${mediaType};base64,${string(source['data'], `${at}.data`)}` };
+    }
+    case 'text': {
+      refuseUnknown(source, new Set(['type', 'media_type', 'data']), at);
+      const mediaType = isSet(source['media_type']) ? string(source['media_type'], `${at}.media_type`) : 'text/plain';
+      return { kind: 'data', mediaType, dataUrl: `data:${mediaType};base64,${Buffer.from(string(source['data'], `${at}.data`), 'utf8').toString('base64')}` };
+    }
+    default:
+      throw new FrontRequestError(`${at}.type`, `source ${JSON.stringify(source['type'])} is not supported by Bulwark`);
+  }
+}
+
 function tool(raw: unknown, path: string): ToolDefinition {
   const t = object(raw, path);
   refuseUnknown(t, new Set(['name', 'description', 'input_schema']), path, { type: (v) => v === 'custom' });
@@ -236,18 +287,21 @@ function tool(raw: unknown, path: string): ToolDefinition {
   return out;
 }
 
-function toolChoice(raw: unknown): ToolChoice | undefined {
+/** `disable_parallel_tool_use` is `parallelToolCalls` inverted. */
+function toolChoice(raw: unknown): { choice: ToolChoice; parallel?: boolean } {
   const choice = object(raw, 'tool_choice');
-  refuseUnknown(choice, new Set(['type', 'name']), 'tool_choice', { disable_parallel_tool_use: (v) => v === false });
+  refuseUnknown(choice, new Set(['type', 'name', 'disable_parallel_tool_use']), 'tool_choice');
+  const parallel = isSet(choice['disable_parallel_tool_use']) ? !boolean(choice['disable_parallel_tool_use'], 'tool_choice.disable_parallel_tool_use') : undefined;
+  const withParallel = (c: ToolChoice) => (parallel === undefined ? { choice: c } : { choice: c, parallel });
   switch (choice['type']) {
     case 'auto':
-      return 'auto';
+      return withParallel('auto');
     case 'none':
-      return 'none';
+      return withParallel('none');
     case 'any':
-      return 'required';
+      return withParallel('required');
     case 'tool':
-      return { name: string(choice['name'], 'tool_choice.name') };
+      return withParallel({ name: string(choice['name'], 'tool_choice.name') });
     default:
       throw new FrontRequestError('tool_choice.type', `${JSON.stringify(choice['type'])} is not supported by Bulwark`);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AssistantMessage, ChatRequest, ChatResult, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
+import { parseDataUrl } from '../request/contentParts.js';
+import type { AssistantMessage, ChatRequest, ChatResult, ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
 import { factComment } from './facts.js';
 import { FrontRequestError, type FailureKind, type FrontFailure } from './frontError.js';
 import { array, boolean, isSet, number, object, refuseUnknown, string, type Json } from './nativeFields.js';
@@ -10,11 +11,10 @@ import { sseData, type FrontCall, type WireFront } from './wireFront.js';
  * client sends it in, `chat.completion` / `chat.completion.chunk` out. Every accepted field is
  * listed here; any other set field is a 400 naming it (README "Wire fronts" has the table).
  */
-const BODY_FIELDS = new Set(['model', 'messages', 'tools', 'tool_choice', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'stream', 'stream_options', 'response_format']);
+const BODY_FIELDS = new Set(['model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'stream', 'stream_options', 'response_format']);
 /** Fields accepted only with the value that changes nothing. */
 const NEUTRAL_FIELDS: Record<string, (v: unknown) => boolean> = {
   n: (v) => v === 1,
-  parallel_tool_calls: (v) => v === true,
   store: (v) => v === false,
   logprobs: (v) => v === false,
 };
@@ -30,6 +30,7 @@ export const openaiFront: WireFront = {
     const request: ChatRequest = { messages: array(body['messages'], 'messages').map((m, i) => message(m, `messages[${i}]`)) };
     if (isSet(body['tools'])) request.tools = array(body['tools'], 'tools').map((t, i) => tool(t, `tools[${i}]`));
     if (isSet(body['tool_choice'])) request.toolChoice = toolChoice(body['tool_choice']);
+    if (isSet(body['parallel_tool_calls'])) request.parallelToolCalls = boolean(body['parallel_tool_calls'], 'parallel_tool_calls');
     if (isSet(body['temperature'])) request.temperature = number(body['temperature'], 'temperature');
     if (isSet(body['top_p'])) request.topP = number(body['top_p'], 'top_p');
     const maxTokens = isSet(body['max_completion_tokens']) ? number(body['max_completion_tokens'], 'max_completion_tokens') : undefined;
@@ -168,15 +169,55 @@ function text(value: unknown, path: string): string {
     .join('');
 }
 
+/**
+ * A user turn's content: text, `image_url` (an https or data URL) and `file` (`file_data` as a data
+ * URL) parts. Text only stays a string. `image_url.detail` other than 'auto', `file_id` and audio
+ * have no Bulwark equivalent and are refused.
+ */
+function userContent(value: unknown, path: string): string | ContentPart[] {
+  if (typeof value === 'string') return value;
+  const parts = array(value, path).map((p, i): ContentPart => {
+    const at = `${path}[${i}]`;
+    const part = object(p, at);
+    switch (part['type']) {
+      case 'text':
+        refuseUnknown(part, new Set(['type', 'text']), at);
+        return { type: 'text', text: string(part['text'], `${at}.text`) };
+      case 'image_url': {
+        refuseUnknown(part, new Set(['type', 'image_url']), at);
+        const image = object(part['image_url'], `${at}.image_url`);
+        refuseUnknown(image, new Set(['url']), `${at}.image_url`, { detail: (v) => v === 'auto' });
+        return { type: 'image', image: string(image['url'], `${at}.image_url.url`) };
+      }
+      case 'file': {
+        refuseUnknown(part, new Set(['type', 'file']), at);
+        const file = object(part['file'], `${at}.file`);
+        refuseUnknown(file, new Set(['file_data', 'filename']), `${at}.file`);
+        const data = string(file['file_data'], `${at}.file.file_data`);
+        const mediaType = parseDataUrl(data)?.mediaType;
+        if (!mediaType) throw new FrontRequestError(`${at}.file.file_data`, 'must be a data URL with a media type (data:application/pdf;base64,…)');
+        const out: ContentPart = { type: 'file', data, mediaType };
+        if (isSet(file['filename'])) out.filename = string(file['filename'], `${at}.file.filename`);
+        return out;
+      }
+      default:
+        throw new FrontRequestError(`${at}.type`, `content part ${JSON.stringify(part['type'])} is not supported by Bulwark`);
+    }
+  });
+  return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
+}
+
 function message(raw: unknown, path: string): Message {
   const m = object(raw, path);
   const role = m['role'];
   switch (role) {
     case 'system':
     case 'developer':
+      refuseUnknown(m, new Set(['role', 'content']), path);
+      return { role, content: text(m['content'], `${path}.content`) };
     case 'user':
       refuseUnknown(m, new Set(['role', 'content']), path);
-      return { role: role === 'user' ? 'user' : 'system', content: text(m['content'], `${path}.content`) };
+      return { role: 'user', content: userContent(m['content'], `${path}.content`) };
     case 'assistant': {
       // An answer's message echoed back as it came (refusal: null, annotations: []) is accepted.
       refuseUnknown(m, new Set(['role', 'content', 'tool_calls']), path, { refusal: () => false, annotations: (v) => Array.isArray(v) && v.length === 0 });

@@ -18,6 +18,7 @@ import type { RandomSource } from './random.js';
 import { matchesRequest, redactHeaders } from './requestLog.js';
 import type { FaultSource, RecordedRequest, RequestMatcher } from './requestLog.js';
 import { PromptCacheSimulation } from './promptCache.js';
+import { exampleOf, requestedSchema } from './requestChecks.js';
 import { ScriptBook } from './script.js';
 import type { Script, ScriptHandle } from './script.js';
 import { SSE_HEADERS, formatSseEvent } from './sse.js';
@@ -484,9 +485,12 @@ class FaultServerImpl implements FaultServer {
       name: call.name,
       arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
     }));
+    // A request for structured output gets, unless the script spells the text out, a small valid instance of its schema.
+    const schema = reply.text === undefined && !reply.echo && toolCalls.length === 0 ? requestedSchema(ctx.body) : undefined;
     const text =
       (reply.echo ? JSON.stringify(wire.describeInput(ctx)) : undefined) ??
       reply.text ??
+      (schema ? JSON.stringify(exampleOf(schema)) : undefined) ??
       (useDefaults ? defaults.text : undefined) ??
       (toolCalls.length > 0 ? '' : `Mock reply from ${ctx.route} (${ctx.model || 'no model'}).`);
     const finishReason =

@@ -122,3 +122,57 @@ function checkCacheControl(body: Loose): RequestProblem | undefined {
   if (found > 4) return { message: `A maximum of 4 blocks with cache_control may be provided. Found ${found}.` };
   return undefined;
 }
+
+/**
+ * The JSON schema a request asks its answer to follow (OpenAI `response_format.json_schema.schema`,
+ * Anthropic `output_config.format.schema`), if any.
+ */
+export function requestedSchema(body: Loose): Loose | undefined {
+  const format = body['response_format'];
+  if (isObj(format) && format['type'] === 'json_schema' && isObj(format['json_schema']) && isObj(format['json_schema']['schema'])) {
+    return format['json_schema']['schema'];
+  }
+  const output = body['output_config'];
+  if (isObj(output) && isObj(output['format']) && isObj(output['format']['schema'])) return output['format']['schema'];
+  return undefined;
+}
+
+/**
+ * A small value valid against common schemas (the structured answer a script did not spell out): an
+ * object's required properties, an enum's / const's first value, the minimum of a number, `[]`
+ * (or `minItems` copies), `'mock'`. Enough for the keywords structured output supports.
+ */
+export function exampleOf(schema: unknown, depth = 0): unknown {
+  if (!isObj(schema) || depth > 20) return null;
+  if ('const' in schema) return schema['const'];
+  if (Array.isArray(schema['enum']) && schema['enum'].length > 0) return schema['enum'][0];
+  for (const key of ['anyOf', 'oneOf'] as const) {
+    const options = schema[key];
+    if (Array.isArray(options) && options.length > 0) return exampleOf(options[0], depth + 1);
+  }
+  const type = Array.isArray(schema['type']) ? schema['type'][0] : schema['type'];
+  switch (type) {
+    case 'object': {
+      const properties = isObj(schema['properties']) ? schema['properties'] : {};
+      const required = Array.isArray(schema['required']) ? schema['required'].filter((k): k is string => typeof k === 'string') : [];
+      return Object.fromEntries(required.map((key) => [key, exampleOf(properties[key], depth + 1)]));
+    }
+    case 'array': {
+      const min = typeof schema['minItems'] === 'number' ? schema['minItems'] : 0;
+      return Array.from({ length: min }, () => exampleOf(schema['items'], depth + 1));
+    }
+    case 'integer':
+    case 'number':
+      return typeof schema['minimum'] === 'number' ? schema['minimum'] : 0;
+    case 'boolean':
+      return false;
+    case 'null':
+      return null;
+    case 'string': {
+      const min = typeof schema['minLength'] === 'number' ? schema['minLength'] : 0;
+      return 'mock'.padEnd(min, 'k');
+    }
+    default:
+      return isObj(schema['properties']) ? exampleOf({ ...schema, type: 'object' }, depth + 1) : null;
+  }
+}

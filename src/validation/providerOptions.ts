@@ -25,6 +25,8 @@ export const OWNED_PROVIDER_FIELDS: Readonly<Record<string, string>> = {
   stop_sequences: '`stop`',
   n: 'nothing: Bulwark asks for one answer per request',
   response_format: '`responseFormat`',
+  reasoning_effort: '`reasoning`',
+  thinking: '`reasoning`',
 };
 
 /** Undefined when `key` is free; else what the caller should use instead. */

@@ -41,6 +41,10 @@ describe('npm run demo (the embedded default)', () => {
     expect(report.totals.errors).toEqual({});
     expect(report.totals.streamed).toBeGreaterThan(0);
     expect(report.totals.withTools).toBeGreaterThan(0);
+    // The agent files each conversation as a ticket (structured output, validated on whichever target
+    // answered), and some questions come with a screenshot (an image part).
+    expect(report.totals.structured).toBeGreaterThan(0);
+    expect(report.totals.withImage).toBeGreaterThan(0);
 
     // Plain lines name every phase and the breaker transitions; the summary names every phase.
     for (let i = 0; i < PHASES.length; i++) expect(lines.some((l) => l.includes(`phase ${i + 1}/${PHASES.length}: ${PHASES[i]!.title}`))).toBe(true);

@@ -146,8 +146,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     health,
     forceBreaker(breaker, override) {
       if (!BREAKER_OVERRIDES.includes(override)) throw new ConfigError('override', `must be 'auto', 'open' or 'closed', got '${String(override)}'`);
-      const applied = slotFor(breaker).breaker.setOverride(override);
-      return Promise.resolve(applied).then((stored) => ({ shared: stored === true }));
+      return slotFor(breaker).breaker.setOverride(override).then((stored) => ({ shared: stored }));
     },
     forceTier(tier) {
       if (!FORCED_TIERS.includes(tier)) throw new ConfigError('tier', `must be 'auto', 'reduced', 'cached' or 'static', got '${String(tier)}'`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defaultRecord, type ScriptReply, type SharedBreakerRecord, type SharedChainState, type SyncedBreaker } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
+import type { BreakerHandle } from './breakerHandle.js';
 import { announce, settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome, type TransitionWitness } from './circuitBreaker.js';
 import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
@@ -51,7 +52,7 @@ function effective(r: SharedBreakerRecord): CircuitState {
  *   the shared record meanwhile (then the fleet's record wins); a record lost in a Redis
  *   restart is rebuilt from the processes' local state.
  */
-export class SharedCircuitBreaker implements SyncedBreaker {
+export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
   readonly key: string;
   private readonly config: BreakerConfig;
   private readonly clock: Clock;

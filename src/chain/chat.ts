@@ -5,7 +5,7 @@ import type { Outcome, RequestInfo, RequestObserver } from '../events/engineObse
 import type { SafeEngineObserver } from '../events/observerFanout.js';
 import type { ForcedTier } from '../request/tiers.js';
 import type { ChatRequest, ChatResult } from '../request/types.js';
-import { validateRequest } from '../request/validateRequest.js';
+import { validateRequest } from '../validation/validateRequest.js';
 import { degrade } from './degrade.js';
 import { linkedAbort } from './linkedAbort.js';
 import { answered, freshCachedResult, outcomeOf } from './results.js';

@@ -1,6 +1,6 @@
 import type { CachedAnswer } from '../cache/responseCache.js';
 import type { Outcome } from '../events/engineObserver.js';
-import { parseStructured } from '../request/structuredOutput.js';
+import { parseStructured } from '../validation/structuredOutput.js';
 import type { ChatResult, ProviderResponse, StreamEvent, Tier } from '../request/types.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import type { WalkState } from './walkState.js';

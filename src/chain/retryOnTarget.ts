@@ -6,7 +6,7 @@ import { AttemptFailure } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { costCapReached, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import { invalidOutputRetries } from '../request/structuredOutput.js';
+import { invalidOutputRetries } from '../validation/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
@@ -23,14 +23,6 @@ export class TargetGaveUp extends Error {
 }
 
 /**
- * Attempts on one target, retried with p-retry. p-retry counts attempts, honours the abort
- * signal and stops on AbortError; its own backoff (exponential × [1, 2) random) cannot express
- * full jitter nor a provider's Retry-After, so its delays are zero and the wait happens in
- * `onFailedAttempt`, which also decides whether a retry is worth it at all (classification,
- * Retry-After cap, the request's cost cap, deadline, retry budget, breaker) and throws to stop
- * retrying when it is not.
- */
-/**
  * Runs one upstream call on a target; rejects with AttemptFailure. Chat and stream attempts
  * differ only here. `discard` closes a value that was produced but never handed over (p-retry
  * drops a result when the walk's signal fired while it was being returned).
@@ -39,6 +31,14 @@ export type AttemptExecutor<T> = ((rt: TargetRuntime, state: WalkState, permit: 
   discard?: (value: T, reason: unknown) => void;
 };
 
+/**
+ * Attempts on one target, retried with p-retry. p-retry counts attempts, honours the abort
+ * signal, stops on AbortError, and asks `shouldRetry` whether a failed attempt is worth another:
+ * the yes/no decision (classification, Retry-After cap, the request's cost cap, deadline, retry
+ * budget, breaker) is made there, and a "no" says why in `gaveUp`. Its own backoff (exponential ×
+ * [1, 2) random) cannot express full jitter nor a provider's Retry-After, so its delays are zero
+ * and the retry waits, for the delay `shouldRetry` chose, before it is sent.
+ */
 export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firstPermit: BreakerPermit, firstKind: AttemptKind, execute: AttemptExecutor<T>): Promise<T> {
   const { config } = state;
   const { retry, clock } = config;
@@ -55,9 +55,14 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     requestRecorded = true;
     rt.slot.budget.recordRequest();
   };
+  /** Why `shouldRetry` said no: the walk leaves the target for this reason. */
+  let gaveUp: TargetGaveUp | undefined;
+  /** The wait `shouldRetry` chose for the retry it allowed. */
+  let delayMs = 0;
 
   const attemptOnce = async (attemptNumber: number): Promise<T> => {
     if (attemptNumber === 1) firstPermitUsed = true;
+    else await clock.sleep(delayMs, state.walk.signal);
     const permit = attemptNumber === 1 ? firstPermit : await rt.slot.breaker.tryAcquire();
     if (!permit) {
       state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
@@ -79,6 +84,42 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     return value;
   };
 
+  /** Whether the failed attempt is worth a retry on this target; a "no" records why in `gaveUp`. */
+  const shouldRetry = async ({ error }: { error: Error }): Promise<boolean> => {
+    if (!(error instanceof AttemptFailure)) return false;
+    const { classification: c, error: err } = error;
+    const no = (reason: ErrorType, stopWalk = false) => {
+      gaveUp = new TargetGaveUp(err, reason, stopWalk);
+      return false;
+    };
+    if (c.disposition === 'fail') return no(c.errorType, true);
+    if (c.disposition !== 'retry') return no(c.errorType);
+    const sameType = retriesByType.get(c.errorType) ?? 0;
+    // invalid_output: as many same-target retries as the request's responseFormat allows.
+    const maxRetries = c.errorType === 'invalid_output' ? invalidOutputRetries(state.request) : c.maxRetries;
+    if (maxRetries !== undefined && sameType >= maxRetries) return no(c.errorType);
+    // A provider asking for a longer pause than we accept: another target answers sooner.
+    if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) return no(c.errorType);
+    if (costCapReached(state)) return no('budget_exhausted');
+    const delay = Math.max(computeBackoff(retryNumber, retry), err.retryAfterMs ?? 0);
+    // Before the budget: a retry that cannot wait within the deadline must not spend it.
+    if (clock.now() + delay >= state.deadline) return no(c.errorType);
+    if (config.retry.budgetEnabled && !(await rt.slot.budget.tryWithdraw())) return no('budget_exhausted');
+    // The failure just recorded may have opened the breaker: no point waiting for a refusal.
+    if (rt.slot.breaker.state === 'open') return no(c.errorType);
+    retryNumber += 1;
+    retriesByType.set(c.errorType, sameType + 1);
+    delayMs = delay;
+    error.record.delayMs = delay;
+    state.observer.onRetryScheduled?.({
+      attempt: error.info,
+      delayMs: delay,
+      reason: c.errorType,
+      ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
+    });
+    return true;
+  };
+
   try {
     return await pRetry(attemptOnce, {
       retries: retry.maxAttempts - 1,
@@ -86,42 +127,15 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
       maxTimeout: 0,
       factor: 1,
       signal: state.walk.signal,
-      onFailedAttempt: async ({ error, retriesLeft }) => {
-        if (!(error instanceof AttemptFailure)) throw error;
-        const { classification: c, error: err } = error;
-        const stop = (reason: ErrorType, stopWalk = false) => new TargetGaveUp(err, reason, stopWalk);
-        if (state.walk.signal.aborted) throw stop(c.errorType, true);
-        if (c.disposition === 'fail') throw stop(c.errorType, true);
-        if (c.disposition !== 'retry' || retriesLeft === 0) throw stop(c.errorType);
-        const sameType = retriesByType.get(c.errorType) ?? 0;
-        // invalid_output: as many same-target retries as the request's responseFormat allows.
-        const maxRetries = c.errorType === 'invalid_output' ? invalidOutputRetries(state.request) : c.maxRetries;
-        if (maxRetries !== undefined && sameType >= maxRetries) throw stop(c.errorType);
-        // A provider asking for a longer pause than we accept: another target answers sooner.
-        if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) throw stop(c.errorType);
-        if (costCapReached(state)) throw stop('budget_exhausted');
-        const delayMs = Math.max(computeBackoff(retryNumber, retry), err.retryAfterMs ?? 0);
-        // Before the budget: a retry that cannot wait within the deadline must not spend it.
-        if (clock.now() + delayMs >= state.deadline) throw stop(c.errorType);
-        if (config.retry.budgetEnabled && !(await rt.slot.budget.tryWithdraw())) throw stop('budget_exhausted');
-        // The failure just recorded may have opened the breaker: no point waiting for a refusal.
-        if (rt.slot.breaker.state === 'open') throw stop(c.errorType);
-        retryNumber += 1;
-        retriesByType.set(c.errorType, sameType + 1);
-        error.record.delayMs = delayMs;
-        state.observer.onRetryScheduled?.({
-          attempt: error.info,
-          delayMs,
-          reason: c.errorType,
-          ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
-        });
-        await clock.sleep(delayMs, state.walk.signal);
-      },
+      shouldRetry,
     });
   } catch (thrown) {
     if (!firstPermitUsed) firstPermit.release();
     if (produced) execute.discard?.(produced.value, thrown);
+    // A "no" wins over the walk's signal firing while it was being decided.
+    if (gaveUp) throw gaveUp;
     if (thrown instanceof TargetGaveUp) throw thrown;
+    // Out of attempts (p-retry does not ask), or the attempt's own disposition.
     if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail');
     // The walk's signal fired (p-retry rejects with its reason), possibly during a backoff wait.
     if (thrown instanceof ProviderError) throw new TargetGaveUp(thrown, thrown.errorType, true);

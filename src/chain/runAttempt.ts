@@ -1,14 +1,14 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { classifyError, asProviderError, type Classification } from '../errors/classifyError.js';
 import { ProviderError } from '../errors/providerError.js';
-import { foreignReasoning } from '../request/reasoning.js';
-import { checkStructuredOutput } from '../request/structuredOutput.js';
+import { foreignReasoning } from '../validation/reasoning.js';
+import { checkStructuredOutput } from '../validation/structuredOutput.js';
 import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage } from '../request/types.js';
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { isWalkAbort, type WalkState } from './walkState.js';
+import { WalkStopped, type WalkState } from './walkState.js';
 
 /** A failed attempt with its classification, as the retry loop and the walk see it. */
 export class AttemptFailure extends Error {
@@ -111,7 +111,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       record.errorType = classification.errorType;
       const costUsd = addCost(usage);
       // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
-      const walkAbort = isWalkAbort(error);
+      const walkAbort = error instanceof WalkStopped;
       // Transitions the outcome causes reach this attempt's span through the permit.
       if (walkAbort || !classification.countsForBreaker) permit.release(observer);
       else permit.failure({ immediate: classification.opensBreaker }, observer);

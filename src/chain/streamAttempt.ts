@@ -1,4 +1,5 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import { untilAborted } from './linkedAbort.js';
 import { beginAttempt, type Attempt, type AttemptFailure } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import type { WalkState } from './walkState.js';
@@ -49,21 +50,9 @@ export interface LiveStream {
 
 /** Next event, or the abort reason as soon as the attempt's signal fires (never waits on a hung socket). */
 export function nextOrAbort(iterator: AsyncIterator<StreamEvent>, signal: AbortSignal): Promise<IteratorResult<StreamEvent>> {
+  // Checked first: an aborted attempt asks nothing more of the provider.
   if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    iterator.next().then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  return untilAborted(iterator.next(), signal);
 }
 
 /** Closes the upstream stream; never throws. */

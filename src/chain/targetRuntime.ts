@@ -1,35 +1,16 @@
-import { CircuitBreaker, type BreakerPermit, type BreakerStats } from '../breaker/circuitBreaker.js';
-import type { BreakerOverride, BreakerTransition, CircuitState } from '../events/breakerTransition.js';
+import { localBreakerHandle, type BreakerHandle } from '../breaker/breakerHandle.js';
+import { CircuitBreaker } from '../breaker/circuitBreaker.js';
+import type { BreakerTransition } from '../events/breakerTransition.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { resolvePrice } from '../cost/computeCost.js';
 import { BUILTIN_PRICES } from '../cost/pricing.js';
 import { LatencyTracker } from '../health/latencyTracker.js';
 import type { ModelPrice, ProviderAdapter, Target } from '../providers/adapter.js';
 import type { TargetRef } from '../request/types.js';
-import { RetryBudget } from '../retry/retryBudget.js';
+import { RetryBudget, type RetryBudgetHandle } from '../retry/retryBudget.js';
 import { SharedCircuitBreaker } from '../breaker/sharedCircuitBreaker.js';
 import { SharedRetryBudget } from '../retry/sharedRetryBudget.js';
 import type { SharedChainState } from '../state/sharedChainState.js';
-
-/**
- * What the engine needs of a breaker. The in-memory CircuitBreaker answers synchronously; a
- * shared (cross-process) one may answer asynchronously, so the engine awaits.
- */
-export interface BreakerHandle {
-  tryAcquire(): BreakerPermit | undefined | Promise<BreakerPermit | undefined>;
-  readonly state: CircuitState;
-  readonly override: BreakerOverride;
-  /** Applies at once; a shared breaker resolves true once the shared store has it too. */
-  setOverride(override: BreakerOverride): void | Promise<boolean>;
-  stats(): BreakerStats;
-}
-
-/** What the engine needs of a retry budget (local or shared). */
-export interface RetryBudgetHandle {
-  recordRequest(): void;
-  tryWithdraw(): boolean | Promise<boolean>;
-  remaining(): number;
-}
 
 /** Per-breaker-key state: targets sharing a key share their breaker and retry budget. */
 export interface BreakerSlot {
@@ -73,7 +54,7 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
         key,
         // A probe lives at most as long as its request (the total deadline ends every attempt,
         // streams included), so a probe permit nobody settled frees its slot by then.
-        breaker: new CircuitBreaker(key, config.breaker, config.clock, onTransition, { probeLeaseMs: config.timeouts.totalMs }),
+        breaker: localBreakerHandle(new CircuitBreaker(key, config.breaker, config.clock, onTransition, { probeLeaseMs: config.timeouts.totalMs })),
         budget: new RetryBudget(config.retry.budget, config.clock),
       };
       slots.set(key, slot);

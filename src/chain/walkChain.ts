@@ -1,11 +1,11 @@
-import { estimateTokens } from '../request/validateRequest.js';
+import { estimateTokens } from '../validation/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { costCapReached, type WalkState } from './walkState.js';
+import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -34,8 +34,9 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
   for (const rt of targets) {
     if (state.walk.signal.aborted) {
-      const error = state.walk.signal.reason as ProviderError;
-      return { ok: false, error, reason: error.errorType, stop: error.errorType === 'cancelled' };
+      const error = state.walk.signal.reason as WalkStopped;
+      // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
+      return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
     }
     if (skipReason(rt, state)) continue;
     if (state.lastFailure) {
@@ -71,7 +72,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       const { error, reason } = thrown;
       if (thrown.stopWalk) {
         // Deadline: nothing more can be tried, but cached/static answers still can be served.
-        return { ok: false, error, reason, stop: reason !== 'timeout' || error.providerCode !== 'total_deadline' };
+        return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
       }
       if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
       if (reason === 'context_length_exceeded') {

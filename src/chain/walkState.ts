@@ -26,19 +26,37 @@ export interface WalkState {
   needsContextTokens: number | undefined;
 }
 
+/** Why a walk stopped before it ended on its own. */
+export const WALK_STOPS = ['deadline', 'cancelled', 'walked_away'] as const;
+export type WalkStop = (typeof WALK_STOPS)[number];
+
+/**
+ * The walk's abort reason: the total deadline passed, the caller cancelled, or a stream's
+ * consumer walked away. Told apart from every other failure by its type (and `why`), never by
+ * its fields. It is also the error of the attempt it cut short, hence a ProviderError of type
+ * 'timeout' (deadline) or 'cancelled' — one that says nothing about any target's health.
+ */
+export class WalkStopped extends ProviderError {
+  readonly why: WalkStop;
+  constructor(why: WalkStop, message: string) {
+    super({ errorType: why === 'deadline' ? 'timeout' : 'cancelled', provider: 'bulwark', model: '', message, ...(why === 'deadline' && { providerCode: 'total_deadline' }) });
+    this.why = why;
+  }
+}
+
 /** The abort reason when the caller's signal fires. */
-export function cancelledError(): ProviderError {
-  return new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'The caller aborted the request' });
+export function cancelledError(): WalkStopped {
+  return new WalkStopped('cancelled', 'The caller aborted the request');
 }
 
 /** The abort reason when a stream's consumer calls return() or throw(). */
-export function consumerStoppedError(): ProviderError {
-  return new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'The consumer stopped reading the stream' });
+export function consumerStoppedError(): WalkStopped {
+  return new WalkStopped('walked_away', 'The consumer stopped reading the stream');
 }
 
 /** The abort reason when the total deadline passes. */
-export function deadlineError(totalMs: number): ProviderError {
-  return new ProviderError({ errorType: 'timeout', provider: 'bulwark', model: '', message: `Total deadline of ${totalMs} ms exceeded`, providerCode: 'total_deadline' });
+export function deadlineError(totalMs: number): WalkStopped {
+  return new WalkStopped('deadline', `Total deadline of ${totalMs} ms exceeded`);
 }
 
 /** The request's `maxCostUsd` is spent: no further attempt, on this target or another. */
@@ -46,6 +64,3 @@ export function costCapReached(state: WalkState): boolean {
   return state.request.maxCostUsd !== undefined && state.costUsd >= state.request.maxCostUsd;
 }
 
-export function isWalkAbort(error: ProviderError): boolean {
-  return error.provider === 'bulwark' && (error.errorType === 'cancelled' || error.providerCode === 'total_deadline');
-}

@@ -7,7 +7,7 @@ import {
   type CallerAttributesHook,
 } from '../telemetry/callerAttributes.js';
 import { systemClock } from '../time/clock.js';
-import { modelPrice } from '../validation/modelPrice.js';
+import { modelPrice } from '../providers/modelPrice.js';
 import {
   arrayOf,
   boolean,
@@ -35,7 +35,9 @@ import {
   DEFAULT_RETRY_BUDGET,
   DEFAULT_TIMEOUTS,
 } from './defaults.js';
-import type { CacheConfig, ResilientLLMOptions, ResolvedConfig } from './types.js';
+import { CACHE_MODES } from '../cache/types.js';
+import { JITTERS } from '../retry/types.js';
+import { MID_STREAM_POLICIES, type CacheConfig, type ResilientLLMOptions, type ResolvedConfig } from './types.js';
 import { memoryStore } from '../state/memoryStore.js';
 import { isSharedStateStore } from '../state/sharedState.js';
 
@@ -201,7 +203,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     maxAttempts: num('retry.maxAttempts', r.maxAttempts, DEFAULT_RETRY.maxAttempts, { integer: true, min: 1 }),
     baseDelayMs,
     maxDelayMs,
-    jitter: choice('retry.jitter', r.jitter, ['full', 'equal', 'none'] as const, DEFAULT_RETRY.jitter),
+    jitter: choice('retry.jitter', r.jitter, JITTERS, DEFAULT_RETRY.jitter),
     maxRetryAfterMs: num('retry.maxRetryAfterMs', r.maxRetryAfterMs, DEFAULT_RETRY.maxRetryAfterMs, { min: 0 }),
     budget: {
       ratio: num('retry.budget.ratio', b.ratio, DEFAULT_RETRY_BUDGET.ratio, { min: 0, max: 1 }),
@@ -253,7 +255,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     if (store !== undefined && (store === null || typeof store !== 'object' || typeof store.get !== 'function' || typeof store.set !== 'function')) {
       throw new ConfigError('cache.store', `must be a store (memoryStore(), redisStore(client)) with get and set, got ${describe(store)}`);
     }
-    const mode = choice('cache.mode', c.mode, ['read-through', 'on-failure', 'off'] as const, 'on-failure');
+    const mode = choice('cache.mode', c.mode, CACHE_MODES, 'on-failure');
     // Validated whatever the mode: a bad field is an error even while the cache is off.
     const ttlMs = num('cache.ttlMs', c.ttlMs, DEFAULT_CACHE_TTL_MS, { above: 0 });
     const staleTtlMs = num('cache.staleTtlMs', c.staleTtlMs, DEFAULT_CACHE_STALE_TTL_MS, { min: 0 });
@@ -287,7 +289,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
 
   if (o.classify !== undefined && typeof o.classify !== 'function') throw new ConfigError('classify', `must be a function, got ${describe(o.classify)}`);
   const maxHops = num('maxHops', o.maxHops, targetList.length - 1, { integer: true, min: 0 });
-  const midStream = choice('midStream', o.midStream, ['error', 'restart'] as const, 'error');
+  const midStream = choice('midStream', o.midStream, MID_STREAM_POLICIES, 'error');
   if (o.captureContent !== undefined && typeof o.captureContent !== 'boolean') {
     throw new ConfigError('captureContent', `must be a boolean, got ${describe(o.captureContent)}`);
   }

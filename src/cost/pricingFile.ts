@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ModelPrice } from '../providers/adapter.js';
-import { modelPrice } from '../validation/modelPrice.js';
+import { modelPrice } from '../providers/modelPrice.js';
 import { Invalid } from '../validation/walk.js';
 
 /**

@@ -4,7 +4,7 @@ import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './a
 import { AiSdkStreamMapper, fromAiSdkResult, toAiSdkCall } from './aiSdkConvert.js';
 import { normalizeAiSdkThrown } from './aiSdkErrors.js';
 import { ProviderError } from '../errors/providerError.js';
-import { mergedProviderOptions } from '../request/providerOptions.js';
+import { mergedProviderOptions } from '../validation/providerOptions.js';
 import type { ProviderOptions } from '../request/types.js';
 import type { ErrorContext } from './errorMapping.js';
 import { prepareCall } from './prepareCall.js';

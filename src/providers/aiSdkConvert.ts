@@ -9,7 +9,7 @@ import type {
   LanguageModelV4Usage,
 } from '@ai-sdk/provider';
 import { contentText, partMediaType, partSource, resolveSource } from '../request/contentParts.js';
-import { ownReasoning, reasoningEffort } from '../request/reasoning.js';
+import { ownReasoning, reasoningEffort } from '../validation/reasoning.js';
 import type { ChatRequest, ContentPart, FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import type { ChunkMapper } from './sdkStream.js';

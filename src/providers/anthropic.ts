@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/types.js';
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { type AnthropicConvertContext, type AnthropicParams, AnthropicStreamMapper, fromAnthropicMessage, toAnthropicParams } from './anthropicConvert.js';
-import { mergedProviderOptions } from '../request/providerOptions.js';
+import { mergedProviderOptions } from '../validation/providerOptions.js';
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { prepareCall } from './prepareCall.js';

@@ -11,8 +11,8 @@ import type {
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import { partMediaType, resolveSource, toBase64 } from '../request/contentParts.js';
-import { anthropicCacheControl } from '../request/promptCache.js';
-import { ownReasoning, thinkingBudget } from '../request/reasoning.js';
+import { anthropicCacheControl } from '../validation/promptCache.js';
+import { ownReasoning, thinkingBudget } from '../validation/reasoning.js';
 import type { CacheControl, ChatRequest, ContentPart, FinishReason, ProviderResponse, ReasoningBlock, StreamEvent, ToolCall, Usage } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 import { isTokenCount, neutralResponse } from './neutralResponse.js';

@@ -19,7 +19,7 @@ import type {
   ToolCall,
   Usage,
 } from '../request/types.js';
-import { reasoningEffort } from '../request/reasoning.js';
+import { reasoningEffort } from '../validation/reasoning.js';
 import { adapterError } from './errorMapping.js';
 import { isTokenCount, neutralResponse } from './neutralResponse.js';
 

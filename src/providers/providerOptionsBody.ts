@@ -1,4 +1,4 @@
-import { mergedProviderOptions, ownedProviderField } from '../request/providerOptions.js';
+import { mergedProviderOptions, ownedProviderField } from '../validation/providerOptions.js';
 import type { ProviderOptions } from '../request/types.js';
 import { adapterError } from './errorMapping.js';
 

@@ -1,8 +1,8 @@
 import { ConfigError } from '../errors/bulwarkError.js';
 import type { ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { DECLARED_ONLY, resolveCapabilities, targetCapabilities, type FamilyDefaults } from './capabilities.js';
-import { providerOptions } from '../request/providerOptions.js';
-import { modelPrice } from '../validation/modelPrice.js';
+import { providerOptions } from '../validation/providerOptions.js';
+import { modelPrice } from './modelPrice.js';
 import { asConfigError, fields, finite, oneOf, string, type Shape } from '../validation/walk.js';
 
 /**

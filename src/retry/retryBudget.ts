@@ -3,6 +3,13 @@ import type { RetryBudgetConfig } from './types.js';
 import type { Clock } from '../time/clock.js';
 import { SlidingWindowCounter } from '../time/slidingWindowCounter.js';
 
+/** What the engine needs of a retry budget, local (RetryBudget) or shared (SharedRetryBudget). */
+export interface RetryBudgetHandle {
+  recordRequest(): void;
+  tryWithdraw(): boolean | Promise<boolean>;
+  remaining(): number;
+}
+
 /**
  * Caps how much retries may add to a target's load, so retries cannot multiply traffic to a
  * provider that is already failing (Google SRE book "Handling Overload"; Finagle's
@@ -16,7 +23,7 @@ import { SlidingWindowCounter } from '../time/slidingWindowCounter.js';
  * Requests and retries age out of the window together, so a burst of retries is paid back by
  * the traffic that follows, not forever.
  */
-export class RetryBudget {
+export class RetryBudget implements RetryBudgetHandle {
   private readonly config: RetryBudgetConfig;
   private readonly clock: Clock;
   private readonly window: SlidingWindowCounter<'requests' | 'retries'>;

@@ -1,7 +1,7 @@
 import type { RetryBudgetConfig } from './types.js';
 import type { SharedChainState, SyncedBudget } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
-import { RetryBudget } from './retryBudget.js';
+import { RetryBudget, type RetryBudgetHandle } from './retryBudget.js';
 
 /**
  * A target's retry budget shared by every process of the chain: the same rule as RetryBudget
@@ -17,7 +17,7 @@ import { RetryBudget } from './retryBudget.js';
  * - `remaining()` (health, the `bulwark.retry_budget.remaining` gauge) is the fleet-wide
  *   allowance as of the last sync or withdrawal.
  */
-export class SharedRetryBudget implements SyncedBudget {
+export class SharedRetryBudget implements RetryBudgetHandle, SyncedBudget {
   readonly key: string;
   private readonly local: RetryBudget;
   private readonly clock: Clock;

@@ -74,6 +74,24 @@ describe('bulwarkModel: generateText', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it("an exhausted chain is a BulwarkError the AI SDK's own retries (maxRetries 2 by default) do not repeat", async () => {
+    const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 }, degrade: { enabled: false } });
+    server.script({}, { then: fault.serverError(503) });
+    const error = await generateText({ model: bulwarkModel(llm), prompt: 'Hi', maxRetries: 2 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'BulwarkError', errorType: 'server_error' });
+    expect(server.requests.map((r) => r.route)).toEqual(['primary', 'backup', 'local']);
+
+    server.reset();
+    server.script({}, { then: fault.serverError(503) });
+    const errors: unknown[] = [];
+    const streamed = streamText({ model: bulwarkModel(llm), prompt: 'Hi', maxRetries: 2, onError: ({ error: e }) => void errors.push(e) });
+    const kinds: string[] = [];
+    for await (const part of streamed.fullStream) kinds.push(part.type);
+    expect(kinds).not.toContain('text-delta');
+    expect(errors).toEqual([expect.objectContaining({ name: 'BulwarkError', errorType: 'server_error' })]);
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('runs a two-tool-step loop while the chain hops OpenAI → Anthropic → OpenAI between the steps', async () => {
     const { llm } = threeTargetChain(server, { retry: { maxAttempts: 1 } });
     server.script(

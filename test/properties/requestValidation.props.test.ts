@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import { openaiTarget } from '../../src/providers/index.js';
-import { validateRequest } from '../../src/request/validateRequest.js';
+import { validateRequest } from '../../src/validation/validateRequest.js';
 import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { copyRequest, corruption, validRequest } from './arbitraries.js';
 import { propertyParams } from './settings.js';

@@ -1,6 +1,6 @@
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import type { ChatRequest } from '../../src/request/types.js';
-import { validateRequest } from '../../src/request/validateRequest.js';
+import { validateRequest } from '../../src/validation/validateRequest.js';
 
 /** The BulwarkError a request is refused with; throws when it is accepted. */
 export function problemOf(request: unknown): BulwarkError {

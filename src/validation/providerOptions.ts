@@ -1,5 +1,5 @@
-import { arrayOf, fail, jsonValue, plainObject, read, string, type Check } from '../validation/walk.js';
-import type { ProviderOptions } from './types.js';
+import { arrayOf, fail, jsonValue, plainObject, read, string, type Check } from './walk.js';
+import type { ProviderOptions } from '../request/types.js';
 
 /**
  * Provider options may add fields to a provider's request body, never replace the ones Bulwark
@@ -25,6 +25,8 @@ export const OWNED_PROVIDER_FIELDS: Readonly<Record<string, string>> = {
   stop_sequences: '`stop`',
   n: 'nothing: Bulwark asks for one answer per request',
   response_format: '`responseFormat`',
+  reasoning_effort: '`reasoning`',
+  thinking: '`reasoning`',
 };
 
 /** Undefined when `key` is free; else what the caller should use instead. */

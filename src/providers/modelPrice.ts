@@ -1,5 +1,5 @@
-import type { ModelPrice } from '../providers/adapter.js';
-import { fail, fields, finite, isPlainObject, read, type Check } from './walk.js';
+import type { ModelPrice } from './adapter.js';
+import { fail, fields, finite, isPlainObject, read, type Check } from '../validation/walk.js';
 
 const usdPerMTok = finite({ min: 0, unit: 'USD per million tokens' });
 

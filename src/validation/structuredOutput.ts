@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ProviderError } from '../errors/providerError.js';
-import { boolean, fail, fields, finite, jsonValue, oneOf, plainObject, string, type Check } from '../validation/walk.js';
-import type { ChatRequest, ProviderResponse, ResponseFormat } from './types.js';
+import { boolean, fail, fields, finite, jsonValue, oneOf, plainObject, string, type Check } from './walk.js';
+import type { ChatRequest, ProviderResponse, ResponseFormat } from '../request/types.js';
 
 /** Same-target retries after an invalid answer when the request does not say. */
 export const DEFAULT_INVALID_OUTPUT_RETRIES = 1;

@@ -1,5 +1,5 @@
 /**
- * Worker processes for the multi-process tests: each is `node --import tsx test/shared/worker.ts`
+ * Worker processes for the multi-process tests: each is `node --import tsx test/state/worker.ts`
  * talking over IPC. `call` sends one command and resolves with its result.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

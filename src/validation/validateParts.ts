@@ -4,9 +4,9 @@
  * Part of the one validation walk (validation/walk.ts), called from validateRequest.ts.
  */
 import { cacheControlCheck } from './promptCache.js';
-import { describe, didYouMean, fail, fields, plainObject, read, string, type Check } from '../validation/walk.js';
-import { parseDataUrl, sniffImageType } from './contentParts.js';
-import type { ContentPart } from './types.js';
+import { describe, didYouMean, fail, fields, plainObject, read, string, type Check } from './walk.js';
+import { parseDataUrl, sniffImageType } from '../request/contentParts.js';
+import type { ContentPart } from '../request/types.js';
 
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
 

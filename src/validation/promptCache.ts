@@ -1,6 +1,6 @@
-import { contentParts } from './contentParts.js';
-import { fail, fields, oneOf, type Check } from '../validation/walk.js';
-import type { CacheControl, ChatRequest } from './types.js';
+import { contentParts } from '../request/contentParts.js';
+import { fail, fields, oneOf, type Check } from './walk.js';
+import type { CacheControl, ChatRequest } from '../request/types.js';
 
 /** Anthropic takes at most 4 `cache_control` breakpoints per request. */
 export const MAX_CACHE_BREAKPOINTS = 4;

@@ -13,17 +13,18 @@ import {
   optional,
   plainObject,
   read,
+  rejectUnknownKeys,
   string,
   type Check,
   type FieldSpec,
-} from '../validation/walk.js';
+} from './walk.js';
 import { cacheControlCheck, cacheControlCrossFieldRules } from './promptCache.js';
 import { reasoningBlockCheck, reasoningCheck, reasoningCrossFieldRules } from './reasoning.js';
 import { responseFormatCheck } from './structuredOutput.js';
-import type { ChatRequest, Message } from './types.js';
+import type { ChatRequest, Message } from '../request/types.js';
 import { providerOptions } from './providerOptions.js';
 import { messageContent, rejectOpenAIMessageFields, rejectOpenAITool, rejectUnknownRequestFields } from './validateParts.js';
-import { estimatedContentChars } from './contentParts.js';
+import { estimatedContentChars } from '../request/contentParts.js';
 
 /** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
@@ -37,6 +38,18 @@ const toolCall = fields({
 });
 
 /** A message, by role. Only the role's own fields are read (as the adapters read them). */
+/**
+ * The fields each role takes. Any other key on a message is refused, naming it: a field Bulwark
+ * does not read would be dropped without a word (OpenAI's `name`, a misspelt `toolCalls`).
+ */
+export const MESSAGE_FIELDS: Record<Message['role'], readonly string[]> = {
+  system: ['role', 'content', 'cacheControl'],
+  developer: ['role', 'content', 'cacheControl'],
+  user: ['role', 'content', 'cacheControl'],
+  assistant: ['role', 'content', 'toolCalls', 'reasoning', 'cacheControl'],
+  tool: ['role', 'toolCallId', 'content', 'cacheControl'],
+};
+
 const message: Check<Message> = (value, path) => {
   const m = plainObject(value, path);
   const role = read(m, 'role', `${path}.role`);
@@ -44,6 +57,7 @@ const message: Check<Message> = (value, path) => {
     fail(`${path}.role`, `must be one of ${ROLES.join(', ')}; got ${describe(role)}`);
   }
   rejectOpenAIMessageFields(m, path);
+  rejectUnknownKeys(m, MESSAGE_FIELDS[role as Message['role']], path);
   optional(cacheControlCheck)(read(m, 'cacheControl', `${path}.cacheControl`), `${path}.cacheControl`);
   const content = read(m, 'content', `${path}.content`);
   switch (role as Message['role']) {

@@ -1,5 +1,5 @@
-import { fail, fields, finite, oneOf, string, type Check } from '../validation/walk.js';
-import type { ChatRequest, ReasoningBlock, ReasoningEffort, ReasoningOptions } from './types.js';
+import { fail, fields, finite, oneOf, string, type Check } from './walk.js';
+import type { ChatRequest, ReasoningBlock, ReasoningEffort, ReasoningOptions } from '../request/types.js';
 
 export const REASONING_EFFORTS = ['minimal', 'low', 'medium', 'high'] as const satisfies readonly ReasoningEffort[];
 /** Anthropic's smallest thinking budget. */

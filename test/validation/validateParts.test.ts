@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRequest } from '../../src/request/validateRequest.js';
+import { validateRequest } from '../../src/validation/validateRequest.js';
 import type { ChatRequest } from '../../src/request/types.js';
 import { problemOf } from '../support/requestProblem.js';
 
@@ -121,5 +121,15 @@ describe('validateRequest: unknown fields and provider habits', () => {
 
   it('parallelToolCalls must be a boolean', () => {
     expect(problemOf({ messages: [user], parallelToolCalls: 'yes' }).message).toMatch(/parallelToolCalls must be a boolean/);
+  });
+});
+
+describe('validateRequest: message fields', () => {
+  it.each([
+    ["OpenAI's participant name on a user message", { messages: [{ role: 'user', content: 'hi', name: 'bob' }] }, /messages\[0\]\.name is not an option \(known: role, content, cacheControl\)/],
+    ['a misspelt toolCalls', { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'x', toolcalls: [] }] }, /messages\[1\]\.toolcalls is not an option \(did you mean 'toolCalls'\?/],
+    ['toolCallId on a user message', { messages: [{ role: 'user', content: 'hi', toolCallId: 'c1' }] }, /messages\[0\]\.toolCallId is not an option/],
+  ])('refuses %s, naming the key', (_name, request, pattern) => {
+    expect(problemOf(request).message).toMatch(pattern);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRequest } from '../../src/request/validateRequest.js';
+import { validateRequest } from '../../src/validation/validateRequest.js';
 import type { ChatRequest } from '../../src/request/types.js';
 import { problemOf } from '../support/requestProblem.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultClassification } from '../../src/errors/classifyError.js';
 import { ProviderError } from '../../src/errors/providerError.js';
-import { checkStructuredOutput, parseStructured } from '../../src/request/structuredOutput.js';
+import { checkStructuredOutput, parseStructured } from '../../src/validation/structuredOutput.js';
 import type { ChatRequest, ProviderResponse } from '../../src/request/types.js';
 
 const schema = { type: 'object', properties: { n: { type: 'integer', minimum: 0 } }, required: ['n'] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeClock } from '../support/fakeClock.js';
+import { createFakeClock } from './fakeClock.js';
 
 describe('createFakeClock', () => {
   it('starts at the given instant and only moves when advanced', () => {

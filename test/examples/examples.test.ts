@@ -69,4 +69,26 @@ describe('examples/', () => {
       /^agent: 3 steps$/,
     ]);
   });
+
+  it('openai-agents: a handoff on the primary, then the weather agent\'s tool turn and answer from the backup', { timeout: 60_000 }, async () => {
+    const stdout = await runExample('openai-agents');
+    expectInOrder(stdout, [
+      outageThenFallback[0]!,
+      /^agent: handoff triage_agent → weather_agent$/,
+      ...outageThenFallback.slice(1),
+      /^agent: weather_agent calls get_weather\(\{"city":"Paris"\}\)$/,
+      /\[bulwark\] answered by anthropic\/claude-sonnet-4-6/,
+      /^agent: final answer \(weather_agent\): It is sunny and 21 °C in Paris\.$/,
+    ]);
+  });
+
+  it('langchain-chain: step 1 of the LCEL chain on the primary, step 2 on the backup', { timeout: 60_000 }, async () => {
+    const stdout = await runExample('langchain-chain');
+    expectInOrder(stdout, [
+      outageThenFallback[0]!,
+      /^chain: step 1 \(draft\): Paris: sunny, 21 °C, light wind from the west\.$/,
+      ...outageThenFallback.slice(1),
+      /^chain: step 2 \(translation\): Paris : ensoleillé, 21 °C, vent léger d’ouest\.$/,
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
+import type { CacheControl, ChatRequest, ChatResult, ContentPart, FinishReason, Message, ReasoningBlock, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
 import { factComment } from './facts.js';
 import { FrontRequestError, type FailureKind, type FrontFailure } from './frontError.js';
 import { array, boolean, isSet, number, object, refuseUnknown, string, type Json } from './nativeFields.js';
@@ -10,7 +10,7 @@ import { sseData, type FrontCall, type WireFront } from './wireFront.js';
  * a `message` or the SSE event sequence message_start … message_stop out. Every accepted field is
  * listed here; any other set field is a 400 naming it (README "Wire fronts" has the table).
  */
-const BODY_FIELDS = new Set(['model', 'max_tokens', 'messages', 'system', 'tools', 'tool_choice', 'stop_sequences', 'temperature', 'top_p', 'stream', 'output_config']);
+const BODY_FIELDS = new Set(['model', 'max_tokens', 'messages', 'system', 'tools', 'tool_choice', 'stop_sequences', 'temperature', 'top_p', 'stream', 'output_config', 'thinking']);
 
 export const anthropicFront: WireFront = {
   name: 'anthropic',
@@ -21,7 +21,7 @@ export const anthropicFront: WireFront = {
     refuseUnknown(body, BODY_FIELDS, '');
     const model = string(body['model'], 'model');
     const messages: Message[] = [];
-    if (isSet(body['system'])) messages.push({ role: 'system', content: textBlocks(body['system'], 'system') });
+    if (isSet(body['system'])) messages.push(systemMessage(body['system']));
     array(body['messages'], 'messages').forEach((m, i) => messages.push(...message(m, `messages[${i}]`)));
     const request: ChatRequest = { messages };
     if (isSet(body['max_tokens'])) request.maxTokens = number(body['max_tokens'], 'max_tokens');
@@ -37,6 +37,17 @@ export const anthropicFront: WireFront = {
     if (isSet(body['output_config'])) {
       const format = outputConfig(body['output_config']);
       if (format) request.responseFormat = format;
+    }
+    if (isSet(body['thinking'])) {
+      const thinking = object(body['thinking'], 'thinking');
+      if (thinking['type'] === 'enabled') {
+        refuseUnknown(thinking, new Set(['type', 'budget_tokens']), 'thinking');
+        request.reasoning = { budgetTokens: number(thinking['budget_tokens'], 'thinking.budget_tokens') };
+      } else if (thinking['type'] === 'disabled') {
+        refuseUnknown(thinking, new Set(['type']), 'thinking');
+      } else {
+        throw new FrontRequestError('thinking.type', `${JSON.stringify(thinking['type'])} is not supported by Bulwark (enabled, disabled)`);
+      }
     }
     const stream = isSet(body['stream']) && boolean(body['stream'], 'stream');
     return { request, stream, model, includeUsage: true };
@@ -152,8 +163,17 @@ function usage(u: Usage) {
   return { input_tokens: Math.max(0, u.inputTokens - cacheRead - cacheWrite), output_tokens: u.outputTokens, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: cacheRead };
 }
 
+/**
+ * Signed thinking blocks (and redacted ones) come back as Anthropic blocks, so a client can carry
+ * them into the next turn; reasoning without a signature (another provider's) has no block a client
+ * could send back, and is left out.
+ */
 function contentBlocks(result: ChatResult): Json[] {
   const blocks: Json[] = [];
+  for (const r of result.reasoningBlocks ?? []) {
+    if (r.redacted !== undefined) blocks.push({ type: 'redacted_thinking', data: r.redacted });
+    else if (r.signature !== undefined) blocks.push({ type: 'thinking', thinking: r.text, signature: r.signature });
+  }
   if (result.text !== '' || result.toolCalls.length === 0) blocks.push({ type: 'text', text: result.text });
   for (const call of result.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolInput(call) });
   return blocks;
@@ -165,6 +185,37 @@ function toolInput(call: ToolCall): unknown {
   } catch {
     throw new Error(`the model's arguments for tool ${call.name} are not JSON`);
   }
+}
+
+/** Anthropic's `cache_control: { type: 'ephemeral', ttl? }` as a Bulwark cache breakpoint. */
+function cacheControl(block: Json, at: string): CacheControl | undefined {
+  if (!isSet(block['cache_control'])) return undefined;
+  const cc = object(block['cache_control'], `${at}.cache_control`);
+  refuseUnknown(cc, new Set(['type', 'ttl']), `${at}.cache_control`);
+  if (cc['type'] !== 'ephemeral') throw new FrontRequestError(`${at}.cache_control.type`, 'must be "ephemeral"');
+  if (!isSet(cc['ttl'])) return {};
+  if (cc['ttl'] !== '5m' && cc['ttl'] !== '1h') throw new FrontRequestError(`${at}.cache_control.ttl`, 'must be "5m" or "1h"');
+  return { ttl: cc['ttl'] };
+}
+
+/** Only the whole prompt's end can carry a breakpoint here: Bulwark's system message is one string. */
+function systemMessage(value: unknown): Message {
+  if (typeof value === 'string') return { role: 'system', content: value };
+  const blocks = array(value, 'system');
+  let cache: CacheControl | undefined;
+  const text = blocks
+    .map((b, i) => {
+      const at = `system[${i}]`;
+      const block = object(b, at);
+      if (block['type'] !== 'text') throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported here by Bulwark`);
+      refuseUnknown(block, new Set(['type', 'text', 'cache_control']), at);
+      const cc = cacheControl(block, at);
+      if (cc && i !== blocks.length - 1) throw new FrontRequestError(`${at}.cache_control`, 'is supported by Bulwark on the last system block only');
+      cache = cc;
+      return string(block['text'], `${at}.text`);
+    })
+    .join('');
+  return cache ? { role: 'system', content: text, cacheControl: cache } : { role: 'system', content: text };
 }
 
 /** A string, or text blocks (any other block type, and cache_control, refused naming it). */
@@ -194,10 +245,11 @@ function message(raw: unknown, path: string): Message[] {
       const at = `${path}.content[${i}]`;
       const block = object(b, at);
       if (block['type'] === 'tool_result') {
-        refuseUnknown(block, new Set(['type', 'tool_use_id', 'content']), at, { is_error: (v) => v === false });
+        refuseUnknown(block, new Set(['type', 'tool_use_id', 'content', 'cache_control']), at, { is_error: (v) => v === false });
         const result = block['content'];
         const blocks = !isSet(result) ? '' : typeof result === 'string' ? result : compact(array(result, `${at}.content`).map((r, j) => contentPart(r, `${at}.content[${j}]`)));
-        out.push({ role: 'tool', toolCallId: string(block['tool_use_id'], `${at}.tool_use_id`), content: blocks });
+        const cache = cacheControl(block, at);
+        out.push({ role: 'tool', toolCallId: string(block['tool_use_id'], `${at}.tool_use_id`), content: blocks, ...(cache && { cacheControl: cache }) });
       } else {
         parts.push(contentPart(block, at));
       }
@@ -209,10 +261,17 @@ function message(raw: unknown, path: string): Message[] {
     if (typeof content === 'string') return [{ role: 'assistant', content }];
     const texts: string[] = [];
     const toolCalls: ToolCall[] = [];
+    const reasoning: ReasoningBlock[] = [];
     array(content, `${path}.content`).forEach((b, i) => {
       const at = `${path}.content[${i}]`;
       const block = object(b, at);
-      if (block['type'] === 'text') {
+      if (block['type'] === 'thinking') {
+        refuseUnknown(block, new Set(['type', 'thinking', 'signature']), at);
+        reasoning.push({ provider: 'anthropic', text: string(block['thinking'], `${at}.thinking`), signature: string(block['signature'], `${at}.signature`) });
+      } else if (block['type'] === 'redacted_thinking') {
+        refuseUnknown(block, new Set(['type', 'data']), at);
+        reasoning.push({ provider: 'anthropic', text: '', redacted: string(block['data'], `${at}.data`) });
+      } else if (block['type'] === 'text') {
         refuseUnknown(block, new Set(['type', 'text']), at);
         texts.push(string(block['text'], `${at}.text`));
       } else if (block['type'] === 'tool_use') {
@@ -222,14 +281,18 @@ function message(raw: unknown, path: string): Message[] {
         throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported by Bulwark`);
       }
     });
-    return [{ role: 'assistant', content: texts.length > 0 ? texts.join('') : null, ...(toolCalls.length > 0 && { toolCalls }) }];
+    return [{ role: 'assistant', content: texts.length > 0 ? texts.join('') : null, ...(toolCalls.length > 0 && { toolCalls }), ...(reasoning.length > 0 && { reasoning }) }];
   }
   throw new FrontRequestError(`${path}.role`, `${JSON.stringify(role)} is not supported (user, assistant)`);
 }
 
-/** Text only stays a string; with an image or document the parts stay parts. */
+/** Text only stays a string; with an image, a document or a cache breakpoint the parts stay parts. */
 function compact(parts: ContentPart[]): string | ContentPart[] {
-  return parts.every((p) => p.type === 'text') ? parts.map((p) => (p as { text: string }).text).join('') : parts;
+  return parts.every((p) => p.type === 'text' && !p.cacheControl) ? parts.map((p) => (p as { text: string }).text).join('') : parts;
+}
+
+function withCache<T extends ContentPart>(part: T, cache: CacheControl | undefined): T {
+  return cache ? { ...part, cacheControl: cache } : part;
 }
 
 /**
@@ -241,17 +304,17 @@ function contentPart(raw: unknown, at: string): ContentPart {
   const block = object(raw, at);
   switch (block['type']) {
     case 'text':
-      refuseUnknown(block, new Set(['type', 'text']), at);
-      return { type: 'text', text: string(block['text'], `${at}.text`) };
+      refuseUnknown(block, new Set(['type', 'text', 'cache_control']), at);
+      return withCache({ type: 'text', text: string(block['text'], `${at}.text`) }, cacheControl(block, at));
     case 'image': {
-      refuseUnknown(block, new Set(['type', 'source']), at);
+      refuseUnknown(block, new Set(['type', 'source', 'cache_control']), at);
       const source = mediaSource(block['source'], `${at}.source`);
-      return source.kind === 'url' ? { type: 'image', image: source.url } : { type: 'image', image: source.dataUrl, mediaType: source.mediaType };
+      return withCache(source.kind === 'url' ? { type: 'image', image: source.url } : { type: 'image', image: source.dataUrl, mediaType: source.mediaType }, cacheControl(block, at));
     }
     case 'document': {
-      refuseUnknown(block, new Set(['type', 'source']), at);
+      refuseUnknown(block, new Set(['type', 'source', 'cache_control']), at);
       const source = mediaSource(block['source'], `${at}.source`);
-      return source.kind === 'url' ? { type: 'file', data: source.url, mediaType: 'application/pdf' } : { type: 'file', data: source.dataUrl, mediaType: source.mediaType };
+      return withCache(source.kind === 'url' ? { type: 'file', data: source.url, mediaType: 'application/pdf' } : { type: 'file', data: source.dataUrl, mediaType: source.mediaType }, cacheControl(block, at));
     }
     default:
       throw new FrontRequestError(`${at}.type`, `content block ${JSON.stringify(block['type'])} is not supported by Bulwark`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseDataUrl } from '../request/contentParts.js';
-import type { AssistantMessage, ChatRequest, ChatResult, ContentPart, FinishReason, Message, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
+import type { AssistantMessage, ChatRequest, ChatResult, ContentPart, FinishReason, Message, ReasoningEffort, ResponseFormat, ToolCall, ToolChoice, ToolDefinition, Usage } from '../request/types.js';
 import { factComment } from './facts.js';
 import { FrontRequestError, type FailureKind, type FrontFailure } from './frontError.js';
 import { array, boolean, isSet, number, object, refuseUnknown, string, type Json } from './nativeFields.js';
@@ -11,7 +11,7 @@ import { sseData, type FrontCall, type WireFront } from './wireFront.js';
  * client sends it in, `chat.completion` / `chat.completion.chunk` out. Every accepted field is
  * listed here; any other set field is a 400 naming it (README "Wire fronts" has the table).
  */
-const BODY_FIELDS = new Set(['model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'stream', 'stream_options', 'response_format']);
+const BODY_FIELDS = new Set(['model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'stop', 'stream', 'stream_options', 'response_format', 'reasoning_effort']);
 /** Fields accepted only with the value that changes nothing. */
 const NEUTRAL_FIELDS: Record<string, (v: unknown) => boolean> = {
   n: (v) => v === 1,
@@ -45,6 +45,7 @@ export const openaiFront: WireFront = {
       const format = responseFormat(body['response_format']);
       if (format) request.responseFormat = format;
     }
+    if (isSet(body['reasoning_effort'])) request.reasoning = { effort: reasoningEffort(body['reasoning_effort']) };
     const stream = isSet(body['stream']) && boolean(body['stream'], 'stream');
     let includeUsage = false;
     if (isSet(body['stream_options'])) {
@@ -286,4 +287,12 @@ function responseFormat(raw: unknown): ResponseFormat | undefined {
   if (isSet(spec['name'])) out.name = string(spec['name'], 'response_format.json_schema.name');
   if (isSet(spec['strict'])) out.strict = boolean(spec['strict'], 'response_format.json_schema.strict');
   return out;
+}
+
+const EFFORTS: readonly ReasoningEffort[] = ['minimal', 'low', 'medium', 'high'];
+
+function reasoningEffort(raw: unknown): ReasoningEffort {
+  const effort = string(raw, 'reasoning_effort');
+  if (!(EFFORTS as readonly string[]).includes(effort)) throw new FrontRequestError('reasoning_effort', `${JSON.stringify(effort)} is not supported by Bulwark (${EFFORTS.join(', ')})`);
+  return effort as ReasoningEffort;
 }

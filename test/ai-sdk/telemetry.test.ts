@@ -11,8 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aiSdkTarget, bulwarkModel } from '../../src/ai-sdk/index.js';
 import { fault, startFaultServer } from '../../src/testing/index.js';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
-import { createFakeClock } from '../support/fakeClock.js';
-import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
+import { tracedFallbackChain } from '../support/scriptedAdapter.js';
 import { bulwarkSpanTree as bulwarkTree, createSdk, spanId, type Sdk } from '../telemetry/harness.js';
 
 let sdk: Sdk;
@@ -26,17 +25,7 @@ afterAll(async () => {
 });
 beforeEach(() => sdk.exporter.reset());
 
-/** A failing primary and an answering secondary: request span, two attempt spans, a fallback event. */
-function chain() {
-  const primary = scriptedAdapter('openai', 'gpt-4o').then({ fail: 'server_error', status: 503 }).streamScript({ chunks: [], failBefore: 'server_error' });
-  const secondary = scriptedAdapter('anthropic', 'claude-sonnet-4-6');
-  return createResilientLLM({
-    name: 'traced',
-    targets: [scriptedTarget(primary), scriptedTarget(secondary)],
-    retry: { maxAttempts: 1 },
-    clock: createFakeClock(Date.now()),
-  });
-}
+const chain = tracedFallbackChain;
 
 describe('telemetry through bulwarkModel', () => {
   it('generateText produces the same Bulwark span tree as llm.chat()', async () => {

@@ -106,8 +106,7 @@ describe('Anthropic front: errors in the client’s own classes', () => {
 
   it.each([
     ['top_k', { top_k: 5 }, 'top_k'],
-    ['thinking', { thinking: { type: 'enabled', budget_tokens: 1024 } }, 'thinking'],
-    ['cache_control on a block', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral' } }] }] }, 'messages[0].content[0].cache_control'],
+    ['metadata', { metadata: { user_id: 'u1' } }, 'metadata'],
     ['a server tool', { tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'tools[0].type'],
     ['is_error on a tool result', { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'x', is_error: true }] }] }, 'messages[0].content[0].is_error'],
   ])('%s is refused with a 400 invalid_request_error naming the field, before any upstream call', async (_, fields, param) => {

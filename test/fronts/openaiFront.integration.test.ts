@@ -122,6 +122,27 @@ describe('OpenAI front: streaming', () => {
     expect(server.requests[0]!.clientClosed).toBe(true);
   });
 
+  it('aborting a stream mid-answer ends it and closes the upstream', async () => {
+    const { openai } = client();
+    server.script({ route: 'primary' }, { then: fault.ok({ text: 'one two three four five six seven eight nine ten', chunkDelayMs: 20 }) });
+    const controller = new AbortController();
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Count' }], stream: true }, { signal: controller.signal });
+    let text = '';
+    const ended = await (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        if (text !== '') controller.abort();
+      }
+    })().then(
+      () => 'ended',
+      (e: unknown) => e,
+    );
+    expect(ended === 'ended' || ended instanceof OpenAI.APIUserAbortError).toBe(true);
+    expect(text.length).toBeLessThan('one two three four five six seven eight nine ten'.length);
+    await server.idle();
+    expect(server.requests[0]!.clientClosed).toBe(true);
+  });
+
   it("midStream 'restart' cannot splice two answers over SSE: the stream ends with an error event, the backup is never asked", async () => {
     const { openai } = client({ midStream: 'restart' });
     server.script({ route: 'primary' }, { then: fault.streamCut({ afterChunks: 2, reply: { text: 'The weather is lovely today in Paris' } }) });

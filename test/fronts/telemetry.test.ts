@@ -7,10 +7,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { bulwarkFetch } from '../../src/fronts/index.js';
-import { createFakeClock } from '../support/fakeClock.js';
-import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
+import { tracedFallbackChain } from '../support/scriptedAdapter.js';
 import { bulwarkSpanTree, createSdk, installContextManager, spanId, type Sdk } from '../telemetry/harness.js';
 
 let sdk: Sdk;
@@ -25,12 +23,7 @@ afterAll(async () => {
 });
 beforeEach(() => sdk.exporter.reset());
 
-/** A failing primary and an answering secondary: request span, two attempt spans, a fallback event. */
-function chain() {
-  const primary = scriptedAdapter('openai', 'gpt-4o').then({ fail: 'server_error', status: 503 }).streamScript({ chunks: [], failBefore: 'server_error' });
-  const secondary = scriptedAdapter('anthropic', 'claude-sonnet-4-6');
-  return createResilientLLM({ name: 'traced', targets: [scriptedTarget(primary), scriptedTarget(secondary)], retry: { maxAttempts: 1 }, clock: createFakeClock(Date.now()) });
-}
+const chain = tracedFallbackChain;
 const request = { messages: [{ role: 'user' as const, content: 'hi' }] };
 
 async function directTree(stream: boolean, maxTokens?: number): Promise<unknown> {

@@ -11,7 +11,7 @@ import { BUILTIN_PRICES } from '../../src/cost/pricing.js';
 import type { BulwarkError } from '../../src/errors/bulwarkError.js';
 import type { ChatRequest } from '../../src/request/types.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
-import { ANTHROPIC_KEY, threeTargetChain } from './setup.js';
+import { ANTHROPIC_KEY, sentBodies, threeTargetChain } from './setup.js';
 
 let server: FaultServer;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ const request: ChatRequest = {
     { role: 'user', content: [{ type: 'text', text: 'Ticket history: …'.repeat(50), cacheControl: {} }, { type: 'text', text: 'What next?' }] },
   ],
 };
-const bodies = (route: string) => server.requests.filter((r) => r.route === route).map((r) => r.body as Record<string, unknown>);
+const bodies = (route: string) => sentBodies(server, route);
 
 describe('cacheControl on Anthropic', () => {
   it('becomes cache_control breakpoints; the second identical request reads the prefix the first wrote, each priced at its own rate', async () => {

@@ -5,45 +5,28 @@
  * next turn of a tool loop (the fault server verifies their signatures, as the API does) and left
  * out — with a `bulwark.reasoning.dropped` event on the attempt span — when the turn hops to OpenAI.
  */
-import { metrics, trace } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import type { ChatRequest, Message, StreamEvent } from '../../src/request/types.js';
 import { EVENT } from '../../src/telemetry/names.js';
-import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
-import { createSdk, type Sdk } from '../telemetry/harness.js';
-import { threeTargetChain } from './setup.js';
+import { fault } from '../../src/testing/index.js';
+import { faultServerWithTelemetry, sentBodies, threeTargetChain } from './setup.js';
 
-let server: FaultServer;
-let sdk: Sdk;
-beforeAll(async () => {
-  server = await startFaultServer({ seed: 5 });
-  sdk = createSdk();
-  trace.setGlobalTracerProvider(sdk.tracerProvider);
-  metrics.setGlobalMeterProvider(sdk.meterProvider);
-});
-afterAll(async () => {
-  await server.close();
-  await sdk.shutdown();
-  trace.disable();
-  metrics.disable();
-});
+const env = faultServerWithTelemetry(5);
 beforeEach(() => {
-  server.reset();
-  sdk.exporter.reset();
   vi.spyOn(Math, 'random').mockReturnValue(0.5);
 });
 
 const THOUGHT = 'The user wants the weather; I should call the tool first.';
 const tools = [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
 const ask: ChatRequest = { messages: [{ role: 'user', content: 'Weather in Oslo?' }], tools, reasoning: { effort: 'high' } };
-const bodies = (route: string) => server.requests.filter((r) => r.route === route).map((r) => r.body as Record<string, unknown>);
-const anthropicFirst = (extra = {}) => threeTargetChain(server, { order: ['backup', 'primary', 'local'], telemetry: true, ...extra });
+const bodies = (route: string) => sentBodies(env.server, route);
+const anthropicFirst = (extra = {}) => threeTargetChain(env.server, { order: ['backup', 'primary', 'local'], telemetry: true, ...extra });
 
 describe('reasoning on Anthropic', () => {
   it('sends thinking with a budget from the effort, returns the thinking text, signed blocks and thinking tokens', async () => {
     const { llm } = anthropicFirst();
-    server.script({ route: 'backup' }, { then: fault.ok({ reasoning: THOUGHT, toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }) });
+    env.server.script({ route: 'backup' }, { then: fault.ok({ reasoning: THOUGHT, toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }) });
     const res = await llm.chat(ask);
     const sent = bodies('backup')[0]!;
     expect(sent['thinking']).toEqual({ type: 'enabled', budget_tokens: 24_576 });
@@ -55,7 +38,7 @@ describe('reasoning on Anthropic', () => {
 
   it('carries the signed thinking blocks back to Anthropic in the next turn of the tool loop', async () => {
     const { llm } = anthropicFirst();
-    server.script({ route: 'backup' }, { sequence: [fault.ok({ reasoning: THOUGHT, toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] })], then: fault.ok({ text: 'Sunny, 21°C.' }) });
+    env.server.script({ route: 'backup' }, { sequence: [fault.ok({ reasoning: THOUGHT, toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] })], then: fault.ok({ text: 'Sunny, 21°C.' }) });
     const first = await llm.chat(ask);
     const call = first.toolCalls[0]!;
     const next: Message[] = [
@@ -69,7 +52,7 @@ describe('reasoning on Anthropic', () => {
     expect(assistantTurn.role).toBe('assistant');
     expect(assistantTurn.content[0]).toEqual({ type: 'thinking', thinking: THOUGHT, signature: first.reasoningBlocks![0]!.signature });
     expect(assistantTurn.content[1]).toMatchObject({ type: 'tool_use', name: 'get_weather' });
-    const attempt = sdk.spans().filter((s) => s.name.startsWith('chat ')).at(-1)!;
+    const attempt = env.sdk.spans().filter((s) => s.name.startsWith('chat ')).at(-1)!;
     expect(attempt.events.map((e) => e.name)).not.toContain(EVENT.REASONING_DROPPED);
   });
 
@@ -82,12 +65,12 @@ describe('reasoning on Anthropic', () => {
     ];
     const err = await llm.chat({ ...ask, messages: tampered }).catch((e: unknown) => e);
     expect((err as BulwarkError).errorType).toBe('bad_request');
-    expect(server.hits({ route: 'backup' })).toBe(1);
+    expect(env.server.hits({ route: 'backup' })).toBe(1);
   });
 
   it('streams thinking as reasoning events before the text; the finish event and result carry the signed blocks', async () => {
     const { llm } = anthropicFirst();
-    server.script({ route: 'backup' }, { then: fault.ok({ reasoning: THOUGHT, text: 'Sunny.' }) });
+    env.server.script({ route: 'backup' }, { then: fault.ok({ reasoning: THOUGHT, text: 'Sunny.' }) });
     const s = llm.stream(ask);
     const events: StreamEvent[] = [];
     for await (const e of s) events.push(e);
@@ -103,8 +86,8 @@ describe('reasoning on Anthropic', () => {
 
 describe('reasoning on OpenAI (and compatible servers)', () => {
   it('sends reasoning_effort (a budget maps to an effort) and reads reasoning_content, chat and stream', async () => {
-    const { llm } = threeTargetChain(server);
-    server.script({ route: 'primary' }, { then: fault.ok({ reasoning: THOUGHT, text: 'Sunny.', usage: { reasoningTokens: 300 } }) });
+    const { llm } = threeTargetChain(env.server);
+    env.server.script({ route: 'primary' }, { then: fault.ok({ reasoning: THOUGHT, text: 'Sunny.', usage: { reasoningTokens: 300 } }) });
     const res = await llm.chat({ ...ask, reasoning: { budgetTokens: 4_000 }, maxTokens: 8_000 });
     expect(bodies('primary')[0]!['reasoning_effort']).toBe('medium');
     expect(res.reasoning).toBe(THOUGHT);
@@ -123,21 +106,21 @@ describe('reasoning on OpenAI (and compatible servers)', () => {
 describe('a hop to another provider', () => {
   it("drops Anthropic's thinking blocks when the turn is answered by OpenAI, with a bulwark.reasoning.dropped event on that attempt's span", async () => {
     const { llm } = anthropicFirst({ retry: { maxAttempts: 1 } });
-    server.script({ route: 'backup' }, { sequence: [fault.ok({ reasoning: THOUGHT, toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] })], then: fault.serverError(503) });
-    server.script({ route: 'primary' }, { then: fault.ok({ text: 'Sunny, 21°C.' }) });
+    env.server.script({ route: 'backup' }, { sequence: [fault.ok({ reasoning: THOUGHT, toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] })], then: fault.serverError(503) });
+    env.server.script({ route: 'primary' }, { then: fault.ok({ text: 'Sunny, 21°C.' }) });
     const first = await llm.chat(ask);
     const next: Message[] = [
       ...ask.messages,
       { role: 'assistant', content: null, toolCalls: first.toolCalls, reasoning: first.reasoningBlocks! },
       { role: 'tool', toolCallId: first.toolCalls[0]!.id, content: '{"temp":21}' },
     ];
-    sdk.exporter.reset();
+    env.sdk.exporter.reset();
     const second = await llm.chat({ ...ask, messages: next });
     expect(second.target.provider).toBe('openai');
     const sentToOpenAI = JSON.stringify(bodies('primary')[0]!['messages']);
     expect(sentToOpenAI).not.toContain(THOUGHT);
     expect(sentToOpenAI).not.toContain('sig_');
-    const attempts = sdk.spans().filter((s) => s.name.startsWith('chat '));
+    const attempts = env.sdk.spans().filter((s) => s.name.startsWith('chat '));
     const anthropicAttempt = attempts.find((s) => s.attributes['gen_ai.provider.name'] === 'anthropic')!;
     const openaiAttempt = attempts.find((s) => s.attributes['gen_ai.provider.name'] === 'openai')!;
     expect(anthropicAttempt.events.map((e) => e.name)).not.toContain(EVENT.REASONING_DROPPED);
@@ -153,15 +136,15 @@ describe('bad input', () => {
     [{ reasoning: { effort: 'extreme' } }, 'reasoning.effort'],
     [{ reasoning: { effort: 'low', budget: 2_000 } }, 'reasoning.budget'],
   ])('%j is a bad_request naming %s, with no upstream call', async (extra, field) => {
-    const { llm } = threeTargetChain(server);
+    const { llm } = threeTargetChain(env.server);
     const err = await llm.chat({ ...ask, ...(extra as object) }).catch((e: unknown) => e);
     expect((err as BulwarkError).errorType).toBe('bad_request');
     expect((err as BulwarkError).message).toContain(field);
-    expect(server.hits({})).toBe(0);
+    expect(env.server.hits({})).toBe(0);
   });
 
   it('a reasoning block without its provider is a bad_request naming it', async () => {
-    const { llm } = threeTargetChain(server);
+    const { llm } = threeTargetChain(env.server);
     const messages = [...ask.messages, { role: 'assistant', content: 'x', reasoning: [{ text: 'y' }] }, { role: 'user', content: 'z' }] as unknown as Message[];
     const err = await llm.chat({ ...ask, messages }).catch((e: unknown) => e);
     expect((err as BulwarkError).message).toContain('messages[1].reasoning[0].provider');

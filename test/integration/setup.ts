@@ -3,7 +3,10 @@ import OpenAI from 'openai';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import type { ResilientLLMOptions } from '../../src/config/types.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
-import type { FaultServer } from '../../src/testing/index.js';
+import { metrics, trace } from '@opentelemetry/api';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
+import { createSdk, type Sdk } from '../telemetry/harness.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
 
 export const OPENAI_KEY = 'sk-proj-INTEGRATION-SECRET-0123456789';
@@ -29,3 +32,34 @@ export function threeTargetChain(server: FaultServer, options: Partial<Resilient
 }
 
 export const ask = { messages: [{ role: 'user' as const, content: 'Summarise today' }] };
+
+/** The parsed bodies the fault server received on a route, in order. */
+export function sentBodies(server: FaultServer, route: string): Array<Record<string, unknown>> {
+  return server.requests.filter((r) => r.route === route).map((r) => r.body as Record<string, unknown>);
+}
+
+/**
+ * For one test file: a fault server and a real OpenTelemetry SDK installed as the global providers
+ * (the engine's own observer uses the global API, as in an application), both reset before each
+ * test and shut down after the file. Read `env.server` / `env.sdk` inside tests.
+ */
+export function faultServerWithTelemetry(seed: number): { readonly server: FaultServer; readonly sdk: Sdk } {
+  const env = {} as { server: FaultServer; sdk: Sdk };
+  beforeAll(async () => {
+    env.server = await startFaultServer({ seed });
+    env.sdk = createSdk();
+    trace.setGlobalTracerProvider(env.sdk.tracerProvider);
+    metrics.setGlobalMeterProvider(env.sdk.meterProvider);
+  });
+  afterAll(async () => {
+    await env.server.close();
+    await env.sdk.shutdown();
+    trace.disable();
+    metrics.disable();
+  });
+  beforeEach(() => {
+    env.server.reset();
+    env.sdk.exporter.reset();
+  });
+  return env;
+}

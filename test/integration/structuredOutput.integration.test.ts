@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { BulwarkError, StreamInterruptedError } from '../../src/errors/bulwarkError.js';
 import type { ChatRequest, StreamEvent } from '../../src/request/types.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
-import { threeTargetChain } from './setup.js';
+import { sentBodies, threeTargetChain } from './setup.js';
 
 let server: FaultServer;
 beforeAll(async () => {
@@ -34,7 +34,7 @@ const VALID = '{"severity":"high","summary":"Checkout is down"}';
 const NOT_JSON = 'Sure! The severity is high.';
 const WRONG_SHAPE = '{"severity":"urgent","summary":"Checkout is down"}';
 
-const bodies = (route: string) => server.requests.filter((r) => r.route === route).map((r) => r.body as Record<string, unknown>);
+const bodies = (route: string) => sentBodies(server, route);
 
 describe('structured output (chat)', () => {
   it('sends each provider its own wire shape and returns the parsed object', async () => {

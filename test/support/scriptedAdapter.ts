@@ -1,7 +1,9 @@
+import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import { ProviderError } from '../../src/errors/providerError.js';
 import type { ErrorType } from '../../src/errors/errorTypes.js';
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from '../../src/providers/adapter.js';
 import type { ChatRequest, ProviderResponse, StreamEvent } from '../../src/request/types.js';
+import { createFakeClock } from './fakeClock.js';
 
 /** One scripted outcome of a call: an answer, a failure, or a hang until the signal aborts. */
 export type Step =
@@ -112,4 +114,14 @@ export function scriptedAdapter(provider: string, model: string): ScriptedAdapte
 
 export function scriptedTarget(adapter: ProviderAdapter, options: Omit<TargetOptions, 'model' | 'capabilities' | 'providerOptions'> & { capabilities?: Target['capabilities'] } = {}): Target {
   return { adapter, tier: options.tier ?? 'full', ...options };
+}
+
+/**
+ * A chain whose primary fails (503, chat and stream) and whose secondary answers: one request span,
+ * two attempt spans and a fallback event — the scenario entry-point telemetry tests compare.
+ */
+export function tracedFallbackChain(): ResilientLLM {
+  const primary = scriptedAdapter('openai', 'gpt-4o').then({ fail: 'server_error', status: 503 }).streamScript({ chunks: [], failBefore: 'server_error' });
+  const secondary = scriptedAdapter('anthropic', 'claude-sonnet-4-6');
+  return createResilientLLM({ name: 'traced', targets: [scriptedTarget(primary), scriptedTarget(secondary)], retry: { maxAttempts: 1 }, clock: createFakeClock(Date.now()) });
 }

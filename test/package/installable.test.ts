@@ -1,0 +1,76 @@
+// The package as a user gets it: `npm pack` (which runs the `prepare` build) → install the tarball into a scratch
+// app outside the repository → a plain Node ESM script imports every subpath in package.json `exports`.
+// --prefer-offline: tarballs come from the npm cache that `npm ci` filled; only package metadata may need the registry.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, string | { types: string; import: string }>;
+  peerDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+// One known runtime export per subpath; a new subpath in `exports` without an entry here fails the test.
+const KNOWN: Record<string, string> = {
+  '.': 'createResilientLLM',
+  './testing': 'startFaultServer',
+  './otel': 'startTelemetry',
+  './fronts': 'bulwarkFetch',
+  './ai-sdk': 'bulwarkModel',
+};
+const subpaths = Object.keys(pkg.exports).filter((s) => s !== './package.json');
+
+let dir: string;
+let app: string;
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bulwark-pack-'));
+  app = join(dir, 'app');
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root)) as { filename: string }[];
+  const tarball = join(dir, packed[0]!.filename);
+  run('mkdir', ['-p', app], dir);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
+  // Peer dependencies at the versions this repository tests against (its devDependencies pin them).
+  const peers = Object.keys(pkg.peerDependencies).map((name) => `${name}@${pkg.devDependencies[name]}`);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, ...peers], app);
+}, 240_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('installed package', () => {
+  it('ships LICENSE, README and no sources or tests', () => {
+    const installed = join(app, 'node_modules', pkg.name);
+    expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toContain('Apache License');
+    expect(existsSync(join(installed, 'README.md'))).toBe(true);
+    expect(existsSync(join(installed, 'src'))).toBe(false);
+    expect(existsSync(join(installed, 'test'))).toBe(false);
+  });
+
+  it('every subpath in exports has a known export and its type declarations', () => {
+    expect(subpaths.sort()).toEqual(Object.keys(KNOWN).sort());
+    const installed = join(app, 'node_modules', pkg.name);
+    for (const sub of subpaths) {
+      const entry = pkg.exports[sub] as { types: string; import: string };
+      expect(existsSync(join(installed, entry.types)), `${sub}: ${entry.types}`).toBe(true);
+      expect(existsSync(join(installed, entry.import)), `${sub}: ${entry.import}`).toBe(true);
+    }
+    const checks = subpaths.map((sub) => {
+      const spec = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
+      return `{ const m = await import(${JSON.stringify(spec)}); if (typeof m[${JSON.stringify(KNOWN[sub])}] !== 'function') throw new Error(${JSON.stringify(`${spec} lacks ${KNOWN[sub]}`)}); console.log(${JSON.stringify(spec)}); }`;
+    });
+    writeFileSync(join(app, 'check.mjs'), checks.join('\n') + '\n');
+    const out = run(process.execPath, ['check.mjs'], app).trim().split('\n');
+    expect(out).toEqual(subpaths.map((sub) => (sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`)));
+  });
+});

@@ -17,6 +17,7 @@ import { MissingKeysError } from './live.js';
 import { summarize } from './summary.js';
 import { plainView, terminalView } from './view.js';
 import { runDemo } from './workload.js';
+import { collectorProblem } from './collector.js';
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -111,7 +112,9 @@ async function main(): Promise<number> {
       metricExportIntervalMs: 5000,
       ...(protocolChosen ? {} : { exemplars: true }),
     });
-    log(`OpenTelemetry: exporting spans and metrics to ${endpoint} (OTLP/HTTP${protocolChosen ? '' : ', metrics with exemplars'}) every 5 s`);
+    const problem = await collectorProblem(endpoint);
+    if (problem) console.error(problem);
+    else log(`OpenTelemetry: exporting spans and metrics to ${endpoint} (OTLP/HTTP${protocolChosen ? '' : ', metrics with exemplars'}) every 5 s`);
   }
 
   const stop = new AbortController();

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, appendFileSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,10 +123,25 @@ export function needTools(...names: ToolName[]): NeededTools {
   const missing = names.filter((n) => !toolPath(n));
   const skip = missing.length > 0 && !isCI;
   if (skip) {
+    recordSkip();
     console.warn(
       `\n[bulwark] SKIPPING tests that need ${missing.join(', ')}: not installed in ${join(toolsDir(), 'bin')}. ` +
         `Run \`bash scripts/install-tools.sh\`. (Under CI=true these tests fail instead.)\n`,
     );
   }
   return { skip, missing, path: (name) => requireTool(name) };
+}
+
+/**
+ * Environment variable naming the directory where {@link needTools} records the test files whose tests it
+ * skips; vitest.config.ts sets it and test/support/toolSkipsReporter.ts counts those files' skipped tests.
+ */
+export const TOOL_SKIPS_ENV = 'BULWARK_TOOL_SKIPS_DIR';
+
+function recordSkip(): void {
+  const dir = process.env[TOOL_SKIPS_ENV];
+  if (!dir) return;
+  // The test file that called needTools: the first frame of the stack in a *.test.ts file.
+  const file = /(?:file:\/\/)?(\/[^\s()]+?\.test\.ts)/.exec(new Error().stack ?? '')?.[1];
+  if (file) appendFileSync(join(dir, `skips-${process.pid}`), `${file}\n`);
 }

@@ -7,7 +7,7 @@ import { ProviderError } from '../errors/providerError.js';
 import { mergedProviderOptions } from '../validation/providerOptions.js';
 import type { ProviderOptions } from '../request/types.js';
 import type { ErrorContext } from './errorMapping.js';
-import { prepareCall } from './prepareCall.js';
+import { callPrepared } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { endpointOf, makeTarget, validateTargetOptions } from './targetOptions.js';
 import { fail, string } from '../validation/walk.js';
@@ -116,7 +116,7 @@ class AiSdkAdapter implements ProviderAdapter {
    */
   #call(request: ChatRequest, signal: AbortSignal) {
     const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
-    const call = prepareCall(ctx, () => toAiSdkCall(request, signal, ctx));
+    const call = toAiSdkCall(request, signal, ctx);
     const options = mergedProviderOptions(this.provider, this.#providerOptions, request.providerOptions);
     if (request.parallelToolCalls !== undefined && request.tools !== undefined && request.tools.length > 0) {
       if (this.#optionsKey === 'openai' || this.#optionsKey === 'azure') options['parallelToolCalls'] ??= request.parallelToolCalls;
@@ -131,10 +131,9 @@ class AiSdkAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
-    const call = this.#call(request, signal);
     let result;
     try {
-      result = await this.#model.doGenerate(call);
+      result = await callPrepared(ctx, () => this.#call(request, signal), (call) => this.#model.doGenerate(call));
     } catch (err) {
       throw normalizeAiSdkThrown(err, signal, this.#errors);
     }
@@ -147,8 +146,7 @@ class AiSdkAdapter implements ProviderAdapter {
       async () => {
         // The stream driver aborts this controller to close the HTTP request when iteration stops early.
         const controller = new AbortController();
-        const call = this.#call(request, AbortSignal.any([signal, controller.signal]));
-        const { stream } = await this.#model.doStream(call);
+        const { stream } = await callPrepared(ctx, () => this.#call(request, AbortSignal.any([signal, controller.signal])), (call) => this.#model.doStream(call));
         return Object.assign(stream, { controller }) as unknown as SdkStream<LanguageModelV4StreamPart>;
       },
       new AiSdkStreamMapper(ctx),

@@ -5,7 +5,7 @@ import { type AnthropicConvertContext, type AnthropicParams, AnthropicStreamMapp
 import { mergedProviderOptions } from '../validation/providerOptions.js';
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
-import { prepareCall } from './prepareCall.js';
+import { callPrepared } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import {
   NO_SDK_TIMEOUT_MS,
@@ -112,10 +112,9 @@ class AnthropicAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = this.#convertContext();
-    const { params, betas } = prepareCall(ctx, () => this.#params(request, ctx));
     let body: unknown;
     try {
-      body = await this.#client.messages.create(params, this.#requestOptions(signal, betas));
+      body = await callPrepared(ctx, () => this.#params(request, ctx), ({ params, betas }) => this.#client.messages.create(params, this.#requestOptions(signal, betas)));
     } catch (err) {
       throw normalizeThrown(err, signal, this.#classes, this.#errors);
     }
@@ -126,8 +125,11 @@ class AnthropicAdapter implements ProviderAdapter {
     const ctx = this.#convertContext();
     return streamFromSdk<unknown>(
       async () => {
-        const { params, betas } = prepareCall(ctx, () => this.#params(request, ctx));
-        const stream = await this.#client.messages.create({ ...params, stream: true as const }, this.#requestOptions(signal, betas));
+        const stream = await callPrepared(
+          ctx,
+          () => this.#params(request, ctx),
+          ({ params, betas }) => this.#client.messages.create({ ...params, stream: true as const }, this.#requestOptions(signal, betas)),
+        );
         return stream as SdkStream<unknown>;
       },
       new AnthropicStreamMapper(ctx),

@@ -3,7 +3,7 @@ import type { ChatRequest, ProviderResponse, StreamEvent } from '../request/type
 import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './adapter.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAIParams } from './openaiConvert.js';
-import { prepareCall } from './prepareCall.js';
+import { callPrepared } from './prepareCall.js';
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
@@ -81,10 +81,9 @@ class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
-    const params = prepareCall(ctx, () => this.#params(request, ctx));
     let body: unknown;
     try {
-      body = await this.#client.chat.completions.create(params, this.#requestOptions(signal));
+      body = await callPrepared(ctx, () => this.#params(request, ctx), (params) => this.#client.chat.completions.create(params, this.#requestOptions(signal)));
     } catch (err) {
       throw normalizeThrown(err, signal, this.#classes, this.#errors);
     }
@@ -95,10 +94,10 @@ class OpenAIAdapter implements ProviderAdapter {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
     return streamFromSdk<unknown>(
       async () => {
-        const params = prepareCall(ctx, () => ({ ...this.#params(request, ctx), stream: true as const, stream_options: { include_usage: true } }));
-        const stream = await this.#client.chat.completions.create(
-          params,
-          this.#requestOptions(signal),
+        const stream = await callPrepared(
+          ctx,
+          () => ({ ...this.#params(request, ctx), stream: true as const, stream_options: { include_usage: true } }),
+          (params) => this.#client.chat.completions.create(params, this.#requestOptions(signal)),
         );
         return stream as SdkStream<unknown>;
       },

@@ -9,7 +9,7 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { anthropicWire } from './anthropicWire.js';
 import { geminiWire } from './geminiWire.js';
 import type { ContextLengthFault, Fault, Provider, Reply } from './faults.js';
-import { sampleLatency } from './latency.js';
+import { sampleLatency, validateLatency } from './latency.js';
 import type { Latency } from './latency.js';
 import { openaiWire } from './openaiWire.js';
 import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
@@ -194,6 +194,7 @@ class FaultServerImpl implements FaultServer {
       throw new RangeError(`maxRecordedRequests must be an integer >= 0, got ${String(max)}`);
     }
     this.#maxRecorded = max ?? Number.POSITIVE_INFINITY;
+    validateLatency(options.latency, 'options.latency');
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);

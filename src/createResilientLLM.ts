@@ -73,7 +73,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   shared?.onForcedTier((tier) => {
     forcedTier = tier;
   });
-  const runtimes: TargetRuntime[] = buildTargetRuntimes(config, onTransition, shared);
+  const runtimes: TargetRuntime[] = buildTargetRuntimes(config, onTransition, shared, (breaker, header) => observer.onLimitHeaderError?.({ breaker, header }));
   const cacheTimeoutMs = (config.cache?.store as { timeoutMs?: unknown } | undefined)?.timeoutMs;
   const cache = config.cache
     ? new ResponseCache(config.cache, config.name, clock, {
@@ -97,6 +97,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
       forcedTier,
       targets: runtimes.map((rt): TargetHealth => {
         const stats = rt.slot.breaker.stats();
+        const limits = rt.slot.limiter.health();
         return {
           index: rt.index,
           provider: rt.adapter.provider,
@@ -111,6 +112,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           ...(rt.lastError && { lastError: rt.lastError }),
           latencyMs: rt.latency.summary(),
           retryBudgetRemaining: config.retry.budgetEnabled ? rt.slot.budget.remaining() : Number.POSITIVE_INFINITY,
+          ...(limits && { limits }),
         };
       }),
       ...(shared && { sharedState: shared.status() }),

@@ -188,6 +188,14 @@ export const PROMQL = {
     expr: `min by (${BREAKER.join(', ')}) (${brk(M.retryBudgetRemaining)})`,
     legend: BREAKER_LEGEND,
   },
+  limitHeadroom: {
+    expr: `min by (${[...BREAKER, L.limitKind, L.limitSource].join(', ')}) (${brk(M.limitRemaining)})`,
+    legend: `${BREAKER_LEGEND} · {{${L.limitKind}}} ({{${L.limitSource}}})`,
+  },
+  limitedSkips: {
+    expr: sum(rate(sel(M.fallbacks, MATCH.service, MATCH.chain, `${L.fallbackReason}="limited"`)), [L.chain, L.fallbackFrom]),
+    legend: `{{${L.chain}}} · {{${L.fallbackFrom}}} skipped (limited)`,
+  },
 
   // ── Degradation and cache ───────────────────────────────────────────────────────────────────────────────
   tierShare: {

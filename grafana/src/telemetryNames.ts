@@ -25,6 +25,8 @@ export const METRICS = {
   cost: 'bulwark_cost_total',
   storeErrors: 'bulwark_store_errors_total',
   telemetryErrors: 'bulwark_telemetry_errors_total',
+  limitRemaining: 'bulwark_limit_remaining',
+  limitHeaderErrors: 'bulwark_limit_header_errors_total',
 } as const;
 
 const HISTOGRAMS: readonly string[] = [
@@ -61,6 +63,9 @@ export const LABELS = {
   cacheResult: 'bulwark_cache_result',
   storeOperation: 'bulwark_store_operation',
   telemetryStage: 'bulwark_telemetry_stage',
+  limitKind: 'bulwark_limit_kind',
+  limitSource: 'bulwark_limit_source',
+  limitHeader: 'bulwark_limit_header',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
   tenant: 'app_tenant',
 } as const;

@@ -8,6 +8,8 @@ import { costCapReached, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { invalidOutputRetries } from '../validation/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
+import { estimateTokens } from '../validation/validateRequest.js';
+import { limitedError } from './limited.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
 export class TargetGaveUp extends Error {
@@ -68,6 +70,15 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
       state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
       const open = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} opened during retries` });
       throw new AbortError(new TargetGaveUp(open, 'circuit_open', false));
+    }
+    if (attemptNumber > 1) {
+      // A retry is one more call against the target's limits: at one, the walk moves on (no call).
+      const grant = await rt.slot.limiter.acquire(estimateTokens(state.request));
+      if (!grant.granted) {
+        permit.release();
+        throw new AbortError(new TargetGaveUp(limitedError(rt, grant), 'rate_limited', false));
+      }
+      state.limitGrant = grant;
     }
     const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
     // A retry counts when it is sent, not when it is scheduled (the breaker may refuse it).
@@ -131,6 +142,9 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     });
   } catch (thrown) {
     if (!firstPermitUsed) firstPermit.release();
+    // Admitted by the limits but never sent: give the call back.
+    state.limitGrant?.cancel();
+    state.limitGrant = undefined;
     if (produced) execute.discard?.(produced.value, thrown);
     // A "no" wins over the walk's signal firing while it was being decided.
     if (gaveUp) throw gaveUp;

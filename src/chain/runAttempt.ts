@@ -69,6 +69,9 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   const record: AttemptRecord = { provider: rt.adapter.provider, model: rt.adapter.model, targetIndex: rt.index, kind, durationMs: 0 };
   state.attempts.push(record);
   let settled = false;
+  // The limits' admission of this call: settled with the tokens it reported (correcting the estimate).
+  const grant = state.limitGrant;
+  state.limitGrant = undefined;
 
   const addCost = (usage: Usage | undefined): number => {
     const costUsd = usage ? costOf(usage, rt.price) : 0;
@@ -95,6 +98,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       const durationMs = clock.now() - startedAt;
       record.durationMs = durationMs;
       const costUsd = addCost(usage);
+      grant?.settle(usedTokens(usage));
       rt.latency.record(durationMs);
       permit.success(observer);
       observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
@@ -110,6 +114,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       record.durationMs = durationMs;
       record.errorType = classification.errorType;
       const costUsd = addCost(usage);
+      grant?.settle(usedTokens(usage));
       // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
       const walkAbort = error instanceof WalkStopped;
       // Transitions the outcome causes reach this attempt's span through the permit.
@@ -126,10 +131,16 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       abort.dispose();
       record.durationMs = clock.now() - startedAt;
       const costUsd = addCost(usage);
+      grant?.settle(usedTokens(usage));
       permit.release(observer);
       observer.onEnd?.({ durationMs: record.durationMs, ...(usage && { usage }), costUsd });
     },
   };
+}
+
+/** Tokens a call used, for the tpm correction; undefined (keep the estimate) when it reported none. */
+function usedTokens(usage: Usage | undefined): number | undefined {
+  return usage ? usage.inputTokens + usage.outputTokens : undefined;
 }
 
 /**
@@ -147,7 +158,7 @@ function requestForTarget(rt: TargetRuntime, request: ChatRequest, observer: Att
 /** One non-streamed upstream call: the answer, or an AttemptFailure. */
 export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number): Promise<ProviderResponse> {
   const attempt = beginAttempt(rt, state, permit, kind, resendCount, state.config.timeouts.attemptMs, 'attempt_timeout');
-  const call = () => rt.adapter.chat(attempt.request, { signal: attempt.abort.signal });
+  const call = () => rt.adapter.chat(attempt.request, { signal: attempt.abort.signal, rateLimits: rt.slot.limiter.listener });
   let response: ProviderResponse;
   try {
     // Raced against the attempt's signal: a timeout or cancellation ends the attempt even when

@@ -11,12 +11,15 @@ import { RetryBudget, type RetryBudgetHandle } from '../retry/retryBudget.js';
 import { SharedCircuitBreaker } from '../breaker/sharedCircuitBreaker.js';
 import { SharedRetryBudget } from '../retry/sharedRetryBudget.js';
 import type { SharedChainState } from '../state/sharedChainState.js';
+import { TargetLimiter } from '../limits/targetLimiter.js';
 
-/** Per-breaker-key state: targets sharing a key share their breaker and retry budget. */
+/** Per-breaker-key state: targets sharing a key share their breaker, retry budget and limits. */
 export interface BreakerSlot {
   key: string;
   breaker: BreakerHandle;
   budget: RetryBudgetHandle;
+  /** Its limits (the first target of the key that declares some) and its provider's headroom. */
+  limiter: TargetLimiter;
 }
 
 /** A configured target plus everything the engine keeps about it. */
@@ -34,8 +37,22 @@ export interface TargetRuntime {
 }
 
 /** With `shared`, breakers and retry budgets are the fleet-wide ones (DESIGN §5). */
-export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: BreakerTransition) => void, shared?: SharedChainState): TargetRuntime[] {
+export function buildTargetRuntimes(
+  config: ResolvedConfig,
+  onTransition: (t: BreakerTransition) => void,
+  shared?: SharedChainState,
+  onLimitHeaderError?: (breaker: string, header: string) => void,
+): TargetRuntime[] {
   const slots = new Map<string, BreakerSlot>();
+  const limiterFor = (key: string) =>
+    new TargetLimiter({
+      key,
+      limits: config.targets.find((t) => (t.breakerKey ?? `${t.adapter.provider}/${t.adapter.model}`) === key && t.limits)?.limits,
+      headers: config.rateLimitHeaders,
+      clock: config.clock,
+      shared,
+      ...(onLimitHeaderError && { onHeaderError: (header: string) => onLimitHeaderError(key, header) }),
+    });
   const table = { ...BUILTIN_PRICES, ...config.pricing };
   return config.targets.map((target, index) => {
     const { adapter } = target;
@@ -46,7 +63,7 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
       const breaker = new SharedCircuitBreaker(key, config.breaker, config.clock, onTransition, shared);
       const budget = config.retry.budgetEnabled ? new SharedRetryBudget(key, config.retry.budget, config.clock, shared) : undefined;
       shared.register(key, breaker, budget);
-      slot = { key, breaker, budget: budget ?? new RetryBudget(config.retry.budget, config.clock) };
+      slot = { key, breaker, budget: budget ?? new RetryBudget(config.retry.budget, config.clock), limiter: limiterFor(key) };
       slots.set(key, slot);
     }
     if (!slot) {
@@ -56,6 +73,7 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
         // streams included), so a probe permit nobody settled frees its slot by then.
         breaker: localBreakerHandle(new CircuitBreaker(key, config.breaker, config.clock, onTransition, { probeLeaseMs: config.timeouts.totalMs })),
         budget: new RetryBudget(config.retry.budget, config.clock),
+        limiter: limiterFor(key),
       };
       slots.set(key, slot);
     }

@@ -6,6 +6,8 @@ import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
+import { waitForAny } from '../limits/targetLimiter.js';
+import { isLimitedError, limitedError } from './limited.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -26,65 +28,104 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
  */
 export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>): Promise<WalkResult<T>> {
   const { config } = state;
+  const { clock } = config;
   let tried = 0;
   const needs = inputNeeds(state.request.messages);
+  /** What every call of this request is charged against a tpm limit before it is sent. */
+  const estimate = estimateTokens(state.request);
   /** Targets skipped because they cannot take the request's parts: `provider/model takes no images`. */
   const unsupported: string[] = [];
   /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
   let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
-  for (const rt of targets) {
-    if (state.walk.signal.aborted) {
-      const error = state.walk.signal.reason as WalkStopped;
-      // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-      return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
-    }
-    if (skipReason(rt, state)) continue;
-    if (state.lastFailure) {
-      if (state.hops >= config.maxHops) break;
-      if (costCapReached(state)) {
-        const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
-        return { ok: false, error, reason: 'budget_exhausted', stop: false };
+  const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried };
+  const queueStart = clock.now();
+  for (;;) {
+    /** Targets skipped at one of their limits in this pass, and when each may fit again. */
+    const limited: Array<{ rt: TargetRuntime; retryInMs: number | undefined }> = [];
+    for (const rt of deferLow(targets)) {
+      if (state.walk.signal.aborted) return stoppedResult(state);
+      if (skipReason(rt, state)) continue;
+      if (state.lastFailure) {
+        if (state.hops >= config.maxHops) break;
+        if (costCapReached(state)) {
+          const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
+          return { ok: false, error, reason: 'budget_exhausted', stop: false };
+        }
+        state.hops += 1;
+        state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
       }
-      state.hops += 1;
-      state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
+      // Before the breaker: a target that cannot take the input is no call, so no probe either.
+      const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
+      if (cannot) {
+        unsupported.push(`${rt.label} ${cannot}`);
+        const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
+        state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+        continue;
+      }
+      const permit = await rt.slot.breaker.tryAcquire();
+      if (!permit) {
+        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+        const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
+        state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
+        continue;
+      }
+      // At a limit: skipped, not failed — no call, nothing charged to its breaker.
+      const grant = await rt.slot.limiter.acquire(estimate);
+      if (!grant.granted) {
+        permit.release();
+        limited.push({ rt, retryInMs: grant.retryInMs });
+        state.lastFailure = lastTried = { ref: rt.ref, reason: 'limited', error: limitedError(rt, grant) };
+        continue;
+      }
+      state.limitGrant = grant;
+      tried += 1;
+      try {
+        const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);
+        return { ok: true, value, target: rt };
+      } catch (thrown) {
+        if (!(thrown instanceof TargetGaveUp)) throw thrown;
+        const { error } = thrown;
+        const reason = isLimitedError(error) ? 'limited' : thrown.reason;
+        if (thrown.stopWalk) {
+          // Deadline: nothing more can be tried, but cached/static answers still can be served.
+          return { ok: false, error, reason: thrown.reason, stop: !(thrown.reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+        }
+        if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
+        if (reason === 'context_length_exceeded') {
+          const needed = estimateTokens(state.request);
+          const window = rt.target.contextWindow;
+          // The prompt did not fit this target: the next one needs more room than this one has.
+          state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
+        }
+        state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+      }
     }
-    // Before the breaker: a target that cannot take the input is no call, so no probe either.
-    const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
-    if (cannot) {
-      unsupported.push(`${rt.label} ${cannot}`);
-      const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
-      state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
-      continue;
-    }
-    const permit = await rt.slot.breaker.tryAcquire();
-    if (!permit) {
-      state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
-      const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
-      state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
-      continue;
-    }
-    tried += 1;
+    // Nothing was sent and targets were at their limits: wait for capacity (up to the longest
+    // queueMs among them, within the deadline), then walk again from the top.
+    if (tried > 0 || limited.length === 0) break;
+    const queueMs = Math.max(...limited.map((l) => l.rt.slot.limiter.queueMs));
+    const now = clock.now();
+    const left = Math.min(queueStart + queueMs, state.deadline) - now;
+    if (!(left > 0)) break;
+    const soonest = Math.min(...limited.map((l) => l.retryInMs ?? Number.POSITIVE_INFINITY));
     try {
-      const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);
-      return { ok: true, value, target: rt };
-    } catch (thrown) {
-      if (!(thrown instanceof TargetGaveUp)) throw thrown;
-      const { error, reason } = thrown;
-      if (thrown.stopWalk) {
-        // Deadline: nothing more can be tried, but cached/static answers still can be served.
-        return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
-      }
-      if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
-      if (reason === 'context_length_exceeded') {
-        const needed = estimateTokens(state.request);
-        const window = rt.target.contextWindow;
-        // The prompt did not fit this target: the next one needs more room than this one has.
-        state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
-      }
-      state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+      await waitForAny(
+        limited.map((l) => l.rt.slot.limiter),
+        Math.min(left, soonest),
+        clock,
+        state.walk.signal,
+      );
+    } catch {
+      return stoppedResult(state);
     }
+    state.hops = start.hops;
+    state.lastFailure = start.lastFailure;
+    lastTried = start.lastTried;
+    unsupported.length = 0;
   }
-  if (lastTried && lastTried.reason !== 'unsupported_input') return { ok: false, error: lastTried.error, reason: lastTried.reason, stop: false };
+  if (lastTried && lastTried.reason !== 'unsupported_input') {
+    return { ok: false, error: lastTried.error, reason: lastTried.reason === 'limited' ? lastTried.error.errorType : lastTried.reason, stop: false };
+  }
   if (unsupported.length > 0) {
     // Nothing was tried: no target of this chain takes these images or files. The request is the
     // problem, as with any bad request: no cached or static stand-in.
@@ -93,4 +134,22 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   }
   const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: 'No target in the chain can take this request' });
   return { ok: false, error, reason: 'bad_request', stop: false };
+}
+
+function stoppedResult<T>(state: WalkState): WalkResult<T> {
+  const error = state.walk.signal.reason as WalkStopped;
+  // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
+  return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
+}
+
+/**
+ * Targets whose provider reported little left of a limit (`rateLimitHeaders.lowRemaining`) go after
+ * their peers until the reset, so traffic moves before the 429; the order is kept otherwise. Also
+ * the availability seam pools use for their members.
+ */
+function deferLow(targets: readonly TargetRuntime[]): readonly TargetRuntime[] {
+  let low: TargetRuntime[] | undefined;
+  for (const rt of targets) if (rt.slot.limiter.availability() === 'low') (low ??= []).push(rt);
+  if (!low || low.length === targets.length) return targets;
+  return [...targets.filter((rt) => !low.includes(rt)), ...low];
 }

@@ -4,6 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import type { FallbackReason, RequestInfo, RequestObserver } from '../events/engineObserver.js';
 import type { AttemptRecord, ChatRequest, TargetRef } from '../request/types.js';
 import type { LinkedAbort } from './linkedAbort.js';
+import type { LimitGrant } from '../limits/types.js';
 
 /** Everything one logical request accumulates while it walks the chain. */
 export interface WalkState {
@@ -24,6 +25,8 @@ export interface WalkState {
   refusedBy: Set<string>;
   /** After a context-length failure: the prompt needs a window at least this large. */
   needsContextTokens: number | undefined;
+  /** The limits' admission of the next attempt (taken by the walk or a retry, settled by the attempt). */
+  limitGrant?: LimitGrant | undefined;
 }
 
 /** Why a walk stopped before it ended on its own. */

@@ -2,6 +2,7 @@ import type { CallerAttributesConfig, TelemetryOptions } from '../telemetry/call
 import type { BreakerConfig } from '../breaker/types.js';
 import type { CacheConfig } from '../cache/types.js';
 import type { ClassifyHook } from '../errors/classifyError.js';
+import type { RateLimitHeadersConfig } from '../limits/types.js';
 import type { EngineObserver } from '../events/engineObserver.js';
 import type { ModelPrice, Target } from '../providers/adapter.js';
 import type { ChatRequest } from '../request/types.js';
@@ -18,6 +19,7 @@ export type { BreakerConfig } from '../breaker/types.js';
 export type { CacheConfig, CacheMode } from '../cache/types.js';
 export type { ClassifyDecision, ClassifyHook } from '../errors/classifyError.js';
 export type { Jitter, RetryBudgetConfig, RetryConfig } from '../retry/types.js';
+export type { LimitsConfig, RateLimitHeadersConfig } from '../limits/types.js';
 
 export interface TimeoutConfig {
   /** One upstream call (non-streamed: until the whole answer). */
@@ -72,6 +74,12 @@ export interface ResilientLLMOptions {
    * `redisStore(client)`. Unset (the default): all of it stays in this process's memory.
    */
   sharedState?: SharedStateStore;
+  /**
+   * The providers' rate-limit headers (OpenAI `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`),
+   * read on every successful response: a target with under `lowRemaining` (default 0.05) of a limit
+   * left is tried after its peers until the reset; one at 0 is skipped (`limited`). `false`: ignored.
+   */
+  rateLimitHeaders?: Partial<RateLimitHeadersConfig> | false;
   /** Injected time, for tests. */
   clock?: Clock;
 }
@@ -95,5 +103,6 @@ export interface ResolvedConfig {
   callerAttributes: CallerAttributesConfig | undefined;
   observers: EngineObserver[];
   sharedState: SharedStateStore | undefined;
+  rateLimitHeaders: RateLimitHeadersConfig | false;
   clock: Clock;
 }

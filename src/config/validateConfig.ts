@@ -37,6 +37,8 @@ import {
 } from './defaults.js';
 import { CACHE_MODES } from '../cache/types.js';
 import { JITTERS } from '../retry/types.js';
+import { DEFAULT_LOW_REMAINING } from '../limits/types.js';
+import { targetLimits } from '../providers/targetOptions.js';
 import { MID_STREAM_POLICIES, type CacheConfig, type ResilientLLMOptions, type ResolvedConfig } from './types.js';
 import { memoryStore } from '../state/memoryStore.js';
 import { isSharedStateStore } from '../state/sharedState.js';
@@ -102,7 +104,7 @@ function telemetryOptions(value: unknown): Pick<ResolvedConfig, 'telemetry' | 'c
   };
 }
 
-const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens'] as const;
+const TARGET_KEYS = ['adapter', 'tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens', 'limits'] as const;
 
 /** A hand-made target's capabilities are already resolved: images, fileTypes, fileUrlTypes. */
 const resolvedCapabilities = fields(
@@ -130,13 +132,14 @@ function target(value: unknown, field: string): Target {
     breakerKey: string({ nonEmpty: true }),
     maxOutputTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
     capabilities: resolvedCapabilities,
+    limits: targetLimits,
   })(t, field);
   return value as Target;
 }
 
 const targets = arrayOf(target, { nonEmpty: true, what: 'targets' });
 
-const OBSERVER_HOOKS = ['onRequestStart', 'onBreakerTransition', 'onStoreError', 'close'] as const;
+const OBSERVER_HOOKS = ['onRequestStart', 'onBreakerTransition', 'onStoreError', 'onLimitHeaderError', 'close'] as const;
 const observerList = arrayOf((value, path) => {
   const hooks = plainObject(value, path);
   for (const hook of OBSERVER_HOOKS) {
@@ -183,7 +186,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   const o = object('options', options);
   rejectUnknown('options', o, [
     'name', 'targets', 'retry', 'timeouts', 'breaker', 'cache', 'degrade', 'pricing', 'classify',
-    'maxHops', 'midStream', 'captureContent', 'telemetry', 'observers', 'sharedState', 'clock',
+    'maxHops', 'midStream', 'captureContent', 'telemetry', 'observers', 'sharedState', 'clock', 'rateLimitHeaders',
   ]);
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.:/-]{1,64}$/.test(o.name)) {
     throw new ConfigError('name', `must be 1-64 characters of letters, digits, '_', '.', ':', '/', '-', got ${describe(o.name)}`);
@@ -298,9 +301,17 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   // Present means a clock: null is not "the system clock", it is a mistake.
   const clock = o.clock === undefined ? systemClock : check(clockShape, o.clock, 'clock');
 
+  let rateLimitHeaders: ResolvedConfig['rateLimitHeaders'] = false;
+  if (o.rateLimitHeaders !== false) {
+    const h = object('rateLimitHeaders', o.rateLimitHeaders);
+    rejectUnknown('rateLimitHeaders', h, ['lowRemaining']);
+    rateLimitHeaders = { lowRemaining: num('rateLimitHeaders.lowRemaining', h.lowRemaining, DEFAULT_LOW_REMAINING, { min: 0, max: 1 }) };
+  }
+
   return {
     name: o.name,
     targets: targetList,
+    rateLimitHeaders,
     retry,
     timeouts,
     breaker,

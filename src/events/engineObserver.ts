@@ -64,8 +64,11 @@ export interface RetryScheduled {
   retryAfterMs?: number;
 }
 
-/** Why the walk left a target: its error type, or `unsupported_input` (skipped before any call: it cannot take the request's images or files). */
-export type FallbackReason = ErrorType | 'unsupported_input';
+/**
+ * Why the walk left a target: its error type, `unsupported_input` (skipped before any call: it cannot
+ * take the request's images or files) or `limited` (skipped before any call: at one of its limits).
+ */
+export type FallbackReason = ErrorType | 'unsupported_input' | 'limited';
 
 export interface FallbackHop {
   from: TargetRef;
@@ -81,6 +84,13 @@ export interface CircuitRejected {
 export interface Degraded {
   tier: Tier;
   reason: ErrorType | 'forced';
+}
+
+export interface LimitHeaderError {
+  /** The breaker key of the target that answered. */
+  breaker: string;
+  /** The header's name (one of LIMIT_HEADERS). */
+  header: string;
 }
 
 export interface RequestEnd {
@@ -140,6 +150,11 @@ export interface EngineObserver {
    * call, when a request made it (background syncs have none).
    */
   onStoreError?(event: StoreErrorEvent): void;
+  /**
+   * A provider rate-limit header of a successful response had a value Bulwark cannot use (not a
+   * number, a reset that is neither a duration nor a timestamp, remaining above the limit): ignored.
+   */
+  onLimitHeaderError?(event: LimitHeaderError): void;
   /** Flush/unregister (called from `llm.close()`). */
   close?(): void | Promise<void>;
 }

@@ -118,6 +118,7 @@ export interface SafeEngineObserver {
   startRequest(info: RequestInfo): RequestObserver;
   onBreakerTransition: EngineObserver['onBreakerTransition'];
   onStoreError: EngineObserver['onStoreError'];
+  onLimitHeaderError: EngineObserver['onLimitHeaderError'];
   close(): Promise<void>;
 }
 
@@ -139,6 +140,7 @@ export function fanOut(observers: EngineObserver[]): SafeEngineObserver {
     },
     onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
     onStoreError: safe(collect(observers, 'onStoreError')),
+    onLimitHeaderError: safe(collect(observers, 'onLimitHeaderError')),
     async close() {
       await Promise.allSettled(closes.map(async (close) => close()));
     },

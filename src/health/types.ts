@@ -1,4 +1,5 @@
 import type { CircuitState, BreakerOverride } from '../events/breakerTransition.js';
+import type { LimitsHealth } from '../limits/types.js';
 
 export interface TargetHealth {
   index: number;
@@ -17,6 +18,8 @@ export interface TargetHealth {
   latencyMs: { p50: number; p95: number } | null;
   /** Retries this target may still spend now. */
   retryBudgetRemaining: number;
+  /** Its limits and headroom (own limits, and what its provider's headers last reported), when it has any. */
+  limits?: LimitsHealth;
 }
 
 export interface ChainHealth {

@@ -1,5 +1,6 @@
 import type { ChatRequest, ProviderOptions, ProviderResponse, StreamEvent } from '../request/types.js';
 import type { ResolvedCapabilities, TargetCapabilities } from './capabilities.js';
+import type { RateLimitListener } from './rateLimitHeaders.js';
 
 export interface ModelPrice {
   /** USD per million input tokens. */
@@ -18,6 +19,8 @@ export interface AttemptOptions {
    * walking away from a stream). The adapter must close the HTTP request when it fires.
    */
   signal: AbortSignal;
+  /** Receives the provider's rate-limit headers of a successful response (adapters that can read them). */
+  rateLimits?: RateLimitListener;
 }
 
 /**
@@ -35,6 +38,21 @@ export interface ProviderAdapter {
   chat(request: ChatRequest, options: AttemptOptions): Promise<ProviderResponse>;
   /** Streams events; breaking out of the loop must close the upstream connection. */
   stream(request: ChatRequest, options: AttemptOptions): AsyncIterable<StreamEvent>;
+}
+
+/**
+ * A target's own limits, accounted by Bulwark before each call (see limits/ and docs/api.md "Limits").
+ * Declared here, with the target it belongs to; `LimitsConfig` in limits/ is the same type.
+ */
+export interface TargetLimits {
+  /** Calls per minute (sliding 60 s window; fleet-wide with `sharedState`). */
+  rpm?: number;
+  /** Tokens per minute, input + output: estimated before the call (ceil(chars / 4)), corrected by the reported usage. */
+  tpm?: number;
+  /** Calls in flight at once, in this process. */
+  maxConcurrent?: number;
+  /** How long a request that finds every target at its limits waits for capacity. Default 0. */
+  queueMs?: number;
 }
 
 export interface TargetOptions {
@@ -59,6 +77,11 @@ export interface TargetOptions {
    * `providerOptions` (which win over these, key by key).
    */
   providerOptions?: ProviderOptions;
+  /**
+   * Limits accounted before each call: a target at one is skipped (fallback reason `limited`), not
+   * failed; a request that finds every target limited waits up to `queueMs` for capacity.
+   */
+  limits?: TargetLimits;
 }
 
 /** A configured target of a chain. */
@@ -71,4 +94,5 @@ export interface Target {
   /** What input the target takes; a hand-made `{ adapter }` target without it is never skipped for its input. */
   readonly capabilities?: ResolvedCapabilities;
   readonly maxOutputTokens?: number;
+  readonly limits?: TargetLimits;
 }

@@ -7,6 +7,7 @@ import { withProviderOptions } from './providerOptionsBody.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { callPrepared } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
+import { parseAnthropicRateLimits, readingRateLimits } from './rateLimitHeaders.js';
 import {
   NO_SDK_TIMEOUT_MS,
   endpointOf,
@@ -110,25 +111,28 @@ class AnthropicAdapter implements ProviderAdapter {
     this.#errors = { provider: this.provider, model: this.model, secrets: () => [...secretsOf(client), ...secretsOf(base)] };
   }
 
-  async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
+  async chat(request: ChatRequest, { signal, rateLimits }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = this.#convertContext();
     let body: unknown;
     try {
-      body = await callPrepared(ctx, () => this.#params(request, ctx), ({ params, betas }) => this.#client.messages.create(params, this.#requestOptions(signal, betas)));
+      body = await callPrepared(ctx, () => this.#params(request, ctx), ({ params, betas }) =>
+        readingRateLimits(this.#client.messages.create(params, this.#requestOptions(signal, betas)), rateLimits, parseAnthropicRateLimits),
+      );
     } catch (err) {
       throw normalizeThrown(err, signal, this.#classes, this.#errors);
     }
     return fromAnthropicMessage(body, ctx);
   }
 
-  stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
+  stream(request: ChatRequest, { signal, rateLimits }: AttemptOptions): AsyncIterable<StreamEvent> {
     const ctx = this.#convertContext();
     return streamFromSdk<unknown>(
       async () => {
         const stream = await callPrepared(
           ctx,
           () => this.#params(request, ctx),
-          ({ params, betas }) => this.#client.messages.create({ ...params, stream: true as const }, this.#requestOptions(signal, betas)),
+          ({ params, betas }) =>
+            readingRateLimits(this.#client.messages.create({ ...params, stream: true as const }, this.#requestOptions(signal, betas)), rateLimits, parseAnthropicRateLimits),
         );
         return stream as SdkStream<unknown>;
       },

@@ -4,6 +4,7 @@ import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './a
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAIParams } from './openaiConvert.js';
 import { callPrepared } from './prepareCall.js';
+import { parseOpenAIRateLimits, readingRateLimits } from './rateLimitHeaders.js';
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
@@ -79,25 +80,27 @@ class OpenAIAdapter implements ProviderAdapter {
     this.#errors = { provider: this.provider, model: this.model, secrets: () => [...secretsOf(client), ...secretsOf(base)] };
   }
 
-  async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
+  async chat(request: ChatRequest, { signal, rateLimits }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
     let body: unknown;
     try {
-      body = await callPrepared(ctx, () => this.#params(request, ctx), (params) => this.#client.chat.completions.create(params, this.#requestOptions(signal)));
+      body = await callPrepared(ctx, () => this.#params(request, ctx), (params) =>
+        readingRateLimits(this.#client.chat.completions.create(params, this.#requestOptions(signal)), rateLimits, parseOpenAIRateLimits),
+      );
     } catch (err) {
       throw normalizeThrown(err, signal, this.#classes, this.#errors);
     }
     return fromOpenAICompletion(body, ctx);
   }
 
-  stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
+  stream(request: ChatRequest, { signal, rateLimits }: AttemptOptions): AsyncIterable<StreamEvent> {
     const ctx = { provider: this.provider, model: this.model, maxTokensParam: this.#maxTokensParam };
     return streamFromSdk<unknown>(
       async () => {
         const stream = await callPrepared(
           ctx,
           () => ({ ...this.#params(request, ctx), stream: true as const, stream_options: { include_usage: true } }),
-          (params) => this.#client.chat.completions.create(params, this.#requestOptions(signal)),
+          (params) => readingRateLimits(this.#client.chat.completions.create(params, this.#requestOptions(signal)), rateLimits, parseOpenAIRateLimits),
         );
         return stream as SdkStream<unknown>;
       },

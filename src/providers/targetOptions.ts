@@ -11,6 +11,17 @@ import { asConfigError, fields, finite, oneOf, string, type Shape } from '../val
  */
 export const NO_SDK_TIMEOUT_MS = 2_147_483_647;
 
+/** A target's `limits`: every limit finite and > 0, `queueMs` >= 0, no other key. */
+export const targetLimits = fields(
+  {
+    rpm: finite({ above: 0, unit: 'requests per minute' }),
+    tpm: finite({ above: 0, unit: 'tokens per minute' }),
+    maxConcurrent: finite({ integer: true, above: 0, unit: 'calls' }),
+    queueMs: finite({ min: 0, unit: 'ms' }),
+  },
+  { unknown: 'reject' },
+);
+
 /** The options every target factory takes; a factory adds its own (`maxTokensParam`, …). */
 const SHARED_OPTIONS: Shape = {
   client: () => undefined, // checked by validateClient, which knows the SDK
@@ -22,7 +33,9 @@ const SHARED_OPTIONS: Shape = {
   capabilities: targetCapabilities,
   maxOutputTokens: finite({ integer: true, above: 0, unit: 'tokens' }),
   providerOptions,
+  limits: targetLimits,
 };
+
 
 /**
  * Validates a factory's options with the shared validation walk: the shared fields, the factory's
@@ -83,5 +96,6 @@ export function makeTarget(adapter: ProviderAdapter, options: TargetOptions, fam
     ...(options.contextWindow !== undefined && { contextWindow: options.contextWindow }),
     ...(options.pricing !== undefined && { pricing: { ...options.pricing } }),
     ...(options.breakerKey !== undefined && { breakerKey: options.breakerKey }),
+    ...(options.limits !== undefined && { limits: { ...options.limits } }),
   };
 }

@@ -283,6 +283,52 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return cjson.encode({ ok = 1 })
 `;
 
+/**
+ * Limit: KEYS log; ARGV now, windowMs, rpm (-1: none), tpm (-1: none), entry id, requests, tokens,
+ * check (0/1). The sliding window of a target's rpm / tpm (limits/rateWindow.ts is the same rule in
+ * one process): a sorted set of entries `id|requests|tokens` scored by the caller's clock (a skew
+ * between processes moves their entries by that much, no more). With check = 1 it takes one call
+ * and its estimated tokens when both fit (a call alone in an empty window always does), else says
+ * which limit refused and in how many ms enough of the window frees up; check = 0 only adds (the
+ * correction to the reported usage, a refund). Replies { ok, k = kind, w = wait ms, q = requests,
+ * t = tokens in the window }.
+ */
+const LIMIT = `
+local now, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rpm, tpm = tonumber(ARGV[3]), tonumber(ARGV[4])
+local addRequests, addTokens = tonumber(ARGV[6]), tonumber(ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
+local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local entries, requests, tokens = {}, 0, 0
+for i = 1, #raw, 2 do
+  local q, t = string.match(raw[i], '|(%-?%d+)|(%-?%d+)$')
+  q, t = tonumber(q) or 0, tonumber(t) or 0
+  requests, tokens = requests + q, tokens + t
+  entries[#entries + 1] = { tonumber(raw[i + 1]), q, t }
+end
+local function free_in(field, used, target)
+  for _, e in ipairs(entries) do
+    used = used - e[field]
+    if used <= target then return math.max(1, e[1] + windowMs - now) end
+  end
+  return windowMs
+end
+if ARGV[8] == '1' then
+  if rpm >= 0 and requests + 1 > rpm then
+    return cjson.encode({ ok = 0, k = 'requests', w = free_in(2, requests, rpm - 1), q = requests, t = tokens })
+  end
+  if tpm >= 0 and tokens > 0 and tokens + addTokens > tpm then
+    return cjson.encode({ ok = 0, k = 'tokens', w = free_in(3, tokens, math.max(0, tpm - addTokens)), q = requests, t = tokens })
+  end
+end
+if addRequests ~= 0 or addTokens ~= 0 then
+  redis.call('ZADD', KEYS[1], now, ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(windowMs) + 1000)
+  requests, tokens = requests + addRequests, tokens + addTokens
+end
+return cjson.encode({ ok = 1, q = requests, t = tokens })
+`;
+
 function script(name: string, source: string): StateScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
@@ -296,4 +342,5 @@ export const SCRIPTS = {
   read: script('read', READ),
   budget: script('budget', BUDGET_OP),
   tier: script('tier', TIER),
+  limit: script('limit', LIMIT),
 } as const;

@@ -46,6 +46,16 @@ export interface ScriptReply {
   record: SharedBreakerRecord;
 }
 
+/** A limit script's reply: whether the take fitted, else which limit refused and when it frees up. */
+export interface LimitReply {
+  ok: boolean;
+  kind?: 'requests' | 'tokens';
+  retryInMs?: number;
+  /** Requests and tokens in the fleet-wide window after the call. */
+  requests: number;
+  tokens: number;
+}
+
 export interface BudgetReply {
   granted: boolean;
   /** Retries the fleet may still take (fractional allowance). */
@@ -255,6 +265,29 @@ export class SharedChainState {
       return { granted: v.g === 1, allowed: num(v.a) };
     } catch (error) {
       this.emit({ operation: withdraw ? 'budget.withdraw' : 'budget.flush', errorType: 'corrupt', storeKind: this.store.kind, message: describe(error) });
+      return undefined;
+    }
+  }
+
+  // --------------------------------------------------------------------------------- limits
+
+  /**
+   * One call to a target's fleet-wide rpm / tpm window (`limit` script): `check` takes a call and its
+   * estimated tokens when they fit; without it, adds a correction or a refund. Undefined (reported)
+   * when the store failed: the caller's local window decides.
+   */
+  async limit(key: string, now: number, window: { windowMs: number; rpm: number | undefined; tpm: number | undefined }, entry: { id: string; requests: number; tokens: number }, check: boolean): Promise<LimitReply | undefined> {
+    const operation = check ? 'limit.take' : 'limit.correct';
+    const json = await this.run(operation, SCRIPTS.limit, [this.keys.limit(key)], [
+      Math.floor(now), window.windowMs, window.rpm ?? -1, window.tpm ?? -1, entry.id, Math.round(entry.requests), Math.round(entry.tokens), check ? 1 : 0,
+    ]);
+    if (json === undefined) return undefined;
+    try {
+      const v = JSON.parse(json) as { ok?: unknown; k?: unknown; w?: unknown; q?: unknown; t?: unknown };
+      const kind = v.k === 'requests' || v.k === 'tokens' ? v.k : undefined;
+      return { ok: v.ok === 1, ...(kind && { kind }), ...(typeof v.w === 'number' && { retryInMs: v.w }), requests: num(v.q), tokens: num(v.t) };
+    } catch (error) {
+      this.emit({ operation, errorType: 'corrupt', storeKind: this.store.kind, message: describe(error) });
       return undefined;
     }
   }

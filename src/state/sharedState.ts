@@ -83,6 +83,7 @@ export function stateKeys(prefix: string, chain: string) {
     breaker: (key: string) => `${base}:breaker:${encodeURIComponent(key)}`,
     probes: (key: string) => `${base}:probes:${encodeURIComponent(key)}`,
     budget: (key: string) => `${base}:budget:${encodeURIComponent(key)}`,
+    limit: (key: string) => `${base}:limit:${encodeURIComponent(key)}`,
   };
 }
 

@@ -97,6 +97,11 @@ export const ATTR = {
   /** `bulwark.clamped` event: the request's maxTokens, and the target's maxOutputTokens it was clamped to. */
   CLAMPED_REQUESTED: 'bulwark.clamped.requested',
   CLAMPED_ALLOWED: 'bulwark.clamped.allowed',
+  /** `bulwark.limit.remaining`: which limit (requests, tokens, concurrent) and whose count (local, provider). */
+  LIMIT_KIND: 'bulwark.limit.kind',
+  LIMIT_SOURCE: 'bulwark.limit.source',
+  /** `bulwark.limit.header_errors`: the provider rate-limit header whose value was not usable. */
+  LIMIT_HEADER: 'bulwark.limit.header',
 } as const;
 
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
@@ -166,9 +171,11 @@ export const TOKEN_TYPE_OF_USAGE = {
 } as const satisfies Record<string, TokenType>;
 /**
  * `bulwark.fallback.reason` values besides the error types: a breaker that turned the target away,
- * and a target skipped before any call because it cannot take the request's images or files.
+ * a target skipped before any call because it cannot take the request's images or files, and a
+ * target skipped because it is at one of its limits (its own rpm / tpm / maxConcurrent, or its
+ * provider's reported remaining budget at 0 until the reset).
  */
-export const SKIP_REASONS = ['circuit_open', 'unsupported_input'] as const;
+export const SKIP_REASONS = ['circuit_open', 'unsupported_input', 'limited'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 /** `bulwark.store.operation`: which part of Bulwark was talking to the store (cache, shared state). */
 export const STORE_OPERATIONS = [
@@ -181,6 +188,24 @@ export const STORE_OPERATIONS = [
   'budget.flush',
   'tier.set',
   'sync',
+  'limit.take',
+  'limit.correct',
+] as const;
+/** `bulwark.limit.kind`: requests (rpm), tokens (tpm), concurrent (maxConcurrent). */
+export const LIMIT_KINDS = ['requests', 'tokens', 'concurrent'] as const;
+/** `bulwark.limit.source`: Bulwark's own accounting (`local`, fleet-wide with sharedState) or the provider's headers. */
+export const LIMIT_SOURCES = ['local', 'provider'] as const;
+/**
+ * `bulwark.limit.header` values: every provider rate-limit header Bulwark reads (OpenAI
+ * `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`). A bounded list, so the counter stays small.
+ */
+export const LIMIT_HEADERS = [
+  ...(['requests', 'tokens'] as const).flatMap((f) => [`x-ratelimit-limit-${f}`, `x-ratelimit-remaining-${f}`, `x-ratelimit-reset-${f}`]),
+  ...(['requests', 'tokens', 'input-tokens', 'output-tokens'] as const).flatMap((f) => [
+    `anthropic-ratelimit-${f}-limit`,
+    `anthropic-ratelimit-${f}-remaining`,
+    `anthropic-ratelimit-${f}-reset`,
+  ]),
 ] as const;
 /**
  * `bulwark.telemetry.stage` of `bulwark.telemetry.errors`: where Bulwark's own telemetry failed
@@ -239,6 +264,8 @@ export const METRIC = {
   COST: 'bulwark.cost',
   STORE_ERRORS: 'bulwark.store.errors',
   TELEMETRY_ERRORS: 'bulwark.telemetry.errors',
+  LIMIT_REMAINING: 'bulwark.limit.remaining',
+  LIMIT_HEADER_ERRORS: 'bulwark.limit.header_errors',
 } as const;
 
 export const UNIT = {
@@ -254,6 +281,8 @@ export const UNIT = {
   LOOKUP: '{lookup}',
   USD: '{USD}',
   ERROR: '{error}',
+  /** `bulwark.limit.remaining`: requests, tokens or concurrent calls, by `bulwark.limit.kind`. */
+  LIMIT: '{limit}',
 } as const;
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -408,6 +437,25 @@ export const METRICS: readonly MetricDefinition[] = [
     prometheus: 'bulwark_telemetry_errors_total',
     prometheusSeries: ['bulwark_telemetry_errors_total'],
   },
+  {
+    name: METRIC.LIMIT_REMAINING,
+    kind: 'observable_gauge',
+    unit: UNIT.LIMIT,
+    description:
+      'What a target may still take before one of its limits: requests or tokens left in the window, concurrent calls left (local: its own limits, fleet-wide with sharedState; provider: the remaining budget its rate-limit headers last reported, until their reset).',
+    attributes: [A.CHAIN, A.BREAKER, A.LIMIT_KIND, A.LIMIT_SOURCE],
+    prometheus: 'bulwark_limit_remaining',
+    prometheusSeries: ['bulwark_limit_remaining'],
+  },
+  {
+    name: METRIC.LIMIT_HEADER_ERRORS,
+    kind: 'counter',
+    unit: UNIT.ERROR,
+    description: 'Provider rate-limit headers whose value was not usable (not a number, a reset that is neither a duration nor a timestamp, remaining above the limit): ignored, never trusted.',
+    attributes: [A.CHAIN, A.BREAKER, A.LIMIT_HEADER],
+    prometheus: 'bulwark_limit_header_errors_total',
+    prometheusSeries: ['bulwark_limit_header_errors_total'],
+  },
 ];
 
 export function metricDefinition(name: string): MetricDefinition {
@@ -430,7 +478,7 @@ export const PRECREATE = {
   /** `bulwark.retries` series per target (the errors that are retried by default). */
   retryTypes: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'malformed_response'],
   /** `bulwark.fallbacks` series per adjacent pair of targets. */
-  fallbackReasons: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'circuit_open', 'budget_exhausted'],
+  fallbackReasons: ['rate_limited', 'overloaded', 'server_error', 'connection', 'timeout', 'authentication', 'circuit_open', 'budget_exhausted', 'limited'],
   /** `bulwark.store.errors` series per store operation the chain uses (an outage's two faces). */
   storeErrorTypes: ['timeout', 'unavailable'],
 } as const;

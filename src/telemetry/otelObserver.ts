@@ -31,6 +31,7 @@ import type {
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
 import type { StoreErrorEvent } from '../events/storeError.js';
+import type { LimitHeaderError } from '../events/engineObserver.js';
 import { CardinalityCap, readCallerAttributes, type CallerAttributes, type CallerAttributesConfig } from './callerAttributes.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
 import {
@@ -116,6 +117,8 @@ interface Instruments {
   cost: Counter;
   storeErrors: Counter;
   telemetryErrors: Counter;
+  limitRemaining: ObservableGauge;
+  limitHeaderErrors: Counter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -295,6 +298,10 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       [ATTR.FALLBACK_TO]: to,
       [ATTR.FALLBACK_REASON]: reason,
     }));
+  const limitAttrs = (breaker: string, kind: string, source: string) =>
+    attrs(`lim|${breaker}|${kind}|${source}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.LIMIT_KIND]: kind, [ATTR.LIMIT_SOURCE]: source }));
+  const limitHeaderAttrs = (breaker: string, header: string) =>
+    attrs(`lhe|${breaker}|${header}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.LIMIT_HEADER]: header }));
   const storeAttrs = (operation: string, errorType: string) =>
     attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
   const telemetryErrorAttrs = (stage: TelemetryStage) => attrs(`tel|${stage}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
@@ -348,6 +355,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       if (Number.isFinite(t.retryBudgetRemaining)) {
         result.observe(inst.retryBudgetRemaining, t.retryBudgetRemaining, breakerAttrs(t.breaker));
       }
+      for (const r of t.limits?.remaining ?? []) result.observe(inst.limitRemaining, r.remaining, limitAttrs(t.breaker, r.kind, r.source));
     }
   };
 
@@ -371,16 +379,18 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
       storeErrors: counter(meter, METRIC.STORE_ERRORS),
       telemetryErrors: counter(meter, METRIC.TELEMETRY_ERRORS),
+      limitRemaining: gauge(meter, METRIC.LIMIT_REMAINING),
+      limitHeaderErrors: counter(meter, METRIC.LIMIT_HEADER_ERRORS),
       gaugeCallback: () => undefined,
     };
     inst.gaugeCallback = (result) => gaugeCallback(result, inst);
-    meter.addBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining]);
+    meter.addBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining, inst.limitRemaining]);
     precreate(inst);
     return inst;
   };
 
   const unbind = (inst: Instruments) => {
-    inst.meter.removeBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining]);
+    inst.meter.removeBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining, inst.limitRemaining]);
   };
 
   /**
@@ -771,6 +781,10 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       // carries the chain already).
       const span = trace.getActiveSpan();
       if (span?.isRecording()) span.addEvent(EVENT.STORE_ERROR, { [ATTR.STORE_OPERATION]: e.operation, [ATTR.ERROR_TYPE]: e.errorType });
+    },
+    onLimitHeaderError: (e: LimitHeaderError) => {
+      // Bounded: only the headers Bulwark reads can be reported (LIMIT_HEADERS).
+      (closed && bound ? bound : instruments()).limitHeaderErrors.add(1, limitHeaderAttrs(e.breaker, e.header));
     },
     close: () => {
       closed = true;

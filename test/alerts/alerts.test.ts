@@ -39,6 +39,7 @@ const EXPECTED_ALERTS = [
   'BulwarkRetryStorm',
   'BulwarkSustainedFallback',
   'BulwarkProviderAuthFailing',
+  'BulwarkTargetAtLimits',
   'BulwarkTelemetryAbsent',
 ];
 

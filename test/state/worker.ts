@@ -11,6 +11,7 @@ import { openaiTarget } from '../../src/providers/openai.js';
 import { redisStore } from '../../src/state/redisStore.js';
 import type { StoreErrorEvent } from '../../src/events/storeError.js';
 import type { ForcedTier } from '../../src/request/tiers.js';
+import type { TargetLimits } from '../../src/providers/adapter.js';
 
 export interface InitCommand {
   cmd: 'init';
@@ -24,6 +25,8 @@ export interface InitCommand {
   syncIntervalMs?: number;
   timeoutMs?: number;
   totalMs?: number;
+  /** `limits` of the primary target. */
+  primaryLimits?: TargetLimits;
 }
 
 export type Command =
@@ -83,7 +86,7 @@ async function handle(msg: Command): Promise<unknown> {
       const llm = createResilientLLM({
         name: msg.chain,
         targets: [
-          openaiTarget({ client: openai(msg.primaryURL), model: 'gpt-4o' }),
+          openaiTarget({ client: openai(msg.primaryURL), model: 'gpt-4o', ...(msg.primaryLimits && { limits: msg.primaryLimits }) }),
           openaiTarget({ client: openai(msg.backupURL), model: 'gpt-4o-mini' }),
         ],
         retry: { maxAttempts: 1 },

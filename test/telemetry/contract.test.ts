@@ -89,7 +89,7 @@ const contract = parseMetricTable(telemetryMd);
 
 describe('names.ts matches TELEMETRY.md', () => {
   it('parses a non-trivial table', () => {
-    expect(contract.length).toBe(16);
+    expect(contract.length).toBe(18);
   });
 
   it('the same instruments, in the same order', () => {
@@ -159,7 +159,17 @@ describe('the observer emits exactly the contract', () => {
   beforeAll(async () => {
     sdk = createSdk();
     const health = new FakeHealth('contract');
+    health.limits.set('openai/gpt-4o', {
+      availability: 'available',
+      rpm: 60,
+      inFlight: 0,
+      remaining: [
+        { kind: 'requests', source: 'local', remaining: 59, limit: 60 },
+        { kind: 'tokens', source: 'provider', remaining: 900, limit: 1000 },
+      ],
+    });
     const observer = newObserver(sdk, health);
+    observer.onLimitHeaderError?.({ breaker: 'openai/gpt-4o', header: 'x-ratelimit-remaining-requests' });
     // One request that touches every hook: cache miss, retry, breaker opening, a rejected
     // target, a hop, a failure that reported usage, a streamed success with a first chunk.
     const d = new Driver(observer, health, REQUEST, true);

@@ -97,6 +97,17 @@ describe.skipIf(tools.skip)('telemetry → OTLP → VictoriaMetrics → PromQL',
     d.req?.onDegraded?.({ tier: 'static', reason: 'timeout' });
     d.end('static', 'static');
     health.budgets.set('anthropic/claude-sonnet-4-5', 7);
+    // 5) the primary's limits: its own rpm, its provider's tokens, and a garbage header ignored
+    health.limits.set('openai/gpt-4o', {
+      availability: 'low',
+      rpm: 60,
+      inFlight: 0,
+      remaining: [
+        { kind: 'requests', source: 'local', remaining: 57, limit: 60 },
+        { kind: 'tokens', source: 'provider', remaining: 40, limit: 1000 },
+      ],
+    });
+    observer.onLimitHeaderError?.({ breaker: 'openai/gpt-4o', header: 'x-ratelimit-reset-tokens' });
 
     // Export 2: the scenario.
     await telemetry.forceFlush();

@@ -3,6 +3,7 @@
  * engine's side of the observer seam, so telemetry tests can run the scenarios of DESIGN §1
  * without the engine and assert the exact span tree and metric points.
  */
+import type { LimitsHealth } from '../../src/limits/types.js';
 import { context, type Attributes, type HrTime } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -155,6 +156,8 @@ export const ref = (index: number): TargetRef => {
 export class FakeHealth {
   states = new Map<string, CircuitState>();
   budgets = new Map<string, number>();
+  /** Limits health per breaker (none by default). */
+  limits = new Map<string, LimitsHealth>();
   constructor(readonly chain = 'support-agent') {
     for (const t of TARGETS) {
       this.states.set(t.breaker, 'closed');
@@ -177,6 +180,7 @@ export class FakeHealth {
       windowCalls: 0,
       latencyMs: null,
       retryBudgetRemaining: this.budgets.get(t.breaker) ?? 0,
+      ...(this.limits.has(t.breaker) && { limits: this.limits.get(t.breaker)! }),
     })),
   });
 }

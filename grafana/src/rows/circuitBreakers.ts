@@ -67,5 +67,21 @@ export const circuitBreakersRow: RowSpec = {
         'too-small budget if it happens with a healthy provider. ' +
         BREAKER_SCOPE,
     },
+    {
+      kind: 'timeseries',
+      title: 'Limit headroom',
+      queries: ['limitHeadroom', 'limitedSkips'],
+      unit: 'short',
+      width: 24,
+      height: 8,
+      min: 0,
+      description:
+        'What each target may still take before one of its limits: requests or tokens left in its 60 s window and ' +
+        'free concurrent slots (local: its own `limits`, fleet-wide with shared state), and what its provider\'s ' +
+        'rate-limit headers last said was left (provider). Near zero, Bulwark moves traffic to its peers before the ' +
+        'provider answers 429; the "skipped (limited)" lines are requests per second that went elsewhere because of ' +
+        'it. Sustained: raise the quota and the limits, or add a deployment. ' +
+        BREAKER_SCOPE,
+    },
   ],
 };

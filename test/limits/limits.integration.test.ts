@@ -1,0 +1,272 @@
+/**
+ * Limits and the providers' rate-limit headers, through the official clients against the fault
+ * server, on one virtual clock shared by the engine and the server's windows: no sleeps, no
+ * timing thresholds.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
+import type { ResilientLLMOptions } from '../../src/config/types.js';
+import { ConfigError } from '../../src/errors/bulwarkError.js';
+import type { FallbackHop, LimitHeaderError } from '../../src/events/engineObserver.js';
+import type { TargetLimits } from '../../src/providers/adapter.js';
+import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
+import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
+import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const ask = { messages: [{ role: 'user' as const, content: 'Summarise today' }] };
+
+let server: FaultServer | undefined;
+const llms: ResilientLLM[] = [];
+afterEach(async () => {
+  await Promise.all(llms.splice(0).map((l) => l.close()));
+  await server?.close();
+  server = undefined;
+});
+
+interface Setup {
+  server: FaultServer;
+  clock: FakeClock;
+  llm: ResilientLLM;
+  hops: FallbackHop[];
+  headerErrors: LimitHeaderError[];
+}
+
+/** primary (OpenAI) → backup (Anthropic), the server's windows on the engine's clock. */
+async function setup(options: { primary?: TargetLimits; backup?: TargetLimits; serverSleep?: FakeClock; backupFirst?: boolean } & Partial<ResilientLLMOptions> = {}): Promise<Setup> {
+  const clock = createFakeClock(T0);
+  const { primary, backup, serverSleep, backupFirst, ...rest } = options;
+  server = await startFaultServer({ seed: 5, now: clock.now, ...(serverSleep && { sleep: serverSleep.sleep }) });
+  const hops: FallbackHop[] = [];
+  const headerErrors: LimitHeaderError[] = [];
+  const targets = [
+    openaiTarget({ client: new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL('openai', 'primary') }), model: 'gpt-4o', ...(primary && { limits: primary }) }),
+    anthropicTarget({ client: new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-sonnet-4-6', ...(backup && { limits: backup }) }),
+  ];
+  const llm = createResilientLLM({
+    name: 'limits',
+    targets: backupFirst ? targets.reverse() : targets,
+    clock,
+    telemetry: false,
+    retry: { maxAttempts: 1 },
+    degrade: { staticReply: 'Busy, try again shortly.' },
+    observers: [{ onRequestStart: () => ({ onFallback: (hop) => hops.push(hop) }), onLimitHeaderError: (e) => headerErrors.push(e) }],
+    ...rest,
+  });
+  llms.push(llm);
+  return { server, clock, llm, hops, headerErrors };
+}
+
+const statuses = (s: FaultServer, route: string) => s.requests.filter((r) => r.route === route).map((r) => r.status);
+
+describe('limits: a target at its limit is skipped, not failed', () => {
+  it('rpm: past the limit the request goes to the next target at once, and the provider never answers 429', async () => {
+    const { server, clock, llm, hops } = await setup({ primary: { rpm: 3 } });
+    // The provider enforces the same limit: a call Bulwark let through past it would be a 429.
+    const provider = server.limit({ route: 'primary' }, { rpm: 3 });
+
+    const answered = [];
+    for (let i = 0; i < 5; i++) answered.push((await llm.chat(ask)).target.index);
+    expect(answered).toEqual([0, 0, 0, 1, 1]);
+    expect(provider.refused).toBe(0);
+    expect(statuses(server, 'primary')).toEqual([200, 200, 200]);
+    expect(hops.map((h) => h.reason)).toEqual(['limited', 'limited']);
+    const limited = llm.health().targets[0]!.limits!;
+    expect(limited.availability).toBe('limited');
+    expect(limited.remaining).toContainEqual({ kind: 'requests', source: 'local', remaining: 0, limit: 3 });
+
+    // The window slides: 60 s after the first call, the primary takes traffic again.
+    clock.advance(60_000);
+    expect((await llm.chat(ask)).target.index).toBe(0);
+    expect(provider.refused).toBe(0);
+  });
+
+  it('tpm: a call is charged its estimate, then corrected to the usage it reported', async () => {
+    const { server, llm } = await setup({ primary: { tpm: 100 } });
+    // 'Summarise today' is estimated at ceil((16 + 15) / 4) = 8 tokens; the answer reports 90 output tokens.
+    server.script({ route: 'primary' }, { then: fault.ok({ usage: { inputTokens: 5, outputTokens: 90 } }) });
+    const first = await llm.chat(ask);
+    expect(first.target.index).toBe(0);
+    expect(llm.health().targets[0]!.limits!.remaining).toContainEqual({ kind: 'tokens', source: 'local', remaining: 5, limit: 100 });
+    // Charged the estimate alone (8) the second call would fit; corrected (95), it does not.
+    const second = await llm.chat(ask);
+    expect(second.target.index).toBe(1);
+    expect(server.hits({ route: 'primary' })).toBe(1);
+  });
+
+  it('maxConcurrent: while the primary holds its only slot, a second request goes to the backup', async () => {
+    const serverClock = createFakeClock(T0, { sleep: 'wait' });
+    const { server, llm } = await setup({ primary: { maxConcurrent: 1 }, serverSleep: serverClock });
+    const held = server.script({ route: 'primary' }, { latency: 1_000 });
+    const slow = llm.chat(ask);
+    while (serverClock.pendingTimers() === 0) await new Promise((r) => setImmediate(r));
+    expect(llm.health().targets[0]!.limits!.remaining).toContainEqual({ kind: 'concurrent', source: 'local', remaining: 0, limit: 1 });
+
+    const second = await llm.chat(ask);
+    expect(second.target.index).toBe(1);
+    await serverClock.advanceAsync(1_000);
+    expect((await slow).target.index).toBe(0);
+    expect(server.hits({ route: 'primary' })).toBe(1);
+    // The slot is free again.
+    held.remove();
+    expect((await llm.chat(ask)).target.index).toBe(0);
+  });
+
+  it('queueMs: a request that finds every target limited waits for capacity, then is answered', async () => {
+    const { server, clock, llm } = await setup({ primary: { rpm: 1, queueMs: 90_000 }, backup: { rpm: 1 } });
+    await llm.chat(ask);
+    clock.advance(10_000);
+    await llm.chat(ask);
+    const before = clock.now();
+    const third = await llm.chat(ask);
+    // The primary's call leaves its window 60 s after it was made: 50 s from here.
+    expect(clock.now() - before).toBe(50_000);
+    expect(third.target.index).toBe(0);
+    expect(third.tier).toBe('full');
+    expect(server.hits()).toBe(3);
+  });
+
+  it('queueMs: when no capacity comes in time, the request degrades like an exhausted chain, with no upstream call', async () => {
+    const { server, clock, llm } = await setup({ primary: { rpm: 1, queueMs: 5_000 }, backup: { rpm: 1 }, cache: false });
+    await llm.chat(ask);
+    await llm.chat(ask);
+    const before = clock.now();
+    const third = await llm.chat(ask);
+    expect(clock.now() - before).toBe(5_000);
+    expect(third.tier).toBe('static');
+    expect(third.text).toBe('Busy, try again shortly.');
+    expect(server.hits()).toBe(2);
+  });
+
+  it('without queueMs and without degradation, a fully limited chain fails as rate_limited at once', async () => {
+    const { llm, clock } = await setup({ primary: { rpm: 1 }, backup: { rpm: 1 }, degrade: { enabled: false } });
+    await llm.chat(ask);
+    await llm.chat(ask);
+    const before = clock.now();
+    await expect(llm.chat(ask)).rejects.toMatchObject({ errorType: 'rate_limited' });
+    expect(clock.now()).toBe(before);
+  });
+});
+
+describe("rate-limit headers: traffic moves before the provider's 429", () => {
+  it('OpenAI x-ratelimit-*: a primary whose remaining falls under lowRemaining is tried after the backup; none of its calls gets a 429', async () => {
+    const { server, clock, llm, hops } = await setup({ rateLimitHeaders: { lowRemaining: 0.25 } });
+    // Bulwark is not told the limit: only the provider's headers say it.
+    const provider = server.limit({ route: 'primary' }, { rpm: 20 });
+    const answered = [];
+    for (let i = 0; i < 30; i++) answered.push((await llm.chat(ask)).target.index);
+    // After the 16th call 4 of 20 are left (< 25 %): the rest go to the backup first.
+    expect(answered.filter((i) => i === 0)).toHaveLength(16);
+    expect(answered.slice(16).every((i) => i === 1)).toBe(true);
+    expect(provider.refused).toBe(0);
+    expect(hops).toEqual([]); // deferred, not failed: the backup was simply tried first
+    expect(llm.health().targets[0]!.limits!.remaining).toContainEqual({ kind: 'requests', source: 'provider', remaining: 4, limit: 20 });
+
+    // After the reset the headers no longer hold it back.
+    clock.advance(60_000);
+    expect((await llm.chat(ask)).target.index).toBe(0);
+  });
+
+  it('Anthropic anthropic-ratelimit-*: at 0 remaining the target is skipped as limited until the reset (default lowRemaining)', async () => {
+    const { server, clock, llm, hops } = await setup({ backupFirst: true });
+    const provider = server.limit({ route: 'backup' }, { rpm: 5 });
+    const answered = [];
+    for (let i = 0; i < 8; i++) answered.push((await llm.chat(ask)).target.index);
+    expect(answered).toEqual([0, 0, 0, 0, 0, 1, 1, 1]);
+    expect(provider.refused).toBe(0);
+    expect(hops.map((h) => h.reason)).toEqual(['limited', 'limited', 'limited']);
+    clock.advance(60_000);
+    expect((await llm.chat(ask)).target.index).toBe(0);
+    expect(provider.refused).toBe(0);
+  });
+
+  it('streams read the headers too', async () => {
+    const { server, llm } = await setup();
+    const provider = server.limit({ route: 'primary' }, { rpm: 3 });
+    const answered = [];
+    for (let i = 0; i < 5; i++) {
+      let text = '';
+      for await (const event of llm.stream(ask)) if (event.type === 'text') text += event.delta;
+      expect(text).toMatch(/^Mock reply from (primary|backup)/);
+      answered.push(text.includes('primary') ? 0 : 1);
+    }
+    expect(answered).toEqual([0, 0, 0, 1, 1]);
+    expect(provider.refused).toBe(0);
+  });
+
+  it('garbage header values are ignored and counted, never trusted', async () => {
+    const { server, llm, headerErrors } = await setup();
+    server.script(
+      { route: 'primary' },
+      {
+        then: fault.ok({
+          headers: {
+            'x-ratelimit-limit-requests': '100',
+            'x-ratelimit-remaining-requests': 'banana',
+            'x-ratelimit-reset-requests': '1s',
+            'x-ratelimit-limit-tokens': '1000',
+            'x-ratelimit-remaining-tokens': '0',
+            'x-ratelimit-reset-tokens': '-3s',
+          },
+        }),
+      },
+    );
+    const answered = [];
+    for (let i = 0; i < 3; i++) answered.push((await llm.chat(ask)).target.index);
+    // Remaining tokens 0 would hold the primary back, but its reset is garbage: the report is not trusted.
+    expect(answered).toEqual([0, 0, 0]);
+    expect(headerErrors).toEqual(
+      Array.from({ length: 3 }, () => [
+        { breaker: 'openai/gpt-4o', header: 'x-ratelimit-remaining-requests' },
+        { breaker: 'openai/gpt-4o', header: 'x-ratelimit-reset-tokens' },
+      ]).flat(),
+    );
+    expect(llm.health().targets[0]!.limits).toBeUndefined();
+  });
+
+  it('remaining above its limit is garbage too', async () => {
+    const { server, llm, headerErrors } = await setup();
+    server.script(
+      { route: 'primary' },
+      { then: fault.ok({ headers: { 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '11', 'x-ratelimit-reset-requests': '6m0s' } }) },
+    );
+    await llm.chat(ask);
+    expect(headerErrors).toEqual([{ breaker: 'openai/gpt-4o', header: 'x-ratelimit-remaining-requests' }]);
+  });
+
+  it('rateLimitHeaders: false ignores the headers (still counting garbage)', async () => {
+    const { server, llm } = await setup({ rateLimitHeaders: false });
+    const provider = server.limit({ route: 'primary' }, { rpm: 2 });
+    const first = await llm.chat(ask);
+    const second = await llm.chat(ask);
+    const third = await llm.chat(ask);
+    expect([first, second, third].map((r) => r.target.index)).toEqual([0, 0, 1]);
+    // Without the headers the third call reached the provider and got its 429.
+    expect(provider.refused).toBe(1);
+  });
+});
+
+describe('limits: bad configuration', () => {
+  const target = (limits: unknown) => () =>
+    openaiTarget({ client: new OpenAI({ apiKey: 'sk-test' }), model: 'gpt-4o', limits: limits as TargetLimits });
+  it.each([
+    [{ rpm: 0 }, 'openaiTarget.limits.rpm'],
+    [{ tpm: -5 }, 'openaiTarget.limits.tpm'],
+    [{ rpm: Number.POSITIVE_INFINITY }, 'openaiTarget.limits.rpm'],
+    [{ maxConcurrent: 1.5 }, 'openaiTarget.limits.maxConcurrent'],
+    [{ maxConcurrent: 0 }, 'openaiTarget.limits.maxConcurrent'],
+    [{ queueMs: -1 }, 'openaiTarget.limits.queueMs'],
+    [{ rpn: 10 }, 'openaiTarget.limits.rpn'],
+  ])('%o → ConfigError naming %s', (limits, field) => {
+    expect(target(limits)).toThrow(ConfigError);
+    expect(target(limits)).toThrow(field);
+  });
+
+  it('rateLimitHeaders.lowRemaining outside [0, 1] → ConfigError naming it', () => {
+    expect(() =>
+      createResilientLLM({ name: 'x', targets: [target({})()], rateLimitHeaders: { lowRemaining: 1.5 } }),
+    ).toThrow(/rateLimitHeaders\.lowRemaining/);
+  });
+});

@@ -282,7 +282,7 @@ describe('hedged requests', () => {
     await llm.close();
   });
 
-  it('cost: the loser that answered too is paid for, and the request cost is every attempt’s', async () => {
+  it('cost: a primary cancelled before its answer reached the client reported no usage and costs nothing; the request cost is the hedge’s', async () => {
     const { server } = env;
     const gate = gatedFetch();
     const { llm, clock, chain } = hedgedChain(server, { primaryFetch: gate.fetch, pricing: { 'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10 } } });

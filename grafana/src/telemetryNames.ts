@@ -27,6 +27,7 @@ export const METRICS = {
   telemetryErrors: 'bulwark_telemetry_errors_total',
   limitRemaining: 'bulwark_limit_remaining',
   limitHeaderErrors: 'bulwark_limit_header_errors_total',
+  hedges: 'bulwark_hedges_total',
 } as const;
 
 const HISTOGRAMS: readonly string[] = [
@@ -66,6 +67,7 @@ export const LABELS = {
   limitKind: 'bulwark_limit_kind',
   limitSource: 'bulwark_limit_source',
   limitHeader: 'bulwark_limit_header',
+  hedgeOutcome: 'bulwark_hedge_outcome',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
   tenant: 'app_tenant',
 } as const;

@@ -1,6 +1,7 @@
 import { ProviderError } from '../errors/providerError.js';
-import type { LimitDenial } from '../limits/types.js';
+import type { LimitDenial, LimitGrant } from '../limits/types.js';
 import type { TargetRuntime } from './targetRuntime.js';
+import type { WalkState } from './walkState.js';
 
 /** `providerCode` of the error a target at its limits is skipped with (never sent, never charged to a breaker). */
 const LIMITED_CODE = 'bulwark_limited';
@@ -24,4 +25,22 @@ export function limitedError(rt: TargetRuntime, denial: LimitDenial): ProviderEr
 
 export function isLimitedError(error: ProviderError): boolean {
   return error.providerCode === LIMITED_CODE;
+}
+
+/**
+ * Asks `rt`'s limits for one call: true when admitted (the grant waits in the walk state for the
+ * attempt that makes the call), else the denial and the error the skip carries.
+ */
+export async function admitLimited(rt: TargetRuntime, state: WalkState, estimate: number): Promise<true | { denial: LimitDenial; error: ProviderError }> {
+  const grant = await rt.slot.limiter.acquire(estimate);
+  if (!grant.granted) return { denial: grant, error: limitedError(rt, grant) };
+  (state.limitGrants ??= new Map()).set(rt, grant);
+  return true;
+}
+
+/** The grant waiting for `rt`'s next call, handed over once. */
+export function takeLimitGrant(state: WalkState, rt: TargetRuntime): LimitGrant | undefined {
+  const grant = state.limitGrants?.get(rt);
+  if (grant) state.limitGrants!.delete(rt);
+  return grant;
 }

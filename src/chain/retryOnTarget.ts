@@ -9,7 +9,7 @@ import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { invalidOutputRetries } from '../validation/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
 import { estimateTokens } from '../validation/validateRequest.js';
-import { limitedError } from './limited.js';
+import { admitLimited, takeLimitGrant } from './limited.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
 export class TargetGaveUp extends Error {
@@ -73,12 +73,11 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     }
     if (attemptNumber > 1) {
       // A retry is one more call against the target's limits: at one, the walk moves on (no call).
-      const grant = await rt.slot.limiter.acquire(estimateTokens(state.request));
-      if (!grant.granted) {
+      const admitted = await admitLimited(rt, state, estimateTokens(state.request));
+      if (admitted !== true) {
         permit.release();
-        throw new AbortError(new TargetGaveUp(limitedError(rt, grant), 'rate_limited', false));
+        throw new AbortError(new TargetGaveUp(admitted.error, 'rate_limited', false));
       }
-      state.limitGrant = grant;
     }
     const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
     // A retry counts when it is sent, not when it is scheduled (the breaker may refuse it).
@@ -143,8 +142,7 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
   } catch (thrown) {
     if (!firstPermitUsed) firstPermit.release();
     // Admitted by the limits but never sent: give the call back.
-    state.limitGrant?.cancel();
-    state.limitGrant = undefined;
+    takeLimitGrant(state, rt)?.cancel();
     if (produced) execute.discard?.(produced.value, thrown);
     // A "no" wins over the walk's signal firing while it was being decided.
     if (gaveUp) throw gaveUp;

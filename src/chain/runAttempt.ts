@@ -9,6 +9,7 @@ import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage }
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { WalkStopped, type WalkState } from './walkState.js';
+import { takeLimitGrant } from './limited.js';
 
 /** A failed attempt with its classification, as the retry loop and the walk see it. */
 export class AttemptFailure extends Error {
@@ -70,8 +71,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   state.attempts.push(record);
   let settled = false;
   // The limits' admission of this call: settled with the tokens it reported (correcting the estimate).
-  const grant = state.limitGrant;
-  state.limitGrant = undefined;
+  const grant = takeLimitGrant(state, rt);
 
   const addCost = (usage: Usage | undefined): number => {
     const costUsd = usage ? costOf(usage, rt.price) : 0;

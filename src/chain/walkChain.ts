@@ -2,12 +2,13 @@ import { estimateTokens } from '../validation/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
+import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
 import { waitForAny } from '../limits/targetLimiter.js';
-import { isLimitedError, limitedError } from './limited.js';
+import { admitLimited, isLimitedError } from './limited.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -25,8 +26,9 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
  * Walks the targets in order (DESIGN §1): skips open breakers without an upstream call and
  * targets that cannot help (same provider after a refusal, too small a window after a
  * context-length failure), retries each target within its budget, and records every hop.
+ * With `hedging`, a target that is slow to answer races the next one (see hedge.ts).
  */
-export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>): Promise<WalkResult<T>> {
+export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
   const { config } = state;
   const { clock } = config;
   let tried = 0;
@@ -37,12 +39,69 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   const unsupported: string[] = [];
   /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
   let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
+  /** The next target to consider: the walk's and its hedges' (a hedge takes the target the walk would try next). */
+  let next = 0;
+  /** Targets whose provider reported little left go after their peers (see deferLow). */
+  let order = deferLow(targets);
+  /** Targets skipped at one of their limits in this pass, and when each may fit again. */
+  let limited: Array<{ rt: TargetRuntime; retryInMs: number | undefined }> = [];
+
+  /** The walk leaves `rt`: a result that ends the walk, or undefined to go on with the next target. */
+  const leave = (rt: TargetRuntime, thrown: unknown): WalkResult<T> | undefined => {
+    if (!(thrown instanceof TargetGaveUp)) throw thrown;
+    const { error } = thrown;
+    // A retry refused by the target's limits: a skip for the walk, like the first call's.
+    const reason = isLimitedError(error) ? 'limited' : thrown.reason;
+    if (thrown.stopWalk) {
+      // Deadline: nothing more can be tried, but cached/static answers still can be served.
+      return { ok: false, error, reason: thrown.reason, stop: !(thrown.reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+    }
+    if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
+    if (reason === 'context_length_exceeded') {
+      const needed = estimateTokens(state.request);
+      const window = rt.target.contextWindow;
+      // The prompt did not fit this target: the next one needs more room than this one has.
+      state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
+    }
+    state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+    return undefined;
+  };
+
+  /**
+   * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
+   * when the request is over, out of hops or at its cost cap. Targets that cannot help are passed
+   * over as the walk would.
+   */
+  const admitHedge = async (): Promise<Admitted | undefined> => {
+    while (next < order.length) {
+      if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
+      const rt = order[next]!;
+      next += 1;
+      if (skipReason(rt, state)) continue;
+      if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
+      const permit = await rt.slot.breaker.tryAcquire();
+      if (!permit) {
+        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+        continue;
+      }
+      // A hedge is a call like any other: a target at its limits is passed over.
+      if (!(await admitLimited(rt, state, estimate))) {
+        permit.release();
+        continue;
+      }
+      state.hops += 1;
+      tried += 1;
+      return { rt, permit, kind: 'hedge' };
+    }
+    return undefined;
+  };
+
   const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried };
   const queueStart = clock.now();
   for (;;) {
-    /** Targets skipped at one of their limits in this pass, and when each may fit again. */
-    const limited: Array<{ rt: TargetRuntime; retryInMs: number | undefined }> = [];
-    for (const rt of deferLow(targets)) {
+    while (next < order.length) {
+      const rt = order[next]!;
+      next += 1;
       if (state.walk.signal.aborted) return stoppedResult(state);
       if (skipReason(rt, state)) continue;
       if (state.lastFailure) {
@@ -70,51 +129,34 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
         continue;
       }
       // At a limit: skipped, not failed — no call, nothing charged to its breaker.
-      const grant = await rt.slot.limiter.acquire(estimate);
-      if (!grant.granted) {
+      const denial = await admitLimited(rt, state, estimate);
+      if (denial !== true) {
         permit.release();
-        limited.push({ rt, retryInMs: grant.retryInMs });
-        state.lastFailure = lastTried = { ref: rt.ref, reason: 'limited', error: limitedError(rt, grant) };
+        limited.push({ rt, retryInMs: denial.denial.retryInMs });
+        state.lastFailure = lastTried = { ref: rt.ref, reason: 'limited', error: denial.error };
         continue;
       }
-      state.limitGrant = grant;
       tried += 1;
-      try {
-        const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);
-        return { ok: true, value, target: rt };
-      } catch (thrown) {
-        if (!(thrown instanceof TargetGaveUp)) throw thrown;
-        const { error } = thrown;
-        const reason = isLimitedError(error) ? 'limited' : thrown.reason;
-        if (thrown.stopWalk) {
-          // Deadline: nothing more can be tried, but cached/static answers still can be served.
-          return { ok: false, error, reason: thrown.reason, stop: !(thrown.reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
-        }
-        if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
-        if (reason === 'context_length_exceeded') {
-          const needed = estimateTokens(state.request);
-          const window = rt.target.contextWindow;
-          // The prompt did not fit this target: the next one needs more room than this one has.
-          state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
-        }
-        state.lastFailure = lastTried = { ref: rt.ref, reason, error };
-      }
+      const kind = tried === 1 && state.hops === 0 ? 'initial' : 'fallback';
+      const ran: RaceResult<T> = hedging
+        ? await raceWithHedges(hedging, { rt, permit, kind }, state, execute, { admitHedge, leave: (left, gaveUp) => void leave(left, gaveUp) })
+        : await retryOnTarget(rt, state, permit, kind, execute).then(
+            (value) => ({ ok: true as const, value, rt }),
+            (thrown: unknown) => ({ ok: false as const, rt, thrown }),
+          );
+      if (ran.ok) return { ok: true, value: ran.value, target: ran.rt };
+      const ended = leave(ran.rt, ran.thrown);
+      if (ended) return ended;
     }
     // Nothing was sent and targets were at their limits: wait for capacity (up to the longest
     // queueMs among them, within the deadline), then walk again from the top.
     if (tried > 0 || limited.length === 0) break;
     const queueMs = Math.max(...limited.map((l) => l.rt.slot.limiter.queueMs));
-    const now = clock.now();
-    const left = Math.min(queueStart + queueMs, state.deadline) - now;
+    const left = Math.min(queueStart + queueMs, state.deadline) - clock.now();
     if (!(left > 0)) break;
     const soonest = Math.min(...limited.map((l) => l.retryInMs ?? Number.POSITIVE_INFINITY));
     try {
-      await waitForAny(
-        limited.map((l) => l.rt.slot.limiter),
-        Math.min(left, soonest),
-        clock,
-        state.walk.signal,
-      );
+      await waitForAny(limited.map((l) => l.rt.slot.limiter), Math.min(left, soonest), clock, state.walk.signal);
     } catch {
       return stoppedResult(state);
     }
@@ -122,6 +164,9 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     state.lastFailure = start.lastFailure;
     lastTried = start.lastTried;
     unsupported.length = 0;
+    limited = [];
+    order = deferLow(targets);
+    next = 0;
   }
   if (lastTried && lastTried.reason !== 'unsupported_input') {
     return { ok: false, error: lastTried.error, reason: lastTried.reason === 'limited' ? lastTried.error.errorType : lastTried.reason, stop: false };
@@ -144,8 +189,7 @@ function stoppedResult<T>(state: WalkState): WalkResult<T> {
 
 /**
  * Targets whose provider reported little left of a limit (`rateLimitHeaders.lowRemaining`) go after
- * their peers until the reset, so traffic moves before the 429; the order is kept otherwise. Also
- * the availability seam pools use for their members.
+ * their peers until the reset, so traffic moves before the 429; the order is kept otherwise.
  */
 function deferLow(targets: readonly TargetRuntime[]): readonly TargetRuntime[] {
   let low: TargetRuntime[] | undefined;

@@ -5,6 +5,7 @@ import type { FallbackReason, RequestInfo, RequestObserver } from '../events/eng
 import type { AttemptRecord, ChatRequest, TargetRef } from '../request/types.js';
 import type { LinkedAbort } from './linkedAbort.js';
 import type { LimitGrant } from '../limits/types.js';
+import type { TargetRuntime } from './targetRuntime.js';
 
 /** Everything one logical request accumulates while it walks the chain. */
 export interface WalkState {
@@ -25,8 +26,11 @@ export interface WalkState {
   refusedBy: Set<string>;
   /** After a context-length failure: the prompt needs a window at least this large. */
   needsContextTokens: number | undefined;
-  /** The limits' admission of the next attempt (taken by the walk or a retry, settled by the attempt). */
-  limitGrant?: LimitGrant | undefined;
+  /**
+   * The limits' admission of each target's next call (given by the walk, a hedge or a retry, taken
+   * and settled by the attempt). Per target: a hedge's call and another target's retry may interleave.
+   */
+  limitGrants?: Map<TargetRuntime, LimitGrant>;
 }
 
 /** Why a walk stopped before it ended on its own. */

@@ -102,6 +102,8 @@ export const ATTR = {
   LIMIT_SOURCE: 'bulwark.limit.source',
   /** `bulwark.limit.header_errors`: the provider rate-limit header whose value was not usable. */
   LIMIT_HEADER: 'bulwark.limit.header',
+  /** `bulwark.hedges` and the `bulwark.hedge` event: how a hedged call ended (won, lost, cancelled). */
+  HEDGE_OUTCOME: 'bulwark.hedge.outcome',
 } as const;
 
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
@@ -139,6 +141,11 @@ export const EVENT = {
    * `gen_ai.request.max_tokens` is the allowed value, what was sent.
    */
   CLAMPED: 'bulwark.clamped',
+  /**
+   * On the logical span, once per hedge as it ends: `bulwark.hedge.outcome`, and the hedge's
+   * target (`bulwark.target.index`, provider, model).
+   */
+  HEDGE: 'bulwark.hedge',
 } as const;
 
 // --------------------------------------------------------------------------------- attribute values
@@ -151,7 +158,14 @@ export const OUTCOMES = ['success', 'success_after_retry', 'success_via_fallback
  */
 export const TIERS = ['full', 'reduced', 'cached', 'static', 'none'] as const;
 export const TIER_NONE = 'none';
-export const ATTEMPT_KINDS = ['initial', 'retry', 'fallback', 'probe'] as const;
+export const ATTEMPT_KINDS = ['initial', 'retry', 'fallback', 'probe', 'hedge'] as const;
+/**
+ * `bulwark.hedge.outcome`: `won` (its answer was used), `lost` (another call of the request answered
+ * first, or the hedge failed on its own), `cancelled` (the request ended without an answer from the
+ * race: the caller cancelled, the deadline passed, or the request failed for good).
+ */
+export const HEDGE_OUTCOMES = ['won', 'lost', 'cancelled'] as const;
+export type HedgeOutcome = (typeof HEDGE_OUTCOMES)[number];
 export const ATTEMPT_OUTCOMES = ['success', 'failure'] as const;
 export const CIRCUIT_STATE_VALUES = ['closed', 'half_open', 'open'] as const;
 export const CACHE_RESULTS = ['hit', 'miss', 'stale_served'] as const;
@@ -266,6 +280,7 @@ export const METRIC = {
   TELEMETRY_ERRORS: 'bulwark.telemetry.errors',
   LIMIT_REMAINING: 'bulwark.limit.remaining',
   LIMIT_HEADER_ERRORS: 'bulwark.limit.header_errors',
+  HEDGES: 'bulwark.hedges',
 } as const;
 
 export const UNIT = {
@@ -283,6 +298,7 @@ export const UNIT = {
   ERROR: '{error}',
   /** `bulwark.limit.remaining`: requests, tokens or concurrent calls, by `bulwark.limit.kind`. */
   LIMIT: '{limit}',
+  HEDGE: '{hedge}',
 } as const;
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -455,6 +471,15 @@ export const METRICS: readonly MetricDefinition[] = [
     attributes: [A.CHAIN, A.BREAKER, A.LIMIT_HEADER],
     prometheus: 'bulwark_limit_header_errors_total',
     prometheusSeries: ['bulwark_limit_header_errors_total'],
+  },
+  {
+    name: METRIC.HEDGES,
+    kind: 'counter',
+    unit: UNIT.HEDGE,
+    description: 'Hedged calls (the same request started on the next target while the first was slow), by how they ended.',
+    attributes: [A.CHAIN, A.HEDGE_OUTCOME],
+    prometheus: 'bulwark_hedges_total',
+    prometheusSeries: ['bulwark_hedges_total'],
   },
 ];
 

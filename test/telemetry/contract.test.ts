@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SKIP_REASONS, SPAN, SPAN_NAME_PATTERNS, TOKEN_TYPES, type MetricKind } from '../../src/telemetry/names.js';
-import { createSdk, Driver, FakeHealth, metric, newObserver, REQUEST, TARGETS, type Sdk } from './harness.js';
+import { createSdk, Driver, FakeHealth, metric, newObserver, REQUEST, SAMPLE_LIMITS, TARGETS, type Sdk } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -159,15 +159,7 @@ describe('the observer emits exactly the contract', () => {
   beforeAll(async () => {
     sdk = createSdk();
     const health = new FakeHealth('contract');
-    health.limits.set('openai/gpt-4o', {
-      availability: 'available',
-      rpm: 60,
-      inFlight: 0,
-      remaining: [
-        { kind: 'requests', source: 'local', remaining: 59, limit: 60 },
-        { kind: 'tokens', source: 'provider', remaining: 900, limit: 1000 },
-      ],
-    });
+    health.limits.set('openai/gpt-4o', SAMPLE_LIMITS);
     const observer = newObserver(sdk, health);
     observer.onLimitHeaderError?.({ breaker: 'openai/gpt-4o', header: 'x-ratelimit-remaining-requests' });
     // One request that touches every hook: cache miss, retry, breaker opening, a rejected

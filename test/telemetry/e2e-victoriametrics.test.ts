@@ -15,7 +15,7 @@ import { METRICS } from '../../src/telemetry/names.js';
 import { createOtelObserver } from '../../src/telemetry/otelObserver.js';
 import { startVictoriaMetrics, stopAll, type PromSample, type VictoriaMetrics } from '../support/processes.js';
 import { needTools } from '../support/tools.js';
-import { Driver, FakeHealth, TARGETS } from './harness.js';
+import { Driver, FakeHealth, SAMPLE_LIMITS, TARGETS } from './harness.js';
 
 const tools = needTools('victoria-metrics');
 const CHAIN = 'e2e-agent';
@@ -99,15 +99,7 @@ describe.skipIf(tools.skip)('telemetry → OTLP → VictoriaMetrics → PromQL',
     d.end('static', 'static');
     health.budgets.set('anthropic/claude-sonnet-4-5', 7);
     // 5) the primary's limits: its own rpm, its provider's tokens, and a garbage header ignored
-    health.limits.set('openai/gpt-4o', {
-      availability: 'low',
-      rpm: 60,
-      inFlight: 0,
-      remaining: [
-        { kind: 'requests', source: 'local', remaining: 57, limit: 60 },
-        { kind: 'tokens', source: 'provider', remaining: 40, limit: 1000 },
-      ],
-    });
+    health.limits.set('openai/gpt-4o', SAMPLE_LIMITS);
     observer.onLimitHeaderError?.({ breaker: 'openai/gpt-4o', header: 'x-ratelimit-reset-tokens' });
 
     // Export 2: the scenario.

@@ -185,6 +185,17 @@ export class FakeHealth {
   });
 }
 
+/** A target's limits as health() shows them: its own rpm, and what its provider's headers said of its tokens. */
+export const SAMPLE_LIMITS: LimitsHealth = {
+  availability: 'low',
+  rpm: 60,
+  inFlight: 0,
+  remaining: [
+    { kind: 'requests', source: 'local', remaining: 57, limit: 60 },
+    { kind: 'tokens', source: 'provider', remaining: 40, limit: 1000 },
+  ],
+};
+
 export const REQUEST: ChatRequest = {
   messages: [
     { role: 'system', content: 'You are terse.' },

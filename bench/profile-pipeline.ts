@@ -12,7 +12,8 @@
  *
  * It prints one JSON line per measurement:
  * - `percall`: one call at a time, p50 / p99 of the pipeline's added cost against the fake adapter itself (µs);
- * - `throughput`: requests per second from 64 concurrent callers on one event loop, as the throughput suite drives it;
+ * - `throughput`: requests per second from 64 concurrent callers on one event loop, as the throughput suite drives it,
+ *   and the process CPU time per request (steadier than wall time on a shared machine);
  * - `alloc`: bytes allocated per request (summed across GCs with v8.GCProfiler), scavenges per 10k requests;
  * - `allocsites` (not in the default set): a sampling allocation profile of 50k requests that keeps objects the
  *   scavenger collected (the garbage is the point), written to --heap-profile, and the top allocating functions;
@@ -168,8 +169,14 @@ for (const mode of modes) {
   if (only.has('percall')) print({ mode, measure: 'percall', unit: 'µs added', ...(await perCall(llm, 20_000)) });
   if (only.has('throughput')) {
     const rates: number[] = [];
-    for (let t = 0; t < trials; t++) rates.push(await drive(llm, requests));
-    print({ mode, measure: 'throughput', reqPerSec: Math.round(median(rates)), runs: rates.map(Math.round) });
+    const cpu: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const before = process.cpuUsage();
+      rates.push(await drive(llm, requests));
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / requests);
+    }
+    print({ mode, measure: 'throughput', reqPerSec: Math.round(median(rates)), runs: rates.map(Math.round), cpuUsPerRequest: +median(cpu).toFixed(2) });
   }
   if (only.has('alloc')) print({ mode, measure: 'alloc', ...(await allocation(llm, 100_000)) });
   if (only.has('allocsites')) print({ mode, measure: 'allocsites', ...(await allocationSites(llm, 50_000)) });

@@ -119,6 +119,9 @@ class RequestFanout implements RequestObserver {
   onStreamReset(reason: Hooks<RequestObserver>['onStreamReset']): void {
     notify(this.observers, 'onStreamReset', reason);
   }
+  onHedge(event: Hooks<RequestObserver>['onHedge']): void {
+    notify(this.observers, 'onHedge', event);
+  }
   onEnd(end: Hooks<RequestObserver>['onEnd']): void {
     notify(this.observers, 'onEnd', end);
   }

@@ -28,6 +28,7 @@ import type {
   Degraded,
   EngineObserver,
   FallbackHop,
+  HedgeEnd,
   MaxTokensClamped,
   RequestEnd,
   RequestInfo,
@@ -46,6 +47,7 @@ import {
   CACHE_RESULTS,
   CIRCUIT_STATE_VALUES,
   EVENT,
+  HEDGE_OUTCOMES,
   INSTRUMENTATION_SCOPE,
   METRIC,
   metricDefinition,
@@ -96,6 +98,8 @@ export interface OtelObserverOptions {
    * go onto the request span, `bulwark.requests`, `bulwark.cost` and `gen_ai.client.token.usage`.
    */
   callerAttributes?: CallerAttributesConfig;
+  /** The chain hedges (`hedge` configured): its `bulwark.hedges` series are pre-created. Default false. */
+  hedging?: boolean;
 }
 
 /** `error.type` when a failure carries no classified type (the semantic conventions' fallback). */
@@ -122,6 +126,7 @@ interface Instruments {
   cost: Counter;
   storeErrors: Counter;
   telemetryErrors: Counter;
+  hedges: Counter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -291,6 +296,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     }));
   const storeAttrs = (operation: string, errorType: string) =>
     attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
+  const hedgeAttrs = (outcome: string) => attrs(`hedge|${outcome}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.HEDGE_OUTCOME]: outcome }));
   const telemetryErrorAttrs = (stage: TelemetryStage) => attrs(`tel|${stage}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
   const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
   // One hard cap per instrument that carries caller attributes (they outlive a re-bind). A value
@@ -365,6 +371,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
       storeErrors: counter(meter, METRIC.STORE_ERRORS),
       telemetryErrors: counter(meter, METRIC.TELEMETRY_ERRORS),
+      hedges: counter(meter, METRIC.HEDGES),
       gaugeCallback: () => undefined,
     };
     inst.gaugeCallback = (result) => gaugeCallback(result, inst);
@@ -390,6 +397,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     for (const t of configured) {
       const tt = targetFor(t);
       for (const kind of ATTEMPT_KINDS) {
+        if (kind === 'hedge' && !options.hedging) continue;
         inst.attempts.add(0, tt.attempt(kind, undefined));
         for (const errorType of PRECREATE.failureTypes) inst.attempts.add(0, tt.attempt(kind, errorType));
       }
@@ -415,6 +423,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const caller of caps.requests.sets()) precreateCallerRequests(inst, caller);
       for (const caller of caps.cost.sets()) precreateCallerCost(inst, caller);
     }
+    // bulwark.hedges: every outcome, when the chain hedges.
+    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.add(0, hedgeAttrs(outcome));
     // bulwark.telemetry.errors: every stage.
     for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
     // Breakers: every transition between two states, and rejections.
@@ -734,6 +744,16 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
 
     onStreamReset(reason: string): void {
       this.logicalEvent(EVENT.STREAM_RESET, { [ATTR.STREAM_RESET_REASON]: reason });
+    }
+
+    onHedge(e: HedgeEnd): void {
+      this.inst.hedges.add(1, hedgeAttrs(e.outcome));
+      this.logicalEvent(EVENT.HEDGE, {
+        [ATTR.HEDGE_OUTCOME]: e.outcome,
+        [ATTR.TARGET_INDEX]: e.target.index,
+        [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
+        [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
+      });
     }
 
     onEnd(end: RequestEnd): void {

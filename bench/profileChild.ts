@@ -1,5 +1,5 @@
 /**
- * Run by the profile suite in a fresh process (`node bench/profileChild.js on|off N`): the pipeline
+ * Run by the profile suite in a fresh process (`node bench/profileChild.js on|off N [warm-up]`): the pipeline
  * scenario of the throughput suite (three fake providers that answer at once, 64 concurrent
  * callers, one event loop), warmed up, then N requests under V8's sampling CPU profiler (the
  * inspector's Profiler domain, 100 µs interval). Prints one JSON line: the profile's self time
@@ -15,6 +15,7 @@ import { startBenchTelemetry } from './telemetry.js';
 
 const mode = process.argv[2] === 'off' ? 'off' : 'on';
 const total = Number(process.argv[3] ?? 100_000);
+const warmup = Number(process.argv[4] ?? 20_000);
 
 interface ProfileNode {
   id: number;
@@ -62,7 +63,7 @@ function area(node: ProfileNode): string {
   return file;
 }
 
-await drive(llm, 20_000); // warm-up: JIT, caches, pre-created series
+await drive(llm, warmup); // warm-up: JIT, caches, pre-created series
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -93,4 +94,4 @@ const top = (m: Map<string, number>, n: number) =>
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([name, count]) => ({ name, selfPercent: (count / hits) * 100 }));
-process.stdout.write(`${JSON.stringify({ mode, total, requestsPerSec: rate, samples: hits, file, functions: top(byFunction, 15), areas: top(byArea, 10) })}\n`);
+process.stdout.write(`${JSON.stringify({ mode, total, warmup, requestsPerSec: rate, samples: hits, file, functions: top(byFunction, 15), areas: top(byArea, 10) })}\n`);

@@ -29,11 +29,12 @@ const NOTES = ['profile-notes.md', 'profile-before.md'];
 
 export async function profileSuite(ctx: BenchContext): Promise<Section> {
   const n = ctx.sizes.profileRequests;
+  const warmup = Math.min(20_000, n);
   const child = fileURLToPath(new URL(COMPILED ? '../profileChild.js' : '../profileChild.ts', import.meta.url));
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const mode of ['on', 'off'] as const) {
-    const args = COMPILED ? [child, mode, String(n)] : ['--import', 'tsx', child, mode, String(n)];
+    const args = [...(COMPILED ? [] : ['--import', 'tsx']), child, mode, String(n), String(warmup)];
     const { stdout } = await run(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 16 * 2 ** 20 });
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildReport;
     for (const a of report.areas) rows.push({ name: `CPU, telemetry ${mode}, by area: ${a.name}`, metric: 'self time', value: a.selfPercent, unit: '%' });
@@ -49,7 +50,7 @@ export async function profileSuite(ctx: BenchContext): Promise<Section> {
     title: '7. Profile notes: pipeline CPU profile',
     how:
       `The pipeline scenario of section 5 (three in-process fake providers, 64 concurrent callers, one event loop) in a fresh process per mode, warmed up with ` +
-      `20,000 requests, then ${n.toLocaleString('en-US')} requests under V8's sampling CPU profiler (inspector Profiler domain, 100 µs interval). Self time per ` +
+      `${warmup.toLocaleString('en-US')} requests, then ${n.toLocaleString('en-US')} requests under V8's sampling CPU profiler (inspector Profiler domain, 100 µs interval). Self time per ` +
       'function (file:line of the compiled JavaScript) and per area, as a share of all samples; "(garbage collector)" is V8\'s collection time. The memory ' +
       'breakdown (heap reserved vs in use, new/old/code space, external, array buffers, malloced, the rest) is in section 6.',
     rows,

@@ -9,7 +9,7 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { anthropicWire } from './anthropicWire.js';
 import { geminiWire } from './geminiWire.js';
 import type { ContextLengthFault, Fault, Provider, Reply } from './faults.js';
-import { sampleLatency } from './latency.js';
+import { sampleLatency, validateLatency } from './latency.js';
 import type { Latency } from './latency.js';
 import { openaiWire } from './openaiWire.js';
 import type { ProviderWire, ResolvedReply, WireContext, WireError } from './providerWire.js';
@@ -19,6 +19,8 @@ import { matchesRequest, redactHeaders } from './requestLog.js';
 import type { FaultSource, RecordedRequest, RequestMatcher } from './requestLog.js';
 import { PromptCacheSimulation } from './promptCache.js';
 import { exampleOf, requestedSchema } from './requestChecks.js';
+import { LimitBook } from './routeLimits.js';
+import type { RouteLimit, RouteLimitHandle } from './routeLimits.js';
 import { ScriptBook } from './script.js';
 import type { Script, ScriptHandle } from './script.js';
 import { SSE_HEADERS, formatSseEvent } from './sse.js';
@@ -42,9 +44,16 @@ export interface FaultServerOptions {
   host?: string;
   /**
    * The clock used for outage windows, `startedAt` / `endedAt`, `created` fields and the absolute timestamps
-   * in rate-limit headers. Default `Date.now`. Latency and stream pacing always use real timers.
+   * in rate-limit headers and the windows of `limit()`. Default `Date.now`. Latency and stream pacing use real
+   * timers unless `sleep` is given.
    */
   now?: () => number;
+  /**
+   * Waits used for latency, slow first bytes, chunk delays and endless / slowloris pacing: resolve after `ms`,
+   * reject when `signal` aborts. Give a test's fake clock (`clock.sleep` in `'wait'` mode, with `now: clock.now`)
+   * to script "10 % of calls after 3 s" without waiting 3 s. Default: real timers.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Seed for probabilistic faults and latency distributions. Default: random (non-reproducible). */
   seed?: number;
   /** Per-model settings, e.g. `{ 'gpt-4o-mini': { contextWindow: 128_000 } }`. */
@@ -84,6 +93,17 @@ export interface FaultServer {
    */
   script(script: Script): ScriptHandle;
   script(matcher: RequestMatcher, script: Script): ScriptHandle;
+  /**
+   * Enforces a provider rate limit (sliding window on the server clock) on the requests `matcher` selects:
+   * every answer carries the provider's rate-limit headers computed from it, and a request that would exceed
+   * it gets the provider's 429 (with `retry-after` and the reset headers) before any script plays. Several
+   * limits may match one request: all must admit it. Cleared by `reset()`. See {@link RouteLimit}.
+   *
+   * @example
+   * const primary = server.limit({ route: 'primary' }, { rpm: 3, tpm: 10_000 });
+   * // the 4th request within 60 s (server clock) gets 429 rate_limit_exceeded; primary.refused === 1
+   */
+  limit(matcher: RequestMatcher, limit: RouteLimit): RouteLimitHandle;
   /** Sets (or replaces) a model's settings at runtime. Survives `reset()`. */
   setModel(model: string, spec: ModelSpec): void;
   /**
@@ -99,7 +119,7 @@ export interface FaultServer {
    * Rejects after `timeoutMs` (default 2000).
    */
   idle(options?: { timeoutMs?: number }): Promise<void>;
-  /** Clears scripts and the request log and re-seeds the random source. Model settings stay. */
+  /** Clears scripts, limits and the request log and re-seeds the random source. Model settings stay. */
   reset(): void;
   /** Stops listening and destroys every socket, hung and stalled ones included. Never hangs; idempotent. */
   close(): Promise<void>;
@@ -131,6 +151,10 @@ interface Exchange {
   /** Set before the server itself ends the connection, so the close is not blamed on the client. */
   serverClosing: boolean;
   record: MutableRecord | undefined;
+  /** `options.sleep`, when the test controls time. */
+  sleep: FaultServerOptions['sleep'];
+  /** Counts the answer's output tokens toward the route limits that admitted the request. */
+  settle: ((outputTokens: number) => void) | undefined;
 }
 
 const ENDPOINT = /^(?:\/(.+?))?\/v1\/(chat\/completions|messages)\/?$/;
@@ -148,6 +172,7 @@ class FaultServerImpl implements FaultServer {
   readonly #inFlight = new Set<Exchange>();
   readonly #idleWaiters = new Set<() => void>();
   readonly #scripts = new ScriptBook();
+  readonly #limits = new LimitBook();
   readonly #promptCache = new PromptCacheSimulation();
   readonly #models = new Map<string, ModelSpec>();
   readonly #now: () => number;
@@ -169,6 +194,7 @@ class FaultServerImpl implements FaultServer {
       throw new RangeError(`maxRecordedRequests must be an integer >= 0, got ${String(max)}`);
     }
     this.#maxRecorded = max ?? Number.POSITIVE_INFINITY;
+    validateLatency(options.latency, 'options.latency');
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -224,6 +250,10 @@ class FaultServerImpl implements FaultServer {
     return this.#scripts.install(matcher, script, this.#now());
   }
 
+  limit(matcher: RequestMatcher, limit: RouteLimit): RouteLimitHandle {
+    return this.#limits.install(matcher, limit);
+  }
+
   setModel(model: string, spec: ModelSpec): void {
     this.#models.set(model, spec);
   }
@@ -267,6 +297,7 @@ class FaultServerImpl implements FaultServer {
 
   reset(): void {
     this.#scripts.clear();
+    this.#limits.clear();
     this.#promptCache.clear();
     this.#log = [];
     this.#counts = new Map();
@@ -292,7 +323,15 @@ class FaultServerImpl implements FaultServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = this.#now();
     const controller = new AbortController();
-    const exchange: Exchange = { req, res, signal: controller.signal, serverClosing: this.#closing !== undefined, record: undefined };
+    const exchange: Exchange = {
+      req,
+      res,
+      signal: controller.signal,
+      serverClosing: this.#closing !== undefined,
+      record: undefined,
+      sleep: this.#options.sleep,
+      settle: undefined,
+    };
     this.#inFlight.add(exchange);
     res.on('error', () => {});
     res.on('close', () => {
@@ -374,7 +413,7 @@ class FaultServerImpl implements FaultServer {
       return;
     }
 
-    const wire = WIRES[provider];
+    let wire = WIRES[provider];
     const ctx: WireContext = { route, model: model ?? '', body: bodyRecord, inputTokens, seq, nowMs: this.#now(), headers: redactHeaders(req.headers) };
     // Anthropic's prompt cache, simulated for answers (an error writes nothing): see promptCache.ts.
     if (provider === 'anthropic') ctx.promptCache = () => this.#promptCache.usage(model ?? '', bodyRecord);
@@ -417,6 +456,18 @@ class FaultServerImpl implements FaultServer {
       return;
     }
 
+    // A provider checks its rate limits before it does anything else with an acceptable request.
+    const verdict = this.#limits.check({ route, provider, model }, inputTokens, ctx.nowMs);
+    if (verdict) {
+      wire = withHeaders(wire, verdict.headers);
+      if (verdict.refusal) {
+        record(verdict.refusal, 'limit');
+        this.#sendError(exchange, wire, ctx, wire.error(ctx, verdict.refusal));
+        return;
+      }
+      exchange.settle = verdict.settle;
+    }
+
     const decision = this.#scripts.decide({ route, provider, model }, this.#now(), this.#random, this.#options.latency);
     let fault = decision.fault;
     let source = decision.source;
@@ -430,7 +481,7 @@ class FaultServerImpl implements FaultServer {
     record(fault, source);
 
     const delayMs = sampleLatency(decision.latency, this.#random);
-    if (delayMs > 0 && !(await pause(delayMs, exchange.signal))) return;
+    if (delayMs > 0 && !(await pause(delayMs, exchange))) return;
     ctx.nowMs = this.#now();
     await this.#play(exchange, wire, ctx, fault, stream);
   }
@@ -477,7 +528,7 @@ class FaultServerImpl implements FaultServer {
     }
   }
 
-  #resolveReply(wire: ProviderWire, ctx: WireContext, reply: Reply): ResolvedReply & { chunkDelayMs: number } {
+  #resolveReply(wire: ProviderWire, ctx: WireContext, reply: Reply): ResolvedReply & { chunkDelayMs: number; headers: Record<string, string> } {
     const defaults = this.#options.defaultReply ?? {};
     const useDefaults = reply.text === undefined && reply.toolCalls === undefined;
     const toolCalls = (reply.toolCalls ?? (useDefaults ? defaults.toolCalls : undefined) ?? []).map((call) => ({
@@ -514,6 +565,7 @@ class FaultServerImpl implements FaultServer {
       reasoningTokens,
       reasoning,
       chunkDelayMs: reply.chunkDelayMs ?? defaults.chunkDelayMs ?? 0,
+      headers: { ...defaults.headers, ...reply.headers },
     };
   }
 
@@ -545,7 +597,7 @@ class FaultServerImpl implements FaultServer {
       writeHead(ex, 200, { ...headers, 'content-type': 'application/json' });
     }
     void writeFlushed(ex.res, opening);
-    while ((await pause(intervalMs, ex.signal)) && !ex.res.destroyed) void writeFlushed(ex.res, more);
+    while ((await pause(intervalMs, ex)) && !ex.res.destroyed) void writeFlushed(ex.res, more);
   }
 
   #sendError(ex: Exchange, wire: ProviderWire, ctx: WireContext, error: WireError): void {
@@ -557,7 +609,7 @@ class FaultServerImpl implements FaultServer {
     ex: Exchange,
     wire: ProviderWire,
     ctx: WireContext,
-    reply: ResolvedReply & { chunkDelayMs: number },
+    reply: ResolvedReply & { chunkDelayMs: number; headers: Record<string, string> },
     stream: boolean,
     plan: {
       firstByteDelayMs?: number;
@@ -569,7 +621,8 @@ class FaultServerImpl implements FaultServer {
     },
   ): Promise<void> {
     const { res } = ex;
-    const headers = wire.commonHeaders(ctx);
+    const headers = { ...wire.commonHeaders(ctx), ...reply.headers };
+    ex.settle?.(reply.outputTokens);
 
     if (!stream) {
       const json = JSON.stringify(wire.completion(ctx, reply));
@@ -588,7 +641,7 @@ class FaultServerImpl implements FaultServer {
       }
       if (plan.firstByteDelayMs !== undefined) {
         writeHead(ex, 200, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) });
-        if (!(await pause(plan.firstByteDelayMs, ex.signal))) return;
+        if (!(await pause(plan.firstByteDelayMs, ex))) return;
         res.end(json);
         return;
       }
@@ -608,11 +661,11 @@ class FaultServerImpl implements FaultServer {
     if (cutAfter !== undefined) events = events.slice(0, cutAfter);
 
     writeHead(ex, 200, { ...headers, ...SSE_HEADERS });
-    if (plan.firstByteDelayMs !== undefined && !(await pause(plan.firstByteDelayMs, ex.signal))) return;
+    if (plan.firstByteDelayMs !== undefined && !(await pause(plan.firstByteDelayMs, ex))) return;
     let lastWrite: Promise<void> = Promise.resolve();
     for (let i = 0; i < events.length; i++) {
       if (res.destroyed || ex.signal.aborted) return;
-      if (i > 0 && reply.chunkDelayMs > 0 && !(await pause(reply.chunkDelayMs, ex.signal))) return;
+      if (i > 0 && reply.chunkDelayMs > 0 && !(await pause(reply.chunkDelayMs, ex))) return;
       lastWrite = writeFlushed(res, formatSseEvent(events[i] as SseEvent));
     }
     if (cutAfter !== undefined) {
@@ -626,6 +679,11 @@ class FaultServerImpl implements FaultServer {
     }
     res.end();
   }
+}
+
+/** The wire with `headers` added to every answer (the route limits' rate-limit headers). */
+function withHeaders(wire: ProviderWire, headers: Record<string, string>): ProviderWire {
+  return { ...wire, commonHeaders: (ctx) => ({ ...wire.commonHeaders(ctx), ...headers }) };
 }
 
 function writeHead(ex: Exchange, status: number, headers: Record<string, string>): void {
@@ -679,7 +737,7 @@ async function trickleHeaders(ex: Exchange, intervalMs: number): Promise<void> {
   const head = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-slowloris: ';
   for (let i = 0; !socket.destroyed && !ex.signal.aborted; i++) {
     socket.write(i < head.length ? head.charAt(i) : 'z');
-    if (!(await pause(intervalMs, ex.signal))) return;
+    if (!(await pause(intervalMs, ex))) return;
   }
 }
 
@@ -699,11 +757,12 @@ function writeFlushed(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
-/** Sleeps `ms`; false when the exchange closed meanwhile. */
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+/** Sleeps `ms` (on `options.sleep` when given, else a real timer); false when the exchange closed meanwhile. */
+async function pause(ms: number, ex: Exchange): Promise<boolean> {
+  const { signal } = ex;
   if (signal.aborted) return false;
   try {
-    await sleepTimer(ms, undefined, { signal });
+    await (ex.sleep ? ex.sleep(ms, signal) : sleepTimer(ms, undefined, { signal }));
     return true;
   } catch {
     return false;

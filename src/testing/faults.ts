@@ -57,6 +57,11 @@ export interface Reply {
    * and files with type, size or URL, its top-level body fields, its `anthropic-beta` values).
    */
   echo?: boolean;
+  /**
+   * Extra response headers on the answer, over the computed ones: e.g. a provider's rate-limit headers with
+   * chosen (or garbage) values, `{ 'x-ratelimit-remaining-requests': '3' }`.
+   */
+  headers?: Record<string, string>;
 }
 
 /** Extra response headers, merged over the ones the server computes. */

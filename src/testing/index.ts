@@ -43,6 +43,7 @@ export type {
 } from './faults.js';
 export type { Script, ScriptHandle, RandomFault, OutageWindow } from './script.js';
 export type { Latency } from './latency.js';
+export type { RouteLimit, RouteLimitHandle } from './routeLimits.js';
 export type { InputProblem, InputSummary, ReceivedAttachment } from './providerWire.js';
 export type { RecordedRequest, RequestMatcher, FaultSource } from './requestLog.js';
 export { estimateInputTokens, estimateTextTokens, CHARS_PER_TOKEN } from './tokens.js';

@@ -24,7 +24,9 @@ export type FaultSource =
   /** the request's estimated tokens exceeded `options.models[model].contextWindow` */
   | 'contextWindow'
   /** the request itself was unusable (unknown path, method, or invalid JSON) */
-  | 'invalidRequest';
+  | 'invalidRequest'
+  /** refused with a 429 by a route limit (`server.limit`) */
+  | 'limit';
 
 /** One request as the server saw it. Fields after the response started are updated live. */
 export interface RecordedRequest {

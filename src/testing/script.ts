@@ -1,4 +1,5 @@
 import type { Fault, Provider } from './faults.js';
+import { validateLatency } from './latency.js';
 import type { Latency } from './latency.js';
 import type { RandomSource } from './random.js';
 import { matcherSpecificity, matchesRequest } from './requestLog.js';
@@ -77,6 +78,7 @@ function validate(script: Script): void {
     total += entry.probability;
   });
   if (total > 1 + 1e-9) throw new RangeError(`script.random probabilities add up to ${total}, more than 1`);
+  validateLatency(script.latency, 'script.latency');
   script.outages?.forEach((window, i) => {
     if (!Number.isFinite(window.fromMs)) throw new RangeError(`script.outages[${i}].fromMs must be a finite number`);
     if (window.toMs !== undefined && !(window.toMs >= window.fromMs)) {

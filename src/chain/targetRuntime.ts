@@ -29,7 +29,10 @@ export interface TargetRuntime {
   label: string;
   slot: BreakerSlot;
   price: ModelPrice | undefined;
+  /** Successful attempts, start to answer (streams: to the end). */
   latency: LatencyTracker;
+  /** Streamed attempts, start to first content chunk (what a stream's hedge waits on). */
+  firstChunkLatency: LatencyTracker;
   lastError: { type: string; at: number; message: string } | undefined;
 }
 
@@ -68,6 +71,7 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
       slot,
       price: target.pricing ?? resolvePrice(adapter.model, table),
       latency: new LatencyTracker(),
+      firstChunkLatency: new LatencyTracker(),
       lastError: undefined,
     };
   });

@@ -2,6 +2,7 @@ import { estimateTokens } from '../validation/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
+import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
@@ -23,8 +24,9 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
  * Walks the targets in order (DESIGN §1): skips open breakers without an upstream call and
  * targets that cannot help (same provider after a refusal, too small a window after a
  * context-length failure), retries each target within its budget, and records every hop.
+ * With `hedging`, a target that is slow to answer races the next one (see hedge.ts).
  */
-export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>): Promise<WalkResult<T>> {
+export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
   const { config } = state;
   let tried = 0;
   const needs = inputNeeds(state.request.messages);
@@ -32,7 +34,55 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   const unsupported: string[] = [];
   /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
   let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
-  for (const rt of targets) {
+  /** The next target to consider: the walk's and its hedges' (a hedge takes the target the walk would try next). */
+  let next = 0;
+
+  /** The walk leaves `rt`: a result that ends the walk, or undefined to go on with the next target. */
+  const leave = (rt: TargetRuntime, thrown: unknown): WalkResult<T> | undefined => {
+    if (!(thrown instanceof TargetGaveUp)) throw thrown;
+    const { error, reason } = thrown;
+    if (thrown.stopWalk) {
+      // Deadline: nothing more can be tried, but cached/static answers still can be served.
+      return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+    }
+    if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
+    if (reason === 'context_length_exceeded') {
+      const needed = estimateTokens(state.request);
+      const window = rt.target.contextWindow;
+      // The prompt did not fit this target: the next one needs more room than this one has.
+      state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
+    }
+    state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+    return undefined;
+  };
+
+  /**
+   * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
+   * when the request is over, out of hops or at its cost cap. Targets that cannot help are passed
+   * over as the walk would.
+   */
+  const admitHedge = async (): Promise<Admitted | undefined> => {
+    while (next < targets.length) {
+      if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
+      const rt = targets[next]!;
+      next += 1;
+      if (skipReason(rt, state)) continue;
+      if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
+      const permit = await rt.slot.breaker.tryAcquire();
+      if (!permit) {
+        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+        continue;
+      }
+      state.hops += 1;
+      tried += 1;
+      return { rt, permit, kind: 'hedge' };
+    }
+    return undefined;
+  };
+
+  while (next < targets.length) {
+    const rt = targets[next]!;
+    next += 1;
     if (state.walk.signal.aborted) {
       const error = state.walk.signal.reason as WalkStopped;
       // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
@@ -64,25 +114,16 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       continue;
     }
     tried += 1;
-    try {
-      const value = await retryOnTarget(rt, state, permit, tried === 1 && state.hops === 0 ? 'initial' : 'fallback', execute);
-      return { ok: true, value, target: rt };
-    } catch (thrown) {
-      if (!(thrown instanceof TargetGaveUp)) throw thrown;
-      const { error, reason } = thrown;
-      if (thrown.stopWalk) {
-        // Deadline: nothing more can be tried, but cached/static answers still can be served.
-        return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
-      }
-      if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
-      if (reason === 'context_length_exceeded') {
-        const needed = estimateTokens(state.request);
-        const window = rt.target.contextWindow;
-        // The prompt did not fit this target: the next one needs more room than this one has.
-        state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
-      }
-      state.lastFailure = lastTried = { ref: rt.ref, reason, error };
-    }
+    const kind = tried === 1 && state.hops === 0 ? 'initial' : 'fallback';
+    const ran: RaceResult<T> = hedging
+      ? await raceWithHedges(hedging, { rt, permit, kind }, state, execute, { admitHedge, leave: (left, gaveUp) => void leave(left, gaveUp) })
+      : await retryOnTarget(rt, state, permit, kind, execute).then(
+          (value) => ({ ok: true as const, value, rt }),
+          (thrown: unknown) => ({ ok: false as const, rt, thrown }),
+        );
+    if (ran.ok) return { ok: true, value: ran.value, target: ran.rt };
+    const ended = leave(ran.rt, ran.thrown);
+    if (ended) return ended;
   }
   if (lastTried && lastTried.reason !== 'unsupported_input') return { ok: false, error: lastTried.error, reason: lastTried.reason, stop: false };
   if (unsupported.length > 0) {

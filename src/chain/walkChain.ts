@@ -85,7 +85,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
         continue;
       }
       // A hedge is a call like any other: a target at its limits is passed over.
-      if (!(await admitLimited(rt, state, estimate))) {
+      if ((await admitLimited(rt, state, estimate)) !== true) {
         permit.release();
         continue;
       }

@@ -3,6 +3,7 @@ import { chat, type ChainEngine } from './chain/chat.js';
 import { cacheableAnswer } from './chain/results.js';
 import { stream, type ResilientStream } from './chain/stream.js';
 import { buildTargetRuntimes, type PoolRuntime, type TargetRuntime } from './chain/targetRuntime.js';
+import { Hedging } from './chain/hedge.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
 import { ConfigError } from './errors/bulwarkError.js';
@@ -155,13 +156,15 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         snapshot: health,
         captureContent: config.captureContent,
         ...(config.callerAttributes && { callerAttributes: config.callerAttributes }),
+        hedging: config.hedge !== undefined,
         storeOperations: [...(cache ? (['cache.get', 'cache.set'] as const) : []), ...(shared ? STORE_OPERATIONS.filter((op) => !op.startsWith('cache.')) : [])],
       }),
     );
   }
   observers.push(...config.observers);
   const observer = fanOut(observers);
-  const engine: ChainEngine = { config, runtimes, cache, observer, forcedTier: () => forcedTier, saveToCache };
+  const hedging = config.hedge ? new Hedging(config.hedge, clock) : undefined;
+  const engine: ChainEngine = { config, runtimes, cache, hedging, observer, forcedTier: () => forcedTier, saveToCache };
 
   function slotFor(breaker: string | number) {
     const rt = typeof breaker === 'number' ? runtimes.find((r) => r.index === breaker) : runtimes.find((r) => r.slot.key === breaker);

@@ -15,6 +15,7 @@ import { costAndTokensRow } from './rows/costAndTokens.js';
 import { degradationRow } from './rows/degradation.js';
 import { fallbackChainRow } from './rows/fallbackChain.js';
 import { goldenSignalsRow } from './rows/goldenSignals.js';
+import { hedgingRow } from './rows/hedging.js';
 import { providerLatencyRow } from './rows/providerLatency.js';
 import { retriesRow } from './rows/retries.js';
 import { sloRow } from './rows/slo.js';
@@ -31,6 +32,7 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
   sloRow,
   retriesRow,
   fallbackChainRow,
+  hedgingRow,
   circuitBreakersRow,
   degradationRow,
   costAndTokensRow,

@@ -68,6 +68,7 @@ const BREAKER_LEGEND = `{{${L.breaker}}} · {{${L.chain}}}`;
 const brk = (metric: string, ...m: string[]) => sel(metric, MATCH.service, MATCH.chain, MATCH.breaker, ...m);
 const state = (s: string) => `max by (${BREAKER.join(', ')}) (${brk(M.circuitState, `${L.circuitState}="${s}"`)})`;
 const allRequestsRate = sum(rate(req()));
+const hedges = (...m: string[]) => sel(M.hedges, MATCH.service, MATCH.chain, ...m);
 /**
  * Tenant panels: series that carry `app.tenant` only (requests without caller attributes, and value sets
  * over the cap — `otel_metric_overflow="true"` — are in every other panel but not here).
@@ -165,6 +166,19 @@ export const PROMQL = {
   chainExhaustedRequests: {
     expr: sum(rate(req(`${L.outcome}=~"static|failed"`)), [L.chain, L.outcome]),
     legend: `{{${L.chain}}} · {{${L.outcome}}}`,
+  },
+  // ── Hedged requests ─────────────────────────────────────────────────────────────────────────────────────
+  hedgeWinRate: {
+    expr: `${sum(rate(hedges(`${L.hedgeOutcome}="won"`)))} / ${sum(rate(hedges()))}`,
+    legend: 'hedges won',
+  },
+  hedgesByOutcome: {
+    expr: sum(rate(hedges()), [L.hedgeOutcome]),
+    legend: `{{${L.hedgeOutcome}}}`,
+  },
+  hedgesPerRequest: {
+    expr: `${sum(rate(hedges()))} / ${allRequestsRate}`,
+    legend: 'hedges per request',
   },
   chainExhaustedStaleServed: {
     expr: sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain, `${L.cacheResult}="stale_served"`)), [L.chain]),

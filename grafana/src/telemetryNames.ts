@@ -25,6 +25,7 @@ export const METRICS = {
   cost: 'bulwark_cost_total',
   storeErrors: 'bulwark_store_errors_total',
   telemetryErrors: 'bulwark_telemetry_errors_total',
+  hedges: 'bulwark_hedges_total',
 } as const;
 
 const HISTOGRAMS: readonly string[] = [
@@ -61,6 +62,7 @@ export const LABELS = {
   cacheResult: 'bulwark_cache_result',
   storeOperation: 'bulwark_store_operation',
   telemetryStage: 'bulwark_telemetry_stage',
+  hedgeOutcome: 'bulwark_hedge_outcome',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
   tenant: 'app_tenant',
 } as const;

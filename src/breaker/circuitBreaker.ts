@@ -114,6 +114,33 @@ export interface CircuitBreakerOptions {
    * Default: DEFAULT_PROBE_LEASE_MS (the default attempt timeout).
    */
   probeLeaseMs?: number;
+  /**
+   * Who takes the open → half-open step once `openMs` elapsed. 'look' (the default): anyone
+   * looking at the breaker (its state, a settled permit). 'acquire': only a caller asking for a
+   * permit — for a shared breaker, whose store takes that step for the whole fleet; until
+   * someone asks, the state reads half-open but nothing changed.
+   */
+  halfOpenOn?: 'look' | 'acquire';
+}
+
+/**
+ * A breaker's state as a value: what a shared breaker's store keeps of it (the record adds the
+ * store's own bookkeeping: generation, who changed it, when).
+ */
+export interface BreakerSnapshot {
+  /** The automatic state (what it is when the override is 'auto'). */
+  readonly state: CircuitState;
+  readonly override: BreakerOverride;
+  readonly openedAt: number;
+  /** Probe successes counted in the current half-open period. */
+  readonly successes: number;
+}
+
+/** Settles a permit with an outcome given as a value. */
+export function settlePermit(permit: BreakerPermit, outcome: PermitOutcome, witness?: TransitionWitness): void {
+  if (outcome === 'success') permit.success(witness);
+  else if (outcome === 'release') permit.release(witness);
+  else permit.failure({ immediate: outcome === 'immediate' }, witness);
 }
 
 /**
@@ -153,11 +180,13 @@ export class CircuitBreaker {
   private openedAt = 0;
   private readonly probes: ProbeLeases;
   private probeSuccesses = 0;
-  private generation = 0;
+  private period = 0;
+  private readonly halfOpenOnLook: boolean;
 
   constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: CircuitBreakerTransition) => void, options: CircuitBreakerOptions = {}) {
     const { consecutive, rate, all } = tripStrategies(config);
     this.probes = new ProbeLeases(options.probeLeaseMs ?? DEFAULT_PROBE_LEASE_MS);
+    this.halfOpenOnLook = (options.halfOpenOn ?? 'look') === 'look';
     this.key = key;
     this.config = { ...config };
     this.clock = clock;
@@ -167,10 +196,50 @@ export class CircuitBreaker {
     this.strategies = all;
   }
 
-  /** The effective state; an open breaker whose `openMs` elapsed turns half-open here. */
+  /**
+   * The effective state; an open breaker whose `openMs` elapsed turns half-open here (with
+   * `halfOpenOn: 'acquire'` it only reads half-open until a caller asks for a permit).
+   */
   get state(): CircuitState {
-    this.refresh();
+    if (this.halfOpenOnLook) this.refresh();
+    else if (this.overrideValue === 'auto' && this.openElapsed()) return 'half_open';
     return this.effectiveState();
+  }
+
+  /**
+   * Bumped by every change of state or override: permits issued in an older period are stale
+   * (their outcome says nothing about now, `immediate` failures aside).
+   */
+  get generation(): number {
+    return this.period;
+  }
+
+  snapshot(): BreakerSnapshot {
+    return { state: this.autoState, override: this.overrideValue, openedAt: this.openedAt, successes: this.probeSuccesses };
+  }
+
+  /**
+   * Takes a state decided elsewhere (a shared breaker's store), announcing nothing: the caller
+   * reports what it learnt. Permits issued before go stale when the state or the override
+   * changed, or when `newPeriod` says the store started a new one; entering half-open frees the
+   * probe slots; `freshStatistics` starts the trip strategies afresh (a new closed period).
+   */
+  restore(next: BreakerSnapshot, options: { newPeriod?: boolean; freshStatistics?: boolean } = {}): void {
+    if (options.newPeriod === true || next.state !== this.autoState || next.override !== this.overrideValue) this.period++;
+    if (next.state === 'half_open' && this.autoState !== 'half_open') this.probes.clear();
+    this.autoState = next.state;
+    this.overrideValue = next.override;
+    this.openedAt = next.openedAt;
+    this.probeSuccesses = next.successes;
+    if (options.freshStatistics === true) for (const s of this.strategies) s.reset();
+  }
+
+  /**
+   * A probe permit of the current half-open period whose slot is held elsewhere (a shared
+   * breaker's lease in its store): its outcome counts as a probe's; it takes no slot here.
+   */
+  admitProbe(): BreakerPermit {
+    return this.permit({ isProbe: true, generation: this.period });
   }
 
   get override(): BreakerOverride {
@@ -195,21 +264,22 @@ export class CircuitBreaker {
     }
     const after = this.effectiveState();
     if (after !== before) {
-      this.generation++;
+      this.period++;
       this.emit(before, after, 'forced');
     }
   }
 
   /** A permit for one call, or undefined when the breaker rejects it (open, or no probe slot free). */
   tryAcquire(): BreakerPermit | undefined {
-    const state = this.state;
+    this.refresh();
+    const state = this.effectiveState();
     if (state === 'open') return undefined;
     if (state === 'half_open') {
       const lease = this.probes.take(this.clock.now(), this.config.halfOpenProbes);
       if (lease === undefined) return undefined;
-      return this.permit({ isProbe: true, generation: this.generation, lease });
+      return this.permit({ isProbe: true, generation: this.period, lease });
     }
-    return this.permit({ isProbe: false, generation: this.generation });
+    return this.permit({ isProbe: false, generation: this.period });
   }
 
   stats(): BreakerStats {
@@ -224,16 +294,16 @@ export class CircuitBreaker {
 
   /** Every transition an outcome causes (the open_elapsed step included) reaches its witness too. */
   private settle(ticket: PermitTicket, outcome: Outcome, witness: TransitionWitness | undefined): void {
-    this.refresh(witness);
+    if (this.halfOpenOnLook) this.refresh(witness);
     const now = this.clock.now();
-    const current = ticket.generation === this.generation;
+    const current = ticket.generation === this.period;
 
     if (ticket.isProbe) {
       if (!current) {
         if (outcome === 'immediate') this.openImmediately(witness);
         return;
       }
-      this.probes.release(ticket.lease as number);
+      if (ticket.lease !== undefined) this.probes.release(ticket.lease);
       if (outcome === 'success') {
         this.probeSuccesses++;
         if (this.probeSuccesses >= this.config.successThreshold) {
@@ -268,9 +338,11 @@ export class CircuitBreaker {
   }
 
   private refresh(witness?: TransitionWitness): void {
-    if (this.overrideValue === 'auto' && this.autoState === 'open' && this.clock.now() >= this.openedAt + this.config.openMs) {
-      this.transition('half_open', 'open_elapsed', witness);
-    }
+    if (this.overrideValue === 'auto' && this.openElapsed()) this.transition('half_open', 'open_elapsed', witness);
+  }
+
+  private openElapsed(): boolean {
+    return this.autoState === 'open' && this.clock.now() >= this.openedAt + this.config.openMs;
   }
 
   private effectiveState(): CircuitState {
@@ -281,7 +353,7 @@ export class CircuitBreaker {
   private transition(to: CircuitState, reason: TransitionReason, witness?: TransitionWitness): void {
     const from = this.autoState;
     this.autoState = to;
-    this.generation++;
+    this.period++;
     if (to === 'open') this.openedAt = this.clock.now();
     if (to === 'half_open') {
       this.probes.clear();

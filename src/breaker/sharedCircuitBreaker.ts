@@ -2,52 +2,51 @@ import { randomUUID } from 'node:crypto';
 import { defaultRecord, type ScriptReply, type SharedBreakerRecord, type SharedChainState, type SyncedBreaker } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
 import type { BreakerHandle } from './breakerHandle.js';
-import { announce, settleOnce, type BreakerPermit, type BreakerStats, type PermitOutcome, type TransitionWitness } from './circuitBreaker.js';
-import type { ConsecutiveFailures } from './consecutiveFailures.js';
-import type { FailureRate } from './failureRate.js';
-import { ProbeLeases } from './probeLeases.js';
-import { countOutcome, tripStrategies } from './tripStrategies.js';
-import type { BreakerStrategy, TripReason } from './strategy.js';
-import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerTransition, type CircuitState } from '../events/breakerTransition.js';
+import {
+  CircuitBreaker,
+  announce,
+  settleOnce,
+  settlePermit,
+  type BreakerPermit,
+  type BreakerStats,
+  type CircuitBreakerTransition,
+  type PermitOutcome,
+  type TransitionWitness,
+} from './circuitBreaker.js';
+import type { BreakerOverride, BreakerTransition, CircuitState } from '../events/breakerTransition.js';
 import type { BreakerConfig } from './types.js';
 
-type Outcome = PermitOutcome;
-
-interface Ticket {
-  readonly isProbe: boolean;
-  /** Local epoch the permit was issued in; outcomes from an older one are stale. */
-  readonly epoch: number;
-  /** Shared probes: the half-open period (gen) and the lease holding the fleet-wide slot. */
-  readonly gen?: number;
-  readonly lease?: string;
-  /** Local probes (store unreachable): the lease holding this process's slot. */
-  readonly localLease?: number;
-}
-
-const OVERRIDES: readonly BreakerOverride[] = BREAKER_OVERRIDES;
+/** What the shared record adds to the local breaker's state: the store's bookkeeping. */
+type RecordMeta = Pick<SharedBreakerRecord, 'exists' | 'gen' | 'reason' | 'by' | 'at'>;
 
 function effective(r: SharedBreakerRecord): CircuitState {
   return r.override === 'auto' ? r.state : r.override;
 }
 
+function metaOf(r: SharedBreakerRecord): RecordMeta {
+  return { exists: r.exists, gen: r.gen, reason: r.reason, by: r.by, at: r.at };
+}
+
 /**
- * A circuit breaker whose state machine lives in the shared store, so that what one process
- * learns about a target every process acts on (DESIGN §5). Same states, thresholds and rules
- * as the in-memory CircuitBreaker; the differences are where decisions are made:
+ * A circuit breaker shared by every process of a chain through the store, so that what one
+ * process learns about a target every process acts on (DESIGN §5). It holds an in-memory
+ * CircuitBreaker — the one state machine: states, thresholds, probe limits, overrides — and
+ * adds what sharing needs, the way SharedRetryBudget wraps RetryBudget:
  *
- * - Local first. Closed admits and open (before `openMs`) rejects without a store call; the
- *   failure statistics that trip the breaker are this process's own. Only the decisions that
- *   must be fleet-wide go to the store, as atomic scripts: tripping (open), the open → half-open
- *   step, handing out the `halfOpenProbes` probe slots (leases, so at most that many probes are
- *   out across every process), probe outcomes, and operator overrides.
+ * - Local first. The local breaker admits (closed) and rejects (open, before `openMs`) without
+ *   a store call, and counts this process's outcomes; a trip it decides goes to the store. The
+ *   decisions that must be fleet-wide are the store's atomic scripts: tripping (open), the
+ *   open → half-open step, handing out the `halfOpenProbes` probe slots (leases, so at most that
+ *   many probes are out across every process), probe outcomes, and operator overrides. Their
+ *   replies are restored into the local breaker.
  * - Other processes' transitions arrive with the background sync (every `syncIntervalMs`) or
  *   with the reply of any script this process runs.
  * - Counting: a transition is reported with `observed: false` only by the process whose script
  *   performed it (the script says so); every other process reports it with `observed: true`,
  *   which telemetry shows but does not add to `bulwark.circuit.transitions`. Operator overrides
  *   count in the process that received the operator's call.
- * - Store unreachable or slow: decisions are taken locally at once, as by the in-memory breaker
- *   (each process then counts its own transitions), and reported as store errors. When the
+ * - Store unreachable or slow: the local breaker decides at once, as without a store (each
+ *   process then counts its own transitions), and it is reported as a store error. When the
  *   store answers again, what changed locally is written back unless another process changed
  *   the shared record meanwhile (then the fleet's record wins); a record lost in a Redis
  *   restart is rebuilt from the processes' local state.
@@ -58,13 +57,12 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
   private readonly clock: Clock;
   private readonly onTransition: (t: BreakerTransition) => void;
   private readonly link: SharedChainState;
-  private readonly consecutive: ConsecutiveFailures;
-  private readonly rate: FailureRate;
-  private readonly strategies: readonly BreakerStrategy[];
+  /** The state machine; its transitions are heard here, and reported once the store has spoken. */
+  private readonly local: CircuitBreaker;
+  private readonly heard: CircuitBreakerTransition[] = [];
 
-  /** The shared record as last seen, plus local changes not confirmed yet. */
-  private rec: SharedBreakerRecord = defaultRecord();
-  private epoch = 0;
+  /** The shared record's bookkeeping as last seen (its state is the local breaker's). */
+  private meta: RecordMeta = metaOf(defaultRecord());
   /** Store calls in flight that will bring a newer record than a sync could. */
   private busy = 0;
   /** Store calls issued so far (SyncedBreaker.storeCalls). */
@@ -77,32 +75,24 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
    * meanwhile — the operator's decision is the newer one — unless another override was given.
    */
   private pendingOverride: { base: BreakerOverride } | undefined;
-  /** Probes admitted locally while the store was unreachable (leased, as the fleet's are in Redis). */
-  private readonly localProbes: ProbeLeases;
 
   constructor(key: string, config: BreakerConfig, clock: Clock, onTransition: (t: BreakerTransition) => void, link: SharedChainState) {
-    const { consecutive, rate, all } = tripStrategies(config);
     this.key = key;
     this.config = { ...config };
     this.clock = clock;
     this.onTransition = onTransition;
     this.link = link;
-    this.consecutive = consecutive;
-    this.rate = rate;
-    this.strategies = all;
-    this.localProbes = new ProbeLeases(link.probeLeaseMs);
+    // Probes admitted while the store is unreachable are leased here, as the fleet's are in Redis.
+    this.local = new CircuitBreaker(key, config, clock, (t) => this.heard.push(t), { probeLeaseMs: link.probeLeaseMs, halfOpenOn: 'acquire' });
   }
 
   /** The effective state; an open breaker whose `openMs` elapsed reads half-open (its next caller makes it so). */
   get state(): CircuitState {
-    const r = this.rec;
-    if (r.override !== 'auto') return r.override;
-    if (r.state === 'open' && this.clock.now() >= r.openedAt + this.config.openMs) return 'half_open';
-    return r.state;
+    return this.local.state;
   }
 
   get override(): BreakerOverride {
-    return this.rec.override;
+    return this.local.override;
   }
 
   get storeCalls(): number {
@@ -111,13 +101,11 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
 
   /** The shared record as this process knows it (health, tests). */
   get record(): Readonly<SharedBreakerRecord> {
-    return { ...this.rec };
+    return this.rec;
   }
 
   stats(): BreakerStats {
-    const now = this.clock.now();
-    const { failureRate, windowCalls } = this.rate.stats(now);
-    return { consecutiveFailures: this.consecutive.stats(now).consecutiveFailures, failureRate, windowCalls };
+    return this.local.stats();
   }
 
   /**
@@ -125,16 +113,10 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
    * when it was unreachable (then it is written when the store answers again).
    */
   setOverride(override: BreakerOverride): Promise<boolean> {
-    if (!OVERRIDES.includes(override)) throw new TypeError(`breaker override must be one of ${OVERRIDES.join(', ')}, got ${String(override)}`);
     const before = this.rec;
-    const next: SharedBreakerRecord = { ...before, override, reason: 'forced' };
-    if (override === 'auto') {
-      next.state = 'closed';
-      next.successes = 0;
-      this.localProbes.clear();
-    }
-    this.setLocal(next);
-    this.emit(effective(before), effective(next), 'forced', false, undefined);
+    this.hear(() => this.local.setOverride(override)); // bad input throws here, before anything changed
+    this.meta = { ...this.meta, reason: 'forced' };
+    this.emit(effective(before), effective(this.rec), 'forced', false, undefined);
     const pending = { base: this.pendingOverride?.base ?? before.override };
     if (!this.link.available()) {
       this.dirty = true;
@@ -161,11 +143,9 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
   async tryAcquire(): Promise<BreakerPermit | undefined> {
     // A process that just started asks the fleet first (bounded by the store timeout).
     if (!this.link.synced) await this.link.firstSync;
-    const now = this.clock.now();
-    const r = this.rec;
-    if (r.override === 'open') return undefined;
-    if (r.override === 'closed' || r.state === 'closed') return this.permit({ isProbe: false, epoch: this.epoch });
-    if (r.state === 'open' && now < r.openedAt + this.config.openMs) return undefined;
+    const state = this.local.state;
+    if (state === 'open') return undefined;
+    if (state === 'closed') return this.wrap(this.local.tryAcquire());
 
     // Half-open, or due to be: probe slots are counted fleet-wide, by the store.
     if (!this.dirty && this.link.available()) {
@@ -179,14 +159,18 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
       }
       if (reply) {
         this.settleReply(this.rec, reply, undefined);
-        if (reply.decision === 'probe') return this.permit({ isProbe: true, epoch: this.epoch, gen: reply.record.gen, lease });
-        if (reply.decision === 'pass') return this.permit({ isProbe: false, epoch: this.epoch });
+        if (reply.decision === 'probe') return this.sharedProbe(reply.record.gen, lease);
+        if (reply.decision === 'pass') return this.wrap(this.local.tryAcquire());
         return undefined;
       }
     } else if (!this.dirty) {
       this.link.reportUnavailable('breaker.acquire');
     }
-    return this.acquireLocally();
+    // Decided here: the local breaker takes the half-open step and leases its own probe slots.
+    const before = this.rec;
+    const permit = this.local.tryAcquire();
+    if (this.heard.length > 0) this.decidedLocally(before, undefined);
+    return this.wrap(permit);
   }
 
   /** The background sync brought the shared record. */
@@ -205,6 +189,12 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
 
   // ------------------------------------------------------------------------------ internals
 
+  /** The shared record as this process knows it: the store's bookkeeping and the local state. */
+  private get rec(): SharedBreakerRecord {
+    const { state, override, openedAt, successes } = this.local.snapshot();
+    return { ...this.meta, state, override, openedAt: Math.floor(openedAt), successes };
+  }
+
   /** A store call goes out: a sync read issued before it is older than its answer. */
   private begin(): void {
     this.busy++;
@@ -215,43 +205,41 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
     return Math.floor(this.clock.now());
   }
 
-  private permit(ticket: Ticket): BreakerPermit {
-    return settleOnce(ticket.isProbe, (outcome, witness) => this.settle(ticket, outcome, witness));
+  /**
+   * Runs `change` on the local breaker and returns the transitions it made, unannounced (this
+   * class reports them, once it knows whether the store performed them); the record's reason
+   * becomes the last one's.
+   */
+  private hear(change: () => void): CircuitBreakerTransition[] {
+    this.heard.length = 0;
+    change();
+    const heard = this.heard.splice(0);
+    const last = heard.at(-1);
+    if (last) this.meta = { ...this.meta, reason: last.reason };
+    return heard;
   }
 
-  private settle(ticket: Ticket, outcome: Outcome, witness: TransitionWitness | undefined): void {
-    const now = this.clock.now();
-    // Transitions this outcome causes belong on the attempt span that is being settled, even
-    // when the store's answer arrives a moment later.
-    const attempt = witness;
-    if (ticket.isProbe) {
-      if (ticket.lease === undefined) this.settleLocalProbe(ticket, outcome, attempt);
-      else this.settleSharedProbe(ticket, outcome, attempt);
-      return;
-    }
-    if (outcome === 'release') return;
-    const r = this.rec;
-    if (r.override === 'closed') {
-      // Forced closed: keep counting so health tells the truth, but trip nothing.
-      countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
-      return;
-    }
-    if (ticket.epoch !== this.epoch || r.override !== 'auto' || r.state !== 'closed') {
-      if (outcome === 'immediate') this.trip('immediate', true, attempt);
-      return;
-    }
-    const tripped = countOutcome(this.strategies, outcome === 'success' ? 'success' : 'failure', now);
-    if (outcome === 'success') return;
-    if (outcome === 'immediate') this.trip('immediate', true, attempt);
-    else if (tripped !== undefined) this.trip(tripped, false, attempt);
+  /**
+   * A local permit (closed, or a probe admitted here while the store was unreachable) whose
+   * outcome the local breaker counts; a trip it decides goes to the store.
+   */
+  private wrap(permit: BreakerPermit | undefined): BreakerPermit | undefined {
+    if (!permit) return undefined;
+    const generation = this.local.generation;
+    return settleOnce(permit.isProbe, (outcome, witness) => {
+      const before = this.rec;
+      const current = generation === this.local.generation;
+      const heard = this.hear(() => settlePermit(permit, outcome));
+      const last = heard.at(-1);
+      if (!last) return;
+      // A probe of a local half-open period settles it locally; anything else trips.
+      if (permit.isProbe && current) this.decidedLocally(before, witness);
+      else this.trip(before, last.reason, outcome === 'immediate', witness);
+    });
   }
 
-  /** Opens the breaker here at once, and fleet-wide through the store. */
-  private trip(reason: string, immediate: boolean, attempt: TransitionWitness | undefined): void {
-    const before = this.rec;
-    if (before.override !== 'auto' || before.state === 'open') return;
-    if (!immediate && before.state !== 'closed') return;
-    this.setLocal({ ...before, state: 'open', openedAt: this.now(), reason, successes: 0 });
+  /** The local breaker opened: fleet-wide through the store (here it is open already). */
+  private trip(before: SharedBreakerRecord, reason: string, immediate: boolean, attempt: TransitionWitness | undefined): void {
     if (this.dirty || !this.link.available()) {
       this.decidedLocally(before, attempt);
       return;
@@ -264,86 +252,39 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
     });
   }
 
-  private settleSharedProbe(ticket: Ticket, outcome: Outcome, attempt: TransitionWitness | undefined): void {
-    const before = this.rec;
-    const lease = ticket.lease as string;
-    const gen = ticket.gen ?? -1;
-    const inPeriod = before.override === 'auto' && before.state === 'half_open' && before.gen === gen;
-    // A failed probe stops this process's traffic at once; the store confirms for everyone.
-    if ((outcome === 'failure' && inPeriod) || (outcome === 'immediate' && before.override === 'auto' && before.state !== 'open')) {
-      this.setLocal({ ...before, state: 'open', openedAt: this.now(), reason: outcome === 'immediate' ? 'immediate' : 'probe_failed', successes: 0 });
-    }
-    if (!this.link.available()) {
-      if (outcome !== 'release') this.link.reportUnavailable('breaker.record');
-      this.probeLocally(before, outcome, inPeriod, attempt);
-      return;
-    }
-    this.begin();
-    void this.link.probeResult(this.key, this.now(), gen, lease, outcome, this.config.successThreshold).then((reply) => {
-      this.busy--;
-      if (reply) this.settleReply(before, reply, attempt);
-      else this.probeLocally(before, outcome, inPeriod, attempt);
+  /** A probe whose slot the store leased; the store counts its outcome for the fleet. */
+  private sharedProbe(gen: number, lease: string): BreakerPermit {
+    const local = this.local.admitProbe();
+    return settleOnce(true, (outcome, attempt) => {
+      const before = this.rec;
+      // A failed probe stops this process's traffic at once; the store confirms for everyone.
+      if (outcome === 'failure' || outcome === 'immediate') this.hear(() => settlePermit(local, outcome));
+      if (!this.link.available()) {
+        if (outcome !== 'release') this.link.reportUnavailable('breaker.record');
+        this.probeLocally(before, local, outcome, attempt);
+        return;
+      }
+      this.begin();
+      void this.link.probeResult(this.key, this.now(), gen, lease, outcome, this.config.successThreshold).then((reply) => {
+        this.busy--;
+        if (reply) this.settleReply(before, reply, attempt);
+        else this.probeLocally(before, local, outcome, attempt);
+      });
     });
   }
 
-  /** One more probe success: closes the breaker once `successThreshold` is reached (returns whether it did). */
-  private probeSucceeded(before: SharedBreakerRecord): boolean {
-    const successes = before.successes + 1;
-    if (successes < this.config.successThreshold) {
-      this.rec = { ...before, successes };
-      return false;
-    }
-    for (const s of this.strategies) s.reset();
-    this.setLocal({ ...before, state: 'closed', reason: 'probes_succeeded', successes: 0 });
-    return true;
-  }
-
-  /** A shared probe's outcome when the store cannot take it: decide as the in-memory breaker would. */
-  private probeLocally(before: SharedBreakerRecord, outcome: Outcome, inPeriod: boolean, attempt: TransitionWitness | undefined): void {
+  /** A shared probe's outcome when the store cannot take it: the local breaker decides. */
+  private probeLocally(before: SharedBreakerRecord, local: BreakerPermit, outcome: PermitOutcome, attempt: TransitionWitness | undefined): void {
     if (outcome === 'release') return;
-    if (outcome === 'success') {
-      if (!inPeriod || this.rec !== before) return;
-      if (!this.probeSucceeded(before)) return;
-    }
+    if (outcome === 'success') this.hear(() => local.success());
     if (effective(this.rec) !== effective(before)) this.decidedLocally(before, attempt);
-  }
-
-  private settleLocalProbe(ticket: Ticket, outcome: Outcome, attempt: TransitionWitness | undefined): void {
-    const before = this.rec;
-    if (ticket.epoch !== this.epoch) {
-      if (outcome === 'immediate') this.trip('immediate', true, attempt);
-      return;
-    }
-    this.localProbes.release(ticket.localLease as number);
-    if (outcome === 'release') return;
-    if (outcome === 'success') {
-      if (!this.probeSucceeded(before)) return;
-    } else {
-      this.setLocal({ ...before, state: 'open', openedAt: this.now(), reason: outcome === 'immediate' ? 'immediate' : 'probe_failed', successes: 0 });
-    }
-    this.decidedLocally(before, attempt);
-  }
-
-  /** Half-open admission when the store is unreachable: this process's own probe limit. */
-  private acquireLocally(): BreakerPermit | undefined {
-    const r = this.rec;
-    if (r.state === 'open' && r.override === 'auto') {
-      if (this.clock.now() < r.openedAt + this.config.openMs) return undefined;
-      this.setLocal({ ...r, state: 'half_open', reason: 'open_elapsed', successes: 0 });
-      this.decidedLocally(r, undefined);
-    }
-    const now = this.rec;
-    if (now.state === 'closed') return this.permit({ isProbe: false, epoch: this.epoch });
-    if (now.state !== 'half_open') return undefined;
-    const localLease = this.localProbes.take(this.clock.now(), this.config.halfOpenProbes);
-    if (localLease === undefined) return undefined;
-    return this.permit({ isProbe: true, epoch: this.epoch, localLease });
   }
 
   /** A change made here without the store: reported as this process's own, written back later. */
   private decidedLocally(before: SharedBreakerRecord, attempt: TransitionWitness | undefined): void {
     this.dirty = true;
-    this.emit(effective(before), effective(this.rec), this.rec.reason, false, attempt);
+    const now = this.rec;
+    this.emit(effective(before), effective(now), now.reason, false, attempt);
   }
 
   /** A script answered: take its record; report what changed, as performed here or observed. */
@@ -355,9 +296,8 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
       this.emit(from, reply.from, 'shared', true, undefined);
       from = reply.from;
     }
-    this.setLocal(next);
     // A new closed period (recovered here or elsewhere) starts with fresh statistics.
-    if (next.state === 'closed' && (before.state !== 'closed' || next.gen !== before.gen)) for (const s of this.strategies) s.reset();
+    this.setLocal(next, next.state === 'closed' && (before.state !== 'closed' || next.gen !== before.gen));
     this.emit(from, effective(next), next.reason, !reply.changed, reply.changed ? attempt : undefined);
   }
 
@@ -365,11 +305,10 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
   private adopt(record: SharedBreakerRecord): void {
     const before = this.rec;
     if (record.gen === before.gen && record.state === before.state && record.override === before.override && record.exists === before.exists) {
-      this.rec = { ...record };
+      this.setLocal(record);
       return;
     }
-    this.setLocal(record);
-    if (record.state === 'closed' && record.gen !== before.gen) for (const s of this.strategies) s.reset();
+    this.setLocal(record, record.state === 'closed' && record.gen !== before.gen);
     this.emit(effective(before), effective(record), record.reason, true, undefined);
   }
 
@@ -399,11 +338,11 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
     });
   }
 
-  private setLocal(next: SharedBreakerRecord): void {
-    const before = this.rec;
-    if (next.state !== before.state || next.override !== before.override || next.gen !== before.gen) this.epoch++;
-    if (next.state === 'half_open' && before.state !== 'half_open') this.localProbes.clear();
-    this.rec = { ...next };
+  /** Takes a record into the local breaker, quietly (the caller reports what changed). */
+  private setLocal(next: SharedBreakerRecord, freshStatistics = false): void {
+    const newPeriod = next.gen !== this.meta.gen;
+    this.meta = metaOf(next);
+    this.local.restore(next, { newPeriod, freshStatistics });
   }
 
   private emit(from: CircuitState, to: CircuitState, reason: string, observed: boolean, attempt: TransitionWitness | undefined): void {

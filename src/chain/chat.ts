@@ -12,6 +12,7 @@ import { answered, freshCachedResult, outcomeOf } from './results.js';
 import { runChatAttempt } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { walkChain, type WalkResult } from './walkChain.js';
+import type { Hedging } from './hedge.js';
 import { cancelledError, deadlineError, type WalkState } from './walkState.js';
 
 /** What the request path needs of the client that runs it (createResilientLLM wires it). */
@@ -19,6 +20,8 @@ export interface ChainEngine {
   readonly config: ResolvedConfig;
   readonly runtimes: readonly TargetRuntime[];
   readonly cache: ResponseCache | undefined;
+  /** The chain's hedging policy, when `hedge` is configured. */
+  readonly hedging: Hedging | undefined;
   /** Every observer, fanned out. */
   readonly observer: SafeEngineObserver;
   /** The tier an operator forced ('auto' when none). */
@@ -159,7 +162,7 @@ export async function chat(engine: ChainEngine, request: ChatRequest): Promise<C
       const before = await beforeChain(engine, state);
       let result = before.served;
       if (!result) {
-        const walked = await walkChain(eligibleTargets(engine), state, runChatAttempt);
+        const walked = await walkChain(eligibleTargets(engine), state, runChatAttempt, engine.hedging);
         if (walked.ok) {
           result = answered(state, walked.target, walked.value);
           engine.saveToCache(request, result);

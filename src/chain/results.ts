@@ -94,7 +94,8 @@ export function outcomeOf(result: ChatResult): Outcome {
   if (result.tier === 'cached') return 'cached';
   if (result.tier === 'static') return 'static';
   if (result.fallbackUsed) return 'success_via_fallback';
-  return result.attempts.length > 1 ? 'success_after_retry' : 'success';
+  // A hedge that lost to the primary is no retry: the primary answered its first call.
+  return result.attempts.filter((a) => a.kind !== 'hedge').length > 1 ? 'success_after_retry' : 'success';
 }
 
 /**

@@ -67,7 +67,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
         yield* replay(before.served);
         return finish(before.served);
       }
-      let walked = await walkChain(eligibleTargets(engine), state, runStreamAttempt);
+      let walked = await walkChain(eligibleTargets(engine), state, runStreamAttempt, engine.hedging);
       for (;;) {
         if (!walked.ok) {
           const degraded = await afterFailure(engine, state, walked, before.known);
@@ -111,7 +111,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
           obs.onStreamReset?.(reason);
           yield { type: 'reset', reason };
           acc = new StreamAccumulator();
-          walked = await walkChain(eligibleTargets(engine, current.rt.index), state, runStreamAttempt);
+          walked = await walkChain(eligibleTargets(engine, current.rt.index), state, runStreamAttempt, engine.hedging);
           continue;
         }
         const response = checked ?? acc.response(current.rt.adapter.model);

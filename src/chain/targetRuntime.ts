@@ -30,7 +30,10 @@ export interface TargetRuntime {
   label: string;
   slot: BreakerSlot;
   price: ModelPrice | undefined;
+  /** Successful attempts, start to answer (streams: to the end). */
   latency: LatencyTracker;
+  /** Streamed attempts, start to first content chunk (what a stream's hedge waits on). */
+  firstChunkLatency: LatencyTracker;
   lastError: { type: string; at: number; message: string } | undefined;
   /** Attempts in flight on this target now, plus members a pool has picked for an attempt about to start. */
   inFlight: number;
@@ -92,6 +95,7 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
       slot: slotFor(target.breakerKey ?? label),
       price: target.pricing ?? resolvePrice(adapter.model, table),
       latency: new LatencyTracker(),
+      firstChunkLatency: new LatencyTracker(),
       lastError: undefined,
       inFlight: 0,
       weight: 1,

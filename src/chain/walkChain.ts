@@ -2,13 +2,14 @@ import { estimateTokens } from '../validation/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
+import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
+import { walkPool, type PositionSteps } from './walkPool.js';
+import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import type { AttemptKind } from '../request/types.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
-import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import type { AttemptKind } from '../request/types.js';
-import { walkPool, type PositionSteps } from './walkPool.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -22,25 +23,15 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
   return undefined;
 }
 
-/** The walk's positions: a target alone, or the members of one pool (consecutive runtimes of one index). */
-function positionsOf(targets: readonly TargetRuntime[]): TargetRuntime[][] {
-  const positions: TargetRuntime[][] = [];
-  for (const rt of targets) {
-    const last = positions[positions.length - 1];
-    if (last && rt.pool && last[0]!.pool === rt.pool) last.push(rt);
-    else positions.push([rt]);
-  }
-  return positions;
-}
-
 /**
  * Walks the positions in order (DESIGN §1): skips open breakers without an upstream call and
  * targets that cannot help (same provider after a refusal, too small a window after a
- * context-length failure), retries each target within its budget, and records every hop. A pool
- * position tries its members (picked by its strategy) until one answers or every member is open,
- * unavailable or has failed this request; a retryable failure moves to another member at once.
+ * context-length failure), retries each target within its budget, and records every hop.
+ * With `hedging`, a target that is slow to answer races the next one (see hedge.ts). A pool
+ * position (consecutive members of one pool) is walked by walkPool: its members, picked by its
+ * strategy, until one answers or every member is open, unavailable or has failed this request.
  */
-export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>): Promise<WalkResult<T>> {
+export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
   const { config } = state;
   let tried = 0;
   const needs = inputNeeds(state.request.messages);
@@ -48,8 +39,57 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   const unsupported: string[] = [];
   /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
   let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
+  /** The next target to consider: the walk's and its hedges' (a hedge takes the target the walk would try next). */
+  let next = 0;
 
-  /** Entering a position after a failure is a hop; undefined to go on, or the walk's end. */
+  /** The walk leaves `rt`: a result that ends the walk, or undefined to go on with the next target. */
+  const leave = (rt: TargetRuntime, thrown: unknown): WalkResult<T> | undefined => {
+    if (!(thrown instanceof TargetGaveUp)) throw thrown;
+    const { error, reason } = thrown;
+    if (thrown.stopWalk) {
+      // Deadline: nothing more can be tried, but cached/static answers still can be served.
+      return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+    }
+    if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
+    if (reason === 'context_length_exceeded') {
+      const needed = estimateTokens(state.request);
+      const window = rt.target.contextWindow;
+      // The prompt did not fit this target: the next one needs more room than this one has.
+      state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
+    }
+    state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+    lastGaveUp = thrown;
+    return undefined;
+  };
+  let lastGaveUp: TargetGaveUp | undefined;
+
+  /**
+   * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
+   * when the request is over, out of hops or at its cost cap. Targets that cannot help are passed
+   * over as the walk would.
+   */
+  const admitHedge = async (): Promise<Admitted | undefined> => {
+    while (next < targets.length) {
+      if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
+      const rt = targets[next]!;
+      // A pool position is walked by its own strategy: no hedge is admitted into it.
+      if (rt.pool) return undefined;
+      next += 1;
+      if (skipReason(rt, state)) continue;
+      if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
+      const permit = await rt.slot.breaker.tryAcquire();
+      if (!permit) {
+        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+        continue;
+      }
+      state.hops += 1;
+      tried += 1;
+      return { rt, permit, kind: 'hedge' };
+    }
+    return undefined;
+  };
+
+  /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
   const hopTo = (rt: TargetRuntime): WalkResult<T> | 'break' | undefined => {
     if (!state.lastFailure) return undefined;
     if (state.hops >= config.maxHops) return 'break';
@@ -78,53 +118,44 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
   };
 
-  /** Runs a target whose permit was granted: its answer, the walk's end, or undefined to go on. */
-  const run = async (rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions = {}): Promise<WalkResult<T> | undefined> => {
-    tried += 1;
-    try {
-      const value = await retryOnTarget(rt, state, permit, kind, execute, options);
-      return { ok: true, value, target: rt };
-    } catch (thrown) {
-      if (!(thrown instanceof TargetGaveUp)) throw thrown;
-      const { error, reason } = thrown;
-      if (thrown.stopWalk) {
-        // Deadline: nothing more can be tried, but cached/static answers still can be served.
-        return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
-      }
-      if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
-      if (reason === 'context_length_exceeded') {
-        const needed = estimateTokens(state.request);
-        const window = rt.target.contextWindow;
-        // The prompt did not fit this target: the next one needs more room than this one has.
-        state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
-      }
-      state.lastFailure = lastTried = { ref: rt.ref, reason, error };
-      lastGaveUp = thrown;
-      return undefined;
-    }
-  };
-  let lastGaveUp: TargetGaveUp | undefined;
-  const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
-
   const stopped = (): WalkResult<T> | undefined => {
     if (!state.walk.signal.aborted) return undefined;
     const error = state.walk.signal.reason as WalkStopped;
     // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
     return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
   };
-  const steps: PositionSteps<T> = { stopped, skip: (rt) => skipReason(rt, state), hopTo, cannotTake, rejected, run, firstKind, lastGaveUp: () => lastGaveUp };
+  const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
+  const steps: PositionSteps<T> = {
+    stopped,
+    skip: (rt) => skipReason(rt, state),
+    hopTo,
+    cannotTake,
+    rejected,
+    async run(rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions) {
+      tried += 1;
+      try {
+        return { ok: true, value: await retryOnTarget(rt, state, permit, kind, execute, options), target: rt };
+      } catch (thrown) {
+        return leave(rt, thrown);
+      }
+    },
+    firstKind,
+    lastGaveUp: () => lastGaveUp,
+  };
 
-  for (const position of positionsOf(targets)) {
+  while (next < targets.length) {
     const stop = stopped();
     if (stop) return stop;
-    const pool = position[0]!.pool;
-    if (pool) {
-      const ended = await walkPool(pool, position, state, steps);
+    const rt = targets[next]!;
+    if (rt.pool) {
+      const members: TargetRuntime[] = [];
+      while (next < targets.length && targets[next]!.pool === rt.pool) members.push(targets[next++]!);
+      const ended = await walkPool(rt.pool, members, state, steps);
       if (ended === 'break') break;
       if (ended) return ended;
       continue;
     }
-    const rt = position[0]!;
+    next += 1;
     if (skipReason(rt, state)) continue;
     const hop = hopTo(rt);
     if (hop === 'break') break;
@@ -135,7 +166,16 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       rejected(rt);
       continue;
     }
-    const ended = await run(rt, permit, firstKind());
+    const kind = firstKind();
+    tried += 1;
+    const ran: RaceResult<T> = hedging
+      ? await raceWithHedges(hedging, { rt, permit, kind }, state, execute, { admitHedge, leave: (left, gaveUp) => void leave(left, gaveUp) })
+      : await retryOnTarget(rt, state, permit, kind, execute).then(
+          (value) => ({ ok: true as const, value, rt }),
+          (thrown: unknown) => ({ ok: false as const, rt, thrown }),
+        );
+    if (ran.ok) return { ok: true, value: ran.value, target: ran.rt };
+    const ended = leave(ran.rt, ran.thrown);
     if (ended) return ended;
   }
   if (lastTried && lastTried.reason !== 'unsupported_input') return { ok: false, error: lastTried.error, reason: lastTried.reason, stop: false };
@@ -145,10 +185,6 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: `No target in the chain can take this request's input: ${unsupported.join('; ')}` });
     return { ok: false, error, reason: 'bad_request', stop: true };
   }
-  return exhausted();
-}
-
-function exhausted<T>(): WalkResult<T> {
   const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: 'No target in the chain can take this request' });
   return { ok: false, error, reason: 'bad_request', stop: false };
 }

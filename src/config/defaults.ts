@@ -1,4 +1,4 @@
-import type { TimeoutConfig } from './types.js';
+import type { HedgeConfig, TimeoutConfig } from './types.js';
 
 // The policies' defaults live beside the policies; the request path's own here.
 export { DEFAULT_BREAKER } from '../breaker/types.js';
@@ -15,3 +15,15 @@ export const DEFAULT_TIMEOUTS: TimeoutConfig = {
   firstChunkMs: 15_000,
   idleChunkMs: 30_000,
 };
+
+/**
+ * One hedge per request, and hedges adding at most 5 % to the chain's requests over a minute
+ * (Dean & Barroso, "The Tail at Scale": hedging after the p95 adds about 5 % load).
+ */
+export const DEFAULT_HEDGE: Omit<HedgeConfig, 'after'> = {
+  maxHedges: 1,
+  budgetRatio: 0.05,
+};
+
+/** The window the hedge budget's ratio is measured over. */
+export const HEDGE_BUDGET_WINDOW_MS = 60_000;

@@ -9,6 +9,7 @@ import type { ChatRequest } from '../request/types.js';
 import type { RetryBudgetConfig, RetryConfig } from '../retry/types.js';
 import type { SharedStateStore } from '../state/sharedState.js';
 import type { Clock } from '../time/clock.js';
+import type { TrackedPercentile } from '../health/latencyTracker.js';
 
 /*
  * The configuration composed from its slices. Each policy owns its slice type (BreakerConfig
@@ -43,6 +44,20 @@ export interface DegradeConfig {
 export const MID_STREAM_POLICIES = ['error', 'restart'] as const;
 export type StreamMidStreamPolicy = (typeof MID_STREAM_POLICIES)[number];
 
+/**
+ * Hedged requests: when no answer (streams: no first content chunk) has come from a target after
+ * `after`, the same request starts on the next target; the first success wins and the others are
+ * cancelled. Bounded per request by `maxHedges` and per chain by a budget, like retries.
+ */
+export interface HedgeConfig {
+  /** Ms to wait before hedging, or a tracked latency percentile of the target being waited on. */
+  after: number | TrackedPercentile;
+  /** Most hedges one request may start. Default 1. */
+  maxHedges: number;
+  /** Hedges may add at most this share of the chain's requests over the budget window. Default 0.05. */
+  budgetRatio: number;
+}
+
 /** What users pass to createResilientLLM. Everything but name and targets has a default. */
 export interface ResilientLLMOptions {
   name: string;
@@ -58,6 +73,8 @@ export interface ResilientLLMOptions {
   classify?: ClassifyHook;
   /** Most targets tried after the first (default: all). */
   maxHops?: number;
+  /** Hedged requests (off unless set). `after` is required. */
+  hedge?: Partial<HedgeConfig> & Pick<HedgeConfig, 'after'>;
   /** Streams: what to do when a stream fails after content was sent. Default 'error'. */
   midStream?: StreamMidStreamPolicy;
   /** Record prompt/completion content on spans (also OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true). */
@@ -91,6 +108,8 @@ export interface ResolvedConfig {
   pricing: Record<string, ModelPrice>;
   classify: ClassifyHook | undefined;
   maxHops: number;
+  /** Undefined: no hedging. */
+  hedge: HedgeConfig | undefined;
   midStream: StreamMidStreamPolicy;
   captureContent: boolean;
   telemetry: boolean;

@@ -36,14 +36,16 @@ import {
   DEFAULT_CACHE_MAX_ENTRY_BYTES,
   DEFAULT_CACHE_STALE_TTL_MS,
   DEFAULT_CACHE_TTL_MS,
+  DEFAULT_HEDGE,
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
   DEFAULT_TIMEOUTS,
 } from './defaults.js';
 import { CACHE_MODES } from '../cache/types.js';
 import { JITTERS } from '../retry/types.js';
-import { MID_STREAM_POLICIES, type CacheConfig, type ResilientLLMOptions, type ResolvedConfig } from './types.js';
+import { MID_STREAM_POLICIES, type CacheConfig, type HedgeConfig, type ResilientLLMOptions, type ResolvedConfig } from './types.js';
 import { memoryStore } from '../state/memoryStore.js';
+import { TRACKED_PERCENTILES, type TrackedPercentile } from '../health/latencyTracker.js';
 import { isSharedStateStore } from '../state/sharedState.js';
 
 /** Runs the shared validation walk; its findings become ConfigErrors naming the field. */
@@ -256,6 +258,33 @@ function rejectSharedDefaultKeys(positions: ReadonlyArray<Target | ResolvedPool>
   }
 }
 
+/** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
+function hedgeOptions(value: unknown, targetCount: number, maxHops: number): HedgeConfig | undefined {
+  if (value === undefined) return undefined;
+  const h = object('hedge', value);
+  rejectUnknown('hedge', h, ['after', 'maxHedges', 'budgetRatio']);
+  let after: HedgeConfig['after'];
+  if (typeof h.after === 'string') {
+    if (!(TRACKED_PERCENTILES as readonly string[]).includes(h.after)) {
+      throw new ConfigError('hedge.after', `must be a delay in ms or a tracked latency percentile (${TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ')}), got '${h.after}'`);
+    }
+    after = h.after as TrackedPercentile;
+  } else if (h.after === undefined) {
+    throw new ConfigError('hedge.after', `is required: a delay in ms or a tracked latency percentile (${TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ')})`);
+  } else {
+    after = check(timerMs, h.after, 'hedge.after');
+  }
+  // A hedge goes to another target: a chain of one has nowhere to send it.
+  if (targetCount < 2) throw new ConfigError('hedge', `needs at least two targets to hedge across, got ${targetCount}`);
+  // A hedge is a hop: with none allowed, the hedge config would be silently ignored.
+  if (maxHops < 1) throw new ConfigError('hedge', 'needs maxHops >= 1 (a hedge goes to the next target, one hop), got maxHops 0');
+  return {
+    after,
+    maxHedges: num('hedge.maxHedges', h.maxHedges, DEFAULT_HEDGE.maxHedges, { integer: true, min: 1 }),
+    budgetRatio: num('hedge.budgetRatio', h.budgetRatio, DEFAULT_HEDGE.budgetRatio, { above: 0, max: 1 }),
+  };
+}
+
 /**
  * Validates every field and fills the defaults. Throws ConfigError naming the first bad field;
  * unknown keys are errors too, so a typo ('maxAttemps') cannot silently keep a default.
@@ -264,7 +293,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   const o = object('options', options);
   rejectUnknown('options', o, [
     'name', 'targets', 'retry', 'timeouts', 'breaker', 'cache', 'degrade', 'pricing', 'classify',
-    'maxHops', 'midStream', 'captureContent', 'telemetry', 'observers', 'sharedState', 'clock',
+    'maxHops', 'hedge', 'midStream', 'captureContent', 'telemetry', 'observers', 'sharedState', 'clock',
   ]);
   if (typeof o.name !== 'string' || !/^[A-Za-z0-9_.:/-]{1,64}$/.test(o.name)) {
     throw new ConfigError('name', `must be 1-64 characters of letters, digits, '_', '.', ':', '/', '-', got ${describe(o.name)}`);
@@ -371,6 +400,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
 
   if (o.classify !== undefined && typeof o.classify !== 'function') throw new ConfigError('classify', `must be a function, got ${describe(o.classify)}`);
   const maxHops = num('maxHops', o.maxHops, targetList.length - 1, { integer: true, min: 0 });
+  const hedge = hedgeOptions(o.hedge, targetList.length, maxHops);
   const midStream = choice('midStream', o.midStream, MID_STREAM_POLICIES, 'error');
   if (o.captureContent !== undefined && typeof o.captureContent !== 'boolean') {
     throw new ConfigError('captureContent', `must be a boolean, got ${describe(o.captureContent)}`);
@@ -391,6 +421,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     pricing,
     classify: o.classify as ResolvedConfig['classify'],
     maxHops,
+    hedge,
     midStream,
     captureContent: (o.captureContent as boolean | undefined) ?? false,
     telemetry,

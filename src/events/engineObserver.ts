@@ -2,7 +2,7 @@ import type { BreakerTransition } from './breakerTransition.js';
 import type { BulwarkError } from '../errors/bulwarkError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { ProviderError } from '../errors/providerError.js';
-import type { CACHE_RESULTS, OPERATIONS, OUTCOMES } from '../telemetry/names.js';
+import type { CACHE_RESULTS, HedgeOutcome, OPERATIONS, OUTCOMES } from '../telemetry/names.js';
 import type { StoreErrorEvent } from './storeError.js';
 import type { AttemptKind, ChatRequest, ChatResult, ProviderResponse, TargetRef, Tier, Usage } from '../request/types.js';
 
@@ -83,6 +83,12 @@ export interface Degraded {
   reason: ErrorType | 'forced';
 }
 
+/** A hedge of this request ended: its target and how (won, lost, cancelled). */
+export interface HedgeEnd {
+  target: TargetRef;
+  outcome: HedgeOutcome;
+}
+
 export interface RequestEnd {
   outcome: Outcome;
   durationMs: number;
@@ -127,6 +133,8 @@ export interface RequestObserver {
   onDegraded?(event: Degraded): void;
   /** Streams restarted on another target after a mid-stream failure. */
   onStreamReset?(reason: ErrorType): void;
+  /** A hedged call ended (once per hedge). */
+  onHedge?(event: HedgeEnd): void;
   onEnd?(end: RequestEnd): void;
 }
 

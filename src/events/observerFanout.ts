@@ -109,6 +109,7 @@ function fanRequest(observers: RequestObserver[]): RequestObserver {
     onCircuitRejected: safe(collect(observers, 'onCircuitRejected')),
     onDegraded: safe(collect(observers, 'onDegraded')),
     onStreamReset: safe(collect(observers, 'onStreamReset')),
+    onHedge: safe(collect(observers, 'onHedge')),
     onEnd: safe(collect(observers, 'onEnd')),
   };
 }

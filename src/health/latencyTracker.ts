@@ -1,7 +1,8 @@
-export interface LatencyPercentiles {
-  p50: number;
-  p95: number;
-}
+/** The percentiles a LatencyTracker keeps: what `llm.health()` shows and `hedge.after` may name. */
+export const TRACKED_PERCENTILES = ['p50', 'p95'] as const;
+export type TrackedPercentile = (typeof TRACKED_PERCENTILES)[number];
+
+export type LatencyPercentiles = Record<TrackedPercentile, number>;
 
 export const DEFAULT_LATENCY_SAMPLES = 256;
 

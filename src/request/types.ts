@@ -171,7 +171,7 @@ export type StreamEvent =
 
 export type Tier = 'full' | 'reduced' | 'cached' | 'static';
 
-export type AttemptKind = 'initial' | 'retry' | 'fallback' | 'probe';
+export type AttemptKind = 'initial' | 'retry' | 'fallback' | 'probe' | 'hedge';
 
 export interface TargetRef {
   provider: string;

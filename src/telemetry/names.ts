@@ -97,6 +97,8 @@ export const ATTR = {
   /** `bulwark.clamped` event: the request's maxTokens, and the target's maxOutputTokens it was clamped to. */
   CLAMPED_REQUESTED: 'bulwark.clamped.requested',
   CLAMPED_ALLOWED: 'bulwark.clamped.allowed',
+  /** `bulwark.hedges` and the `bulwark.hedge` event: how a hedged call ended (won, lost, cancelled). */
+  HEDGE_OUTCOME: 'bulwark.hedge.outcome',
 } as const;
 
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
@@ -134,6 +136,11 @@ export const EVENT = {
    * `gen_ai.request.max_tokens` is the allowed value, what was sent.
    */
   CLAMPED: 'bulwark.clamped',
+  /**
+   * On the logical span, once per hedge as it ends: `bulwark.hedge.outcome`, and the hedge's
+   * target (`bulwark.target.index`, provider, model).
+   */
+  HEDGE: 'bulwark.hedge',
 } as const;
 
 // --------------------------------------------------------------------------------- attribute values
@@ -146,7 +153,14 @@ export const OUTCOMES = ['success', 'success_after_retry', 'success_via_fallback
  */
 export const TIERS = ['full', 'reduced', 'cached', 'static', 'none'] as const;
 export const TIER_NONE = 'none';
-export const ATTEMPT_KINDS = ['initial', 'retry', 'fallback', 'probe'] as const;
+export const ATTEMPT_KINDS = ['initial', 'retry', 'fallback', 'probe', 'hedge'] as const;
+/**
+ * `bulwark.hedge.outcome`: `won` (its answer was used), `lost` (another call of the request answered
+ * first, or the hedge failed on its own), `cancelled` (the request ended without an answer from the
+ * race: the caller cancelled, the deadline passed, or the request failed for good).
+ */
+export const HEDGE_OUTCOMES = ['won', 'lost', 'cancelled'] as const;
+export type HedgeOutcome = (typeof HEDGE_OUTCOMES)[number];
 export const ATTEMPT_OUTCOMES = ['success', 'failure'] as const;
 export const CIRCUIT_STATE_VALUES = ['closed', 'half_open', 'open'] as const;
 export const CACHE_RESULTS = ['hit', 'miss', 'stale_served'] as const;
@@ -239,6 +253,7 @@ export const METRIC = {
   COST: 'bulwark.cost',
   STORE_ERRORS: 'bulwark.store.errors',
   TELEMETRY_ERRORS: 'bulwark.telemetry.errors',
+  HEDGES: 'bulwark.hedges',
 } as const;
 
 export const UNIT = {
@@ -254,6 +269,7 @@ export const UNIT = {
   LOOKUP: '{lookup}',
   USD: '{USD}',
   ERROR: '{error}',
+  HEDGE: '{hedge}',
 } as const;
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -407,6 +423,15 @@ export const METRICS: readonly MetricDefinition[] = [
     attributes: [A.CHAIN, A.TELEMETRY_STAGE],
     prometheus: 'bulwark_telemetry_errors_total',
     prometheusSeries: ['bulwark_telemetry_errors_total'],
+  },
+  {
+    name: METRIC.HEDGES,
+    kind: 'counter',
+    unit: UNIT.HEDGE,
+    description: 'Hedged calls (the same request started on the next target while the first was slow), by how they ended.',
+    attributes: [A.CHAIN, A.HEDGE_OUTCOME],
+    prometheus: 'bulwark_hedges_total',
+    prometheusSeries: ['bulwark_hedges_total'],
   },
 ];
 

@@ -40,6 +40,7 @@ import {
   CACHE_RESULTS,
   CIRCUIT_STATE_VALUES,
   EVENT,
+  HEDGE_OUTCOMES,
   INSTRUMENTATION_SCOPE,
   METRIC,
   metricDefinition,
@@ -90,6 +91,8 @@ export interface OtelObserverOptions {
    * go onto the request span, `bulwark.requests`, `bulwark.cost` and `gen_ai.client.token.usage`.
    */
   callerAttributes?: CallerAttributesConfig;
+  /** The chain hedges (`hedge` configured): its `bulwark.hedges` series are pre-created. Default false. */
+  hedging?: boolean;
 }
 
 /** `error.type` when a failure carries no classified type (the semantic conventions' fallback). */
@@ -116,6 +119,7 @@ interface Instruments {
   cost: Counter;
   storeErrors: Counter;
   telemetryErrors: Counter;
+  hedges: Counter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -297,6 +301,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     }));
   const storeAttrs = (operation: string, errorType: string) =>
     attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
+  const hedgeAttrs = (outcome: string) => attrs(`hedge|${outcome}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.HEDGE_OUTCOME]: outcome }));
   const telemetryErrorAttrs = (stage: TelemetryStage) => attrs(`tel|${stage}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
   const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
   // One hard cap per instrument that carries caller attributes (they outlive a re-bind). A value
@@ -371,6 +376,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
       storeErrors: counter(meter, METRIC.STORE_ERRORS),
       telemetryErrors: counter(meter, METRIC.TELEMETRY_ERRORS),
+      hedges: counter(meter, METRIC.HEDGES),
       gaugeCallback: () => undefined,
     };
     inst.gaugeCallback = (result) => gaugeCallback(result, inst);
@@ -396,6 +402,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     for (const t of configured) {
       const tt = targetFor(t);
       for (const kind of ATTEMPT_KINDS) {
+        if (kind === 'hedge' && !options.hedging) continue;
         inst.attempts.add(0, tt.attempt(kind, undefined));
         for (const errorType of PRECREATE.failureTypes) inst.attempts.add(0, tt.attempt(kind, errorType));
       }
@@ -421,6 +428,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const caller of caps.requests.sets()) precreateCallerRequests(inst, caller);
       for (const caller of caps.cost.sets()) precreateCallerCost(inst, caller);
     }
+    // bulwark.hedges: every outcome, when the chain hedges.
+    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.add(0, hedgeAttrs(outcome));
     // bulwark.telemetry.errors: every stage.
     for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
     // Breakers: every transition between two states, and rejections.
@@ -705,6 +714,15 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       },
       onStreamReset: (reason) => {
         logicalEvent(EVENT.STREAM_RESET, { [ATTR.STREAM_RESET_REASON]: reason });
+      },
+      onHedge: (e) => {
+        inst.hedges.add(1, hedgeAttrs(e.outcome));
+        logicalEvent(EVENT.HEDGE, {
+          [ATTR.HEDGE_OUTCOME]: e.outcome,
+          [ATTR.TARGET_INDEX]: e.target.index,
+          [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
+          [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
+        });
       },
       onEnd: (end: RequestEnd) => {
         if (requestEnded) return;

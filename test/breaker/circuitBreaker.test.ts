@@ -401,3 +401,55 @@ describe('CircuitBreaker', () => {
     expect(seen).toEqual(['open']);
   });
 });
+
+describe('CircuitBreaker as the state machine of a shared breaker', () => {
+  it("with halfOpenOn 'acquire', an elapsed open breaker reads half-open but changes only when a permit is asked for", () => {
+    const clock = createFakeClock(0);
+    const transitions: CircuitBreakerTransition[] = [];
+    const breaker = new CircuitBreaker('k', CONFIG, clock, (t) => transitions.push(t), { halfOpenOn: 'acquire' });
+    const late = acquire(breaker);
+    fail(breaker, 3);
+    clock.advance(CONFIG.openMs);
+    expect(breaker.state).toBe('half_open');
+    late.failure();
+    expect(breaker.snapshot().state).toBe('open');
+    expect(transitions.map((t) => t.to)).toEqual(['open']);
+    expect(acquire(breaker).isProbe).toBe(true);
+    expect(transitions.map((t) => `${t.to}:${t.reason}`)).toEqual(['open:consecutive_failures', 'half_open:open_elapsed']);
+  });
+
+  it('restores a state decided elsewhere without announcing it; permits issued before go stale', () => {
+    const { breaker, transitions } = setup();
+    const before = acquire(breaker);
+    const generation = breaker.generation;
+    breaker.restore({ state: 'open', override: 'auto', openedAt: 0, successes: 0 });
+    expect(breaker.state).toBe('open');
+    expect(breaker.generation).toBeGreaterThan(generation);
+    expect(transitions).toEqual([]);
+    breaker.restore({ state: 'closed', override: 'auto', openedAt: 0, successes: 0 });
+    for (let i = 0; i < 5; i++) before.failure(); // settled once, and stale: counts for nothing
+    expect(breaker.stats().consecutiveFailures).toBe(0);
+  });
+
+  it('restores a new period on demand, and fresh statistics', () => {
+    const { breaker } = setup();
+    fail(breaker, 2);
+    const permit = acquire(breaker);
+    breaker.restore(breaker.snapshot(), { newPeriod: true, freshStatistics: true });
+    expect(breaker.stats().consecutiveFailures).toBe(0);
+    permit.failure();
+    expect(breaker.stats().consecutiveFailures).toBe(0);
+  });
+
+  it('admits a probe whose slot is held elsewhere: it counts as a probe and takes no local slot', () => {
+    const { clock, breaker, moves } = setup({ successThreshold: 1 });
+    toHalfOpen(breaker, clock);
+    const elsewhere = breaker.admitProbe();
+    expect(elsewhere.isProbe).toBe(true);
+    const local = acquire(breaker); // the one local slot is still free
+    expect(local.isProbe).toBe(true);
+    elsewhere.success();
+    expect(breaker.state).toBe('closed');
+    expect(moves().at(-1)).toBe('half_open->closed:probes_succeeded@5000');
+  });
+});

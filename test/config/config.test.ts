@@ -116,3 +116,40 @@ describe('config validation at construction', () => {
     expect(() => llm.forceBreaker(0, 'half' as never)).toThrow(ConfigError);
   });
 });
+
+const twoTargets = [target, scriptedTarget(scriptedAdapter('anthropic', 'claude-sonnet-4-5'))];
+const hedgeBase = { ...base, targets: twoTargets };
+
+describe('hedge config', () => {
+  it.each([
+    [{ after: 0 }, 'hedge.after', 'must be > 0'],
+    [{ after: -100 }, 'hedge.after', 'must be > 0'],
+    [{ after: Number.NaN }, 'hedge.after', 'finite'],
+    [{ after: Number.POSITIVE_INFINITY }, 'hedge.after', 'finite'],
+    [{ after: 'p99' }, 'hedge.after', "'p50', 'p95'"],
+    [{}, 'hedge.after', 'is required'],
+    [{ after: '200' }, 'hedge.after', 'tracked latency percentile'],
+    [{ after: 200, maxHedges: 0 }, 'hedge.maxHedges', '>= 1'],
+    [{ after: 200, maxHedges: 1.5 }, 'hedge.maxHedges', 'integer'],
+    [{ after: 200, budgetRatio: 0 }, 'hedge.budgetRatio', '> 0'],
+    [{ after: 200, budgetRatio: 1.5 }, 'hedge.budgetRatio', 'at most 1'],
+    [{ after: 200, budgetRatio: Number.NaN }, 'hedge.budgetRatio', 'finite'],
+    [{ after: 200, budget: 0.1 }, 'hedge.budget', ''],
+    ['fast', 'hedge', ''],
+  ])('hedge %j → ConfigError naming %s', (hedge, field, problem) => {
+    const err = errorOf({ ...hedgeBase, hedge });
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(problem);
+  });
+
+  it('a chain of one target has nowhere to hedge; maxHops 0 forbids the hop a hedge is', () => {
+    expect(errorOf({ ...hedgeBase, targets: [target], hedge: { after: 200 } }).field).toBe('hedge');
+    expect(errorOf({ ...hedgeBase, maxHops: 0, hedge: { after: 200 } }).message).toContain('maxHops');
+  });
+
+  it('accepts a delay or a tracked percentile, with the defaults of one hedge and a 5 % budget', () => {
+    expect(() => createResilientLLM({ ...hedgeBase, hedge: { after: 250 } })).not.toThrow();
+    expect(() => createResilientLLM({ ...hedgeBase, hedge: { after: 'p95', maxHedges: 2, budgetRatio: 1 } })).not.toThrow();
+    expect(() => createResilientLLM({ ...hedgeBase, hedge: { after: 'p50' } })).not.toThrow();
+  });
+});

@@ -193,8 +193,9 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
   });
 
   it('the scenario did what it is meant to (caller-side truth)', () => {
-    expect(incident.byOutcome).toEqual({ success: 2, success_after_retry: 2, success_via_fallback: 5, cached: 2, static: 3, failed: 1 } satisfies Record<Outcome, number>);
-    expect(incident.requests).toBe(15);
+    expect(incident.byOutcome).toEqual({ success: 2, success_after_retry: 2, success_via_fallback: 6, cached: 2, static: 3, failed: 1 } satisfies Record<Outcome, number>);
+    expect(incident.requests).toBe(16);
+    expect([incident.hedges, incident.hedgesWon]).toEqual([1, 1]);
     expect(incident.streamed).toBe(3);
     expect(incident.freshHits).toBe(1);
     expect(incident.staleServed).toBe(1);
@@ -204,7 +205,7 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
     expect(incident.attemptsByTarget[BREAKERS.local]).toEqual({ authentication: 1 });
     expect(scenario!.hops.filter((h) => h.reason === 'budget_exhausted').map((h) => h.phase)).toEqual(['A', 'C']);
     // Steady state: every outcome, no retries, no breaker touched.
-    expect(all.requests - incident.requests).toBe(6);
+    expect(all.requests - incident.requests).toBe(7);
     expect(all.retries).toBe(incident.retries);
     const [w, a, b, c] = checkpoints.map((cp) => timelineTruth(cp.health));
     const closed = { [BREAKERS.primary]: 0, [BREAKERS.backup]: 0, [BREAKERS.local]: 0 };
@@ -342,6 +343,12 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
     // Closed: bulwark_fallbacks_total{bulwark_fallback_reason="budget_exhausted"} is now pre-created
     // (PRECREATE.fallbackReasons), so the panel "retry budget exhausted → next target" sees the
     // incident's two exhaustions (primary → backup in A, backup → local in C).
+    it('hedge win rate = hedges whose answer was used / hedges; hedges per request', async () => {
+      expectClose(one(await atEnd(expr('hedgeWinRate')), 'hedgeWinRate'), incident.hedgesWon / incident.hedges, 'hedge win rate');
+      expectClose(one(await atEnd(expr('hedgesPerRequest')), 'hedgesPerRequest'), incident.hedges / incident.requests, 'hedges per request');
+      expect(byLabel(await atEnd(expr('hedgesByOutcome')), 'bulwark_hedge_outcome')).toMatchObject({ cancelled: 0, lost: 0 });
+    });
+
     it('retryBudgetExhausted shows the budget exhaustions of the incident', async () => {
       expect(scenario!.hops.some((h) => h.phase !== 'W' && h.reason === 'budget_exhausted')).toBe(true);
       expect(one(await atEnd(expr('retryBudgetExhausted')), 'retryBudgetExhausted')).toBeGreaterThan(0);

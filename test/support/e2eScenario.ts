@@ -16,7 +16,8 @@
  *  W "steady state" — the service before the incident: answers from the primary (one streamed),
  *                     a fresh cache hit, a streamed answer from the backup after a refusal, a
  *                     static reply after refusals everywhere, a bad request that fails. None of it
- *                     touches breakers or retry budgets. Its purpose: every histogram series the
+ *                     touches breakers or retry budgets; a hedged request (W7, like A7). Its
+ *                     purpose: every histogram series the
  *                     dashboards read (request duration per tier, time to first chunk per target)
  *                     exists before the incident, as on a service that has been running. (A
  *                     histogram series cannot be pre-created at 0, and the first export of a
@@ -24,7 +25,8 @@
  *  A "rate limits"  — a success, a fresh cache hit of the same prompt, a streamed success,
  *                     429s with Retry-After answered after one and two retries, and a 429 that
  *                     finds the primary's retry budget spent (hop to the backup, reason
- *                     budget_exhausted).
+ *                     budget_exhausted), then a primary that does not answer: after the hedge delay
+ *                     (2 s) the backup is asked too, answers and wins; the primary's call is cancelled.
  *  B "primary outage" — the primary answers 503 to everything: retries, then its breaker opens
  *                     (5 consecutive failures); later requests (one streamed) skip it (circuit_open)
  *                     and the backup answers.
@@ -98,6 +100,9 @@ export interface ScenarioTruth {
   /** Requests answered with a successful attempt of each target. */
   servedByTarget: Record<string, number>;
   streamed: number;
+  /** Hedged calls (attempts of kind 'hedge'), and those whose answer was used. */
+  hedges: number;
+  hedgesWon: number;
   /** Per tenant (`app.tenant`): requests, successful requests, degraded (cached/static/failed) requests, spend. */
   byTenant: Record<string, { requests: number; successes: number; degraded: number; costUsd: number }>;
 }
@@ -132,7 +137,7 @@ function outcomeOf(result: ChatResult | undefined): Outcome {
   if (result.tier === 'cached') return 'cached';
   if (result.tier === 'static') return 'static';
   if (result.fallbackUsed) return 'success_via_fallback';
-  return result.attempts.length > 1 ? 'success_after_retry' : 'success';
+  return result.attempts.filter((a) => a.kind !== 'hedge').length > 1 ? 'success_after_retry' : 'success';
 }
 
 export function truthOf(log: readonly ScenarioRequest[]): ScenarioTruth {
@@ -145,6 +150,8 @@ export function truthOf(log: readonly ScenarioRequest[]): ScenarioTruth {
   let staleServed = 0;
   let freshHits = 0;
   let backoffWaitMs = 0;
+  let hedges = 0;
+  let hedgesWon = 0;
   const byTenant: ScenarioTruth['byTenant'] = {};
   for (const r of log) {
     const t = (byTenant[r.tenant] ??= { requests: 0, successes: 0, degraded: 0, costUsd: 0 });
@@ -157,6 +164,10 @@ export function truthOf(log: readonly ScenarioRequest[]): ScenarioTruth {
     for (const a of r.attempts) {
       attempts += 1;
       if (a.kind === 'retry') retries += 1;
+      if (a.kind === 'hedge') {
+        hedges += 1;
+        if (a.errorType === undefined && r.result?.target.index === a.targetIndex) hedgesWon += 1;
+      }
       backoffWaitMs += a.delayMs ?? 0;
       const key = `${a.provider}/${a.model}`;
       const row = (attemptsByTarget[key] ??= {});
@@ -184,6 +195,8 @@ export function truthOf(log: readonly ScenarioRequest[]): ScenarioTruth {
     attemptsByTarget,
     servedByTarget,
     streamed: log.filter((r) => r.stream).length,
+    hedges,
+    hedgesWon,
     byTenant,
   };
 }
@@ -221,6 +234,8 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
     // Fresh for 30 s of virtual time, kept a day as a stale answer for outages.
     cache: { store: memoryStore({ maxEntries: 100 }), mode: 'read-through', ttlMs: 30_000, staleTtlMs: 86_400_000 },
     degrade: { staticReply: 'The assistant is temporarily unavailable. Please try again shortly.' },
+    // Longer than any request's backoff waits: only A7, whose primary stays silent, is hedged.
+    hedge: { after: 2_000, budgetRatio: 1 },
     // Known up front: their series exist from the first export, like the chain's own.
     telemetry: { attributes: () => ({ 'app.tenant': tenant }), knownAttributes: TENANTS.map((t) => ({ 'app.tenant': t })) },
     observers: [
@@ -278,6 +293,19 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
     });
   };
 
+  /** A chat whose primary stays silent until the hedge delay has passed on the virtual clock. */
+  const hedgedChat = async (label: string, request: ChatRequest, scripts: Parameters<typeof withScripts>[0]): Promise<void> => {
+    await withScripts(scripts, async () => {
+      const startedAt = clock.now();
+      const seen = server.hits({ route: 'primary' });
+      const pending = llm.chat(request);
+      // Waits on I/O (the request reaching the fault server), not on time.
+      while (server.hits({ route: 'primary' }) === seen) await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(2_000);
+      record(label, false, await pending, undefined, startedAt);
+    });
+  };
+
   const checkpoint = (): Checkpoint => ({ phase, truth: truthOf(log), health: llm.health() });
 
   const outage503: Script = { then: fault.serverError(503) };
@@ -308,6 +336,8 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
         backup: { sequence: [fault.contentFilter()] },
       });
       await chat('W6 bad request fails', ask('Warm-up: a malformed request.'), { primary: { sequence: [fault.badRequest()] } });
+      // Its cancelled primary call starts the attempt-duration series of error type 'cancelled' before the incident.
+      await hedgedChat('W7 primary silent, the hedge to the backup wins', ask('Warm-up: a slow answer.'), { primary: { sequence: [fault.hang()] } });
       await end();
 
       clock.advance(PHASE_GAP_MS);
@@ -324,6 +354,7 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
       });
       // The primary's budget (3 retries per window) is spent: the 429 sends the request on.
       await chat('A6 429, budget exhausted, backup', ask('Summarise ticket 4413.'), { primary: { sequence: [fault.rateLimit({ retryAfterMs: 500 })] } });
+      await hedgedChat('A7 primary silent, the hedge to the backup wins', ask('Summarise ticket 4414.'), { primary: { sequence: [fault.hang()] } });
       await end();
 
       clock.advance(PHASE_GAP_MS);

@@ -89,7 +89,7 @@ const contract = parseMetricTable(telemetryMd);
 
 describe('names.ts matches TELEMETRY.md', () => {
   it('parses a non-trivial table', () => {
-    expect(contract.length).toBe(16);
+    expect(contract.length).toBe(17);
   });
 
   it('the same instruments, in the same order', () => {
@@ -176,6 +176,7 @@ describe('the observer emits exactly the contract', () => {
     const a = d.attempt(2, 'fallback');
     a?.onFirstChunk?.(120);
     d.succeed(900, undefined, 0.0003);
+    d.req?.onHedge?.({ target: { provider: 'openai', model: 'llama3.1', index: 2 }, outcome: 'won' });
     d.end('success_via_fallback', 'reduced');
     collected = await sdk.collect();
   });

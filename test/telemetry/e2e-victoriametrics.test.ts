@@ -82,6 +82,7 @@ describe.skipIf(tools.skip)('telemetry → OTLP → VictoriaMetrics → PromQL',
     const a = d.attempt(1, 'fallback');
     a?.onFirstChunk?.(250);
     d.succeed(1500, undefined, 0.002);
+    d.req?.onHedge?.({ target: { provider: 'anthropic', model: 'claude-sonnet-4-5', index: 1 }, outcome: 'won' });
     d.end('success_via_fallback', 'reduced');
     spent += d.cost;
     // 4) primary open (skipped), secondary and local fail: static reply

@@ -1,8 +1,11 @@
 import { estimateTokens } from '../validation/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
-import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
+import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
 import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
+import { walkPool, type PositionSteps } from './walkPool.js';
+import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import type { AttemptKind } from '../request/types.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
@@ -23,10 +26,12 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
 }
 
 /**
- * Walks the targets in order (DESIGN §1): skips open breakers without an upstream call and
+ * Walks the positions in order (DESIGN §1): skips open breakers without an upstream call and
  * targets that cannot help (same provider after a refusal, too small a window after a
  * context-length failure), retries each target within its budget, and records every hop.
- * With `hedging`, a target that is slow to answer races the next one (see hedge.ts).
+ * With `hedging`, a target that is slow to answer races the next one (see hedge.ts). A pool
+ * position (consecutive members of one pool) is walked by walkPool: its members, picked by its
+ * strategy, until one answers or every member is open, unavailable or has failed this request.
  */
 export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
   const { config } = state;
@@ -64,8 +69,10 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
     }
     state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+    lastGaveUp = thrown;
     return undefined;
   };
+  let lastGaveUp: TargetGaveUp | undefined;
 
   /**
    * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
@@ -76,6 +83,8 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     while (next < order.length) {
       if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
       const rt = order[next]!;
+      // A pool position is walked by its own strategy: no hedge is admitted into it.
+      if (rt.pool) return undefined;
       next += 1;
       if (skipReason(rt, state)) continue;
       if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
@@ -96,48 +105,102 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     return undefined;
   };
 
+  /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
+  const hopTo = (rt: TargetRuntime): WalkResult<T> | 'break' | undefined => {
+    if (!state.lastFailure) return undefined;
+    if (state.hops >= config.maxHops) return 'break';
+    if (costCapReached(state)) {
+      const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
+      return { ok: false, error, reason: 'budget_exhausted', stop: false };
+    }
+    state.hops += 1;
+    state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
+    return undefined;
+  };
+
+  /** Before the breaker: a target that cannot take the input is no call, so no probe either. */
+  const cannotTake = (rt: TargetRuntime): boolean => {
+    const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
+    if (!cannot) return false;
+    unsupported.push(`${rt.label} ${cannot}`);
+    const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
+    state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+    return true;
+  };
+
+  /** Asks the target's limits for the call the walk is about to make: false (recorded as a `limited` skip) when at one. */
+  const admitted = async (rt: TargetRuntime, permit: BreakerPermit): Promise<boolean> => {
+    const admission = await admitLimited(rt, state, estimate);
+    if (admission === true) return true;
+    // Skipped, not failed: no call, nothing charged to its breaker.
+    permit.release();
+    limited.push({ rt, retryInMs: admission.denial.retryInMs });
+    state.lastFailure = lastTried = { ref: rt.ref, reason: 'limited', error: admission.error };
+    lastGaveUp = undefined;
+    return false;
+  };
+
+  const rejected = (rt: TargetRuntime): void => {
+    state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+    const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
+    state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
+  };
+
+  const stopped = (): WalkResult<T> | undefined => {
+    if (!state.walk.signal.aborted) return undefined;
+    const error = state.walk.signal.reason as WalkStopped;
+    // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
+    return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
+  };
+  const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
+  const steps: PositionSteps<T> = {
+    stopped,
+    skip: (rt) => skipReason(rt, state),
+    hopTo,
+    cannotTake,
+    rejected,
+    async run(rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions) {
+      if (!(await admitted(rt, permit))) return undefined;
+      tried += 1;
+      try {
+        return { ok: true, value: await retryOnTarget(rt, state, permit, kind, execute, options), target: rt };
+      } catch (thrown) {
+        return leave(rt, thrown);
+      }
+    },
+    firstKind,
+    lastGaveUp: () => lastGaveUp,
+  };
+
   const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried };
   const queueStart = clock.now();
   for (;;) {
     while (next < order.length) {
+      const stop = stopped();
+      if (stop) return stop;
       const rt = order[next]!;
-      next += 1;
-      if (state.walk.signal.aborted) return stoppedResult(state);
-      if (skipReason(rt, state)) continue;
-      if (state.lastFailure) {
-        if (state.hops >= config.maxHops) break;
-        if (costCapReached(state)) {
-          const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
-          return { ok: false, error, reason: 'budget_exhausted', stop: false };
-        }
-        state.hops += 1;
-        state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
-      }
-      // Before the breaker: a target that cannot take the input is no call, so no probe either.
-      const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
-      if (cannot) {
-        unsupported.push(`${rt.label} ${cannot}`);
-        const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
-        state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+      if (rt.pool) {
+        const members: TargetRuntime[] = [];
+        while (next < order.length && order[next]!.pool === rt.pool) members.push(targets[next++]!);
+        const ended = await walkPool(rt.pool, members, state, steps);
+        if (ended === 'break') break;
+        if (ended) return ended;
         continue;
       }
+      next += 1;
+      if (skipReason(rt, state)) continue;
+      const hop = hopTo(rt);
+      if (hop === 'break') break;
+      if (hop) return hop;
+      if (cannotTake(rt)) continue;
       const permit = await rt.slot.breaker.tryAcquire();
       if (!permit) {
-        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
-        const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
-        state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
+        rejected(rt);
         continue;
       }
-      // At a limit: skipped, not failed — no call, nothing charged to its breaker.
-      const denial = await admitLimited(rt, state, estimate);
-      if (denial !== true) {
-        permit.release();
-        limited.push({ rt, retryInMs: denial.denial.retryInMs });
-        state.lastFailure = lastTried = { ref: rt.ref, reason: 'limited', error: denial.error };
-        continue;
-      }
+      if (!(await admitted(rt, permit))) continue;
+      const kind = firstKind();
       tried += 1;
-      const kind = tried === 1 && state.hops === 0 ? 'initial' : 'fallback';
       const ran: RaceResult<T> = hedging
         ? await raceWithHedges(hedging, { rt, permit, kind }, state, execute, { admitHedge, leave: (left, gaveUp) => void leave(left, gaveUp) })
         : await retryOnTarget(rt, state, permit, kind, execute).then(
@@ -158,7 +221,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     try {
       await waitForAny(limited.map((l) => l.rt.slot.limiter), Math.min(left, soonest), clock, state.walk.signal);
     } catch {
-      return stoppedResult(state);
+      return stopped() ?? { ok: false, error: lastTried!.error, reason: lastTried!.error.errorType, stop: false };
     }
     state.hops = start.hops;
     state.lastFailure = start.lastFailure;
@@ -181,19 +244,14 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   return { ok: false, error, reason: 'bad_request', stop: false };
 }
 
-function stoppedResult<T>(state: WalkState): WalkResult<T> {
-  const error = state.walk.signal.reason as WalkStopped;
-  // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-  return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
-}
-
 /**
  * Targets whose provider reported little left of a limit (`rateLimitHeaders.lowRemaining`) go after
- * their peers until the reset, so traffic moves before the 429; the order is kept otherwise.
+ * their peers until the reset, so traffic moves before the 429; the order is kept otherwise. Pool
+ * members keep their place: their pool orders them (walkPool).
  */
 function deferLow(targets: readonly TargetRuntime[]): readonly TargetRuntime[] {
   let low: TargetRuntime[] | undefined;
-  for (const rt of targets) if (rt.slot.limiter.availability() === 'low') (low ??= []).push(rt);
+  for (const rt of targets) if (!rt.pool && rt.slot.limiter.availability() === 'low') (low ??= []).push(rt);
   if (!low || low.length === targets.length) return targets;
   return [...targets.filter((rt) => !low.includes(rt)), ...low];
 }

@@ -31,6 +31,11 @@ export interface WalkState {
    * and settled by the attempt). Per target: a hedge's call and another target's retry may interleave.
    */
   limitGrants?: Map<TargetRuntime, LimitGrant>;
+  /**
+   * A pool member picked for this request and counted in its `inFlight` before its first attempt
+   * starts (the breaker may answer asynchronously): that attempt takes the count over.
+   */
+  reserved?: TargetRuntime | undefined;
 }
 
 /** Why a walk stopped before it ended on its own. */

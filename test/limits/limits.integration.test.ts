@@ -12,6 +12,7 @@ import { ConfigError } from '../../src/errors/bulwarkError.js';
 import type { FallbackHop, LimitHeaderError } from '../../src/events/engineObserver.js';
 import type { TargetLimits } from '../../src/providers/adapter.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
+import { pool } from '../../src/pool/pool.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
 
@@ -268,5 +269,66 @@ describe('limits: bad configuration', () => {
     expect(() =>
       createResilientLLM({ name: 'x', targets: [target({})()], rateLimitHeaders: { lowRemaining: 1.5 } }),
     ).toThrow(/rateLimitHeaders\.lowRemaining/);
+  });
+});
+
+describe('limits and hedging', () => {
+  /**
+   * primary → backup, hedged after 200 ms: the first request fails on the primary and is answered by
+   * the backup (using its rpm when it has one); the second is held by the primary (the server's
+   * virtual latency) past the hedge delay.
+   */
+  async function hedged(backup: TargetLimits | undefined): Promise<{ server: FaultServer; index: number }> {
+    const serverClock = createFakeClock(T0, { sleep: 'wait' });
+    const { server, clock, llm } = await setup({ ...(backup && { backup }), serverSleep: serverClock, hedge: { after: 200, budgetRatio: 1 } });
+    server.script({ route: 'primary' }, { sequence: [fault.serverError(500)] });
+    expect((await llm.chat(ask)).target.index).toBe(1);
+    server.script({ route: 'primary' }, { latency: 1_000 });
+    const pending = llm.chat(ask);
+    while (serverClock.pendingTimers() === 0) await new Promise((r) => setImmediate(r));
+    await clock.advanceAsync(200);
+    await serverClock.advanceAsync(1_000);
+    return { server, index: (await pending).target.index };
+  }
+
+  it('without limits, the slow primary is hedged on the backup, which wins', async () => {
+    const { server, index } = await hedged(undefined);
+    expect(index).toBe(1);
+    expect(server.hits({ route: 'backup' })).toBe(2);
+  });
+
+  it('a hedge is one more call: a backup at its limits gets none, and the primary answers', async () => {
+    const { server, index } = await hedged({ rpm: 1 });
+    expect(index).toBe(0);
+    expect(server.hits({ route: 'backup' })).toBe(1);
+  });
+});
+
+describe('limits in a pool', () => {
+  it('a member at its rpm is skipped (limited) and its peer serves, before any 429', async () => {
+    const clock = createFakeClock(T0);
+    server = await startFaultServer({ seed: 9, now: clock.now });
+    const member = (route: string, limits?: TargetLimits) =>
+      openaiTarget({ client: new OpenAI({ apiKey: 'sk-test', baseURL: server!.baseURL('openai', route) }), model: 'gpt-4o', breakerKey: route, ...(limits && { limits }) });
+    const llm = createResilientLLM({
+      name: 'limits-pool',
+      // random 0: the weighted strategy would always pick the first member.
+      targets: [pool({ name: 'gpt-4o', members: [member('east', { rpm: 2 }), member('west')], random: () => 0 })],
+      clock,
+      telemetry: false,
+      retry: { maxAttempts: 1 },
+    });
+    llms.push(llm);
+    const east = server.limit({ route: 'east' }, { rpm: 2 });
+    const west = server.limit({ route: 'west' }, { rpm: 4 });
+    for (let i = 0; i < 5; i++) await llm.chat(ask);
+    // east takes its 2, then is limited: west answers the rest.
+    expect([server.hits({ route: 'east' }), server.hits({ route: 'west' })]).toEqual([2, 3]);
+    expect(east.refused + west.refused).toBe(0);
+
+    // A minute later both windows are free: east (first, with headroom) serves again.
+    clock.advance(60_000);
+    await llm.chat(ask);
+    expect(server.hits({ route: 'east' })).toBe(3);
   });
 });

@@ -180,6 +180,7 @@ export class FakeHealth {
       windowCalls: 0,
       latencyMs: null,
       retryBudgetRemaining: this.budgets.get(t.breaker) ?? 0,
+      inFlight: 0,
       ...(this.limits.has(t.breaker) && { limits: this.limits.get(t.breaker)! }),
     })),
   });

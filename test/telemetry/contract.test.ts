@@ -11,7 +11,7 @@ import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SKIP_REASONS, SPAN, SPAN_NAME_PATTERNS, TOKEN_TYPES, type MetricKind } from '../../src/telemetry/names.js';
 import { createSdk, Driver, FakeHealth, metric, newObserver, REQUEST, TARGETS, type Sdk } from './harness.js';
-import { createOtelObserver } from '../../src/telemetry/otelObserver.js';
+import { createOtelObserver, type OtelObserverTarget } from '../../src/telemetry/otelObserver.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -87,6 +87,22 @@ function parseMetricTable(md: string): ContractRow[] {
 }
 
 const contract = parseMetricTable(telemetryMd);
+
+/** An observer of a chain whose first position is pool 'gpt-4o' (members east and west), then `after`. */
+function pooledObserver(sdk: Sdk, health: FakeHealth, after: OtelObserverTarget[] = []) {
+  return createOtelObserver({
+    chain: health.chain,
+    targets: [
+      { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', pool: 'gpt-4o', member: 0 },
+      { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', pool: 'gpt-4o', member: 1 },
+      ...after,
+    ],
+    snapshot: health.snapshot,
+    captureContent: false,
+    tracer: sdk.tracerProvider.getTracer('bulwark'),
+    meter: sdk.meterProvider.getMeter('bulwark'),
+  });
+}
 
 describe('names.ts matches TELEMETRY.md', () => {
   it('parses a non-trivial table', () => {
@@ -181,17 +197,7 @@ describe('the observer emits exactly the contract', () => {
     d.end('success_via_fallback', 'reduced');
     // A chain whose first position is a pool: its attempts carry the pool and the member.
     const pooled = new FakeHealth('contract-pool');
-    const poolObserver = createOtelObserver({
-      chain: pooled.chain,
-      targets: [
-        { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', pool: 'gpt-4o', member: 0 },
-        { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', pool: 'gpt-4o', member: 1 },
-      ],
-      snapshot: pooled.snapshot,
-      captureContent: false,
-      tracer: sdk.tracerProvider.getTracer('bulwark'),
-      meter: sdk.meterProvider.getMeter('bulwark'),
-    });
+    const poolObserver = pooledObserver(sdk, pooled);
     const req = poolObserver.onRequestStart?.({ id: 'pool-1', chain: pooled.chain, operation: 'chat', stream: false, request: REQUEST, startedAt: Date.now() });
     const member = { provider: 'openai', model: 'gpt-4o', index: 0, pool: 'gpt-4o', member: 1 };
     const attempt = req?.onAttemptStart?.({ request: { id: 'pool-1', chain: pooled.chain, operation: 'chat', stream: false, request: REQUEST, startedAt: Date.now() }, number: 1, kind: 'initial', target: member, breaker: 'gpt-4o@west', resendCount: 0 });
@@ -239,18 +245,7 @@ describe('pool members on attempts (issue 15)', () => {
     const sdk = createSdk();
     try {
       const health = new FakeHealth('pool-attrs');
-      const observer = createOtelObserver({
-        chain: health.chain,
-        targets: [
-          { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', pool: 'gpt-4o', member: 0 },
-          { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', pool: 'gpt-4o', member: 1 },
-          { index: 1, provider: 'anthropic', model: 'claude-sonnet-4-6', breaker: 'anthropic/claude-sonnet-4-6' },
-        ],
-        snapshot: health.snapshot,
-        captureContent: false,
-        tracer: sdk.tracerProvider.getTracer('bulwark'),
-        meter: sdk.meterProvider.getMeter('bulwark'),
-      });
+      const observer = pooledObserver(sdk, health, [{ index: 1, provider: 'anthropic', model: 'claude-sonnet-4-6', breaker: 'anthropic/claude-sonnet-4-6' }]);
       const info = { id: 'p', chain: health.chain, operation: 'chat' as const, stream: false, request: REQUEST, startedAt: Date.now() };
       const req = observer.onRequestStart?.(info);
       const west = req?.onAttemptStart?.({ request: info, number: 1, kind: 'initial', target: { provider: 'openai', model: 'gpt-4o', index: 0, pool: 'gpt-4o', member: 1 }, breaker: 'gpt-4o@west', resendCount: 0 });

@@ -69,6 +69,7 @@ if (!COMPILED) process.stdout.write('Note: running from source under tsx; `npm r
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const started = performance.now();
+const loadAtStart = os.loadavg()[0]!;
 // Telemetry "on" means an application's SDK is registered; "off" variants use `telemetry: false`.
 const telemetry = startBenchTelemetry();
 const server = await startFaultServer({ seed: 1 });
@@ -116,5 +117,11 @@ try {
 const durationSec = (performance.now() - started) / 1000;
 const args = [smoke ? '--smoke' : '', values.only ? `--only ${values.only}` : '', values.peers ? `--peers ${values.peers}` : ''].filter(Boolean);
 const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-const files = await writeResults(outDir, sections, { date: new Date().toISOString().slice(0, 10), command, smoke, durationSec });
+const files = await writeResults(outDir, sections, {
+  date: new Date().toISOString().slice(0, 10),
+  command,
+  smoke,
+  durationSec,
+  load: { start: loadAtStart, end: os.loadavg()[0]! },
+});
 log(`Wrote ${files.json} and ${files.md} (${durationSec.toFixed(0)} s)`);

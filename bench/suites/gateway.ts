@@ -54,10 +54,8 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
       { name: 'direct', call: () => direct.chat.completions.create(PARAMS) },
       { name: 'bulwark', call: () => viaGateway.chat.completions.create(PARAMS) },
     ];
-    if (ctx.gateway) {
-      const portkey = clientFor(ctx, 'gw-up', { baseURL: `${ctx.gateway.url}/v1`, defaultHeaders: ctx.gateway.fallbackHeader([customHost(ctx, 'gw-up')]) });
-      variants.push({ name: 'portkey', call: () => portkey.chat.completions.create(PARAMS) });
-    }
+    const portkey = ctx.gateway && clientFor(ctx, 'gw-up', { baseURL: `${ctx.gateway.url}/v1`, defaultHeaders: ctx.gateway.fallbackHeader([customHost(ctx, 'gw-up')]) });
+    if (portkey) variants.push({ name: 'portkey', call: () => portkey.chat.completions.create(PARAMS) });
     const rssIdle = rssMb(child.pid!);
     const c = await compare(variants, {
       baseline: 'direct',
@@ -93,12 +91,15 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
       };
       const d = await openLoop(rate, sizes.gatewayStepMs, one(direct));
       const g = await openLoop(rate, sizes.gatewayStepMs, one(viaGateway));
+      const p = portkey && (await openLoop(rate, sizes.gatewayStepMs, one(portkey)));
       const added = g.p99 - d.p99;
       const keptUp = g.answered === g.total && g.elapsedMs < sizes.gatewayStepMs * 1.25 + 100;
       rows.push({ name: `gateway at ${rate.toLocaleString('en-US')} requests/s`, metric: 'p99 added', value: added, unit: 'ms' });
+      if (p) rows.push({ name: `Portkey gateway at ${rate.toLocaleString('en-US')} requests/s`, metric: 'p99 added', value: p.p99 - d.p99, unit: 'ms' });
       notes.push(
         `${rate.toLocaleString('en-US')} requests/s for ${sizes.gatewayStepMs / 1000} s: direct p50 / p99 ${d.p50.toFixed(2)} / ${d.p99.toFixed(2)} ms, through the gateway ` +
           `${g.p50.toFixed(2)} / ${g.p99.toFixed(2)} ms, ${g.answered} of ${g.total} answered, last answer after ${(g.elapsedMs / 1000).toFixed(2)} s` +
+          `${p ? `; through Portkey ${p.p50.toFixed(2)} / ${p.p99.toFixed(2)} ms, ${p.answered} of ${p.total} answered` : ''}` +
           `${d.elapsedMs > sizes.gatewayStepMs * 1.25 + 100 ? ' (the load generator itself fell behind: the direct run took ' + (d.elapsedMs / 1000).toFixed(2) + ' s)' : ''}.`,
       );
       if (added >= P99_BUDGET_MS || !keptUp) break;
@@ -157,7 +158,7 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
         '`openai` client on a fault-server route, telemetry on with the real SDK (no-op exporters), the JSON access log on; called by the official `openai` client ' +
         `with a gateway key. Overhead: direct, through the Bulwark gateway and through the Portkey gateway (section 4) on the same route, interleaved call by call, ` +
         `${sizes.trials} trials × ${Math.ceil(sizes.iterations / 2)} calls per variant; goal ≤ 0.3 ms added at p50. Sustained rate: open-loop arrivals for ` +
-        `${sizes.gatewayStepMs / 1000} s per step (${sizes.gatewayRates.join(', ')} requests/s), direct then through the gateway, p99 added = p99 through the gateway − p99 direct at ` +
+        `${sizes.gatewayStepMs / 1000} s per step (${sizes.gatewayRates.join(', ')} requests/s), direct, then through the gateway, then through Portkey; p99 added = p99 through the gateway − p99 direct at ` +
         `the same rate; the steps stop at the first rate over ${P99_BUDGET_MS} ms or where the gateway fell behind. Open streams: streaming requests held open through ` +
         `the gateway (one chunk a second), ${sizes.gatewayStreams.join(' → ')}; at each step plain calls direct vs through the gateway (interleaved) and the gateway's RSS ` +
         '(/proc/PID/status). The load generator, the fault server and (for the streams) every client connection live in the benchmark process on the same 2 cores.',

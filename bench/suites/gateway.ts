@@ -1,5 +1,5 @@
 /**
- * 8. The Bulwark gateway (issue 14) in a process of its own, against the direct official client and
+ * 9. The Bulwark gateway (issue 14) in a process of its own, against the direct official client and
  * the Portkey gateway on the same fault server: the latency it adds; the request rate and the number
  * of open streams at which its p99 added latency stays under 5 ms; its RSS with open streams.
  */
@@ -44,7 +44,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
-  const title = '8. Bulwark gateway: overhead, sustained rate, open streams, RSS';
+  const title = '9. Bulwark gateway: overhead, sustained rate, open streams, RSS';
   const { server, sizes } = ctx;
   const { child, url, key } = await startGatewayChild(server.baseURL('openai', 'gw-up'), server.baseURL('openai', 'gw-stream'));
   try {
@@ -56,6 +56,11 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
     ];
     const portkey = ctx.gateway && clientFor(ctx, 'gw-up', { baseURL: `${ctx.gateway.url}/v1`, defaultHeaders: ctx.gateway.fallbackHeader([customHost(ctx, 'gw-up')]) });
     if (portkey) variants.push({ name: 'portkey', call: () => portkey.chat.completions.create(PARAMS) });
+    try {
+      await viaGateway.chat.completions.create(PARAMS);
+    } catch (error) {
+      return { title, how: 'Not measured.', rows: [], notes: [`The gateway did not answer a chat completion: ${error instanceof Error ? error.message : String(error)}`] };
+    }
     const rssIdle = rssMb(child.pid!);
     const c = await compare(variants, {
       baseline: 'direct',

@@ -68,6 +68,8 @@ export const LABELS = {
   limitSource: 'bulwark_limit_source',
   limitHeader: 'bulwark_limit_header',
   hedgeOutcome: 'bulwark_hedge_outcome',
+  poolName: 'bulwark_pool_name',
+  poolMember: 'bulwark_pool_member',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
   tenant: 'app_tenant',
 } as const;

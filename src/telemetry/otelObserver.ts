@@ -41,6 +41,7 @@ import type { StoreErrorEvent } from '../events/storeError.js';
 import type { LimitHeaderError } from '../events/engineObserver.js';
 import { CardinalityCap, readCallerAttributes, type CallerAttributes, type CallerAttributesConfig } from './callerAttributes.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
+import { SeriesCounter } from './seriesCounter.js';
 import {
   ATTEMPT_KINDS,
   ATTR,
@@ -72,6 +73,9 @@ export interface OtelObserverTarget {
   breaker: string;
   /** The target's tier; only used to pre-create the `bulwark.requests` series. Default 'full'. */
   tier?: 'full' | 'reduced';
+  /** When the target is a member of a pool: the pool's name, and the member's place in it. */
+  pool?: string;
+  member?: number;
 }
 
 export interface OtelObserverOptions {
@@ -108,28 +112,33 @@ const OTHER_ERROR = '_OTHER';
 
 // -------------------------------------------------------------------------------- instruments
 
+/**
+ * The instruments bound to one meter. The counters requests add to are SeriesCounters (summed per
+ * series, handed to the SDK at each collection); those of events outside requests (breaker
+ * transitions, store and telemetry errors) add directly.
+ */
 interface Instruments {
   provider: MeterProvider | undefined;
   meter: Meter;
   operationDuration: Histogram;
   tokenUsage: Histogram;
   timeToFirstChunk: Histogram;
-  requests: Counter;
+  requests: SeriesCounter;
   requestDuration: Histogram;
-  attempts: Counter;
-  retries: Counter;
-  fallbacks: Counter;
+  attempts: SeriesCounter;
+  retries: SeriesCounter;
+  fallbacks: SeriesCounter;
   circuitState: ObservableGauge;
   circuitTransitions: Counter;
-  circuitRejections: Counter;
+  circuitRejections: SeriesCounter;
   retryBudgetRemaining: ObservableGauge;
-  cacheLookups: Counter;
-  cost: Counter;
+  cacheLookups: SeriesCounter;
+  cost: SeriesCounter;
   storeErrors: Counter;
   telemetryErrors: Counter;
   limitRemaining: ObservableGauge;
   limitHeaderErrors: Counter;
-  hedges: Counter;
+  hedges: SeriesCounter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -167,6 +176,8 @@ class TargetTelemetry {
     readonly index: number,
     readonly provider: string,
     readonly model: string,
+    /** A pool member: `bulwark.pool.name` and `bulwark.pool.member` (its breaker key) on its attempts. */
+    readonly pool?: { name: string; member: string },
   ) {
     this.name = `${provider}/${model}`;
     this.operationAttrs = {
@@ -219,6 +230,10 @@ class TargetTelemetry {
         [ATTR.ATTEMPT_OUTCOME]: errorType === undefined ? 'success' : 'failure',
       };
       if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
+      if (this.pool) {
+        attrs[ATTR.POOL_NAME] = this.pool.name;
+        attrs[ATTR.POOL_MEMBER] = this.pool.member;
+      }
       return attrs;
     });
   }
@@ -250,16 +265,21 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const captureContent = options.captureContent || captureContentFromEnv();
 
   // Targets by index, and breakers in configuration order (deduplicated: targets may share one).
-  const targets = new Map<number, TargetTelemetry>();
-  for (const t of options.targets) targets.set(t.index, new TargetTelemetry(chain, operation, t.index, t.provider, t.model));
+  // Keyed by position and, in a pool, member: the members of one pool share its position.
+  const keyOf = (ref: Pick<TargetRef, 'index' | 'member'>) => (ref.member === undefined ? `${ref.index}` : `${ref.index}.${ref.member}`);
+  const targets = new Map<string, TargetTelemetry>();
+  const telemetryOf = (t: Pick<OtelObserverTarget, 'index' | 'provider' | 'model' | 'pool'>, member: string | undefined) =>
+    new TargetTelemetry(chain, operation, t.index, t.provider, t.model, t.pool !== undefined && member !== undefined ? { name: t.pool, member } : undefined);
+  for (const t of options.targets) targets.set(keyOf(t), telemetryOf(t, t.breaker));
   const breakers = [...new Set(options.targets.map((t) => t.breaker))];
 
-  const targetFor = (ref: TargetRef): TargetTelemetry => {
-    let t = targets.get(ref.index);
-    if (!t || t.provider !== ref.provider || t.model !== ref.model) {
+  const targetFor = (ref: TargetRef, breaker?: string): TargetTelemetry => {
+    const key = keyOf(ref);
+    let t = targets.get(key);
+    if (!t || t.provider !== ref.provider || t.model !== ref.model || t.pool?.name !== ref.pool) {
       // Not configured (or changed): still report it, with attribute sets built on the fly.
-      t = new TargetTelemetry(chain, operation, ref.index, ref.provider, ref.model);
-      targets.set(ref.index, t);
+      t = telemetryOf(ref, breaker ?? (ref.member === undefined ? undefined : String(ref.member)));
+      targets.set(key, t);
     }
     return t;
   };
@@ -312,13 +332,13 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const callerConfig = options.callerAttributes;
   const current = (): Instruments => (closed && bound ? bound : instruments());
   const precreateCallerRequests = (inst: Instruments, caller: CallerAttributes) => {
-    for (const [outcome, tier] of requestSeries()) inst.requests.add(0, { ...requestAttrs(outcome, tier), ...caller.attributes });
+    for (const [outcome, tier] of requestSeries()) inst.requests.precreate({ ...requestAttrs(outcome, tier), ...caller.attributes });
   };
   const precreateCallerCost = (inst: Instruments, caller: CallerAttributes) => {
     for (const t of options.targets) {
       const tt = targetFor(t);
-      inst.cost.add(0, { ...tt.cost('success'), ...caller.attributes });
-      inst.cost.add(0, { ...tt.cost('failure'), ...caller.attributes });
+      inst.cost.precreate({ ...tt.cost('success'), ...caller.attributes });
+      inst.cost.precreate({ ...tt.cost('failure'), ...caller.attributes });
     }
   };
   // Sets admitted before the first bind are pre-created by precreate().
@@ -366,32 +386,40 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       operationDuration: histogram(meter, METRIC.OPERATION_DURATION, ValueType.DOUBLE),
       tokenUsage: histogram(meter, METRIC.TOKEN_USAGE, ValueType.INT),
       timeToFirstChunk: histogram(meter, METRIC.TIME_TO_FIRST_CHUNK, ValueType.DOUBLE),
-      requests: counter(meter, METRIC.REQUESTS),
+      requests: new SeriesCounter(counter(meter, METRIC.REQUESTS)),
       requestDuration: histogram(meter, METRIC.REQUEST_DURATION, ValueType.DOUBLE),
-      attempts: counter(meter, METRIC.ATTEMPTS),
-      retries: counter(meter, METRIC.RETRIES),
-      fallbacks: counter(meter, METRIC.FALLBACKS),
+      attempts: new SeriesCounter(counter(meter, METRIC.ATTEMPTS)),
+      retries: new SeriesCounter(counter(meter, METRIC.RETRIES)),
+      fallbacks: new SeriesCounter(counter(meter, METRIC.FALLBACKS)),
       circuitState: gauge(meter, METRIC.CIRCUIT_STATE),
       circuitTransitions: counter(meter, METRIC.CIRCUIT_TRANSITIONS),
-      circuitRejections: counter(meter, METRIC.CIRCUIT_REJECTIONS),
+      circuitRejections: new SeriesCounter(counter(meter, METRIC.CIRCUIT_REJECTIONS)),
       retryBudgetRemaining: gauge(meter, METRIC.RETRY_BUDGET_REMAINING),
-      cacheLookups: counter(meter, METRIC.CACHE_LOOKUPS),
-      cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
+      cacheLookups: new SeriesCounter(counter(meter, METRIC.CACHE_LOOKUPS)),
+      cost: new SeriesCounter(counter(meter, METRIC.COST, ValueType.DOUBLE)),
       storeErrors: counter(meter, METRIC.STORE_ERRORS),
       telemetryErrors: counter(meter, METRIC.TELEMETRY_ERRORS),
       limitRemaining: gauge(meter, METRIC.LIMIT_REMAINING),
       limitHeaderErrors: counter(meter, METRIC.LIMIT_HEADER_ERRORS),
-      hedges: counter(meter, METRIC.HEDGES),
+      hedges: new SeriesCounter(counter(meter, METRIC.HEDGES)),
       gaugeCallback: () => undefined,
     };
-    inst.gaugeCallback = (result) => gaugeCallback(result, inst);
+    // Runs at every collection, before the SDK reads its storages: the request-path counters hand
+    // over their sums, then the gauges are observed.
+    inst.gaugeCallback = (result) => {
+      for (const c of seriesCounters(inst)) c.flush();
+      gaugeCallback(result, inst);
+    };
     meter.addBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining, inst.limitRemaining]);
     precreate(inst);
     return inst;
   };
 
+  const seriesCounters = (inst: Instruments) => [inst.requests, inst.attempts, inst.retries, inst.fallbacks, inst.circuitRejections, inst.cacheLookups, inst.cost, inst.hedges];
+
   const unbind = (inst: Instruments) => {
     inst.meter.removeBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining, inst.limitRemaining]);
+    for (const c of seriesCounters(inst)) c.detach();
   };
 
   /**
@@ -401,27 +429,28 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const precreate = (inst: Instruments) => {
     const configured = options.targets;
     // bulwark.requests: the outcome × tier pairs this chain can produce.
-    for (const [outcome, tier] of requestSeries()) inst.requests.add(0, requestAttrs(outcome, tier));
+    for (const [outcome, tier] of requestSeries()) inst.requests.precreate(requestAttrs(outcome, tier));
     // bulwark.cache.lookups: every result.
-    for (const result of CACHE_RESULTS) inst.cacheLookups.add(0, cacheAttrs(result));
+    for (const result of CACHE_RESULTS) inst.cacheLookups.precreate(cacheAttrs(result));
     for (const t of configured) {
       const tt = targetFor(t);
       for (const kind of ATTEMPT_KINDS) {
         if (kind === 'hedge' && !options.hedging) continue;
-        inst.attempts.add(0, tt.attempt(kind, undefined));
-        for (const errorType of PRECREATE.failureTypes) inst.attempts.add(0, tt.attempt(kind, errorType));
+        inst.attempts.precreate(tt.attempt(kind, undefined));
+        for (const errorType of PRECREATE.failureTypes) inst.attempts.precreate(tt.attempt(kind, errorType));
       }
-      for (const errorType of PRECREATE.retryTypes) inst.retries.add(0, tt.retry(errorType));
-      inst.cost.add(0, tt.cost('success'));
-      inst.cost.add(0, tt.cost('failure'));
+      for (const errorType of PRECREATE.retryTypes) inst.retries.precreate(tt.retry(errorType));
+      inst.cost.precreate(tt.cost('success'));
+      inst.cost.precreate(tt.cost('failure'));
     }
     // bulwark.fallbacks: each hop to the next configured target.
     for (let i = 0; i + 1 < configured.length; i++) {
       const from = configured[i];
       const to = configured[i + 1];
-      if (!from || !to) continue;
+      // Members of one pool are one position: moving between them is a retry, not a hop.
+      if (!from || !to || from.index === to.index) continue;
       for (const reason of PRECREATE.fallbackReasons) {
-        inst.fallbacks.add(0, fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
+        inst.fallbacks.precreate(fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
       }
     }
     // bulwark.store.errors: the operations this chain uses, for an outage's two faces.
@@ -434,12 +463,12 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const caller of caps.cost.sets()) precreateCallerCost(inst, caller);
     }
     // bulwark.hedges: every outcome, when the chain hedges.
-    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.add(0, hedgeAttrs(outcome));
+    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.precreate(hedgeAttrs(outcome));
     // bulwark.telemetry.errors: every stage.
     for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
     // Breakers: every transition between two states, and rejections.
     for (const breaker of breakers) {
-      inst.circuitRejections.add(0, breakerAttrs(breaker));
+      inst.circuitRejections.precreate(breakerAttrs(breaker));
       for (const from of CIRCUIT_STATE_VALUES) {
         for (const to of CIRCUIT_STATE_VALUES) if (from !== to) inst.circuitTransitions.add(0, transitionAttrs(breaker, from, to));
       }
@@ -685,7 +714,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
 
     onAttemptStart(ai: AttemptInfo): AttemptObserver {
       this.flushPending();
-      const target = targetFor(ai.target);
+      const target = targetFor(ai.target, ai.breaker);
       if (ai.resendCount > 0) {
         // Counted when made, by the error that caused it: a retry the breaker refuses after its
         // backoff puts no load on the provider and is not one.
@@ -711,6 +740,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
           [ATTR.TARGET_INDEX]: ai.target.index,
           [ATTR.BREAKER]: ai.breaker,
         });
+        if (target.pool) span.setAttributes({ [ATTR.POOL_NAME]: target.pool.name, [ATTR.POOL_MEMBER]: target.pool.member });
         if (ai.resendCount > 0) span.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
       }
       const attempt = new AttemptTelemetry(this, ai, target, span, recording);

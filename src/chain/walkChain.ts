@@ -83,7 +83,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     while (next < order.length) {
       if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
       const rt = order[next]!;
-      // A pool position is walked by its own strategy: no hedge is admitted into it.
+      // A pool position is walked by its own strategy (and hedges among its own members): no hedge from outside.
       if (rt.pool) return undefined;
       next += 1;
       if (skipReason(rt, state)) continue;
@@ -170,6 +170,26 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     },
     firstKind,
     lastGaveUp: () => lastGaveUp,
+    ...(hedging && {
+      async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>) {
+        if (!(await admitted(first.rt, first.permit))) return undefined;
+        tried += 1;
+        const admit = async () => {
+          // A hedge on a member is one more call: a member at its limits is passed over.
+          for (;;) {
+            const member = await admitMember();
+            if (!member) return undefined;
+            if ((await admitLimited(member.rt, state, estimate)) === true) {
+              tried += 1;
+              return member;
+            }
+            member.permit.release();
+          }
+        };
+        const ran = await raceWithHedges(hedging, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
+        return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
+      },
+    }),
   };
 
   const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried };
@@ -181,7 +201,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       const rt = order[next]!;
       if (rt.pool) {
         const members: TargetRuntime[] = [];
-        while (next < order.length && order[next]!.pool === rt.pool) members.push(targets[next++]!);
+        while (next < order.length && order[next]!.pool === rt.pool) members.push(order[next++]!);
         const ended = await walkPool(rt.pool, members, state, steps);
         if (ended === 'break') break;
         if (ended) return ended;

@@ -66,9 +66,25 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
     ms: timeoutMs,
     reason: () => new ProviderError({ errorType: 'timeout', provider: rt.adapter.provider, model: rt.adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
   });
-  const record: AttemptRecord = { provider: rt.adapter.provider, model: rt.adapter.model, targetIndex: rt.index, kind, durationMs: 0 };
+  const record: AttemptRecord = {
+    provider: rt.adapter.provider,
+    model: rt.adapter.model,
+    targetIndex: rt.index,
+    ...(rt.ref.pool !== undefined && { pool: rt.ref.pool, member: rt.ref.member! }),
+    kind,
+    durationMs: 0,
+  };
   state.attempts.push(record);
+  // In flight until settled; a pool's reservation for this request becomes this attempt's count.
+  if (state.reserved === rt) state.reserved = undefined;
+  else rt.inFlight += 1;
   let settled = false;
+  const settle = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    rt.inFlight -= 1;
+    return true;
+  };
 
   const addCost = (usage: Usage | undefined): number => {
     const costUsd = usage ? costOf(usage, rt.price) : 0;
@@ -89,21 +105,19 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       return asProviderError(thrown, rt.adapter.provider, rt.adapter.model);
     },
     succeed(response, usage, extra) {
-      if (settled) return;
-      settled = true;
+      if (!settle()) return;
       abort.dispose();
       const durationMs = clock.now() - startedAt;
       record.durationMs = durationMs;
       const costUsd = addCost(usage);
-      rt.latency.record(durationMs);
+      rt.latency.record(durationMs, clock.now());
       permit.success(observer);
       observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
     },
     fail(error, extra) {
       const classification = classifyError(error, state.config.classify);
       const failure = new AttemptFailure(error, classification, record, info);
-      if (settled) return failure;
-      settled = true;
+      if (!settle()) return failure;
       abort.dispose();
       const durationMs = clock.now() - startedAt;
       const usage = extra?.usage ?? error.usage;
@@ -121,8 +135,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       return failure;
     },
     release(usage) {
-      if (settled) return;
-      settled = true;
+      if (!settle()) return;
       abort.dispose();
       record.durationMs = clock.now() - startedAt;
       const costUsd = addCost(usage);

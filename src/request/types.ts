@@ -178,12 +178,18 @@ export interface TargetRef {
   model: string;
   /** Position of the target in the chain, 0-based. -1 for cached/static answers. */
   index: number;
+  /** When the position is a pool: its name, and which of its members (0-based). */
+  pool?: string;
+  member?: number;
 }
 
 export interface AttemptRecord {
   provider: string;
   model: string;
   targetIndex: number;
+  /** When the target is a pool member: the pool's name and the member (0-based). */
+  pool?: string;
+  member?: number;
   kind: AttemptKind;
   /** Set when the attempt failed. */
   errorType?: string;

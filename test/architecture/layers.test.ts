@@ -17,7 +17,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['chain'], //                                            the path of one request (DESIGN §1)
   ['config'], //                                           composes the slices, validates once
   ['telemetry'], //                                        the OpenTelemetry observer
-  ['breaker', 'retry', 'cache', 'cost', 'health'], //      policies beneath the engine
+  ['breaker', 'retry', 'cache', 'cost', 'health', 'pool'], // policies beneath the engine
   ['state'], //                                            stores: memory, Redis, the shared link
   ['providers'], //                                        adapters: the only files that know a vendor SDK
   ['validation'], //                                       the validation walk, the request validator

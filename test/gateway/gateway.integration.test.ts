@@ -2,6 +2,7 @@
  * The gateway over real HTTP on 127.0.0.1: the official `openai` and `@anthropic-ai/sdk` clients,
  * pointed at it with `baseURL`, against a chain of real clients over the fault server.
  */
+import http from 'node:http';
 import Anthropic, { APIError as AnthropicError } from '@anthropic-ai/sdk';
 import OpenAI, { APIError as OpenAIError } from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -302,6 +303,56 @@ describe('gateway: client disconnects and drain', () => {
     expect(server.requests[0]!.clientClosed).toBe(true);
     // The log says the client left mid-answer (the chain reports what it had streamed by then).
     expect(await gw.entry(0)).toMatchObject({ status: 200, clientClosed: true, client: 'team-a', tier: 'full' });
+  });
+
+  it('a client that aborts a JSON request while the upstream is still answering closes that upstream connection', async () => {
+    // The fault server's waits go through this hook: its first call says the upstream request arrived and is waiting.
+    let arrived!: () => void;
+    const upstreamWaiting = new Promise<void>((resolve) => (arrived = resolve));
+    const slow = await startFaultServer({
+      seed: 1417,
+      sleep: (_ms, signal) => {
+        arrived();
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      },
+    });
+    const g = await startTestGateway(slow);
+    try {
+      slow.script({ route: 'primary' }, { latency: { kind: 'fixed', ms: 60_000 }, then: fault.ok({ text: 'too late' }) });
+      const controller = new AbortController();
+      const call = g.openai().chat.completions.create(ask, { signal: controller.signal }).catch((e: unknown) => e);
+      await upstreamWaiting;
+      controller.abort();
+      expect(await call).toBeInstanceOf(OpenAI.APIUserAbortError);
+      await slow.idle();
+      expect(slow.requests[0]!.clientClosed).toBe(true);
+      expect(slow.hits()).toBe(1); // the chain did not go on to the backup either
+      expect(await g.entry(0)).toMatchObject({ status: 499, clientClosed: true, errorType: 'cancelled', client: 'team-a' });
+    } finally {
+      await g.gateway.close({ drainMs: 0 });
+      await slow.close();
+    }
+  });
+
+  it('keeps a client connection alive across requests', async () => {
+    const sockets = new Set<unknown>();
+    gw.gateway.server.on('request', (req) => sockets.add(req.socket));
+    server.script({ route: 'primary' }, { then: fault.ok({ text: 'ok' }) });
+    // One keep-alive socket at most: a new connection would show as a second socket on the server.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = () =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify(ask);
+        const req = http.request(`${gw.address.url}/v1/chat/completions`, { method: 'POST', agent, headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect([await post(), await post(), await post()]).toEqual([200, 200, 200]);
+    expect(sockets.size).toBe(1);
+    agent.destroy();
   });
 
   it('close() lets open streams finish, refuses new connections, then resolves', async () => {

@@ -60,7 +60,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   const request = requestForTarget(rt, state.request, observer);
   // Another provider's thinking blocks cannot go to this one: the adapter leaves them out; say so.
   const dropped = foreignReasoning(state.request, rt.adapter.provider);
-  if (dropped.blocks > 0) observer.onReasoningDropped?.(dropped);
+  if (dropped) observer.onReasoningDropped?.(dropped);
   const startedAt = clock.now();
   const abort = linkedAbort(clock, state.walk.signal, {
     ms: timeoutMs,

@@ -17,6 +17,7 @@ import { fallbackChainRow } from './rows/fallbackChain.js';
 import { gatewayRow } from './rows/gateway.js';
 import { goldenSignalsRow } from './rows/goldenSignals.js';
 import { hedgingRow } from './rows/hedging.js';
+import { poolsRow } from './rows/pools.js';
 import { providerLatencyRow } from './rows/providerLatency.js';
 import { retriesRow } from './rows/retries.js';
 import { sloRow } from './rows/slo.js';
@@ -34,6 +35,7 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
   retriesRow,
   fallbackChainRow,
   hedgingRow,
+  poolsRow,
   circuitBreakersRow,
   degradationRow,
   costAndTokensRow,

@@ -182,6 +182,16 @@ export const PROMQL = {
     expr: `${sum(rate(hedges()))} / ${allRequestsRate}`,
     legend: 'hedges per request',
   },
+  poolTrafficByMember: {
+    // Only pool members carry bulwark.pool.name: every series here is one member of one pool.
+    expr: sum(rate(attRequestLevel(`${L.poolName}!=""`)), [L.chain, L.poolName, L.poolMember]),
+    legend: `{{${L.poolName}}} · {{${L.poolMember}}} · {{${L.chain}}}`,
+  },
+  chainExhaustedStaleServed: {
+    expr: sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain, `${L.cacheResult}="stale_served"`)), [L.chain]),
+    legend: `{{${L.chain}}} · stale cache entry`,
+  },
+
   // ── Gateway ─────────────────────────────────────────────────────────────────────────────────────────────
   gatewayRequestsByStatus: {
     expr: sum(rate(gatewayRequests()), [L.httpRoute, L.httpStatus]),
@@ -194,10 +204,6 @@ export const PROMQL = {
   gatewayDurationP95: {
     expr: quantile(0.95, sel(`${M.httpServerDuration}_bucket`, MATCH.service), [L.httpRoute]),
     legend: `p95 {{${L.httpRoute}}}`,
-  },
-  chainExhaustedStaleServed: {
-    expr: sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain, `${L.cacheResult}="stale_served"`)), [L.chain]),
-    legend: `{{${L.chain}}} · stale cache entry`,
   },
 
   // ── Circuit breakers ────────────────────────────────────────────────────────────────────────────────────

@@ -68,6 +68,8 @@ export const LABELS = {
   hedgeOutcome: 'bulwark_hedge_outcome',
   httpRoute: 'http_route',
   httpStatus: 'http_response_status_code',
+  poolName: 'bulwark_pool_name',
+  poolMember: 'bulwark_pool_member',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
   tenant: 'app_tenant',
 } as const;

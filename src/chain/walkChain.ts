@@ -6,7 +6,7 @@ import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
+import { costCapReached, walkStopOf, type WalkStopped, type WalkState } from './walkState.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -43,7 +43,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     const { error, reason } = thrown;
     if (thrown.stopWalk) {
       // Deadline: nothing more can be tried, but cached/static answers still can be served.
-      return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+      return { ok: false, error, reason, stop: !(reason === 'timeout' && walkStopOf(error)?.why === 'deadline') };
     }
     if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
     if (reason === 'context_length_exceeded') {
@@ -84,9 +84,9 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     const rt = targets[next]!;
     next += 1;
     if (state.walk.signal.aborted) {
-      const error = state.walk.signal.reason as WalkStopped;
+      const stop = state.walk.signal.reason as WalkStopped;
       // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-      return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
+      return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
     }
     if (skipReason(rt, state)) continue;
     if (state.lastFailure) {

@@ -290,6 +290,9 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     const staleTtlMs = num('cache.staleTtlMs', c.staleTtlMs, DEFAULT_CACHE_STALE_TTL_MS, { min: 0 });
     const maxEntryBytes = num('cache.maxEntryBytes', c.maxEntryBytes, DEFAULT_CACHE_MAX_ENTRY_BYTES, { above: 0 });
     if (mode !== 'off') {
+      // The store's own timeout bounds every cache call (the engine takes it when it is a number).
+      const timeoutMs = ((store ?? sharedState) as { timeoutMs?: unknown } | undefined)?.timeoutMs;
+      if (typeof timeoutMs === 'number') check(timerMs, timeoutMs, store ? 'cache.store.timeoutMs' : 'sharedState.timeoutMs');
       cache = {
         // With shared state the cache is shared too, unless the user chose its store.
         store: store ?? sharedState ?? memoryStore({ maxEntries: DEFAULT_CACHE_MAX_ENTRIES }),

@@ -40,6 +40,7 @@ import { CACHE_MODES } from '../cache/types.js';
 import { JITTERS } from '../retry/types.js';
 import { MID_STREAM_POLICIES, type CacheConfig, type HedgeConfig, type ResilientLLMOptions, type ResolvedConfig } from './types.js';
 import { memoryStore } from '../state/memoryStore.js';
+import { TARGET_TIERS } from '../request/tiers.js';
 import { TRACKED_PERCENTILES, type TrackedPercentile } from '../health/latencyTracker.js';
 import { isSharedStateStore } from '../state/sharedState.js';
 
@@ -126,7 +127,7 @@ function target(value: unknown, field: string): Target {
   if (typeof adapter.provider !== 'string' || adapter.provider === '') fail(`${field}.adapter.provider`, 'must be a non-empty string');
   if (typeof adapter.model !== 'string' || adapter.model === '') fail(`${field}.model`, 'must be a non-empty string');
   fields({
-    tier: oneOf(['full', 'reduced'] as const),
+    tier: oneOf(TARGET_TIERS),
     contextWindow: finite({ integer: true, above: 0, unit: 'tokens' }),
     pricing: modelPrice,
     breakerKey: string({ nonEmpty: true }),

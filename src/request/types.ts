@@ -4,7 +4,11 @@
  * OpenAI to Anthropic in the middle of an agent's tool loop.
  */
 
-export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+import type { ATTEMPT_KINDS, TIERS } from '../telemetry/names.js';
+
+/** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
+export const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** A tool call the model asked for. `arguments` is the JSON text the model produced. */
 export interface ToolCall {
@@ -89,7 +93,8 @@ export interface ToolDefinition {
   parameters: JsonSchema;
 }
 
-export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+export const TOOL_CHOICES = ['auto', 'none', 'required'] as const;
+export type ToolChoice = (typeof TOOL_CHOICES)[number] | { name: string };
 
 export interface ChatRequest {
   messages: Message[];
@@ -169,9 +174,11 @@ export type StreamEvent =
   /** The stream was restarted on another target; discard everything shown so far. */
   | { type: 'reset'; reason: string };
 
-export type Tier = 'full' | 'reduced' | 'cached' | 'static';
+/** The tier of an answer: the values of `bulwark.tier` (telemetry/names.ts) but a failure's 'none'. */
+export type Tier = Exclude<(typeof TIERS)[number], 'none'>;
 
-export type AttemptKind = 'initial' | 'retry' | 'fallback' | 'probe' | 'hedge';
+/** The values of `bulwark.attempt.kind` (telemetry/names.ts). */
+export type AttemptKind = (typeof ATTEMPT_KINDS)[number];
 
 export interface TargetRef {
   provider: string;

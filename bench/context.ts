@@ -2,6 +2,7 @@
 import OpenAI from 'openai';
 import type { ChatRequest } from '../src/index.js';
 import type { FaultServer } from '../src/testing/index.js';
+import type { LiteLLMPeer } from './litellmPeer.js';
 import type { PortkeyGateway } from './portkeyGateway.js';
 
 export interface Sizes {
@@ -16,6 +17,15 @@ export interface Sizes {
   outageMs: number;
   throughputRequests: number;
   memoryRequests: number;
+  /** Peers in another language runtime (LiteLLM): far slower per call, so fewer calls. */
+  peerTrials: number;
+  peerIterations: number;
+  peerWarmup: number;
+  peerThroughputRequests: number;
+  /** Amplification: arrivals per second for peers in another process. */
+  peerArrivalsPerSec: number;
+  /** Requests under the CPU profiler, per telemetry mode. */
+  profileRequests: number;
 }
 
 export const FULL: Sizes = {
@@ -27,6 +37,12 @@ export const FULL: Sizes = {
   outageMs: 40_000,
   throughputRequests: 200_000,
   memoryRequests: 1_000_000,
+  peerTrials: 5,
+  peerIterations: 300,
+  peerWarmup: 100,
+  peerThroughputRequests: 5000,
+  peerArrivalsPerSec: 10,
+  profileRequests: 200_000,
 };
 
 export const SMOKE: Sizes = {
@@ -38,6 +54,12 @@ export const SMOKE: Sizes = {
   outageMs: 1000,
   throughputRequests: 2000,
   memoryRequests: 20_000,
+  peerTrials: 1,
+  peerIterations: 20,
+  peerWarmup: 5,
+  peerThroughputRequests: 200,
+  peerArrivalsPerSec: 10,
+  profileRequests: 2000,
 };
 
 export interface BenchContext {
@@ -47,6 +69,9 @@ export interface BenchContext {
   /** Undefined when the gateway could not start (the error is reported instead). */
   gateway: PortkeyGateway | undefined;
   gatewayError: string | undefined;
+  /** LiteLLM, when asked for with `--peers litellm` and installable (otherwise the reason it is not). */
+  litellm: LiteLLMPeer | undefined;
+  litellmError: string | undefined;
   log(line: string): void;
 }
 

@@ -6,9 +6,11 @@
  *   npm run bench                       # full run (~3 min), writes bench/results/
  *   npm run bench -- --smoke            # tiny sizes, every suite once; writes to a temp dir (CI)
  *   npm run bench -- --only overhead,failover --out /tmp/b
+ *   npm run bench -- --peers litellm    # also LiteLLM (Python venv, pinned; skipped with a reason without Python)
  *
- * Suites: overhead, failover, amplification, portkey, throughput, memory, aisdk, fronts. Nothing here judges a
- * timing: the benchmark reports.
+ * Suites: overhead, failover, amplification, portkey, litellm, throughput, memory, profile, aisdk, fronts. The litellm
+ * suite and LiteLLM's amplification contenders run only with `--peers litellm` (never in the smoke run of CI).
+ * Nothing here judges a timing: the benchmark reports.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -16,15 +18,18 @@ import { parseArgs } from 'node:util';
 import { startFaultServer } from '../src/testing/index.js';
 import { FULL, SMOKE, type BenchContext } from './context.js';
 import { COMPILED, REPO_ROOT } from './paths.js';
+import { startLiteLLMPeer, type LiteLLMPeer } from './litellmPeer.js';
 import { startPortkeyGateway, type PortkeyGateway } from './portkeyGateway.js';
 import { writeResults, type Section } from './report.js';
 import { aiSdkSuite } from './suites/aiSdk.js';
 import { amplificationSuite } from './suites/amplification.js';
 import { failoverSuite } from './suites/failover.js';
 import { frontsSuite } from './suites/fronts.js';
+import { litellmSuite } from './suites/litellm.js';
 import { memorySuite } from './suites/memory.js';
 import { overheadSuite } from './suites/overhead.js';
 import { portkeySuite } from './suites/portkey.js';
+import { profileSuite } from './suites/profile.js';
 import { throughputSuite } from './suites/throughput.js';
 import { startBenchTelemetry } from './telemetry.js';
 
@@ -33,8 +38,10 @@ const SUITES = {
   failover: failoverSuite,
   amplification: amplificationSuite,
   portkey: portkeySuite,
+  litellm: litellmSuite,
   throughput: throughputSuite,
   memory: memorySuite,
+  profile: profileSuite,
   aisdk: aiSdkSuite,
   fronts: frontsSuite,
 } as const;
@@ -45,11 +52,16 @@ const { values } = parseArgs({
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
     out: { type: 'string' },
+    peers: { type: 'string' },
   },
 });
 const smoke = values.smoke;
-const only = values.only?.split(',').map((s) => s.trim()) ?? Object.keys(SUITES);
+const PEERS = ['litellm'] as const;
+const peers = values.peers?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+for (const name of peers) if (!(PEERS as readonly string[]).includes(name)) throw new Error(`unknown peer '${name}' (known: ${PEERS.join(', ')})`);
+const only = values.only?.split(',').map((s) => s.trim()) ?? Object.keys(SUITES).filter((name) => !(PEERS as readonly string[]).includes(name) || peers.includes(name));
 for (const name of only) if (!(name in SUITES)) throw new Error(`unknown suite '${name}' (known: ${Object.keys(SUITES).join(', ')})`);
+const wantsLiteLLM = peers.includes('litellm') || only.includes('litellm');
 const outDir = values.out ?? (smoke ? path.join(os.tmpdir(), 'bulwark-bench-smoke') : path.join(REPO_ROOT, 'bench', 'results'));
 if (!COMPILED) process.stdout.write('Note: running from source under tsx; `npm run bench` runs the compiled code, which is what users run.\n');
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -69,7 +81,18 @@ if (only.includes('amplification') || only.includes('portkey')) {
     log(`Portkey gateway unavailable: ${gatewayError}`);
   }
 }
-const ctx: BenchContext = { smoke, sizes: smoke ? SMOKE : FULL, server, gateway, gatewayError, log };
+let litellm: LiteLLMPeer | undefined;
+let litellmError: string | undefined;
+if (wantsLiteLLM && (only.includes('litellm') || only.includes('amplification'))) {
+  try {
+    litellm = await startLiteLLMPeer(log);
+    log(`LiteLLM peer ready: ${litellm.versions}`);
+  } catch (error) {
+    litellmError = error instanceof Error ? error.message : String(error);
+    log(`LiteLLM peer skipped: ${litellmError}`);
+  }
+}
+const ctx: BenchContext = { smoke, sizes: smoke ? SMOKE : FULL, server, gateway, gatewayError, litellm, litellmError, log };
 
 const sections: Section[] = [];
 try {
@@ -89,6 +112,7 @@ try {
 }
 
 const durationSec = (performance.now() - started) / 1000;
-const command = `npm run bench${smoke ? ' -- --smoke' : ''}${values.only ? ` -- --only ${values.only}` : ''}`;
+const args = [smoke ? '--smoke' : '', values.only ? `--only ${values.only}` : '', values.peers ? `--peers ${values.peers}` : ''].filter(Boolean);
+const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const files = await writeResults(outDir, sections, { date: new Date().toISOString().slice(0, 10), command, smoke, durationSec });
 log(`Wrote ${files.json} and ${files.md} (${durationSec.toFixed(0)} s)`);

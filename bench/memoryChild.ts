@@ -6,6 +6,7 @@
  */
 import { createResilientLLM, memoryStore } from '../src/index.js';
 import { fakeTargets } from './fakeProvider.js';
+import { memoryBreakdown, type MemoryBreakdown } from './memoryBreakdown.js';
 import { startBenchTelemetry } from './telemetry.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
@@ -24,12 +25,10 @@ const llm = createResilientLLM({
   observers: [{ onBreakerTransition: () => void transitions++ }],
 });
 
-const MB = 2 ** 20;
-const samples: Array<{ requests: number; rssMb: number; heapUsedMb: number }> = [];
+const samples: Array<{ requests: number } & MemoryBreakdown> = [];
 const sample = (requests: number) => {
   gc();
-  const m = process.memoryUsage();
-  samples.push({ requests, rssMb: m.rss / MB, heapUsedMb: m.heapUsed / MB });
+  samples.push({ requests, ...memoryBreakdown() });
 };
 
 const warmup = Math.min(10_000, Math.floor(total / 10));

@@ -37,7 +37,7 @@ export function markdown(sections: readonly Section[], meta: { date: string; com
     '',
     `${meta.smoke ? '**Smoke run (tiny sample sizes, numbers meaningless).** ' : ''}Run ${meta.date} with \`${meta.command}\` in ${Math.round(meta.durationSec)} s on ${environment()}.`,
     'Everything runs on this one machine over loopback: the official `openai` client against the in-process fault server (`bulwark/testing`), ' +
-      'peers pinned as dev dependencies. Latencies are medians across trials of each trial\'s p50 / p99; "added" and "ratio" are taken per trial ' +
+      'peers pinned as dev dependencies (LiteLLM, with `--peers litellm`: pinned in a Python venv). Latencies are medians across trials of each trial\'s p50 / p99; "added" and "ratio" are taken per trial ' +
       'against the baseline named in the section, then the median across trials. CI runs a smoke version and judges no timing.',
     '',
   ];

@@ -13,17 +13,32 @@ import { MAX_TOKENS, PARAMS, PROMPT, REQUEST, clientFor, customHost, type BenchC
 import { quantile, sleep } from '../measure.js';
 import type { Row, Section } from '../report.js';
 
+interface Routes {
+  primary: string;
+  fallback: string;
+}
+
+/** What a contender reports for the whole outage. */
+interface OpenLoopResult {
+  total: number;
+  answered: number;
+  p50: number;
+  p99: number;
+}
+
 interface Contender {
   key: string;
   label: string;
   /** What it is configured to do, for the notes. */
   setup: string;
   /** One logical request; resolves true when an answer came back. */
-  prepare(routes: { primary: string; fallback: string }): { one: () => Promise<boolean>; close?: () => Promise<void> };
+  prepare?(routes: Routes): { one: () => Promise<boolean>; close?: () => Promise<void> };
+  /** A contender in another process (LiteLLM) runs the same open loop itself. */
+  drive?(routes: Routes, rate: number, durationMs: number): Promise<OpenLoopResult>;
 }
 
 /** Open-loop arrivals: `rate` per second for `durationMs`, each timed; waits for the last to finish. */
-async function openLoop(rate: number, durationMs: number, one: () => Promise<boolean>): Promise<{ latencies: number[]; answered: number; total: number }> {
+async function openLoop(rate: number, durationMs: number, one: () => Promise<boolean>): Promise<OpenLoopResult> {
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
   const latencies: number[] = [];
   let answered = 0;
@@ -47,7 +62,7 @@ async function openLoop(rate: number, durationMs: number, one: () => Promise<boo
     );
   }
   await Promise.all(running);
-  return { latencies, answered, total };
+  return { total, answered, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
 const naiveBackoff = (attempt: number) => 500 * 2 ** attempt;
@@ -169,44 +184,84 @@ function contenders(ctx: BenchContext): Contender[] {
       },
     );
   }
+  if (ctx.litellm) {
+    const litellm = ctx.litellm;
+    const viaLiteLLM = (settings: 'defaults' | 'production') => (routes: Routes, rate: number, durationMs: number) =>
+      litellm.run<OpenLoopResult>('outage', { primary: ctx.server.baseURL('openai', routes.primary), fallback: ctx.server.baseURL('openai', routes.fallback), rate, durationMs, settings });
+    list.push(
+      {
+        key: 'litellm',
+        label: 'LiteLLM Router (defaults)',
+        setup: `${litellm.versions}: \`Router(model_list=[primary, fallback], fallbacks=[{"primary": ["fallback"]}])\`, every other setting at its default, its own asyncio loop in a Python process`,
+        drive: viaLiteLLM('defaults'),
+      },
+      {
+        key: 'litellm-prod',
+        label: 'LiteLLM Router (documented production settings)',
+        setup:
+          'the same with `num_retries=2, allowed_fails=3, cooldown_time=30, retry_policy=RetryPolicy(InternalServerErrorRetries=2, ServiceUnavailableErrorRetries=2, ' +
+          'RateLimitErrorRetries=3, TimeoutErrorRetries=2, BadRequestErrorRetries=0, AuthenticationErrorRetries=0)` (docs.litellm.ai/docs/router/learn/reliability, .../router/api_reference/configuration)',
+        drive: viaLiteLLM('production'),
+      },
+    );
+  }
   return list;
 }
 
 export async function amplificationSuite(ctx: BenchContext): Promise<Section> {
   const { server, sizes } = ctx;
   const list = contenders(ctx);
-  ctx.log(`  ${list.length} contenders side by side for ${sizes.outageMs / 1000} s: ${list.map((c) => c.label).join('; ')}`);
-  // Side by side: every contender sees the same outage at the same time, on routes of its own.
-  const runs = await Promise.all(
-    list.map(async (c) => {
-      const routes = { primary: `amp-${c.key}/primary`, fallback: `amp-${c.key}/fallback` };
-      server.script({ route: routes.primary }, { then: fault.serverError(503) });
-      const { one, close } = c.prepare(routes);
-      const run = await openLoop(sizes.arrivalsPerSec, sizes.outageMs, one);
-      await close?.();
-      return { c, run, primaryCalls: server.hits({ route: routes.primary }), fallbackCalls: server.hits({ route: routes.fallback }) };
-    }),
-  );
+  // Side by side: every contender sees the same outage at the same time, on routes of its own. Contenders in
+  // another process (LiteLLM) come second, side by side with each other, at their own rate: run alongside,
+  // their CPU (far more per failed call) would be charged to everyone else's latencies on a 2-core machine.
+  const groups = [list.filter((c) => !c.drive), list.filter((c) => c.drive)].filter((g) => g.length > 0);
+  const runs = [];
+  for (const group of groups) {
+    const rate = group[0]!.drive ? sizes.peerArrivalsPerSec : sizes.arrivalsPerSec;
+    ctx.log(`  ${group.length} contenders side by side, ${rate} requests/s for ${sizes.outageMs / 1000} s: ${group.map((c) => c.label).join('; ')}`);
+    runs.push(
+      ...(await Promise.all(
+        group.map(async (c) => {
+          const routes = { primary: `amp-${c.key}/primary`, fallback: `amp-${c.key}/fallback` };
+          server.script({ route: routes.primary }, { then: fault.serverError(503) });
+          let run: OpenLoopResult;
+          if (c.drive) run = await c.drive(routes, rate, sizes.outageMs);
+          else {
+            const { one, close } = c.prepare!(routes);
+            run = await openLoop(rate, sizes.outageMs, one);
+            await close?.();
+          }
+          return { c, run, rate, primaryCalls: server.hits({ route: routes.primary }), fallbackCalls: server.hits({ route: routes.fallback }) };
+        }),
+      )),
+    );
+  }
   const rows: Row[] = [];
   const notes: string[] = [];
-  for (const { c, run, primaryCalls, fallbackCalls } of runs) {
+  for (const { c, run, rate, primaryCalls, fallbackCalls } of runs) {
     const name = `amplification: ${c.label}`;
     rows.push(
       { name, metric: 'upstream calls per request', value: (primaryCalls + fallbackCalls) / run.total, unit: 'calls' },
       { name, metric: 'primary calls per request', value: primaryCalls / run.total, unit: 'calls' },
       { name, metric: 'answered', value: (run.answered / run.total) * 100, unit: '%' },
-      { name, metric: 'p50 latency', value: quantile(run.latencies, 0.5), unit: 'ms' },
-      { name, metric: 'p99 latency', value: quantile(run.latencies, 0.99), unit: 'ms' },
+      { name, metric: 'p50 latency', value: run.p50, unit: 'ms' },
+      { name, metric: 'p99 latency', value: run.p99, unit: 'ms' },
     );
-    notes.push(`${c.label}: ${c.setup}.`);
+    notes.push(`${c.label}${rate === sizes.arrivalsPerSec ? '' : ` (${rate} requests/s)`}: ${c.setup}.`);
   }
   if (ctx.gatewayError) notes.push(`Portkey gateway not measured: ${ctx.gatewayError}`);
+  if (ctx.litellmError) notes.push(`LiteLLM not measured: ${ctx.litellmError}.`);
   return {
     title: '3. Amplification during a total primary outage',
     how:
       `The primary answers every call with 503 for the whole run; the fallback is healthy. For every contender, ${sizes.arrivalsPerSec} requests/s arrive on a ` +
       `fixed schedule for ${sizes.outageMs / 1000} s (${Math.round((sizes.arrivalsPerSec * sizes.outageMs) / 1000)} logical requests each); the contenders run side ` +
-      'by side, each on routes and state of its own; upstream calls are counted by the fault server. Latencies include the contenders\' own backoff waits.',
+      'by side, each on routes and state of its own; upstream calls are counted by the fault server. Latencies include the contenders\' own backoff waits.' +
+      (ctx.litellm
+        ? ` LiteLLM runs after the others (its two settings side by side with each other) at ${sizes.peerArrivalsPerSec} requests/s: its Python router spends far more CPU ` +
+          'per failed call than the Node contenders, cannot keep up with 50 requests/s of failing calls on this 2-core machine (requests queue on its event loop), and run ' +
+          'alongside it would slow everyone else.'
+        : ''),
     rows,
     notes,
   };

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BenchContext } from '../context.js';
+import { describeBreakdown, type MemoryBreakdown } from '../memoryBreakdown.js';
 import { COMPILED, REPO_ROOT } from '../paths.js';
 import type { Section } from '../report.js';
 
@@ -11,7 +12,7 @@ const run = promisify(execFile);
 interface ChildReport {
   total: number;
   elapsedMs: number;
-  samples: Array<{ requests: number; rssMb: number; heapUsedMb: number }>;
+  samples: Array<{ requests: number } & MemoryBreakdown>;
   transitions: number;
   served: Record<string, number>;
 }
@@ -43,9 +44,18 @@ export async function memorySuite(ctx: BenchContext): Promise<Section> {
       { name: `memory after ${first.requests.toLocaleString('en-US')} requests (warm)`, metric: 'heap used', value: first.heapUsedMb, unit: 'MB' },
       { name: `memory growth from ${quarter.requests.toLocaleString('en-US')} to ${n.toLocaleString('en-US')} requests`, metric: 'heap used', value: last.heapUsedMb - quarter.heapUsedMb, unit: 'MB' },
       { name: `memory growth from ${quarter.requests.toLocaleString('en-US')} to ${n.toLocaleString('en-US')} requests`, metric: 'rss', value: last.rssMb - quarter.rssMb, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'heap total (reserved)', value: last.heapTotalMb, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'new space (young generation)', value: last.spaces.new_space?.sizeMb ?? Number.NaN, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'old space', value: last.spaces.old_space?.sizeMb ?? Number.NaN, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'code space', value: last.spaces.code_space?.sizeMb ?? Number.NaN, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'external', value: last.externalMb, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'array buffers', value: last.arrayBuffersMb, unit: 'MB' },
+      { name: `memory ${label}`, metric: 'V8 malloced', value: last.mallocedMb, unit: 'MB' },
     ],
     notes: [
       `After GC at each checkpoint (requests → heap used / RSS): ${report.samples.map((s) => `${s.requests.toLocaleString('en-US')} → ${s.heapUsedMb.toFixed(1)} / ${Math.round(s.rssMb)} MB`).join(', ')}.`,
+      `Where the memory is ${label}, after GC: ${describeBreakdown(last)}.`,
+      `The same ${`after ${first.requests.toLocaleString('en-US')} requests`}: ${describeBreakdown(first)}.`,
       `${report.transitions} breaker transitions during the run; served: ${served}; ${Math.round(report.total / (report.elapsedMs / 1000)).toLocaleString('en-US')} requests/s.`,
     ],
   };

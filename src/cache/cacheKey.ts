@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { partMediaType, partSource, resolveSource } from '../request/contentParts.js';
 import type { ChatRequest, ContentPart, Message } from '../request/types.js';
 
@@ -19,23 +19,25 @@ const KEY_VERSION = 1;
  * contain ':' and a partition named '_' cannot collide with "no partition".
  */
 export function cacheKey(chain: string, partition: string | undefined, request: ChatRequest): string {
+  // Keys in sorted order, as canonicalJson writes them: it has nothing to sort then.
   const determining = {
-    v: KEY_VERSION,
-    messages: request.messages.map(hashableMessage),
-    tools: request.tools !== undefined && request.tools.length > 0 ? request.tools : undefined,
-    toolChoice: request.toolChoice,
     maxTokens: request.maxTokens,
-    temperature: request.temperature,
-    topP: request.topP,
-    stop: request.stop !== undefined && request.stop.length > 0 ? request.stop : undefined,
+    messages: request.messages.map(hashableMessage),
     parallelToolCalls: request.parallelToolCalls,
     providerOptions: request.providerOptions,
+    reasoning: request.reasoning,
     // A JSON answer to a schema is not the plain-text answer to the same messages, nor to another schema.
     responseFormat: request.responseFormat,
-    reasoning: request.reasoning,
+    stop: request.stop !== undefined && request.stop.length > 0 ? request.stop : undefined,
+    temperature: request.temperature,
+    toolChoice: request.toolChoice,
+    tools: request.tools !== undefined && request.tools.length > 0 ? request.tools : undefined,
+    topP: request.topP,
+    v: KEY_VERSION,
   };
-  const hash = createHash('sha256').update(canonicalJson(determining)).digest('hex');
-  return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${hash}`;
+  // One-shot digest: no Hash object per request.
+  const digest = hash('sha256', canonicalJson(determining), 'hex');
+  return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${digest}`;
 }
 
 /**
@@ -91,17 +93,28 @@ function canonical(value: unknown, seen: Set<object>): string | undefined {
   const obj = value as object;
   if (seen.has(obj)) throw new TypeError('cacheKey: request contains a circular reference');
   seen.add(obj);
+  // Computed for every request the cache sees: one string grown in place (no array per level),
+  // and the keys sorted only when they are not in order already.
   let out: string;
   if (Array.isArray(obj)) {
-    out = `[${obj.map((item) => canonical(item, seen) ?? 'null').join(',')}]`;
+    out = '[';
+    for (let i = 0; i < obj.length; i++) out += `${i > 0 ? ',' : ''}${canonical(obj[i], seen) ?? 'null'}`;
+    out += ']';
   } else {
-    const parts: string[] = [];
-    for (const key of Object.keys(obj).sort()) {
+    const keys = Object.keys(obj);
+    if (!isSorted(keys)) keys.sort();
+    out = '{';
+    for (const key of keys) {
       const item = canonical((obj as Record<string, unknown>)[key], seen);
-      if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
+      if (item !== undefined) out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${item}`;
     }
-    out = `{${parts.join(',')}}`;
+    out += '}';
   }
   seen.delete(obj);
   return out;
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
 }

@@ -3,31 +3,25 @@ import type { AttemptObserver, EngineObserver, RequestInfo, RequestObserver } fr
 /**
  * Combines observers into one and shields the request path from them: an observer that throws
  * is skipped for that call, never allowed to fail or change a request.
+ *
+ * Built on every request and attempt, so the combined observers are small classes over the list
+ * of observers (methods on the prototype) rather than a fresh closure per hook: per request, the
+ * fan-out allocates its list, one object and its bound `run`, whatever the number of hooks.
  */
 
-type Hook<T> = (arg: T) => void;
+type Hooks<O> = { [K in keyof O]-?: NonNullable<O[K]> extends (arg: infer A) => void ? A : never };
 
-function safe<T>(hooks: Array<Hook<T>>): Hook<T> | undefined {
-  if (hooks.length === 0) return undefined;
-  if (hooks.length === 1) {
-    const only = hooks[0]!;
-    return (arg) => {
-      try {
-        only(arg);
-      } catch {
-        /* observers must not break requests */
-      }
-    };
-  }
-  return (arg) => {
-    for (const hook of hooks) {
-      try {
-        hook(arg);
-      } catch {
-        /* observers must not break requests */
-      }
+/** Calls `key` on every observer that has it; one that throws is skipped. */
+function notify<O extends object, K extends keyof O>(observers: readonly O[], key: K, arg: Hooks<O>[K]): void {
+  for (const o of observers) {
+    const hook = o[key];
+    if (typeof hook !== 'function') continue;
+    try {
+      hook.call(o, arg);
+    } catch {
+      /* observers must not break requests */
     }
-  };
+  }
 }
 
 type Run = <T>(fn: () => T) => T;
@@ -37,82 +31,105 @@ type Run = <T>(fn: () => T) => T;
  * error). A hook that throws before running `fn`, or never runs it, gets `fn` run plainly; one
  * that throws after running it is ignored.
  */
-function guardRun(run: Run): Run {
-  return <T>(fn: () => T): T => {
-    let ran: { value: T } | { error: unknown } | undefined;
-    const inner = (): T => {
-      try {
-        const value = fn();
-        ran = { value };
-        return value;
-      } catch (error) {
-        ran = { error };
-        throw error;
-      }
-    };
+function guardedRun<T>(owner: { run?: Run }, run: Run, fn: () => T): T {
+  let ran: { value: T } | { error: unknown } | undefined;
+  const inner = (): T => {
     try {
-      run(inner);
-    } catch {
-      /* observers must not break requests */
+      const value = fn();
+      ran = { value };
+      return value;
+    } catch (error) {
+      ran = { error };
+      throw error;
     }
-    if (ran === undefined) return fn();
-    if ('error' in ran) throw ran.error;
-    return ran.value;
   };
-}
-
-function runner(runs: Run[]): Run | undefined {
-  if (runs.length === 0) return undefined;
-  const guarded = runs.map(guardRun);
-  return <T>(fn: () => T): T => guarded.reduceRight<() => T>((inner, run) => () => run(inner), fn)();
-}
-
-function collect<O extends object, K extends keyof O>(observers: O[], key: K): Array<NonNullable<O[K]>> {
-  const out: Array<NonNullable<O[K]>> = [];
-  for (const o of observers) {
-    const hook = o[key];
-    if (typeof hook === 'function') out.push(hook.bind(o) as NonNullable<O[K]>);
+  try {
+    run.call(owner, inner);
+  } catch {
+    /* observers must not break requests */
   }
-  return out;
+  if (ran === undefined) return fn();
+  if ('error' in ran) throw ran.error;
+  return ran.value;
 }
 
-function fanAttempt(observers: AttemptObserver[]): AttemptObserver {
-  return {
-    run: runner(collect(observers, 'run')),
-    onFirstChunk: safe(collect(observers, 'onFirstChunk')),
-    onReasoningDropped: safe(collect(observers, 'onReasoningDropped')),
-    onClamped: safe(collect(observers, 'onClamped')),
-    onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
-    onEnd: safe(collect(observers, 'onEnd')),
-  };
+/** Every observer's `run` nested around `fn`, the first observer outermost. */
+function runNested<T>(observers: ReadonlyArray<{ run?: Run }>, from: number, fn: () => T): T {
+  for (let i = from; i < observers.length; i++) {
+    const o = observers[i]!;
+    const run = o.run;
+    if (typeof run === 'function') return guardedRun(o, run, () => runNested(observers, i + 1, fn));
+  }
+  return fn();
 }
 
-function fanRequest(observers: RequestObserver[]): RequestObserver {
-  const attemptStarts = collect(observers, 'onAttemptStart');
-  return {
-    run: runner(collect(observers, 'run')),
-    onCacheLookup: safe(collect(observers, 'onCacheLookup')),
-    onAttemptStart: (attempt) => {
-      const started: AttemptObserver[] = [];
-      for (const start of attemptStarts) {
-        try {
-          const o = start(attempt);
-          if (o) started.push(o);
-        } catch {
-          /* skip */
-        }
+class AttemptFanout implements AttemptObserver {
+  constructor(private readonly observers: readonly AttemptObserver[]) {}
+  /** Bound: the engine hands `run` around on its own. */
+  readonly run = <T>(fn: () => T): T => runNested(this.observers, 0, fn);
+  onFirstChunk(ms: Hooks<AttemptObserver>['onFirstChunk']): void {
+    notify(this.observers, 'onFirstChunk', ms);
+  }
+  onReasoningDropped(dropped: Hooks<AttemptObserver>['onReasoningDropped']): void {
+    notify(this.observers, 'onReasoningDropped', dropped);
+  }
+  onClamped(event: Hooks<AttemptObserver>['onClamped']): void {
+    notify(this.observers, 'onClamped', event);
+  }
+  onBreakerTransition(transition: Hooks<AttemptObserver>['onBreakerTransition']): void {
+    notify(this.observers, 'onBreakerTransition', transition);
+  }
+  onEnd(end: Hooks<AttemptObserver>['onEnd']): void {
+    notify(this.observers, 'onEnd', end);
+  }
+}
+
+class RequestFanout implements RequestObserver {
+  constructor(private readonly observers: readonly RequestObserver[]) {}
+  /** Bound: the engine hands `run` around on its own. */
+  readonly run = <T>(fn: () => T): T => runNested(this.observers, 0, fn);
+  onCacheLookup(result: Hooks<RequestObserver>['onCacheLookup']): void {
+    notify(this.observers, 'onCacheLookup', result);
+  }
+  onAttemptStart(attempt: Hooks<RequestObserver>['onAttemptStart']): AttemptObserver {
+    const started: AttemptObserver[] = [];
+    for (const o of this.observers) {
+      if (typeof o.onAttemptStart !== 'function') continue;
+      try {
+        const a = o.onAttemptStart(attempt);
+        if (a) started.push(a);
+      } catch {
+        /* skip */
       }
-      return fanAttempt(started);
-    },
-    onRetryScheduled: safe(collect(observers, 'onRetryScheduled')),
-    onFallback: safe(collect(observers, 'onFallback')),
-    onCircuitRejected: safe(collect(observers, 'onCircuitRejected')),
-    onDegraded: safe(collect(observers, 'onDegraded')),
-    onStreamReset: safe(collect(observers, 'onStreamReset')),
-    onHedge: safe(collect(observers, 'onHedge')),
-    onEnd: safe(collect(observers, 'onEnd')),
-  };
+    }
+    return started.length === 0 ? NO_ATTEMPT_OBSERVERS : new AttemptFanout(started);
+  }
+  onRetryScheduled(event: Hooks<RequestObserver>['onRetryScheduled']): void {
+    notify(this.observers, 'onRetryScheduled', event);
+  }
+  onFallback(event: Hooks<RequestObserver>['onFallback']): void {
+    notify(this.observers, 'onFallback', event);
+  }
+  onCircuitRejected(event: Hooks<RequestObserver>['onCircuitRejected']): void {
+    notify(this.observers, 'onCircuitRejected', event);
+  }
+  onDegraded(event: Hooks<RequestObserver>['onDegraded']): void {
+    notify(this.observers, 'onDegraded', event);
+  }
+  onStreamReset(reason: Hooks<RequestObserver>['onStreamReset']): void {
+    notify(this.observers, 'onStreamReset', reason);
+  }
+  onHedge(event: Hooks<RequestObserver>['onHedge']): void {
+    notify(this.observers, 'onHedge', event);
+  }
+  onEnd(end: Hooks<RequestObserver>['onEnd']): void {
+    notify(this.observers, 'onEnd', end);
+  }
 }
+
+// With no observer (telemetry off, none configured), every request and attempt shares these.
+const NO_ATTEMPT_OBSERVERS = new AttemptFanout([]);
+const NO_REQUEST_OBSERVERS = new RequestFanout([]);
 
 /** An observer whose every hook exists and is safe to call. */
 export interface SafeEngineObserver {
@@ -123,25 +140,25 @@ export interface SafeEngineObserver {
 }
 
 export function fanOut(observers: EngineObserver[]): SafeEngineObserver {
-  const starts = collect(observers, 'onRequestStart');
-  const closes = collect(observers, 'close');
+  const all = [...observers];
   return {
     startRequest(info) {
       const started: RequestObserver[] = [];
-      for (const start of starts) {
+      for (const o of all) {
+        if (typeof o.onRequestStart !== 'function') continue;
         try {
-          const o = start(info);
-          if (o) started.push(o);
+          const r = o.onRequestStart(info);
+          if (r) started.push(r);
         } catch {
           /* skip */
         }
       }
-      return fanRequest(started);
+      return started.length === 0 ? NO_REQUEST_OBSERVERS : new RequestFanout(started);
     },
-    onBreakerTransition: safe(collect(observers, 'onBreakerTransition')),
-    onStoreError: safe(collect(observers, 'onStoreError')),
+    onBreakerTransition: (transition) => notify(all, 'onBreakerTransition', transition),
+    onStoreError: (event) => notify(all, 'onStoreError', event),
     async close() {
-      await Promise.allSettled(closes.map(async (close) => close()));
+      await Promise.allSettled(all.map(async (o) => o.close?.()));
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   type ObservableGauge,
   type Span,
   type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import type { BreakerTransition } from '../events/breakerTransition.js';
 import type {
@@ -23,10 +24,16 @@ import type {
   AttemptInfo,
   AttemptObserver,
   CacheResult,
+  CircuitRejected,
+  Degraded,
   EngineObserver,
+  FallbackHop,
+  HedgeEnd,
+  MaxTokensClamped,
   RequestEnd,
   RequestInfo,
   RequestObserver,
+  RetryScheduled,
 } from '../events/engineObserver.js';
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
@@ -234,18 +241,6 @@ class TargetTelemetry {
 }
 
 // ---------------------------------------------------------------------------------- the observer
-
-interface AttemptState {
-  info: AttemptInfo;
-  target: TargetTelemetry;
-  span: Span;
-  recording: boolean;
-  ctx: Context;
-  ttfcRecorded: boolean;
-  /** `performance.now()` at onEnd; the span is ended with it once no more events can arrive. */
-  endedAt: number | undefined;
-  spanEnded: boolean;
-}
 
 export function createOtelObserver(options: OtelObserverOptions): EngineObserver {
   const { chain, snapshot } = options;
@@ -470,7 +465,15 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     return bound;
   };
 
-  const tracer = (): Tracer => options.tracer ?? trace.getTracer(INSTRUMENTATION_SCOPE, BULWARK_VERSION);
+  // The global provider's tracer, looked up again only when the global provider changes (a
+  // tracer from the API's proxy provider follows an SDK registered later by itself).
+  let globalTracer: { provider: TracerProvider; tracer: Tracer } | undefined;
+  const tracer = (): Tracer => {
+    if (options.tracer) return options.tracer;
+    const provider = trace.getTracerProvider();
+    if (globalTracer?.provider !== provider) globalTracer = { provider, tracer: provider.getTracer(INSTRUMENTATION_SCOPE, BULWARK_VERSION) };
+    return globalTracer.tracer;
+  };
 
   // Known caller-attribute sets are admitted from the start (the bind below pre-creates their series).
   for (const known of callerConfig?.known ?? []) {
@@ -482,6 +485,316 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   instruments();
 
   // ---------------------------------------------------------------------------------- requests
+  //
+  // A request and each of its attempts are one object apiece: their hooks are methods on these
+  // per-client classes, not closures built on every request.
+
+  /** One attempt: its span (a CLIENT span under the request's) and its metrics. */
+  class AttemptTelemetry implements AttemptObserver {
+    readonly ctx: Context;
+    ttfcRecorded = false;
+    /** `performance.now()` at onEnd; the span is ended with it once no more events can arrive. */
+    endedAt: number | undefined = undefined;
+    spanEnded = false;
+
+    constructor(
+      private readonly req: RequestTelemetry,
+      readonly info: AttemptInfo,
+      readonly target: TargetTelemetry,
+      readonly span: Span,
+      readonly recording: boolean,
+    ) {
+      this.ctx = trace.setSpan(req.ctx, span);
+    }
+
+    endSpan(): void {
+      if (this.spanEnded) return;
+      this.spanEnded = true;
+      this.span.end(this.endedAt);
+    }
+
+    run<T>(fn: () => T): T {
+      return context.with(this.ctx, fn);
+    }
+
+    onFirstChunk(ms: number): void {
+      if (this.ttfcRecorded) return;
+      this.ttfcRecorded = true;
+      // The conventions require gen_ai.operation.name here too: the operation attribute set fits.
+      // In the attempt span's context: an SDK with exemplars links the observation to the span.
+      this.req.inst.timeToFirstChunk.record(ms / 1000, this.target.operationAttrs, this.ctx);
+      if (this.recording && !this.spanEnded) this.span.setAttribute(ATTR.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ms / 1000);
+    }
+
+    onReasoningDropped(dropped: { blocks: number; providers: string[] }): void {
+      if (this.recording && !this.spanEnded) {
+        this.span.addEvent(EVENT.REASONING_DROPPED, { [ATTR.REASONING_DROPPED_BLOCKS]: dropped.blocks, [ATTR.REASONING_FROM]: dropped.providers });
+      }
+    }
+
+    onClamped(e: MaxTokensClamped): void {
+      if (!this.recording || this.spanEnded) return;
+      this.span.setAttribute(ATTR.GEN_AI_REQUEST_MAX_TOKENS, e.allowed);
+      this.span.addEvent(EVENT.CLAMPED, { [ATTR.CLAMPED_REQUESTED]: e.requested, [ATTR.CLAMPED_ALLOWED]: e.allowed });
+    }
+
+    onBreakerTransition(t: BreakerTransition): void {
+      if (this.recording && !this.spanEnded) {
+        this.span.addEvent(EVENT.CIRCUIT_TRANSITION, {
+          [ATTR.BREAKER]: t.breaker,
+          [ATTR.CIRCUIT_FROM]: t.from,
+          [ATTR.CIRCUIT_TO]: t.to,
+          [ATTR.CIRCUIT_REASON]: t.reason,
+        });
+      }
+    }
+
+    onEnd(end: AttemptEnd): void {
+      if (this.endedAt !== undefined) return;
+      this.endedAt = performance.now();
+      const { req, target } = this;
+      const inst = req.inst;
+      // Failure: the classified type (a classify hook may re-type the error). An end with
+      // neither response nor error (the consumer stopped reading a stream) is no failure.
+      const errorType = end.error || end.errorType ? (end.errorType ?? end.error?.errorType ?? OTHER_ERROR) : undefined;
+      if (errorType !== undefined) req.lastErrorType = errorType;
+      const outcome = errorType === undefined ? 'success' : 'failure';
+      inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType), this.ctx);
+      inst.attempts.add(1, target.attempt(this.info.kind, errorType));
+      inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, req.withCaller(caps?.cost, target.cost(outcome)));
+      const usage = end.usage ?? end.response?.usage;
+      if (usage) {
+        inst.tokenUsage.record(usage.inputTokens, req.withCaller(caps?.tokens, target.tokens('input', errorType)));
+        inst.tokenUsage.record(usage.outputTokens, req.withCaller(caps?.tokens, target.tokens('output', errorType)));
+        for (const [field, tokenType] of USAGE_BREAKDOWNS) {
+          const n = usage[field];
+          if (n !== undefined && n > 0) inst.tokenUsage.record(n, req.withCaller(caps?.tokens, target.tokens(tokenType, errorType)));
+        }
+      }
+      if (end.timeToFirstChunkMs !== undefined) this.onFirstChunk(end.timeToFirstChunkMs);
+
+      if (this.recording) {
+        const span = this.span;
+        const response = end.response;
+        if (response) {
+          span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, response.model);
+          if (response.responseId !== undefined) span.setAttribute(ATTR.GEN_AI_RESPONSE_ID, response.responseId);
+          span.setAttribute(ATTR.GEN_AI_RESPONSE_FINISH_REASONS, [response.finishReason]);
+          if (captureContent) span.setAttribute(ATTR.GEN_AI_OUTPUT_MESSAGES, outputMessagesJson(response));
+        }
+        if (usage) {
+          span.setAttribute(ATTR.GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
+          span.setAttribute(ATTR.GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
+          if (usage.cacheReadTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadTokens);
+          if (usage.cacheWriteTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteTokens);
+          if (usage.reasoningTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
+        }
+        if (errorType !== undefined) {
+          span.setAttribute(ATTR.ERROR_TYPE, errorType);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: end.error?.message ?? errorType });
+        }
+      }
+      // A retry or breaker event about this attempt may still follow; end the span (with
+      // this end time) at the next step of the request.
+      if (req.requestEnded) this.endSpan();
+      else req.pendingEnd.push(this);
+    }
+  }
+
+  /** One logical request: its span (the attempts' parent) and its metrics. */
+  class RequestTelemetry implements RequestObserver {
+    readonly ctx: Context;
+    readonly recording: boolean;
+    readonly attempts: AttemptTelemetry[] = [];
+    /** Attempt spans that ended but may still receive a retry or breaker event. */
+    pendingEnd: AttemptTelemetry[] = [];
+    requestEnded = false;
+    /** Same-target retries actually sent upstream (a scheduled retry an open breaker refuses is none). */
+    retriesMade = 0;
+    retryReason: string | undefined = undefined;
+    lastErrorType: string | undefined = undefined;
+    /** GenAI request attributes and captured input: identical for every attempt, built once. */
+    private requestSpanAttrs: Attributes | undefined = undefined;
+
+    constructor(
+      readonly info: RequestInfo,
+      readonly inst: Instruments,
+      /** The caller's attributes, read once and checked (none when the hook failed). */
+      private readonly caller: CallerAttributes | undefined,
+      readonly span: Span,
+      parent: Context,
+    ) {
+      this.ctx = trace.setSpan(parent, span);
+      this.recording = span.isRecording();
+    }
+
+    withCaller(cap: CardinalityCap | undefined, base: Attributes): Attributes {
+      return cap && this.caller ? cap.attributes(base, this.caller) : base;
+    }
+
+    private flushPending(): void {
+      if (this.pendingEnd.length === 0) return;
+      for (const a of this.pendingEnd) a.endSpan();
+      this.pendingEnd = [];
+    }
+
+    private findAttempt(info: AttemptInfo): AttemptTelemetry | undefined {
+      for (let i = this.attempts.length - 1; i >= 0; i--) {
+        const a = this.attempts[i];
+        if (a && (a.info === info || a.info.number === info.number)) return a;
+      }
+      return undefined;
+    }
+
+    private buildRequestSpanAttrs(): Attributes {
+      const { info } = this;
+      const req = info.request;
+      const a: Attributes = {
+        [ATTR.GEN_AI_OPERATION_NAME]: info.operation,
+        [ATTR.GEN_AI_REQUEST_STREAM]: info.stream,
+      };
+      if (req.maxTokens !== undefined) a[ATTR.GEN_AI_REQUEST_MAX_TOKENS] = req.maxTokens;
+      if (req.temperature !== undefined) a[ATTR.GEN_AI_REQUEST_TEMPERATURE] = req.temperature;
+      if (req.topP !== undefined) a[ATTR.GEN_AI_REQUEST_TOP_P] = req.topP;
+      if (req.stop !== undefined && req.stop.length > 0) a[ATTR.GEN_AI_REQUEST_STOP_SEQUENCES] = req.stop;
+      if (captureContent) a[ATTR.GEN_AI_INPUT_MESSAGES] = inputMessagesJson(req.messages);
+      return a;
+    }
+
+    private logicalEvent(name: string, attributes: Attributes): void {
+      if (this.recording) this.span.addEvent(name, attributes);
+    }
+
+    run<T>(fn: () => T): T {
+      return context.with(this.ctx, fn);
+    }
+
+    onCacheLookup(result: CacheResult): void {
+      this.inst.cacheLookups.add(1, cacheAttrs(result));
+      this.logicalEvent(EVENT.CACHE_LOOKUP, { [ATTR.CACHE_RESULT]: result });
+    }
+
+    onAttemptStart(ai: AttemptInfo): AttemptObserver {
+      this.flushPending();
+      const target = targetFor(ai.target);
+      if (ai.resendCount > 0) {
+        // Counted when made, by the error that caused it: a retry the breaker refuses after its
+        // backoff puts no load on the provider and is not one.
+        this.retriesMade++;
+        this.inst.retries.add(1, target.retry(this.retryReason ?? this.lastErrorType ?? OTHER_ERROR));
+      }
+      this.retryReason = undefined;
+
+      // Operation, provider, model and server go in at creation: the conventions ask for them
+      // there, so that samplers can decide on them.
+      const span = tracer().startSpan(
+        SPAN.attempt(this.info.operation, ai.target.model),
+        { kind: SpanKind.CLIENT, attributes: target.spanStart(ai.serverAddress, ai.serverPort) },
+        this.ctx,
+      );
+      const recording = span.isRecording();
+      if (recording) {
+        this.requestSpanAttrs ??= this.buildRequestSpanAttrs();
+        span.setAttributes(this.requestSpanAttrs);
+        span.setAttributes({
+          [ATTR.ATTEMPT_NUMBER]: ai.number,
+          [ATTR.ATTEMPT_KIND]: ai.kind,
+          [ATTR.TARGET_INDEX]: ai.target.index,
+          [ATTR.BREAKER]: ai.breaker,
+        });
+        if (ai.resendCount > 0) span.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
+      }
+      const attempt = new AttemptTelemetry(this, ai, target, span, recording);
+      this.attempts.push(attempt);
+      return attempt;
+    }
+
+    onRetryScheduled(e: RetryScheduled): void {
+      this.retryReason = e.reason;
+      const a = this.findAttempt(e.attempt);
+      if (a?.recording && !a.spanEnded) {
+        const eventAttrs: Attributes = { [ATTR.RETRY_DELAY_MS]: e.delayMs, [ATTR.RETRY_REASON]: e.reason };
+        if (e.retryAfterMs !== undefined) eventAttrs[ATTR.RETRY_AFTER_MS] = e.retryAfterMs;
+        a.span.addEvent(EVENT.RETRY_SCHEDULED, eventAttrs);
+      }
+    }
+
+    onFallback(e: FallbackHop): void {
+      this.flushPending();
+      const from = `${e.from.provider}/${e.from.model}`;
+      const to = `${e.to.provider}/${e.to.model}`;
+      const a = fallbackAttrs(from, to, e.reason);
+      this.inst.fallbacks.add(1, a);
+      this.logicalEvent(EVENT.FALLBACK, a);
+    }
+
+    onCircuitRejected(e: CircuitRejected): void {
+      this.inst.circuitRejections.add(1, breakerAttrs(e.breaker));
+      this.logicalEvent(EVENT.CIRCUIT_REJECTED, {
+        [ATTR.BREAKER]: e.breaker,
+        [ATTR.TARGET_INDEX]: e.target.index,
+        [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
+        [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
+      });
+    }
+
+    onDegraded(e: Degraded): void {
+      this.flushPending();
+      this.logicalEvent(EVENT.DEGRADED, { [ATTR.TIER]: e.tier, [ATTR.DEGRADED_REASON]: e.reason });
+    }
+
+    onStreamReset(reason: string): void {
+      this.logicalEvent(EVENT.STREAM_RESET, { [ATTR.STREAM_RESET_REASON]: reason });
+    }
+
+    onHedge(e: HedgeEnd): void {
+      this.inst.hedges.add(1, hedgeAttrs(e.outcome));
+      this.logicalEvent(EVENT.HEDGE, {
+        [ATTR.HEDGE_OUTCOME]: e.outcome,
+        [ATTR.TARGET_INDEX]: e.target.index,
+        [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
+        [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
+      });
+    }
+
+    onEnd(end: RequestEnd): void {
+      if (this.requestEnded) return;
+      this.requestEnded = true;
+      this.flushPending();
+      // Attempts the engine never ended (should not happen): close them so no span leaks.
+      for (const a of this.attempts) if (a.endedAt === undefined) a.endSpan();
+
+      const { inst, span } = this;
+      const failed = end.outcome === 'failed';
+      const result = end.result;
+      const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
+      inst.requests.add(1, this.withCaller(caps?.requests, requestAttrs(end.outcome, tier)));
+      inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier), this.ctx);
+
+      if (this.recording) {
+        span.setAttributes({
+          [ATTR.TIER]: tier,
+          [ATTR.OUTCOME]: end.outcome,
+          [ATTR.ATTEMPTS]: end.attempts,
+          // Retries made, as the retries counter counts them (RequestEnd.retries also counts
+          // retries scheduled but refused by a breaker that opened during the backoff).
+          [ATTR.RETRIES]: this.retriesMade,
+          [ATTR.FALLBACK_HOPS]: end.hops,
+          [ATTR.COST_USD]: end.costUsd,
+        });
+        if (result && result.target.index >= 0) {
+          span.setAttribute(ATTR.GEN_AI_PROVIDER_NAME, result.target.provider);
+          span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, result.model);
+        }
+        if (failed) {
+          const errorType = end.error?.errorType ?? OTHER_ERROR;
+          span.setAttribute(ATTR.ERROR_TYPE, errorType);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: end.error?.message ?? errorType });
+        }
+      }
+      span.end();
+    }
+  }
 
   const onRequestStart = (info: RequestInfo): RequestObserver => {
     const inst = closed && bound ? bound : instruments();
@@ -496,274 +809,12 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         diag.warn(`bulwark: telemetry.attributes ignored for a request of chain ${chain}: ${read.problem}`);
       }
     }
-    const withCaller = (cap: CardinalityCap | undefined, base: Attributes): Attributes => (cap && caller ? cap.attributes(base, caller) : base);
     const parent = context.active();
     const startAttrs = requestStartAttrs();
     if (caller) Object.assign(startAttrs, caller.attributes);
     const span = tracer().startSpan(SPAN.request(info.operation, chain), { kind: SpanKind.INTERNAL, attributes: startAttrs }, parent);
-    const ctx = trace.setSpan(parent, span);
-    const recording = span.isRecording();
-
-    const attempts: AttemptState[] = [];
-    /** Attempt spans that ended but may still receive a retry or breaker event. */
-    let pendingEnd: AttemptState[] = [];
-    let requestEnded = false;
-    /** Same-target retries actually sent upstream (a scheduled retry an open breaker refuses is none). */
-    let retriesMade = 0;
-    let retryReason: string | undefined;
-    let lastErrorType: string | undefined;
-    // GenAI request attributes and captured input: identical for every attempt, built once.
-    let requestSpanAttrs: Attributes | undefined;
-
-    const endAttemptSpan = (a: AttemptState) => {
-      if (a.spanEnded) return;
-      a.spanEnded = true;
-      a.span.end(a.endedAt);
-    };
-    const flushPending = () => {
-      if (pendingEnd.length === 0) return;
-      for (const a of pendingEnd) endAttemptSpan(a);
-      pendingEnd = [];
-    };
-    const findAttempt = (info: AttemptInfo): AttemptState | undefined => {
-      for (let i = attempts.length - 1; i >= 0; i--) {
-        const a = attempts[i];
-        if (a && (a.info === info || a.info.number === info.number)) return a;
-      }
-      return undefined;
-    };
-
-    const buildRequestSpanAttrs = (): Attributes => {
-      const req = info.request;
-      const a: Attributes = {
-        [ATTR.GEN_AI_OPERATION_NAME]: info.operation,
-        [ATTR.GEN_AI_REQUEST_STREAM]: info.stream,
-      };
-      if (req.maxTokens !== undefined) a[ATTR.GEN_AI_REQUEST_MAX_TOKENS] = req.maxTokens;
-      if (req.temperature !== undefined) a[ATTR.GEN_AI_REQUEST_TEMPERATURE] = req.temperature;
-      if (req.topP !== undefined) a[ATTR.GEN_AI_REQUEST_TOP_P] = req.topP;
-      if (req.stop !== undefined && req.stop.length > 0) a[ATTR.GEN_AI_REQUEST_STOP_SEQUENCES] = req.stop;
-      if (captureContent) a[ATTR.GEN_AI_INPUT_MESSAGES] = inputMessagesJson(req.messages);
-      return a;
-    };
-
-    const onAttemptStart = (ai: AttemptInfo): AttemptObserver => {
-      flushPending();
-      const target = targetFor(ai.target);
-      if (ai.resendCount > 0) {
-        // Counted when made, by the error that caused it: a retry the breaker refuses after its
-        // backoff puts no load on the provider and is not one.
-        retriesMade++;
-        inst.retries.add(1, target.retry(retryReason ?? lastErrorType ?? OTHER_ERROR));
-      }
-      retryReason = undefined;
-
-      // Operation, provider, model and server go in at creation: the conventions ask for them
-      // there, so that samplers can decide on them.
-      const attemptSpan = tracer().startSpan(
-        SPAN.attempt(info.operation, ai.target.model),
-        { kind: SpanKind.CLIENT, attributes: target.spanStart(ai.serverAddress, ai.serverPort) },
-        ctx,
-      );
-      const attemptRecording = attemptSpan.isRecording();
-      if (attemptRecording) {
-        requestSpanAttrs ??= buildRequestSpanAttrs();
-        attemptSpan.setAttributes(requestSpanAttrs);
-        attemptSpan.setAttributes({
-          [ATTR.ATTEMPT_NUMBER]: ai.number,
-          [ATTR.ATTEMPT_KIND]: ai.kind,
-          [ATTR.TARGET_INDEX]: ai.target.index,
-          [ATTR.BREAKER]: ai.breaker,
-        });
-        if (ai.resendCount > 0) attemptSpan.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
-      }
-      const state: AttemptState = {
-        info: ai,
-        target,
-        span: attemptSpan,
-        recording: attemptRecording,
-        ctx: trace.setSpan(ctx, attemptSpan),
-        ttfcRecorded: false,
-        endedAt: undefined,
-        spanEnded: false,
-      };
-      attempts.push(state);
-
-      const recordFirstChunk = (ms: number) => {
-        if (state.ttfcRecorded) return;
-        state.ttfcRecorded = true;
-        // The conventions require gen_ai.operation.name here too: the operation attribute set fits.
-        // In the attempt span's context: an SDK with exemplars links the observation to the span.
-        inst.timeToFirstChunk.record(ms / 1000, target.operationAttrs, state.ctx);
-        if (state.recording && !state.spanEnded) state.span.setAttribute(ATTR.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ms / 1000);
-      };
-
-      return {
-        run: <T>(fn: () => T): T => context.with(state.ctx, fn),
-        onFirstChunk: recordFirstChunk,
-        onReasoningDropped: (dropped) => {
-          if (state.recording && !state.spanEnded) {
-            state.span.addEvent(EVENT.REASONING_DROPPED, { [ATTR.REASONING_DROPPED_BLOCKS]: dropped.blocks, [ATTR.REASONING_FROM]: dropped.providers });
-          }
-        },
-        onClamped: (e) => {
-          if (!state.recording || state.spanEnded) return;
-          state.span.setAttribute(ATTR.GEN_AI_REQUEST_MAX_TOKENS, e.allowed);
-          state.span.addEvent(EVENT.CLAMPED, { [ATTR.CLAMPED_REQUESTED]: e.requested, [ATTR.CLAMPED_ALLOWED]: e.allowed });
-        },
-        onBreakerTransition: (t: BreakerTransition) => {
-          if (state.recording && !state.spanEnded) {
-            state.span.addEvent(EVENT.CIRCUIT_TRANSITION, {
-              [ATTR.BREAKER]: t.breaker,
-              [ATTR.CIRCUIT_FROM]: t.from,
-              [ATTR.CIRCUIT_TO]: t.to,
-              [ATTR.CIRCUIT_REASON]: t.reason,
-            });
-          }
-        },
-        onEnd: (end: AttemptEnd) => {
-          if (state.endedAt !== undefined) return;
-          state.endedAt = performance.now();
-          // Failure: the classified type (a classify hook may re-type the error). An end with
-          // neither response nor error (the consumer stopped reading a stream) is no failure.
-          const errorType = end.error || end.errorType ? (end.errorType ?? end.error?.errorType ?? OTHER_ERROR) : undefined;
-          if (errorType !== undefined) lastErrorType = errorType;
-          const outcome = errorType === undefined ? 'success' : 'failure';
-          inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType), state.ctx);
-          inst.attempts.add(1, target.attempt(ai.kind, errorType));
-          inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, withCaller(caps?.cost, target.cost(outcome)));
-          const usage = end.usage ?? end.response?.usage;
-          if (usage) {
-            inst.tokenUsage.record(usage.inputTokens, withCaller(caps?.tokens, target.tokens('input', errorType)));
-            inst.tokenUsage.record(usage.outputTokens, withCaller(caps?.tokens, target.tokens('output', errorType)));
-            for (const [field, tokenType] of USAGE_BREAKDOWNS) {
-              const n = usage[field];
-              if (n !== undefined && n > 0) inst.tokenUsage.record(n, withCaller(caps?.tokens, target.tokens(tokenType, errorType)));
-            }
-          }
-          if (end.timeToFirstChunkMs !== undefined) recordFirstChunk(end.timeToFirstChunkMs);
-
-          if (state.recording) {
-            const span = state.span;
-            const response = end.response;
-            if (response) {
-              span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, response.model);
-              if (response.responseId !== undefined) span.setAttribute(ATTR.GEN_AI_RESPONSE_ID, response.responseId);
-              span.setAttribute(ATTR.GEN_AI_RESPONSE_FINISH_REASONS, [response.finishReason]);
-              if (captureContent) span.setAttribute(ATTR.GEN_AI_OUTPUT_MESSAGES, outputMessagesJson(response));
-            }
-            if (usage) {
-              span.setAttribute(ATTR.GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
-              span.setAttribute(ATTR.GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
-              if (usage.cacheReadTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadTokens);
-              if (usage.cacheWriteTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteTokens);
-              if (usage.reasoningTokens !== undefined) span.setAttribute(ATTR.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
-            }
-            if (errorType !== undefined) {
-              span.setAttribute(ATTR.ERROR_TYPE, errorType);
-              span.setStatus({ code: SpanStatusCode.ERROR, message: end.error?.message ?? errorType });
-            }
-          }
-          // A retry or breaker event about this attempt may still follow; end the span (with
-          // this end time) at the next step of the request.
-          if (requestEnded) endAttemptSpan(state);
-          else pendingEnd.push(state);
-        },
-      };
-    };
-
-    const logicalEvent = (name: string, attributes: Attributes) => {
-      if (recording) span.addEvent(name, attributes);
-    };
-
-    return {
-      run: <T>(fn: () => T): T => context.with(ctx, fn),
-      onCacheLookup: (result: CacheResult) => {
-        inst.cacheLookups.add(1, cacheAttrs(result));
-        logicalEvent(EVENT.CACHE_LOOKUP, { [ATTR.CACHE_RESULT]: result });
-      },
-      onAttemptStart,
-      onRetryScheduled: (e) => {
-        retryReason = e.reason;
-        const a = findAttempt(e.attempt);
-        if (a?.recording && !a.spanEnded) {
-          const eventAttrs: Attributes = { [ATTR.RETRY_DELAY_MS]: e.delayMs, [ATTR.RETRY_REASON]: e.reason };
-          if (e.retryAfterMs !== undefined) eventAttrs[ATTR.RETRY_AFTER_MS] = e.retryAfterMs;
-          a.span.addEvent(EVENT.RETRY_SCHEDULED, eventAttrs);
-        }
-      },
-      onFallback: (e) => {
-        flushPending();
-        const from = `${e.from.provider}/${e.from.model}`;
-        const to = `${e.to.provider}/${e.to.model}`;
-        const a = fallbackAttrs(from, to, e.reason);
-        inst.fallbacks.add(1, a);
-        logicalEvent(EVENT.FALLBACK, a);
-      },
-      onCircuitRejected: (e) => {
-        inst.circuitRejections.add(1, breakerAttrs(e.breaker));
-        logicalEvent(EVENT.CIRCUIT_REJECTED, {
-          [ATTR.BREAKER]: e.breaker,
-          [ATTR.TARGET_INDEX]: e.target.index,
-          [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
-          [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
-        });
-      },
-      onDegraded: (e) => {
-        flushPending();
-        logicalEvent(EVENT.DEGRADED, { [ATTR.TIER]: e.tier, [ATTR.DEGRADED_REASON]: e.reason });
-      },
-      onStreamReset: (reason) => {
-        logicalEvent(EVENT.STREAM_RESET, { [ATTR.STREAM_RESET_REASON]: reason });
-      },
-      onHedge: (e) => {
-        inst.hedges.add(1, hedgeAttrs(e.outcome));
-        logicalEvent(EVENT.HEDGE, {
-          [ATTR.HEDGE_OUTCOME]: e.outcome,
-          [ATTR.TARGET_INDEX]: e.target.index,
-          [ATTR.GEN_AI_PROVIDER_NAME]: e.target.provider,
-          [ATTR.GEN_AI_REQUEST_MODEL]: e.target.model,
-        });
-      },
-      onEnd: (end: RequestEnd) => {
-        if (requestEnded) return;
-        requestEnded = true;
-        flushPending();
-        // Attempts the engine never ended (should not happen): close them so no span leaks.
-        for (const a of attempts) if (a.endedAt === undefined) endAttemptSpan(a);
-
-        const failed = end.outcome === 'failed';
-        const result = end.result;
-        const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
-        inst.requests.add(1, withCaller(caps?.requests, requestAttrs(end.outcome, tier)));
-        inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier), ctx);
-
-        if (recording) {
-          span.setAttributes({
-            [ATTR.TIER]: tier,
-            [ATTR.OUTCOME]: end.outcome,
-            [ATTR.ATTEMPTS]: end.attempts,
-            // Retries made, as the retries counter counts them (RequestEnd.retries also counts
-            // retries scheduled but refused by a breaker that opened during the backoff).
-            [ATTR.RETRIES]: retriesMade,
-            [ATTR.FALLBACK_HOPS]: end.hops,
-            [ATTR.COST_USD]: end.costUsd,
-          });
-          if (result && result.target.index >= 0) {
-            span.setAttribute(ATTR.GEN_AI_PROVIDER_NAME, result.target.provider);
-            span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, result.model);
-          }
-          if (failed) {
-            const errorType = end.error?.errorType ?? OTHER_ERROR;
-            span.setAttribute(ATTR.ERROR_TYPE, errorType);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: end.error?.message ?? errorType });
-          }
-        }
-        span.end();
-      },
-    };
+    return new RequestTelemetry(info, inst, caller, span, parent);
   };
-
   return {
     onRequestStart: (info) => {
       try {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
  */
 const FLOORS: readonly (readonly string[])[] = [
   ['index.ts'], //                                        the public surface
+  ['gateway'], //                                          the HTTP server over fronts and the operator handler
   ['ai-sdk', 'fronts', 'operator', 'otel', 'testing'], //  entry points beside the client
   ['createResilientLLM.ts'], //                            wiring: config, runtimes, observers, health, overrides
   ['chain'], //                                            the path of one request (DESIGN §1)

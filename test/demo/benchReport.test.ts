@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pinnedRequirements } from '../../bench/litellmPeer.js';
 import { compare, quantile } from '../../bench/measure.js';
 import { markdown, type Section } from '../../bench/report.js';
 
@@ -36,5 +37,11 @@ describe('npm run bench: measurement and report', () => {
     expect(md).toContain('| overhead telemetry on | p50 ratio | 1.041 | x |');
     expect(md).toContain('- A note.');
     expect(md).toContain('latest.json');
+  });
+
+  it('pins every package of the LiteLLM peer to one exact version', () => {
+    const lines = pinnedRequirements();
+    expect(lines.map((l) => l.split('==')[0])).toEqual(expect.arrayContaining(['litellm', 'openai']));
+    for (const line of lines) expect(line).toMatch(/^[A-Za-z0-9._-]+==\d+(\.\d+)+$/);
   });
 });

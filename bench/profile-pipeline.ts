@@ -1,0 +1,194 @@
+/**
+ * A focused profile of the in-process pipeline (issue 17): where the time and the memory of one
+ * request go, with telemetry on (the real SDK, registered globally as in bench/telemetry.ts) and off.
+ * Not part of `npm run bench`: run it by hand, compiled (tsx doubles the pipeline's own cost):
+ *
+ *   node node_modules/typescript/bin/tsc -p bench/tsconfig.json
+ *   node --expose-gc node_modules/.cache/bulwark-bench/bench/profile-pipeline.js [--telemetry on|off] [--requests N]
+ *   node --expose-gc --cpu-prof --cpu-prof-dir=/tmp/prof node_modules/.cache/bulwark-bench/bench/profile-pipeline.js --only throughput
+ *
+ * Memory is only meaningful in a process of its own per mode (`--telemetry on --only memory`): the
+ * heap spaces V8 grew for one mode stay grown for the next.
+ *
+ * It prints one JSON line per measurement:
+ * - `percall`: one call at a time, p50 / p99 of the pipeline's added cost against the fake adapter itself (µs);
+ * - `throughput`: requests per second from 64 concurrent callers on one event loop, as the throughput suite drives it,
+ *   and the process CPU time per request (steadier than wall time on a shared machine);
+ * - `alloc`: bytes allocated per request (summed across GCs with v8.GCProfiler), scavenges per 10k requests;
+ * - `allocsites` (not in the default set): a sampling allocation profile of 50k requests that keeps objects the
+ *   scavenger collected (the garbage is the point), written to --heap-profile, and the top allocating functions;
+ * - `memory`: after N requests and a forced GC, process.memoryUsage() and every V8 heap space (size / used),
+ *   at checkpoints — the breakdown of RSS into heap total vs used, new space, code space, external.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import v8 from 'node:v8';
+import { parseArgs } from 'node:util';
+import { createResilientLLM, type ChatRequest, type ResilientLLM } from '../src/index.js';
+import { fakeAdapter, fakeTargets } from './fakeProvider.js';
+import { quantile, median } from './measure.js';
+import { startBenchTelemetry } from './telemetry.js';
+
+const { values } = parseArgs({
+  options: {
+    telemetry: { type: 'string', default: 'both' },
+    only: { type: 'string' },
+    requests: { type: 'string', default: '200000' },
+    trials: { type: 'string', default: '5' },
+    'memory-requests': { type: 'string', default: '1000000' },
+    /** Where `allocsites` writes the sampled allocation profile (open it in Chrome DevTools → Memory). */
+    'heap-profile': { type: 'string', default: 'pipeline.heapprofile' },
+  },
+});
+const modes = values.telemetry === 'both' ? (['on', 'off'] as const) : ([values.telemetry] as Array<'on' | 'off'>);
+const only = new Set((values.only ?? 'percall,throughput,alloc,memory').split(','));
+const requests = Number(values.requests);
+const trials = Number(values.trials);
+const memoryRequests = Number(values['memory-requests']);
+const MB = 2 ** 20;
+const gc = (globalThis as { gc?: () => void }).gc;
+const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+
+const telemetry = startBenchTelemetry();
+const client = (mode: 'on' | 'off') =>
+  createResilientLLM({ name: `profile-${mode}`, targets: fakeTargets().targets, ...(mode === 'off' && { telemetry: false }) });
+const REQUEST: ChatRequest = { messages: [{ role: 'user', content: 'Say hello in five words.' }], maxTokens: 64 };
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** As bench/suites/throughput.ts drives it: `total` requests from `concurrency` callers. */
+async function drive(llm: ResilientLLM, total: number, concurrency = 64): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        await llm.chat({ messages: [{ role: 'user', content: `question ${i % 5000}` }], maxTokens: 64 });
+        if (i % 1000 === 0) await yieldToLoop();
+      }
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
+}
+
+async function perCall(llm: ResilientLLM, iterations: number): Promise<{ p50: number; p99: number }> {
+  const direct = fakeAdapter('openai', 'gpt-4o');
+  const signal = new AbortController().signal;
+  const p50s: number[] = [];
+  const p99s: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const pipeline: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      let t0 = performance.now();
+      await direct.chat(REQUEST, { signal });
+      bare.push(performance.now() - t0);
+      t0 = performance.now();
+      await llm.chat(REQUEST);
+      pipeline.push(performance.now() - t0);
+    }
+    p50s.push((quantile(pipeline, 0.5) - quantile(bare, 0.5)) * 1000);
+    p99s.push((quantile(pipeline, 0.99) - quantile(bare, 0.99)) * 1000);
+  }
+  return { p50: median(p50s), p99: median(p99s) };
+}
+
+/** Bytes allocated per request: every GC's "used before" minus the previous GC's "used after". */
+async function allocation(llm: ResilientLLM, total: number) {
+  gc?.();
+  const profiler = new v8.GCProfiler();
+  const before = v8.getHeapStatistics().used_heap_size;
+  profiler.start();
+  await drive(llm, total);
+  const after = v8.getHeapStatistics().used_heap_size;
+  const report = profiler.stop();
+  let allocated = 0;
+  let last = before;
+  let scavenges = 0;
+  for (const s of report?.statistics ?? []) {
+    allocated += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - last);
+    last = s.afterGC.heapStatistics.usedHeapSize;
+    if (s.gcType === 'Scavenge') scavenges++;
+  }
+  allocated += Math.max(0, after - last);
+  return { bytesPerRequest: Math.round(allocated / total), scavengesPer10k: Math.round((scavenges / total) * 10_000 * 10) / 10 };
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** Where the garbage comes from: allocation sites by bytes, collected objects included. */
+async function allocationSites(llm: ResilientLLM, total: number) {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await drive(llm, total);
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };
+  session.disconnect();
+  writeFileSync(values['heap-profile']!, JSON.stringify(profile));
+  const bySite = new Map<string, number>();
+  const visit = (node: SamplingNode) => {
+    const f = node.callFrame;
+    const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|bulwark-bench)\//, '')}:${f.lineNumber + 1}`;
+    bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  const sum = [...bySite.values()].reduce((a, b) => a + b, 0);
+  const top = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30);
+  return { bytesPerRequest: Math.round(sum / total), top: top.map(([site, bytes]) => `${Math.round(bytes / total)} B/req ${site}`) };
+}
+
+function memorySnapshot(requestsDone: number) {
+  gc?.();
+  const m = process.memoryUsage();
+  const spaces: Record<string, string> = {};
+  for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = `${(s.space_size / MB).toFixed(1)}/${(s.space_used_size / MB).toFixed(1)}`;
+  return {
+    requests: requestsDone,
+    rssMb: +(m.rss / MB).toFixed(1),
+    heapTotalMb: +(m.heapTotal / MB).toFixed(1),
+    heapUsedMb: +(m.heapUsed / MB).toFixed(1),
+    externalMb: +(m.external / MB).toFixed(1),
+    arrayBuffersMb: +(m.arrayBuffers / MB).toFixed(1),
+    mallocedMb: +(v8.getHeapStatistics().malloced_memory / MB).toFixed(1),
+    spacesSizeUsedMb: spaces,
+  };
+}
+
+for (const mode of modes) {
+  const llm = client(mode);
+  await drive(llm, 20_000); // warm-up: JIT, caches, pre-created series
+  if (only.has('percall')) print({ mode, measure: 'percall', unit: 'µs added', ...(await perCall(llm, 20_000)) });
+  if (only.has('throughput')) {
+    const rates: number[] = [];
+    const cpu: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const before = process.cpuUsage();
+      rates.push(await drive(llm, requests));
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / requests);
+    }
+    print({ mode, measure: 'throughput', reqPerSec: Math.round(median(rates)), runs: rates.map(Math.round), cpuUsPerRequest: +median(cpu).toFixed(2) });
+  }
+  if (only.has('alloc')) print({ mode, measure: 'alloc', ...(await allocation(llm, 100_000)) });
+  if (only.has('allocsites')) print({ mode, measure: 'allocsites', ...(await allocationSites(llm, 50_000)) });
+  if (only.has('memory')) {
+    const checkpoints = [100_000, 250_000, 500_000, 1_000_000].filter((n) => n <= memoryRequests);
+    let done = 0;
+    for (const n of checkpoints) {
+      await drive(llm, n - done);
+      done = n;
+      print({ mode, measure: 'memory', ...memorySnapshot(done) });
+    }
+  }
+  await llm.close();
+}
+await telemetry.shutdown();

@@ -4,18 +4,14 @@
  * OpenAI to Anthropic in the middle of an agent's tool loop.
  */
 
-import type { ATTEMPT_KINDS, TIERS } from '../telemetry/names.js';
+import type { TIERS } from '../telemetry/names.js';
+import type { AttemptKind, AttemptRecord, ToolCall, Usage } from '../records/types.js';
+
+export type { AttemptKind, AttemptRecord, ToolCall, Usage } from '../records/types.js';
 
 /** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
 export const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 export type Role = (typeof ROLES)[number];
-
-/** A tool call the model asked for. `arguments` is the JSON text the model produced. */
-export interface ToolCall {
-  id: string;
-  name: string;
-  arguments: string;
-}
 
 /** `developer` (OpenAI's newer name for the instructions role) is accepted and treated as `system`. */
 export interface SystemMessage extends Cacheable {
@@ -129,22 +125,6 @@ export interface ChatRequest {
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
 
-/**
- * Token counts of one call. The breakdowns are parts of the totals, as the GenAI conventions count
- * them: `cacheReadTokens` and `cacheWriteTokens` are included in `inputTokens` (the whole prompt,
- * whatever the provider's own payload looked like), `reasoningTokens` in `outputTokens`.
- */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  /** Input tokens served from the provider's prompt cache (priced at the cache-read price). */
-  cacheReadTokens?: number;
-  /** Input tokens written to the provider's prompt cache (priced at the cache-write price). */
-  cacheWriteTokens?: number;
-  /** Output tokens spent on reasoning / extended thinking (priced as output). */
-  reasoningTokens?: number;
-}
-
 /** What an adapter returns for one successful upstream call. */
 export interface ProviderResponse {
   text: string;
@@ -177,27 +157,11 @@ export type StreamEvent =
 /** The tier of an answer: the values of `bulwark.tier` (telemetry/names.ts) but a failure's 'none'. */
 export type Tier = Exclude<(typeof TIERS)[number], 'none'>;
 
-/** The values of `bulwark.attempt.kind` (telemetry/names.ts). */
-export type AttemptKind = (typeof ATTEMPT_KINDS)[number];
-
 export interface TargetRef {
   provider: string;
   model: string;
   /** Position of the target in the chain, 0-based. -1 for cached/static answers. */
   index: number;
-}
-
-export interface AttemptRecord {
-  provider: string;
-  model: string;
-  targetIndex: number;
-  kind: AttemptKind;
-  /** Set when the attempt failed. */
-  errorType?: string;
-  durationMs: number;
-  /** Backoff wait taken after this attempt, before the next one. */
-  delayMs?: number;
-  costUsd?: number;
 }
 
 export interface ChatResult {

@@ -17,10 +17,14 @@
  * - `alloc`: bytes allocated per request (summed across GCs with v8.GCProfiler), scavenges per 10k requests;
  * - `allocsites` (not in the default set): a sampling allocation profile of 50k requests that keeps objects the
  *   scavenger collected (the garbage is the point), written to --heap-profile, and the top allocating functions;
+ * - `sdkfloor` (not in the default set): the OpenTelemetry SDK's own work for one answered request as the contract
+ *   has it — a request span and an attempt span with their ~25 attributes, two context switches, four histogram
+ *   records and one add per counter series — with every attribute object pre-built, no Bulwark code at all (µs);
  * - `memory`: after N requests and a forced GC, process.memoryUsage() and every V8 heap space (size / used),
  *   at checkpoints — the breakdown of RSS into heap total vs used, new space, code space, external.
  */
 import { writeFileSync } from 'node:fs';
+import { context, metrics, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import { Session } from 'node:inspector/promises';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
@@ -146,6 +150,59 @@ async function allocationSites(llm: ResilientLLM, total: number) {
   return { bytesPerRequest: Math.round(sum / total), top: top.map(([site, bytes]) => `${Math.round(bytes / total)} B/req ${site}`) };
 }
 
+/** The SDK's floor: what the contract's spans and metrics of one answered request cost in the SDK alone. */
+async function sdkFloor(iterations: number) {
+  const tracer = trace.getTracer('floor');
+  const meter = metrics.getMeter('floor');
+  const [duration, tokens, requestDuration] = ['a', 'b', 'c'].map((n) => meter.createHistogram(`floor.${n}`));
+  const [attempts, cost, requestsCounter] = ['a', 'b', 'c'].map((n) => meter.createCounter(`floor.${n}`));
+  const op: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' };
+  const tokIn = { ...op, 'gen_ai.token.type': 'input' };
+  const tokOut = { ...op, 'gen_ai.token.type': 'output' };
+  const series: Attributes = { 'bulwark.chain': 'c', 'bulwark.outcome': 'success', 'bulwark.tier': 'full' };
+  const one = (withCounters: boolean) => {
+    const parent = context.active();
+    const span = tracer.startSpan('chat c', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'chat', 'bulwark.chain': 'c' } }, parent);
+    const ctx = trace.setSpan(parent, span);
+    context.with(ctx, () => {
+      const a = tracer.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, attributes: { ...op } }, ctx);
+      a.setAttributes({ 'gen_ai.request.stream': false, 'gen_ai.request.max_tokens': 64 });
+      a.setAttributes({ 'bulwark.attempt.number': 1, 'bulwark.attempt.kind': 'initial', 'bulwark.target.index': 0, 'bulwark.breaker': 'openai/gpt-4o' });
+      const actx = trace.setSpan(ctx, a);
+      context.with(actx, () => 0);
+      duration!.record(0.001, op, actx);
+      tokens!.record(12, tokIn);
+      tokens!.record(9, tokOut);
+      if (withCounters) {
+        attempts!.add(1, series);
+        cost!.add(0.0001, series);
+      }
+      a.setAttributes({ 'gen_ai.response.model': 'gpt-4o', 'gen_ai.response.id': 'resp', 'gen_ai.response.finish_reasons': ['stop'] });
+      a.setAttributes({ 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 9 });
+      a.end();
+    });
+    if (withCounters) requestsCounter!.add(1, series);
+    requestDuration!.record(0.001, series, ctx);
+    span.setAttributes({ 'bulwark.tier': 'full', 'bulwark.outcome': 'success', 'bulwark.attempts': 1, 'bulwark.retries': 0, 'bulwark.fallback.hops': 0 });
+    span.setAttributes({ 'bulwark.cost.usd': 0.0001, 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o' });
+    span.end();
+  };
+  const result: Record<string, number> = {};
+  for (const [name, withCounters] of [['perEventCountersUs', true], ['seriesCountersUs', false]] as const) {
+    const runs: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) {
+        one(withCounters);
+        if (i % 1000 === 0) await yieldToLoop();
+      }
+      runs.push(((performance.now() - t0) / iterations) * 1000);
+    }
+    result[name] = +median(runs).toFixed(2);
+  }
+  return result;
+}
+
 function memorySnapshot(requestsDone: number) {
   gc?.();
   const m = process.memoryUsage();
@@ -163,7 +220,10 @@ function memorySnapshot(requestsDone: number) {
   };
 }
 
-for (const mode of modes) {
+if (only.has('sdkfloor')) print({ measure: 'sdkfloor', ...(await sdkFloor(50_000)) });
+
+const perMode = ['percall', 'throughput', 'alloc', 'allocsites', 'memory'].some((m) => only.has(m));
+for (const mode of perMode ? modes : []) {
   const llm = client(mode);
   await drive(llm, 20_000); // warm-up: JIT, caches, pre-created series
   if (only.has('percall')) print({ mode, measure: 'percall', unit: 'µs added', ...(await perCall(llm, 20_000)) });

@@ -2,7 +2,7 @@ import { ResponseCache } from './cache/responseCache.js';
 import { chat, type ChainEngine } from './chain/chat.js';
 import { cacheableAnswer } from './chain/results.js';
 import { stream, type ResilientStream } from './chain/stream.js';
-import { buildTargetRuntimes, type TargetRuntime } from './chain/targetRuntime.js';
+import { buildTargetRuntimes, type PoolRuntime, type TargetRuntime } from './chain/targetRuntime.js';
 import { Hedging } from './chain/hedge.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
@@ -11,7 +11,7 @@ import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerTransition } from 
 import type { EngineObserver } from './events/engineObserver.js';
 import { fanOut } from './events/observerFanout.js';
 import type { StoreErrorEvent } from './events/storeError.js';
-import type { ChainHealth, TargetHealth } from './health/types.js';
+import type { ChainHealth, PoolHealth, TargetHealth } from './health/types.js';
 import { FORCED_TIERS, type ForcedTier } from './request/tiers.js';
 import type { ChatRequest, ChatResult } from './request/types.js';
 import { SharedChainState } from './state/sharedChainState.js';
@@ -75,6 +75,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     forcedTier = tier;
   });
   const runtimes: TargetRuntime[] = buildTargetRuntimes(config, onTransition, shared);
+  const pools = [...new Set(runtimes.flatMap((rt) => (rt.pool ? [rt.pool] : [])))];
   const cacheTimeoutMs = (config.cache?.store as { timeoutMs?: unknown } | undefined)?.timeoutMs;
   const cache = config.cache
     ? new ResponseCache(config.cache, config.name, clock, {
@@ -112,9 +113,31 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           ...(rt.lastError && { lastError: rt.lastError }),
           latencyMs: rt.latency.summary(),
           retryBudgetRemaining: config.retry.budgetEnabled ? rt.slot.budget.remaining() : Number.POSITIVE_INFINITY,
+          inFlight: rt.inFlight,
+          ...(rt.ref.pool !== undefined && { pool: rt.ref.pool, member: rt.ref.member! }),
         };
       }),
+      ...(pools.length > 0 && { pools: pools.map(poolHealth) }),
       ...(shared && { sharedState: shared.status() }),
+    };
+  }
+
+  function poolHealth(pool: PoolRuntime): PoolHealth {
+    const since = clock.now() - pool.config.latency.windowMs;
+    return {
+      index: pool.index,
+      name: pool.config.name,
+      strategy: pool.config.strategy,
+      members: pool.members.map((rt) => ({
+        member: rt.member!,
+        provider: rt.adapter.provider,
+        model: rt.adapter.model,
+        breaker: rt.slot.key,
+        state: rt.slot.breaker.state,
+        inFlight: rt.inFlight,
+        weight: rt.weight,
+        recentP50Ms: rt.latency.summary(since)?.p50 ?? null,
+      })),
     };
   }
 
@@ -122,7 +145,14 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     observers.push(
       createOtelObserver({
         chain: config.name,
-        targets: runtimes.map((rt) => ({ index: rt.index, provider: rt.adapter.provider, model: rt.adapter.model, breaker: rt.slot.key, tier: rt.target.tier })),
+        targets: runtimes.map((rt) => ({
+          index: rt.index,
+          provider: rt.adapter.provider,
+          model: rt.adapter.model,
+          breaker: rt.slot.key,
+          tier: rt.target.tier,
+          ...(rt.ref.pool !== undefined && { pool: rt.ref.pool, member: rt.ref.member! }),
+        })),
         snapshot: health,
         captureContent: config.captureContent,
         ...(config.callerAttributes && { callerAttributes: config.callerAttributes }),
@@ -137,7 +167,10 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   const engine: ChainEngine = { config, runtimes, cache, hedging, observer, forcedTier: () => forcedTier, saveToCache };
 
   function slotFor(breaker: string | number) {
-    const rt = typeof breaker === 'number' ? runtimes[breaker] : runtimes.find((r) => r.slot.key === breaker);
+    const rt = typeof breaker === 'number' ? runtimes.find((r) => r.index === breaker) : runtimes.find((r) => r.slot.key === breaker);
+    if (rt?.pool && typeof breaker === 'number') {
+      throw new ConfigError('breaker', `names pool '${rt.pool.config.name}' of chain '${config.name}': name one of its members' breakers (${rt.pool.members.map((m) => m.slot.key).join(', ')})`);
+    }
     if (!rt) throw new ConfigError('breaker', `names no breaker of chain '${config.name}' (known: ${[...new Set(runtimes.map((r) => r.slot.key))].join(', ')})`);
     return rt.slot;
   }

@@ -1,6 +1,7 @@
 export { createResilientLLM, type ResilientLLM, type ResilientStream, type OverrideResult } from './createResilientLLM.js';
 export { openaiTarget } from './providers/openai.js';
 export { anthropicTarget } from './providers/anthropic.js';
+export { pool, POOL_STRATEGIES } from './pool/pool.js';
 export type { OpenAITargetOptions, AnthropicTargetOptions } from './providers/index.js';
 export { memoryStore } from './state/memoryStore.js';
 export { redisStore, type RedisStore, type RedisStoreOptions, type RedisClientLike } from './state/redisStore.js';
@@ -21,6 +22,6 @@ export type { TelemetryOptions, CallerAttributesHook, CallerAttributeValue } fro
 export type { ProviderAdapter, Target, TargetOptions, ModelPrice, AttemptOptions } from './providers/adapter.js';
 export type * from './events/engineObserver.js';
 export type { CircuitState, BreakerTransition, BreakerOverride } from './events/breakerTransition.js';
-export type { ChainHealth, TargetHealth } from './health/types.js';
+export type { ChainHealth, TargetHealth, PoolHealth, PoolMemberHealth } from './health/types.js';
 export type { Clock } from './time/clock.js';
 export { bulwarkFetch, type BulwarkFetchOptions, type FrontName } from './fronts/index.js';

@@ -8,6 +8,7 @@ import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { invalidOutputRetries } from '../validation/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
+import type { AttemptInfo } from '../events/engineObserver.js';
 
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
 export class TargetGaveUp extends Error {
@@ -17,6 +18,8 @@ export class TargetGaveUp extends Error {
     readonly reason: ErrorType,
     /** 'fail' stops the whole request (bad request, cancelled, deadline). */
     readonly stopWalk: boolean,
+    /** The failed attempt that made the walk leave, when there was one. */
+    readonly attempt?: AttemptInfo,
   ) {
     super(error.message);
   }
@@ -31,6 +34,17 @@ export type AttemptExecutor<T> = ((rt: TargetRuntime, state: WalkState, permit: 
   discard?: (value: T, reason: unknown) => void;
 };
 
+/** How a pool runs a member (defaults: a plain target). */
+export interface TargetRunOptions {
+  /**
+   * Asked when an attempt failed with a retryable error: true when another member of the pool is
+   * still available, so the retry goes there at once instead of backing off on this one.
+   */
+  preferOther?: () => boolean;
+  /** Attempts this request already made at the same position (earlier pool members): the first one here is a resend. */
+  resendBase?: number;
+}
+
 /**
  * Attempts on one target, retried with p-retry. p-retry counts attempts, honours the abort
  * signal, stops on AbortError, and asks `shouldRetry` whether a failed attempt is worth another:
@@ -39,8 +53,16 @@ export type AttemptExecutor<T> = ((rt: TargetRuntime, state: WalkState, permit: 
  * [1, 2) random) cannot express full jitter nor a provider's Retry-After, so its delays are zero
  * and the retry waits, for the delay `shouldRetry` chose, before it is sent.
  */
-export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firstPermit: BreakerPermit, firstKind: AttemptKind, execute: AttemptExecutor<T>): Promise<T> {
+export async function retryOnTarget<T>(
+  rt: TargetRuntime,
+  state: WalkState,
+  firstPermit: BreakerPermit,
+  firstKind: AttemptKind,
+  execute: AttemptExecutor<T>,
+  options: TargetRunOptions = {},
+): Promise<T> {
   const { config } = state;
+  const resendBase = options.resendBase ?? 0;
   const { retry, clock } = config;
   let retryNumber = 0;
   const retriesByType = new Map<ErrorType, number>();
@@ -71,10 +93,10 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     }
     const kind: AttemptKind = permit.isProbe ? 'probe' : attemptNumber === 1 ? firstKind : 'retry';
     // A retry counts when it is sent, not when it is scheduled (the breaker may refuse it).
-    if (attemptNumber > 1) state.retries += 1;
+    if (attemptNumber > 1 || resendBase > 0) state.retries += 1;
     let value: T;
     try {
-      value = await execute(rt, state, permit, kind, attemptNumber - 1);
+      value = await execute(rt, state, permit, kind, resendBase + attemptNumber - 1);
     } catch (thrown) {
       if (!(thrown instanceof AttemptFailure && thrown.error.local)) recordRequest();
       throw thrown;
@@ -89,11 +111,13 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     if (!(error instanceof AttemptFailure)) return false;
     const { classification: c, error: err } = error;
     const no = (reason: ErrorType, stopWalk = false) => {
-      gaveUp = new TargetGaveUp(err, reason, stopWalk);
+      gaveUp = new TargetGaveUp(err, reason, stopWalk, error.info);
       return false;
     };
     if (c.disposition === 'fail') return no(c.errorType, true);
     if (c.disposition !== 'retry') return no(c.errorType);
+    // In a pool, a retry goes to another member first: no backoff, no budget spent here.
+    if (options.preferOther?.()) return no(c.errorType);
     const sameType = retriesByType.get(c.errorType) ?? 0;
     // invalid_output: as many same-target retries as the request's responseFormat allows.
     const maxRetries = c.errorType === 'invalid_output' ? invalidOutputRetries(state.request) : c.maxRetries;
@@ -136,7 +160,7 @@ export async function retryOnTarget<T>(rt: TargetRuntime, state: WalkState, firs
     if (gaveUp) throw gaveUp;
     if (thrown instanceof TargetGaveUp) throw thrown;
     // Out of attempts (p-retry does not ask), or the attempt's own disposition.
-    if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail');
+    if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail', thrown.info);
     // The walk's signal fired (p-retry rejects with its reason), possibly during a backoff wait.
     if (thrown instanceof WalkStopped) throw new TargetGaveUp(thrown.attemptError, thrown.errorType, true);
     if (thrown instanceof ProviderError) throw new TargetGaveUp(thrown, thrown.errorType, true);

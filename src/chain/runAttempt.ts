@@ -60,15 +60,31 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   const request = requestForTarget(rt, state.request, observer);
   // Another provider's thinking blocks cannot go to this one: the adapter leaves them out; say so.
   const dropped = foreignReasoning(state.request, rt.adapter.provider);
-  if (dropped.blocks > 0) observer.onReasoningDropped?.(dropped);
+  if (dropped) observer.onReasoningDropped?.(dropped);
   const startedAt = clock.now();
   const abort = linkedAbort(clock, state.walk.signal, {
     ms: timeoutMs,
     reason: () => new ProviderError({ errorType: 'timeout', provider: rt.adapter.provider, model: rt.adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
   });
-  const record: AttemptRecord = { provider: rt.adapter.provider, model: rt.adapter.model, targetIndex: rt.index, kind, durationMs: 0 };
+  const record: AttemptRecord = {
+    provider: rt.adapter.provider,
+    model: rt.adapter.model,
+    targetIndex: rt.index,
+    ...(rt.ref.pool !== undefined && { pool: rt.ref.pool, member: rt.ref.member! }),
+    kind,
+    durationMs: 0,
+  };
   state.attempts.push(record);
+  // In flight until settled; a pool's reservation for this request becomes this attempt's count.
+  if (state.reserved === rt) state.reserved = undefined;
+  else rt.inFlight += 1;
   let settled = false;
+  const settle = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    rt.inFlight -= 1;
+    return true;
+  };
 
   const addCost = (usage: Usage | undefined): number => {
     const costUsd = usage ? costOf(usage, rt.price) : 0;
@@ -92,21 +108,19 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       return asProviderError(cause, rt.adapter.provider, rt.adapter.model);
     },
     succeed(response, usage, extra) {
-      if (settled) return;
-      settled = true;
+      if (!settle()) return;
       abort.dispose();
       const durationMs = clock.now() - startedAt;
       record.durationMs = durationMs;
       const costUsd = addCost(usage);
-      rt.latency.record(durationMs);
+      rt.latency.record(durationMs, clock.now());
       permit.success(observer);
       observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
     },
     fail(error, extra) {
       const classification = classifyError(error, state.config.classify);
       const failure = new AttemptFailure(error, classification, record, info);
-      if (settled) return failure;
-      settled = true;
+      if (!settle()) return failure;
       abort.dispose();
       const durationMs = clock.now() - startedAt;
       const usage = extra?.usage ?? error.usage;
@@ -124,8 +138,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       return failure;
     },
     release(usage) {
-      if (settled) return;
-      settled = true;
+      if (!settle()) return;
       abort.dispose();
       record.durationMs = clock.now() - startedAt;
       const costUsd = addCost(usage);

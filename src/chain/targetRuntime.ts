@@ -11,6 +11,7 @@ import { RetryBudget, type RetryBudgetHandle } from '../retry/retryBudget.js';
 import { SharedCircuitBreaker } from '../breaker/sharedCircuitBreaker.js';
 import { SharedRetryBudget } from '../retry/sharedRetryBudget.js';
 import type { SharedChainState } from '../state/sharedChainState.js';
+import { isPool, type ResolvedPool } from '../pool/pool.js';
 
 /** Per-breaker-key state: targets sharing a key share their breaker and retry budget. */
 export interface BreakerSlot {
@@ -34,16 +35,29 @@ export interface TargetRuntime {
   /** Streamed attempts, start to first content chunk (what a stream's hedge waits on). */
   firstChunkLatency: LatencyTracker;
   lastError: { type: string; at: number; message: string } | undefined;
+  /** Attempts in flight on this target now, plus members a pool has picked for an attempt about to start. */
+  inFlight: number;
+  /** Set when the target is a member of a pool (the chain position `index`). */
+  pool?: PoolRuntime;
+  /** Position among the pool's members. */
+  member?: number;
+  /** Share of the pool's traffic (weighted strategy); 1 outside pools. */
+  weight: number;
+}
+
+/** A pool position: its members are TargetRuntimes of the same `index`. */
+export interface PoolRuntime {
+  index: number;
+  config: ResolvedPool;
+  members: TargetRuntime[];
 }
 
 /** With `shared`, breakers and retry budgets are the fleet-wide ones (DESIGN §5). */
 export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: BreakerTransition) => void, shared?: SharedChainState): TargetRuntime[] {
   const slots = new Map<string, BreakerSlot>();
   const table = { ...BUILTIN_PRICES, ...config.pricing };
-  return config.targets.map((target, index) => {
-    const { adapter } = target;
-    const label = `${adapter.provider}/${adapter.model}`;
-    const key = target.breakerKey ?? label;
+  const runtimes: TargetRuntime[] = [];
+  const slotFor = (key: string): BreakerSlot => {
     let slot = slots.get(key);
     if (!slot && shared) {
       const breaker = new SharedCircuitBreaker(key, config.breaker, config.clock, onTransition, shared);
@@ -62,17 +76,37 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
       };
       slots.set(key, slot);
     }
+    return slot;
+  };
+  const runtimeOf = (target: Target, index: number, extra: Partial<Pick<TargetRuntime, 'pool' | 'member' | 'weight'>> = {}): TargetRuntime => {
+    const { adapter } = target;
+    const label = `${adapter.provider}/${adapter.model}`;
+    const ref: TargetRef = { provider: adapter.provider, model: adapter.model, index };
+    if (extra.pool) {
+      ref.pool = extra.pool.config.name;
+      ref.member = extra.member!;
+    }
     return {
       index,
       target,
       adapter,
-      ref: { provider: adapter.provider, model: adapter.model, index },
+      ref,
       label,
-      slot,
+      slot: slotFor(target.breakerKey ?? label),
       price: target.pricing ?? resolvePrice(adapter.model, table),
       latency: new LatencyTracker(),
       firstChunkLatency: new LatencyTracker(),
       lastError: undefined,
+      inFlight: 0,
+      weight: 1,
+      ...extra,
     };
+  };
+  config.targets.forEach((position, index) => {
+    if (!isPool(position)) return void runtimes.push(runtimeOf(position, index));
+    const pool: PoolRuntime = { index, config: position, members: [] };
+    position.members.forEach((m, member) => pool.members.push(runtimeOf(m.target, index, { pool, member, weight: m.weight })));
+    runtimes.push(...pool.members);
   });
+  return runtimes;
 }

@@ -1,8 +1,11 @@
 import { estimateTokens } from '../validation/validateRequest.js';
 import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
-import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
+import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
 import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
+import { walkPool, type PositionSteps } from './walkPool.js';
+import type { BreakerPermit } from '../breaker/circuitBreaker.js';
+import type { AttemptKind } from '../request/types.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
@@ -21,10 +24,12 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
 }
 
 /**
- * Walks the targets in order (DESIGN §1): skips open breakers without an upstream call and
+ * Walks the positions in order (DESIGN §1): skips open breakers without an upstream call and
  * targets that cannot help (same provider after a refusal, too small a window after a
  * context-length failure), retries each target within its budget, and records every hop.
- * With `hedging`, a target that is slow to answer races the next one (see hedge.ts).
+ * With `hedging`, a target that is slow to answer races the next one (see hedge.ts). A pool
+ * position (consecutive members of one pool) is walked by walkPool: its members, picked by its
+ * strategy, until one answers or every member is open, unavailable or has failed this request.
  */
 export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
   const { config } = state;
@@ -53,8 +58,10 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
     }
     state.lastFailure = lastTried = { ref: rt.ref, reason, error };
+    lastGaveUp = thrown;
     return undefined;
   };
+  let lastGaveUp: TargetGaveUp | undefined;
 
   /**
    * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
@@ -65,6 +72,8 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     while (next < targets.length) {
       if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
       const rt = targets[next]!;
+      // A pool position is walked by its own strategy: no hedge is admitted into it.
+      if (rt.pool) return undefined;
       next += 1;
       if (skipReason(rt, state)) continue;
       if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
@@ -80,41 +89,85 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     return undefined;
   };
 
-  while (next < targets.length) {
-    const rt = targets[next]!;
-    next += 1;
-    if (state.walk.signal.aborted) {
-      const stop = state.walk.signal.reason as WalkStopped;
-      // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-      return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
+  /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
+  const hopTo = (rt: TargetRuntime): WalkResult<T> | 'break' | undefined => {
+    if (!state.lastFailure) return undefined;
+    if (state.hops >= config.maxHops) return 'break';
+    if (costCapReached(state)) {
+      const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
+      return { ok: false, error, reason: 'budget_exhausted', stop: false };
     }
-    if (skipReason(rt, state)) continue;
-    if (state.lastFailure) {
-      if (state.hops >= config.maxHops) break;
-      if (costCapReached(state)) {
-        const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
-        return { ok: false, error, reason: 'budget_exhausted', stop: false };
-      }
-      state.hops += 1;
-      state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
-    }
-    // Before the breaker: a target that cannot take the input is no call, so no probe either.
+    state.hops += 1;
+    state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
+    return undefined;
+  };
+
+  /** Before the breaker: a target that cannot take the input is no call, so no probe either. */
+  const cannotTake = (rt: TargetRuntime): boolean => {
     const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
-    if (cannot) {
-      unsupported.push(`${rt.label} ${cannot}`);
-      const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
-      state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+    if (!cannot) return false;
+    unsupported.push(`${rt.label} ${cannot}`);
+    const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
+    state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+    return true;
+  };
+
+  const rejected = (rt: TargetRuntime): void => {
+    state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+    const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
+    state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
+  };
+
+  const stopped = (): WalkResult<T> | undefined => {
+    if (!state.walk.signal.aborted) return undefined;
+    const stop = state.walk.signal.reason as WalkStopped;
+    // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
+    return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
+  };
+  const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
+  const steps: PositionSteps<T> = {
+    stopped,
+    skip: (rt) => skipReason(rt, state),
+    hopTo,
+    cannotTake,
+    rejected,
+    async run(rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions) {
+      tried += 1;
+      try {
+        return { ok: true, value: await retryOnTarget(rt, state, permit, kind, execute, options), target: rt };
+      } catch (thrown) {
+        return leave(rt, thrown);
+      }
+    },
+    firstKind,
+    lastGaveUp: () => lastGaveUp,
+  };
+
+  while (next < targets.length) {
+    const stop = stopped();
+    if (stop) return stop;
+    const rt = targets[next]!;
+    if (rt.pool) {
+      const members: TargetRuntime[] = [];
+      while (next < targets.length && targets[next]!.pool === rt.pool) members.push(targets[next++]!);
+      const ended = await walkPool(rt.pool, members, state, steps);
+      if (ended === 'break') break;
+      if (ended) return ended;
       continue;
     }
+    next += 1;
+    if (skipReason(rt, state)) continue;
+    const hop = hopTo(rt);
+    if (hop === 'break') break;
+    if (hop) return hop;
+    if (cannotTake(rt)) continue;
     const permit = await rt.slot.breaker.tryAcquire();
     if (!permit) {
-      state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
-      const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
-      state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
+      rejected(rt);
       continue;
     }
+    const kind = firstKind();
     tried += 1;
-    const kind = tried === 1 && state.hops === 0 ? 'initial' : 'fallback';
     const ran: RaceResult<T> = hedging
       ? await raceWithHedges(hedging, { rt, permit, kind }, state, execute, { admitHedge, leave: (left, gaveUp) => void leave(left, gaveUp) })
       : await retryOnTarget(rt, state, permit, kind, execute).then(

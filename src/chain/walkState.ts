@@ -4,6 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import type { FallbackReason, RequestInfo, RequestObserver } from '../events/engineObserver.js';
 import type { AttemptRecord, ChatRequest, TargetRef } from '../request/types.js';
 import type { LinkedAbort } from './linkedAbort.js';
+import type { TargetRuntime } from './targetRuntime.js';
 
 /** Everything one logical request accumulates while it walks the chain. */
 export interface WalkState {
@@ -24,6 +25,11 @@ export interface WalkState {
   refusedBy: Set<string>;
   /** After a context-length failure: the prompt needs a window at least this large. */
   needsContextTokens: number | undefined;
+  /**
+   * A pool member picked for this request and counted in its `inFlight` before its first attempt
+   * starts (the breaker may answer asynchronously): that attempt takes the count over.
+   */
+  reserved?: TargetRuntime | undefined;
 }
 
 /** Why a walk stopped before it ended on its own. */

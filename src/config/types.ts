@@ -4,6 +4,7 @@ import type { CacheConfig } from '../cache/types.js';
 import type { ClassifyHook } from '../errors/classifyError.js';
 import type { EngineObserver } from '../events/engineObserver.js';
 import type { ModelPrice, Target } from '../providers/adapter.js';
+import type { Pool, ResolvedPool } from '../pool/pool.js';
 import type { ChatRequest } from '../request/types.js';
 import type { RetryBudgetConfig, RetryConfig } from '../retry/types.js';
 import type { SharedStateStore } from '../state/sharedState.js';
@@ -19,6 +20,7 @@ export type { BreakerConfig } from '../breaker/types.js';
 export type { CacheConfig, CacheMode } from '../cache/types.js';
 export type { ClassifyDecision, ClassifyHook } from '../errors/classifyError.js';
 export type { Jitter, RetryBudgetConfig, RetryConfig } from '../retry/types.js';
+export type { Pool, PoolOptions, PoolMemberOptions, PoolLatencyOptions, PoolStrategy, ResolvedPool } from '../pool/pool.js';
 
 export interface TimeoutConfig {
   /** One upstream call (non-streamed: until the whole answer). */
@@ -59,7 +61,8 @@ export interface HedgeConfig {
 /** What users pass to createResilientLLM. Everything but name and targets has a default. */
 export interface ResilientLLMOptions {
   name: string;
-  targets: Target[];
+  /** The chain's positions in order: a target, or `pool({ … })` of interchangeable ones. */
+  targets: Array<Target | Pool>;
   retry?: Partial<Omit<RetryConfig, 'budget'>> & { budget?: Partial<RetryBudgetConfig> | false };
   timeouts?: Partial<TimeoutConfig>;
   breaker?: Partial<BreakerConfig>;
@@ -96,7 +99,7 @@ export interface ResilientLLMOptions {
 /** The validated, fully defaulted configuration. */
 export interface ResolvedConfig {
   name: string;
-  targets: Target[];
+  targets: Array<Target | ResolvedPool>;
   retry: RetryConfig & { budgetEnabled: boolean };
   timeouts: TimeoutConfig;
   breaker: BreakerConfig;

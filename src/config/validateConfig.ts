@@ -8,14 +8,19 @@ import {
 } from '../telemetry/callerAttributes.js';
 import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../providers/modelPrice.js';
+import { resolvePrice } from '../cost/computeCost.js';
+import { BUILTIN_PRICES } from '../cost/pricing.js';
+import { DEFAULT_LATENCY_TOLERANCE, DEFAULT_LATENCY_WINDOW_MS, isPool, POOL_STRATEGIES, type ResolvedPool } from '../pool/pool.js';
 import {
   arrayOf,
   boolean,
+  optional,
   asConfigError,
   describe,
   fail,
   fields,
   finite,
+  func,
   oneOf,
   plainObject,
   read,
@@ -137,7 +142,80 @@ function target(value: unknown, field: string): Target {
   return value as Target;
 }
 
-const targets = arrayOf(target, { nonEmpty: true, what: 'targets' });
+const POOL_KEYS = ['name', 'members', 'strategy', 'latency', 'random'] as const;
+const POOL_NAME = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
+/** A bare target is a member of weight 1; `{ target, weight }` sets its share. */
+function poolMember(value: unknown, field: string): { target: Target; weight: number } {
+  const m = plainObject(value, field);
+  if (!('target' in m) && !('weight' in m)) return { target: target(value, field), weight: 1 };
+  rejectUnknownKeys(m, ['target', 'weight'], field);
+  const weight = read(m, 'weight', `${field}.weight`);
+  return {
+    target: target(read(m, 'target', `${field}.target`), `${field}.target`),
+    weight: weight === undefined ? 1 : finite({ above: 0 })(weight, `${field}.weight`),
+  };
+}
+
+/** `pool({ … })`: name, members (distinct breakers), strategy and its options. */
+function poolPosition(value: unknown, field: string): ResolvedPool {
+  const options = read(value as object, 'options', field);
+  const p = plainObject(options, field);
+  rejectUnknownKeys(p, POOL_KEYS, field);
+  const name = read(p, 'name', `${field}.name`);
+  if (typeof name !== 'string' || !POOL_NAME.test(name)) fail(`${field}.name`, `must be 1-64 characters of letters, digits, '_', '.', ':', '/', '-', got ${describe(name)}`);
+  const members = arrayOf(poolMember, { nonEmpty: true, what: 'members' })(read(p, 'members', `${field}.members`), `${field}.members`);
+  // Each member keeps its own breaker: two members with one breaker key are one deployment twice.
+  const seen = new Map<string, number>();
+  members.forEach((m, i) => {
+    const key = m.target.breakerKey ?? `${m.target.adapter.provider}/${m.target.adapter.model}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      fail(`${field}.members[${i}]`, `duplicates members[${first}] (both use breaker '${key}'): members are distinct deployments, give each its own breakerKey`);
+    }
+    seen.set(key, i);
+  });
+  const strategy = optional(oneOf(POOL_STRATEGIES))(read(p, 'strategy', `${field}.strategy`), `${field}.strategy`) ?? 'weighted';
+  const latency = fields({ tolerance: finite({ min: 0 }), windowMs: finite({ above: 0 }) }, { unknown: 'reject' })(read(p, 'latency', `${field}.latency`) ?? {}, `${field}.latency`);
+  const random = optional(func<() => number>())(read(p, 'random', `${field}.random`), `${field}.random`);
+  return {
+    kind: 'pool',
+    name,
+    strategy,
+    members,
+    latency: {
+      tolerance: (latency.tolerance as number | undefined) ?? DEFAULT_LATENCY_TOLERANCE,
+      windowMs: (latency.windowMs as number | undefined) ?? DEFAULT_LATENCY_WINDOW_MS,
+    },
+    random: random ?? Math.random,
+  };
+}
+
+/** A chain position: a target, or a pool of interchangeable ones. */
+function position(value: unknown, field: string): Target | ResolvedPool {
+  return isPool(value) ? poolPosition(value, field) : target(value, field);
+}
+
+const targets = arrayOf(position, { nonEmpty: true, what: 'targets' });
+
+/** Every target of the chain with the field that configures it (pool members included). */
+function flatTargets(positions: ReadonlyArray<Target | ResolvedPool>): Array<{ target: Target; field: string }> {
+  return positions.flatMap((p, i) =>
+    isPool(p) ? p.members.map((m, j) => ({ target: m.target, field: `targets[${i}].members[${j}]` })) : [{ target: p, field: `targets[${i}]` }],
+  );
+}
+
+/** The cost strategy compares prices: every member of such a pool needs one. */
+function requirePrices(positions: ReadonlyArray<Target | ResolvedPool>, pricing: Record<string, ModelPrice>): void {
+  const table = { ...BUILTIN_PRICES, ...pricing };
+  positions.forEach((p, i) => {
+    if (!isPool(p) || p.strategy !== 'cost') return;
+    p.members.forEach((m, j) => {
+      if (m.target.pricing ?? resolvePrice(m.target.adapter.model, table)) return;
+      throw new ConfigError(`targets[${i}].members[${j}].pricing`, `is needed by strategy 'cost': model '${m.target.adapter.model}' is not in the price table (set the target's pricing or the chain's pricing)`);
+    });
+  });
+}
 
 const OBSERVER_HOOKS = ['onRequestStart', 'onBreakerTransition', 'onStoreError', 'close'] as const;
 const observerList = arrayOf((value, path) => {
@@ -161,21 +239,24 @@ const clockShape: Check<ResolvedConfig['clock']> = (value, path) => {
  * Two targets of the same provider/model on different endpoints (two Ollama hosts, OpenAI direct
  * and through a proxy) would share one default breaker key: one endpoint's outage would skip both.
  */
-function rejectSharedDefaultKeys(targets: Target[]): void {
-  const seen = new Map<string, { index: number; endpoint: string }>();
-  targets.forEach((t, index) => {
-    if (t.breakerKey !== undefined) return;
+function rejectSharedDefaultKeys(positions: ReadonlyArray<Target | ResolvedPool>): void {
+  const seen = new Map<string, { field: string; endpoint: string }>();
+  for (const { target: t, field } of flatTargets(positions)) {
+    if (t.breakerKey !== undefined) continue;
     const key = `${t.adapter.provider}/${t.adapter.model}`;
     const endpoint = `${t.adapter.serverAddress ?? ''}:${t.adapter.serverPort ?? ''}`;
     const first = seen.get(key);
-    if (!first) return void seen.set(key, { index, endpoint });
+    if (!first) {
+      seen.set(key, { field, endpoint });
+      continue;
+    }
     if (first.endpoint !== endpoint) {
       throw new ConfigError(
-        `targets[${index}].breakerKey`,
-        `is needed: targets[${first.index}] and targets[${index}] are both ${key} on different endpoints (${first.endpoint} and ${endpoint}), so they would share one breaker; give either a breakerKey`,
+        `${field}.breakerKey`,
+        `is needed: ${first.field} and ${field} are both ${key} on different endpoints (${first.endpoint} and ${endpoint}), so they would share one breaker; give either a breakerKey`,
       );
     }
-  });
+  }
 }
 
 /** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
@@ -319,6 +400,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
   const pricingIn = object('pricing', o.pricing);
   const pricing: Record<string, ModelPrice> = {};
   for (const [model, p] of Object.entries(pricingIn)) pricing[model] = check(modelPrice, p, `pricing['${model}']`);
+  requirePrices(targetList, pricing);
 
   if (o.classify !== undefined && typeof o.classify !== 'function') throw new ConfigError('classify', `must be a function, got ${describe(o.classify)}`);
   const maxHops = num('maxHops', o.maxHops, targetList.length - 1, { integer: true, min: 0 });

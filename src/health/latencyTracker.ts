@@ -13,6 +13,8 @@ export const DEFAULT_LATENCY_SAMPLES = 256;
 export class LatencyTracker {
   readonly capacity: number;
   private readonly samples: Float64Array;
+  /** When each sample was taken (clock ms): `summary(since)` reads only the recent ones. */
+  private readonly takenAt: Float64Array;
   private count = 0;
   private next = 0;
 
@@ -20,12 +22,14 @@ export class LatencyTracker {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LatencyTracker capacity must be an integer >= 1, got ${capacity}`);
     this.capacity = capacity;
     this.samples = new Float64Array(capacity);
+    this.takenAt = new Float64Array(capacity);
   }
 
-  /** Adds one latency in ms; negative or non-finite values are ignored. */
-  record(ms: number): void {
+  /** Adds one latency in ms, taken at clock time `at`; negative or non-finite values are ignored. */
+  record(ms: number, at = 0): void {
     if (!Number.isFinite(ms) || ms < 0) return;
     this.samples[this.next] = ms;
+    this.takenAt[this.next] = at;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
   }
@@ -35,10 +39,16 @@ export class LatencyTracker {
     return this.count;
   }
 
-  /** p50 and p95 of the held samples (nearest rank: the smallest sample ≥ p of them), or null when empty. */
-  summary(): LatencyPercentiles | null {
+  /**
+   * p50 and p95 of the held samples (nearest rank: the smallest sample ≥ p of them) — only those
+   * taken at or after `since`, when given — or null when there are none.
+   */
+  summary(since?: number): LatencyPercentiles | null {
     if (this.count === 0) return null;
-    const sorted = this.samples.slice(0, this.count).sort();
+    let held = this.samples.slice(0, this.count);
+    if (since !== undefined) held = held.filter((_, i) => this.takenAt[i]! >= since);
+    if (held.length === 0) return null;
+    const sorted = held.sort();
     return { p50: nearestRank(sorted, 0.5), p95: nearestRank(sorted, 0.95) };
   }
 

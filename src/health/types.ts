@@ -18,12 +18,41 @@ export interface TargetHealth {
   latencyMs: { p50: number; p95: number } | null;
   /** Retries this target may still spend now. */
   retryBudgetRemaining: number;
+  /** Attempts in flight on this target now. */
+  inFlight: number;
+  /** When the target is a pool member: the pool's name and the member's place in it. */
+  pool?: string;
+  member?: number;
+}
+
+/** One member of a pool, as its strategy sees it. */
+export interface PoolMemberHealth {
+  member: number;
+  provider: string;
+  model: string;
+  breaker: string;
+  state: CircuitState;
+  inFlight: number;
+  weight: number;
+  /** p50 of the member's successful attempts within the pool's latency window, ms (what the latency strategy compares). */
+  recentP50Ms: number | null;
+}
+
+export interface PoolHealth {
+  /** The pool's chain position. */
+  index: number;
+  name: string;
+  strategy: string;
+  members: PoolMemberHealth[];
 }
 
 export interface ChainHealth {
   chain: string;
   forcedTier: import('../request/types.js').Tier | 'auto';
+  /** Every target, pool members included (each with its `pool` and `member`). */
   targets: TargetHealth[];
+  /** The chain's pools, member by member (absent when it has none). */
+  pools?: PoolHealth[];
   /** With `sharedState`: the store this chain shares state through, as this process sees it. */
   sharedState?: SharedStateHealth;
 }

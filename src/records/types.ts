@@ -37,6 +37,9 @@ export interface AttemptRecord {
   provider: string;
   model: string;
   targetIndex: number;
+  /** When the target is a pool member: the pool's name and the member (0-based). */
+  pool?: string;
+  member?: number;
   kind: AttemptKind;
   /** Set when the attempt failed. */
   errorType?: string;

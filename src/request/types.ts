@@ -162,6 +162,9 @@ export interface TargetRef {
   model: string;
   /** Position of the target in the chain, 0-based. -1 for cached/static answers. */
   index: number;
+  /** When the position is a pool: its name, and which of its members (0-based). */
+  pool?: string;
+  member?: number;
 }
 
 export interface ChatResult {

@@ -108,15 +108,32 @@ function truncate(key: string): string {
  */
 export class CardinalityCap {
   private readonly admitted = new Map<string, CallerAttributes>();
+  /** Merged attribute objects by base object and caller set: one object per series, built once. */
+  private readonly merged = new WeakMap<Attributes, Map<string, Attributes>>();
   constructor(
     readonly limit: number,
     private readonly onAdmit?: (caller: CallerAttributes) => void,
   ) {}
 
-  /** The attributes to record with: `base` plus the caller's, or plus the overflow marker. */
+  /**
+   * The attributes to record with: `base` plus the caller's, or plus the overflow marker. The same
+   * object for the same series (`base` being one itself): request-path counters key their sums by it.
+   */
   attributes(base: Attributes, caller: CallerAttributes | undefined): Attributes {
     if (caller === undefined) return base;
-    return this.admit(caller) ? { ...base, ...caller.attributes } : { ...base, [OVERFLOW_ATTRIBUTE]: true };
+    const own = this.admit(caller);
+    const key = own ? caller.key : OVERFLOW_ATTRIBUTE;
+    let byCaller = this.merged.get(base);
+    if (!byCaller) {
+      byCaller = new Map();
+      this.merged.set(base, byCaller);
+    }
+    let attributes = byCaller.get(key);
+    if (!attributes) {
+      attributes = own ? { ...base, ...caller.attributes } : { ...base, [OVERFLOW_ATTRIBUTE]: true };
+      byCaller.set(key, attributes);
+    }
+    return attributes;
   }
 
   /** Whether the set has (or now gets) series of its own. */

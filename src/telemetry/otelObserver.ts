@@ -41,6 +41,7 @@ import type { TargetTier } from '../request/tiers.js';
 import type { StoreErrorEvent } from '../events/storeError.js';
 import { CardinalityCap, readCallerAttributes, type CallerAttributes, type CallerAttributesConfig } from './callerAttributes.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
+import { SeriesCounter } from './seriesCounter.js';
 import {
   ATTEMPT_KINDS,
   ATTR,
@@ -108,26 +109,31 @@ const OTHER_ERROR = '_OTHER';
 
 // -------------------------------------------------------------------------------- instruments
 
+/**
+ * The instruments bound to one meter. The counters requests add to are SeriesCounters (summed per
+ * series, handed to the SDK at each collection); those of events outside requests (breaker
+ * transitions, store and telemetry errors) add directly.
+ */
 interface Instruments {
   provider: MeterProvider | undefined;
   meter: Meter;
   operationDuration: Histogram;
   tokenUsage: Histogram;
   timeToFirstChunk: Histogram;
-  requests: Counter;
+  requests: SeriesCounter;
   requestDuration: Histogram;
-  attempts: Counter;
-  retries: Counter;
-  fallbacks: Counter;
+  attempts: SeriesCounter;
+  retries: SeriesCounter;
+  fallbacks: SeriesCounter;
   circuitState: ObservableGauge;
   circuitTransitions: Counter;
-  circuitRejections: Counter;
+  circuitRejections: SeriesCounter;
   retryBudgetRemaining: ObservableGauge;
-  cacheLookups: Counter;
-  cost: Counter;
+  cacheLookups: SeriesCounter;
+  cost: SeriesCounter;
   storeErrors: Counter;
   telemetryErrors: Counter;
-  hedges: Counter;
+  hedges: SeriesCounter;
   gaugeCallback: (result: BatchObservableResult) => void;
 }
 
@@ -306,13 +312,13 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const callerConfig = options.callerAttributes;
   const current = (): Instruments => (closed && bound ? bound : instruments());
   const precreateCallerRequests = (inst: Instruments, caller: CallerAttributes) => {
-    for (const [outcome, tier] of requestSeries()) inst.requests.add(0, { ...requestAttrs(outcome, tier), ...caller.attributes });
+    for (const [outcome, tier] of requestSeries()) inst.requests.precreate({ ...requestAttrs(outcome, tier), ...caller.attributes });
   };
   const precreateCallerCost = (inst: Instruments, caller: CallerAttributes) => {
     for (const t of options.targets) {
       const tt = targetFor(t);
-      inst.cost.add(0, { ...tt.cost('success'), ...caller.attributes });
-      inst.cost.add(0, { ...tt.cost('failure'), ...caller.attributes });
+      inst.cost.precreate({ ...tt.cost('success'), ...caller.attributes });
+      inst.cost.precreate({ ...tt.cost('failure'), ...caller.attributes });
     }
   };
   // Sets admitted before the first bind are pre-created by precreate().
@@ -359,30 +365,38 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       operationDuration: histogram(meter, METRIC.OPERATION_DURATION, ValueType.DOUBLE),
       tokenUsage: histogram(meter, METRIC.TOKEN_USAGE, ValueType.INT),
       timeToFirstChunk: histogram(meter, METRIC.TIME_TO_FIRST_CHUNK, ValueType.DOUBLE),
-      requests: counter(meter, METRIC.REQUESTS),
+      requests: new SeriesCounter(counter(meter, METRIC.REQUESTS)),
       requestDuration: histogram(meter, METRIC.REQUEST_DURATION, ValueType.DOUBLE),
-      attempts: counter(meter, METRIC.ATTEMPTS),
-      retries: counter(meter, METRIC.RETRIES),
-      fallbacks: counter(meter, METRIC.FALLBACKS),
+      attempts: new SeriesCounter(counter(meter, METRIC.ATTEMPTS)),
+      retries: new SeriesCounter(counter(meter, METRIC.RETRIES)),
+      fallbacks: new SeriesCounter(counter(meter, METRIC.FALLBACKS)),
       circuitState: gauge(meter, METRIC.CIRCUIT_STATE),
       circuitTransitions: counter(meter, METRIC.CIRCUIT_TRANSITIONS),
-      circuitRejections: counter(meter, METRIC.CIRCUIT_REJECTIONS),
+      circuitRejections: new SeriesCounter(counter(meter, METRIC.CIRCUIT_REJECTIONS)),
       retryBudgetRemaining: gauge(meter, METRIC.RETRY_BUDGET_REMAINING),
-      cacheLookups: counter(meter, METRIC.CACHE_LOOKUPS),
-      cost: counter(meter, METRIC.COST, ValueType.DOUBLE),
+      cacheLookups: new SeriesCounter(counter(meter, METRIC.CACHE_LOOKUPS)),
+      cost: new SeriesCounter(counter(meter, METRIC.COST, ValueType.DOUBLE)),
       storeErrors: counter(meter, METRIC.STORE_ERRORS),
       telemetryErrors: counter(meter, METRIC.TELEMETRY_ERRORS),
-      hedges: counter(meter, METRIC.HEDGES),
+      hedges: new SeriesCounter(counter(meter, METRIC.HEDGES)),
       gaugeCallback: () => undefined,
     };
-    inst.gaugeCallback = (result) => gaugeCallback(result, inst);
+    // Runs at every collection, before the SDK reads its storages: the request-path counters hand
+    // over their sums, then the gauges are observed.
+    inst.gaugeCallback = (result) => {
+      for (const c of seriesCounters(inst)) c.flush();
+      gaugeCallback(result, inst);
+    };
     meter.addBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining]);
     precreate(inst);
     return inst;
   };
 
+  const seriesCounters = (inst: Instruments) => [inst.requests, inst.attempts, inst.retries, inst.fallbacks, inst.circuitRejections, inst.cacheLookups, inst.cost, inst.hedges];
+
   const unbind = (inst: Instruments) => {
     inst.meter.removeBatchObservableCallback(inst.gaugeCallback, [inst.circuitState, inst.retryBudgetRemaining]);
+    for (const c of seriesCounters(inst)) c.detach();
   };
 
   /**
@@ -392,19 +406,19 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const precreate = (inst: Instruments) => {
     const configured = options.targets;
     // bulwark.requests: the outcome × tier pairs this chain can produce.
-    for (const [outcome, tier] of requestSeries()) inst.requests.add(0, requestAttrs(outcome, tier));
+    for (const [outcome, tier] of requestSeries()) inst.requests.precreate(requestAttrs(outcome, tier));
     // bulwark.cache.lookups: every result.
-    for (const result of CACHE_RESULTS) inst.cacheLookups.add(0, cacheAttrs(result));
+    for (const result of CACHE_RESULTS) inst.cacheLookups.precreate(cacheAttrs(result));
     for (const t of configured) {
       const tt = targetFor(t);
       for (const kind of ATTEMPT_KINDS) {
         if (kind === 'hedge' && !options.hedging) continue;
-        inst.attempts.add(0, tt.attempt(kind, undefined));
-        for (const errorType of PRECREATE.failureTypes) inst.attempts.add(0, tt.attempt(kind, errorType));
+        inst.attempts.precreate(tt.attempt(kind, undefined));
+        for (const errorType of PRECREATE.failureTypes) inst.attempts.precreate(tt.attempt(kind, errorType));
       }
-      for (const errorType of PRECREATE.retryTypes) inst.retries.add(0, tt.retry(errorType));
-      inst.cost.add(0, tt.cost('success'));
-      inst.cost.add(0, tt.cost('failure'));
+      for (const errorType of PRECREATE.retryTypes) inst.retries.precreate(tt.retry(errorType));
+      inst.cost.precreate(tt.cost('success'));
+      inst.cost.precreate(tt.cost('failure'));
     }
     // bulwark.fallbacks: each hop to the next configured target.
     for (let i = 0; i + 1 < configured.length; i++) {
@@ -412,7 +426,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       const to = configured[i + 1];
       if (!from || !to) continue;
       for (const reason of PRECREATE.fallbackReasons) {
-        inst.fallbacks.add(0, fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
+        inst.fallbacks.precreate(fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
       }
     }
     // bulwark.store.errors: the operations this chain uses, for an outage's two faces.
@@ -425,12 +439,12 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const caller of caps.cost.sets()) precreateCallerCost(inst, caller);
     }
     // bulwark.hedges: every outcome, when the chain hedges.
-    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.add(0, hedgeAttrs(outcome));
+    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.precreate(hedgeAttrs(outcome));
     // bulwark.telemetry.errors: every stage.
     for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
     // Breakers: every transition between two states, and rejections.
     for (const breaker of breakers) {
-      inst.circuitRejections.add(0, breakerAttrs(breaker));
+      inst.circuitRejections.precreate(breakerAttrs(breaker));
       for (const from of CIRCUIT_STATE_VALUES) {
         for (const to of CIRCUIT_STATE_VALUES) if (from !== to) inst.circuitTransitions.add(0, transitionAttrs(breaker, from, to));
       }

@@ -63,11 +63,12 @@ export function reasoningEffort(reasoning: ReasoningOptions): ReasoningEffort {
 /**
  * The reasoning blocks of the conversation that `provider` does not get: blocks another provider
  * produced (thinking signatures are only valid where they were made). The adapters leave exactly
- * these out; the attempt reports them as a `bulwark.reasoning.dropped` event.
+ * these out; the attempt reports them as a `bulwark.reasoning.dropped` event. Undefined when there are none.
  */
-export function foreignReasoning(request: ChatRequest, provider: string): { blocks: number; providers: string[] } {
+export function foreignReasoning(request: ChatRequest, provider: string): { blocks: number; providers: string[] } | undefined {
   let blocks = 0;
-  const providers = new Set<string>();
+  // Built on every attempt, and almost always empty: nothing is allocated until a block is found.
+  let providers: Set<string> | undefined;
   for (const m of request.messages) {
     // Defensive: this runs inside the attempt, where a broken message must fail in the adapter's
     // conversion (as Bulwark's own error), not here.
@@ -75,10 +76,10 @@ export function foreignReasoning(request: ChatRequest, provider: string): { bloc
     for (const block of m.reasoning) {
       if (block.provider === provider) continue;
       blocks += 1;
-      providers.add(block.provider);
+      (providers ??= new Set()).add(block.provider);
     }
   }
-  return { blocks, providers: [...providers].sort() };
+  return providers && { blocks, providers: [...providers].sort() };
 }
 
 /** An assistant message's blocks that go back to `provider` (its own), in their original order. */

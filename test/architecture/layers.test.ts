@@ -17,7 +17,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['chain'], //                                            the path of one request (DESIGN §1)
   ['config'], //                                           composes the slices, validates once
   ['telemetry'], //                                        the OpenTelemetry observer
-  ['breaker', 'retry', 'cache', 'cost', 'health'], //      policies beneath the engine
+  ['breaker', 'retry', 'cache', 'cost', 'health', 'pool'], // policies beneath the engine
   ['state'], //                                            stores: memory, Redis, the shared link
   ['providers'], //                                        adapters: the only files that know a vendor SDK
   ['validation'], //                                       the validation walk, the request validator
@@ -32,7 +32,7 @@ const FLOORS: readonly (readonly string[])[] = [
  * the observer or the permit they were handed, never through a module global (the old
  * `currentAttempt` side channel), and the ground floor is plain values.
  */
-const STATELESS_MODULES = ['chain', 'breaker', 'retry', 'cache', 'cost', 'health', 'state', 'providers', 'validation', 'events', 'errors', 'request', 'records', 'time'];
+const STATELESS_MODULES = ['chain', 'breaker', 'retry', 'cache', 'cost', 'health', 'pool', 'state', 'providers', 'validation', 'events', 'errors', 'request', 'records', 'time'];
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 

@@ -177,6 +177,7 @@ export class FakeHealth {
       windowCalls: 0,
       latencyMs: null,
       retryBudgetRemaining: this.budgets.get(t.breaker) ?? 0,
+      inFlight: 0,
     })),
   });
 }

@@ -578,6 +578,7 @@ describe('pre-created series and lifecycle', () => {
           windowCalls: 0,
           latencyMs: null,
           retryBudgetRemaining: 3,
+          inFlight: 0,
         })),
       }),
       captureContent: false,

@@ -26,6 +26,10 @@ export interface Sizes {
   peerArrivalsPerSec: number;
   /** Requests under the CPU profiler, per telemetry mode. */
   profileRequests: number;
+  /** Gateway: open-loop rates tried in turn, how long each step lasts, open-stream counts in turn. */
+  gatewayRates: number[];
+  gatewayStepMs: number;
+  gatewayStreams: number[];
 }
 
 export const FULL: Sizes = {
@@ -43,6 +47,9 @@ export const FULL: Sizes = {
   peerThroughputRequests: 5000,
   peerArrivalsPerSec: 10,
   profileRequests: 200_000,
+  gatewayRates: [250, 500, 1000, 2000, 4000],
+  gatewayStepMs: 3000,
+  gatewayStreams: [0, 250, 500, 1000],
 };
 
 export const SMOKE: Sizes = {
@@ -60,6 +67,9 @@ export const SMOKE: Sizes = {
   peerThroughputRequests: 200,
   peerArrivalsPerSec: 10,
   profileRequests: 2000,
+  gatewayRates: [50, 100],
+  gatewayStepMs: 300,
+  gatewayStreams: [0, 10],
 };
 
 export interface BenchContext {

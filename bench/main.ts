@@ -8,7 +8,7 @@
  *   npm run bench -- --only overhead,failover --out /tmp/b
  *   npm run bench -- --peers litellm    # also LiteLLM (Python venv, pinned; skipped with a reason without Python)
  *
- * Suites: overhead, failover, amplification, portkey, litellm, throughput, memory, profile, aisdk, fronts. The litellm
+ * Suites: overhead, failover, amplification, portkey, litellm, throughput, memory, profile, aisdk, fronts, gateway. The litellm
  * suite and LiteLLM's amplification contenders run only with `--peers litellm` (never in the smoke run of CI).
  * Nothing here judges a timing: the benchmark reports.
  */
@@ -25,6 +25,7 @@ import { aiSdkSuite } from './suites/aiSdk.js';
 import { amplificationSuite } from './suites/amplification.js';
 import { failoverSuite } from './suites/failover.js';
 import { frontsSuite } from './suites/fronts.js';
+import { gatewaySuite } from './suites/gateway.js';
 import { litellmSuite } from './suites/litellm.js';
 import { memorySuite } from './suites/memory.js';
 import { overheadSuite } from './suites/overhead.js';
@@ -44,6 +45,7 @@ const SUITES = {
   profile: profileSuite,
   aisdk: aiSdkSuite,
   fronts: frontsSuite,
+  gateway: gatewaySuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
 
@@ -67,12 +69,13 @@ if (!COMPILED) process.stdout.write('Note: running from source under tsx; `npm r
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const started = performance.now();
+const loadAtStart = os.loadavg()[0]!;
 // Telemetry "on" means an application's SDK is registered; "off" variants use `telemetry: false`.
 const telemetry = startBenchTelemetry();
 const server = await startFaultServer({ seed: 1 });
 let gateway: PortkeyGateway | undefined;
 let gatewayError: string | undefined;
-if (only.includes('amplification') || only.includes('portkey')) {
+if (only.includes('amplification') || only.includes('portkey') || only.includes('gateway')) {
   try {
     gateway = await startPortkeyGateway();
     log(`Portkey gateway listening on ${gateway.url}`);
@@ -114,5 +117,11 @@ try {
 const durationSec = (performance.now() - started) / 1000;
 const args = [smoke ? '--smoke' : '', values.only ? `--only ${values.only}` : '', values.peers ? `--peers ${values.peers}` : ''].filter(Boolean);
 const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-const files = await writeResults(outDir, sections, { date: new Date().toISOString().slice(0, 10), command, smoke, durationSec });
+const files = await writeResults(outDir, sections, {
+  date: new Date().toISOString().slice(0, 10),
+  command,
+  smoke,
+  durationSec,
+  load: { start: loadAtStart, end: os.loadavg()[0]! },
+});
 log(`Wrote ${files.json} and ${files.md} (${durationSec.toFixed(0)} s)`);

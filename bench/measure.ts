@@ -72,3 +72,41 @@ export async function compare(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What an open-loop run reports. */
+export interface OpenLoopResult {
+  total: number;
+  answered: number;
+  p50: number;
+  p99: number;
+  /** From the first arrival to the last answer: far past the schedule when the contender fell behind. */
+  elapsedMs: number;
+}
+
+/** Open-loop arrivals: `rate` per second for `durationMs`, each timed; waits for the last to finish. */
+export async function openLoop(rate: number, durationMs: number, one: () => Promise<boolean>): Promise<OpenLoopResult> {
+  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const latencies: number[] = [];
+  let answered = 0;
+  const running: Array<Promise<void>> = [];
+  const startedAt = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = startedAt + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const t0 = performance.now();
+    running.push(
+      one().then(
+        (ok) => {
+          latencies.push(performance.now() - t0);
+          if (ok) answered++;
+        },
+        () => {
+          latencies.push(performance.now() - t0);
+        },
+      ),
+    );
+  }
+  await Promise.all(running);
+  return { total, answered, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), elapsedMs: performance.now() - startedAt };
+}

@@ -31,14 +31,27 @@ function format(value: number, unit: string): string {
   return text === '-0' ? '0' : text;
 }
 
-export function markdown(sections: readonly Section[], meta: { date: string; command: string; smoke: boolean; durationSec: number }): string {
+export interface RunMeta {
+  date: string;
+  command: string;
+  smoke: boolean;
+  durationSec: number;
+  /** 1-minute load average of the machine when the run started and ended (other work on it makes figures noisy). */
+  load?: { start: number; end: number };
+}
+
+export function markdown(sections: readonly Section[], meta: RunMeta): string {
   const lines = [
     '# Bulwark benchmark — latest results',
     '',
     `${meta.smoke ? '**Smoke run (tiny sample sizes, numbers meaningless).** ' : ''}Run ${meta.date} with \`${meta.command}\` in ${Math.round(meta.durationSec)} s on ${environment()}.`,
     'Everything runs on this one machine over loopback: the official `openai` client against the in-process fault server (`bulwark/testing`), ' +
       'peers pinned as dev dependencies (LiteLLM, with `--peers litellm`: pinned in a Python venv). Latencies are medians across trials of each trial\'s p50 / p99; "added" and "ratio" are taken per trial ' +
-      'against the baseline named in the section, then the median across trials. CI runs a smoke version and judges no timing.',
+      'against the baseline named in the section, then the median across trials. CI runs a smoke version and judges no timing.' +
+      (meta.load
+        ? ` Load average (1 min) of the machine at the start / end of the run: ${meta.load.start.toFixed(1)} / ${meta.load.end.toFixed(1)} for ${os.cpus().length} cores — ` +
+          'above the core count, other processes were competing for the CPU and the figures are noisy (latencies and rates more than shares and counts).'
+        : ''),
     '',
   ];
   for (const s of sections) {
@@ -51,7 +64,7 @@ export function markdown(sections: readonly Section[], meta: { date: string; com
   return lines.join('\n');
 }
 
-export async function writeResults(dir: string, sections: readonly Section[], meta: Parameters<typeof markdown>[1]): Promise<{ json: string; md: string }> {
+export async function writeResults(dir: string, sections: readonly Section[], meta: RunMeta): Promise<{ json: string; md: string }> {
   await mkdir(dir, { recursive: true });
   const json = path.join(dir, 'latest.json');
   const md = path.join(dir, 'latest.md');

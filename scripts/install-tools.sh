@@ -18,6 +18,9 @@
 #                                github.com/jaegertracing/jaeger/cmd/jaeger with `go get -tool` in a
 #                                scratch module; rebuilt only when its version or the Go version changes.
 #                                The longest build: started first, in the background, waited for last
+#   venv-gateway                 a Python venv with the pinned `openai` client (scripts/python-venv.sh gateway,
+#                                scripts/python/gateway-requirements.txt) for test/gateway/python.test.ts;
+#                                skipped, saying so, when python3 is missing (an error under CI=true)
 #
 # Everything lands in $BULWARK_TOOLS_DIR (default ~/.cache/bulwark-tools); the binaries
 # are linked from $BULWARK_TOOLS_DIR/bin, which test/support/tools.ts looks in.
@@ -317,6 +320,7 @@ print_versions() {
     if [ -x "$BIN/prometheus" ]; then echo "prometheus       $("$BIN/prometheus" --version 2>&1 | head -n1)"; fi
     if [ -x "$BIN/promtool-v3" ]; then echo "promtool-v3      $("$BIN/promtool-v3" --version 2>&1 | head -n1)"; fi
     if [ -x "$BIN/jaeger" ]; then echo "jaeger           $JAEGER_VERSION ($(cat "$TOOLS_DIR/jaeger/stamp" | cut -c1-12))"; fi
+    if [ -x "$TOOLS_DIR/venv-gateway/bin/python" ]; then echo "venv-gateway     $(cut -d' ' -f1 "$TOOLS_DIR/venv-gateway/.bulwark-stamp") $(grep -v '^#' "$REPO_ROOT/scripts/python/gateway-requirements.txt" | paste -sd' ')"; fi
   } | tee "$TOOLS_DIR/versions.txt" >&2
 }
 
@@ -330,6 +334,8 @@ install_debs
 install_redis
 install_collector
 install_prometheus
+step "Python venv for the gateway's Python client tests"
+bash "$REPO_ROOT/scripts/python-venv.sh" gateway >&2
 CURRENT_STEP="Jaeger $JAEGER_VERSION (background build, log $JAEGER_LOG)"
 if ! wait "$JAEGER_PID"; then
   cat "$JAEGER_LOG" >&2

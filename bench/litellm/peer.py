@@ -194,7 +194,13 @@ async def outage(cfg):
             await asyncio.sleep(wait)
         tasks.append(asyncio.create_task(one()))
     await asyncio.gather(*tasks)
-    return {"total": total, "answered": answered, "p50": quantile(latencies, 0.5), "p99": quantile(latencies, 0.99)}
+    return {
+        "total": total,
+        "answered": answered,
+        "p50": quantile(latencies, 0.5),
+        "p99": quantile(latencies, 0.99),
+        "elapsedMs": (time.perf_counter() - start) * 1000,
+    }
 
 
 async def throughput(cfg):

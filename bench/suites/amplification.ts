@@ -10,20 +10,12 @@ import { BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, circuitBrea
 import { createResilientLLM, openaiTarget } from '../../src/index.js';
 import { fault } from '../../src/testing/index.js';
 import { MAX_TOKENS, PARAMS, PROMPT, REQUEST, clientFor, customHost, type BenchContext } from '../context.js';
-import { quantile, sleep } from '../measure.js';
+import { openLoop, sleep, type OpenLoopResult } from '../measure.js';
 import type { Row, Section } from '../report.js';
 
 interface Routes {
   primary: string;
   fallback: string;
-}
-
-/** What a contender reports for the whole outage. */
-interface OpenLoopResult {
-  total: number;
-  answered: number;
-  p50: number;
-  p99: number;
 }
 
 interface Contender {
@@ -35,34 +27,6 @@ interface Contender {
   prepare?(routes: Routes): { one: () => Promise<boolean>; close?: () => Promise<void> };
   /** A contender in another process (LiteLLM) runs the same open loop itself. */
   drive?(routes: Routes, rate: number, durationMs: number): Promise<OpenLoopResult>;
-}
-
-/** Open-loop arrivals: `rate` per second for `durationMs`, each timed; waits for the last to finish. */
-async function openLoop(rate: number, durationMs: number, one: () => Promise<boolean>): Promise<OpenLoopResult> {
-  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
-  const latencies: number[] = [];
-  let answered = 0;
-  const running: Array<Promise<void>> = [];
-  const startedAt = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = startedAt + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    const t0 = performance.now();
-    running.push(
-      one().then(
-        (ok) => {
-          latencies.push(performance.now() - t0);
-          if (ok) answered++;
-        },
-        () => {
-          latencies.push(performance.now() - t0);
-        },
-      ),
-    );
-  }
-  await Promise.all(running);
-  return { total, answered, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
 const naiveBackoff = (attempt: number) => 500 * 2 ** attempt;

@@ -1,5 +1,5 @@
 /**
- * 7. Profile notes: where the pipeline's CPU time goes (a sampling CPU profile of the throughput
+ * 6b. Profile notes: where the pipeline's CPU time goes (a sampling CPU profile of the throughput
  * scenario, telemetry on and off, each in a fresh process), next to the memory breakdown of
  * section 6, and the notes of the hot-path work (issue 17) when they are in bench/results.
  */
@@ -47,7 +47,7 @@ export async function profileSuite(ctx: BenchContext): Promise<Section> {
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   for (const file of NOTES) if (existsSync(path.join(dir, file))) notes.push(`See [\`${file}\`](${file}).`);
   return {
-    title: '7. Profile notes: pipeline CPU profile',
+    title: '6b. Profile notes: pipeline CPU profile',
     how:
       `The pipeline scenario of section 5 (three in-process fake providers, 64 concurrent callers, one event loop) in a fresh process per mode, warmed up with ` +
       `${warmup.toLocaleString('en-US')} requests, then ${n.toLocaleString('en-US')} requests under V8's sampling CPU profiler (inspector Profiler domain, 100 µs interval). Self time per ` +

@@ -16,6 +16,7 @@ import { degradationRow } from './rows/degradation.js';
 import { fallbackChainRow } from './rows/fallbackChain.js';
 import { goldenSignalsRow } from './rows/goldenSignals.js';
 import { hedgingRow } from './rows/hedging.js';
+import { poolsRow } from './rows/pools.js';
 import { providerLatencyRow } from './rows/providerLatency.js';
 import { retriesRow } from './rows/retries.js';
 import { sloRow } from './rows/slo.js';
@@ -33,6 +34,7 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
   retriesRow,
   fallbackChainRow,
   hedgingRow,
+  poolsRow,
   circuitBreakersRow,
   degradationRow,
   costAndTokensRow,

@@ -180,6 +180,11 @@ export const PROMQL = {
     expr: `${sum(rate(hedges()))} / ${allRequestsRate}`,
     legend: 'hedges per request',
   },
+  poolTrafficByMember: {
+    // Only pool members carry bulwark.pool.name: every series here is one member of one pool.
+    expr: sum(rate(attRequestLevel(`${L.poolName}!=""`)), [L.chain, L.poolName, L.poolMember]),
+    legend: `{{${L.poolName}}} · {{${L.poolMember}}} · {{${L.chain}}}`,
+  },
   chainExhaustedStaleServed: {
     expr: sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain, `${L.cacheResult}="stale_served"`)), [L.chain]),
     legend: `{{${L.chain}}} · stale cache entry`,

@@ -63,6 +63,8 @@ export const LABELS = {
   storeOperation: 'bulwark_store_operation',
   telemetryStage: 'bulwark_telemetry_stage',
   hedgeOutcome: 'bulwark_hedge_outcome',
+  poolName: 'bulwark_pool_name',
+  poolMember: 'bulwark_pool_member',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */
   tenant: 'app_tenant',
 } as const;

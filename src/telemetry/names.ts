@@ -74,6 +74,9 @@ export const ATTR = {
   ATTEMPT_KIND: 'bulwark.attempt.kind',
   ATTEMPT_OUTCOME: 'bulwark.attempt.outcome',
   TARGET_INDEX: 'bulwark.target.index',
+  /** When the target is a member of a pool: the pool's name, and the member (its breaker key). */
+  POOL_NAME: 'bulwark.pool.name',
+  POOL_MEMBER: 'bulwark.pool.member',
 
   // Bulwark: events and resilience metrics
   RETRY_DELAY_MS: 'bulwark.retry.delay_ms',
@@ -328,9 +331,9 @@ export const METRICS: readonly MetricDefinition[] = [
     name: METRIC.ATTEMPTS,
     kind: 'counter',
     unit: UNIT.ATTEMPT,
-    description: 'Upstream calls made, by kind and outcome.',
-    attributes: [A.CHAIN, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ATTEMPT_KIND, A.ATTEMPT_OUTCOME, A.ERROR_TYPE],
-    conditionalAttributes: [A.ERROR_TYPE],
+    description: 'Upstream calls made, by kind and outcome (and pool member, for targets in a pool).',
+    attributes: [A.CHAIN, A.GEN_AI_PROVIDER_NAME, A.GEN_AI_REQUEST_MODEL, A.ATTEMPT_KIND, A.ATTEMPT_OUTCOME, A.ERROR_TYPE, A.POOL_NAME, A.POOL_MEMBER],
+    conditionalAttributes: [A.ERROR_TYPE, A.POOL_NAME, A.POOL_MEMBER],
     prometheus: 'bulwark_attempts_total',
     prometheusSeries: ['bulwark_attempts_total'],
   },

@@ -73,6 +73,9 @@ export interface OtelObserverTarget {
   breaker: string;
   /** The target's tier; only used to pre-create the `bulwark.requests` series. Default 'full'. */
   tier?: TargetTier;
+  /** When the target is a member of a pool: the pool's name, and the member's place in it. */
+  pool?: string;
+  member?: number;
 }
 
 export interface OtelObserverOptions {
@@ -171,6 +174,8 @@ class TargetTelemetry {
     readonly index: number,
     readonly provider: string,
     readonly model: string,
+    /** A pool member: `bulwark.pool.name` and `bulwark.pool.member` (its breaker key) on its attempts. */
+    readonly pool?: { name: string; member: string },
   ) {
     this.name = `${provider}/${model}`;
     this.operationAttrs = {
@@ -223,6 +228,10 @@ class TargetTelemetry {
         [ATTR.ATTEMPT_OUTCOME]: errorType === undefined ? 'success' : 'failure',
       };
       if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
+      if (this.pool) {
+        attrs[ATTR.POOL_NAME] = this.pool.name;
+        attrs[ATTR.POOL_MEMBER] = this.pool.member;
+      }
       return attrs;
     });
   }
@@ -254,16 +263,21 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const captureContent = options.captureContent || captureContentFromEnv();
 
   // Targets by index, and breakers in configuration order (deduplicated: targets may share one).
-  const targets = new Map<number, TargetTelemetry>();
-  for (const t of options.targets) targets.set(t.index, new TargetTelemetry(chain, operation, t.index, t.provider, t.model));
+  // Keyed by position and, in a pool, member: the members of one pool share its position.
+  const keyOf = (ref: Pick<TargetRef, 'index' | 'member'>) => (ref.member === undefined ? `${ref.index}` : `${ref.index}.${ref.member}`);
+  const targets = new Map<string, TargetTelemetry>();
+  const telemetryOf = (t: Pick<OtelObserverTarget, 'index' | 'provider' | 'model' | 'pool'>, member: string | undefined) =>
+    new TargetTelemetry(chain, operation, t.index, t.provider, t.model, t.pool !== undefined && member !== undefined ? { name: t.pool, member } : undefined);
+  for (const t of options.targets) targets.set(keyOf(t), telemetryOf(t, t.breaker));
   const breakers = [...new Set(options.targets.map((t) => t.breaker))];
 
-  const targetFor = (ref: TargetRef): TargetTelemetry => {
-    let t = targets.get(ref.index);
-    if (!t || t.provider !== ref.provider || t.model !== ref.model) {
+  const targetFor = (ref: TargetRef, breaker?: string): TargetTelemetry => {
+    const key = keyOf(ref);
+    let t = targets.get(key);
+    if (!t || t.provider !== ref.provider || t.model !== ref.model || t.pool?.name !== ref.pool) {
       // Not configured (or changed): still report it, with attribute sets built on the fly.
-      t = new TargetTelemetry(chain, operation, ref.index, ref.provider, ref.model);
-      targets.set(ref.index, t);
+      t = telemetryOf(ref, breaker ?? (ref.member === undefined ? undefined : String(ref.member)));
+      targets.set(key, t);
     }
     return t;
   };
@@ -424,7 +438,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     for (let i = 0; i + 1 < configured.length; i++) {
       const from = configured[i];
       const to = configured[i + 1];
-      if (!from || !to) continue;
+      // Members of one pool are one position: moving between them is a retry, not a hop.
+      if (!from || !to || from.index === to.index) continue;
       for (const reason of PRECREATE.fallbackReasons) {
         inst.fallbacks.precreate(fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
       }
@@ -690,7 +705,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
 
     onAttemptStart(ai: AttemptInfo): AttemptObserver {
       this.flushPending();
-      const target = targetFor(ai.target);
+      const target = targetFor(ai.target, ai.breaker);
       if (ai.resendCount > 0) {
         // Counted when made, by the error that caused it: a retry the breaker refuses after its
         // backoff puts no load on the provider and is not one.
@@ -716,6 +731,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
           [ATTR.TARGET_INDEX]: ai.target.index,
           [ATTR.BREAKER]: ai.breaker,
         });
+        if (target.pool) span.setAttributes({ [ATTR.POOL_NAME]: target.pool.name, [ATTR.POOL_MEMBER]: target.pool.member });
         if (ai.resendCount > 0) span.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
       }
       const attempt = new AttemptTelemetry(this, ai, target, span, recording);

@@ -1,11 +1,12 @@
 // The package as a user gets it: `npm pack` (which runs the `prepare` build) → install the tarball into a scratch
 // app outside the repository → a plain Node ESM script imports every subpath in package.json `exports`.
 // --prefer-offline: tarballs come from the npm cache that `npm ci` filled; only package metadata may need the registry.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayImagePackages } from '../../scripts/gateway-image-packages.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -13,6 +14,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, string | { types: string; import: string }>;
   peerDependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  bin: Record<string, string>;
 };
 
 // One known runtime export per subpath; a new subpath in `exports` without an entry here fails the test.
@@ -72,5 +74,44 @@ describe('installed package', () => {
     writeFileSync(join(app, 'check.mjs'), checks.join('\n') + '\n');
     const out = run(process.execPath, ['check.mjs'], app).trim().split('\n');
     expect(out).toEqual(subpaths.map((sub) => (sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`)));
+  });
+
+  it('the bulwark bin runs the gateway from a TypeScript config (Node type stripping) and stops on SIGTERM with exit 0', async () => {
+    expect(pkg.bin).toEqual({ bulwark: './dist/gateway/cli.js' });
+    // What the gateway image installs beside the tarball is what this app has (scripts/gateway-image-packages.ts).
+    for (const spec of gatewayImagePackages()) {
+      const at = spec.lastIndexOf('@');
+      const installed = JSON.parse(readFileSync(join(app, 'node_modules', spec.slice(0, at), 'package.json'), 'utf8')) as { version: string };
+      expect(installed.version, spec).toBe(spec.slice(at + 1));
+    }
+    const config = `interface FileConfig { chains: Record<string, unknown>; routes: Record<string, string>; clients: unknown[] }
+const config: FileConfig = {
+  chains: { support: { targets: [{ provider: 'openai', model: 'gpt-4o', apiKey: 'env:OPENAI_API_KEY', baseURL: 'http://127.0.0.1:9/v1' }] } },
+  routes: { 'support-agent': 'support' },
+  clients: [{ name: 'app', keyHash: '${'d'.repeat(64)}' }],
+};
+export default config;
+`;
+    writeFileSync(join(app, 'bulwark.config.ts'), config);
+    const bin = join(app, 'node_modules', '.bin', 'bulwark');
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OPENAI_API_KEY: 'sk-installed-app' };
+    const checked = spawnSync(bin, ['gateway', '--config', 'bulwark.config.ts', '--check'], { cwd: app, env, encoding: 'utf8' });
+    expect(checked.stderr).toMatch(/bulwark.config.ts: config ok/);
+    expect(checked.status).toBe(0);
+    const child = spawn(bin, ['gateway', '--config', 'bulwark.config.ts', '--port', '0'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      void exit.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(stderr).toMatch(/stopped\n$/);
   });
 });

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { ConfigError } from '../../src/errors/bulwarkError.js';
 import { pool } from '../../src/pool/pool.js';
+import { createOperatorHandler } from '../../src/operator/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
 
 const east = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@east' });
@@ -87,5 +90,30 @@ describe('pool configuration', () => {
     expect(() => llm.forceBreaker(0, 'open')).toThrow(/gpt-4o@east, gpt-4o@west/);
     await llm.forceBreaker('gpt-4o@west', 'open');
     expect(llm.health().pools![0]!.members.map((m) => m.state)).toEqual(['closed', 'open']);
+  });
+
+  it('the operator handler shows the pool member by member, with a forced-open member', async () => {
+    const llm = createResilientLLM(chainOf(pool({ name: 'gpt-4o', strategy: 'weighted', members: [{ target: east, weight: 2 }, west] })) as never);
+    await llm.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    await llm.forceBreaker('gpt-4o@east', 'open');
+    const server = createServer(createOperatorHandler({ llms: llm, token: 'op-token-0123456789abcdef' }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const body = (await (await fetch(`http://127.0.0.1:${port}/bulwark/health`)).json()) as { chains: Array<{ pools: unknown }> };
+      expect(body.chains[0]!.pools).toEqual([
+        {
+          index: 0,
+          name: 'gpt-4o',
+          strategy: 'weighted',
+          members: [
+            expect.objectContaining({ member: 0, breaker: 'gpt-4o@east', state: 'open', inFlight: 0, weight: 2 }),
+            expect.objectContaining({ member: 1, breaker: 'gpt-4o@west', state: 'closed', inFlight: 0, weight: 1 }),
+          ],
+        },
+      ]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

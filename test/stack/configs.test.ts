@@ -16,22 +16,26 @@ const readYaml = (rel: string): any => parse(readFileSync(join(repoRoot, rel), '
 
 interface ComposeService {
   image: string;
+  build?: { context: string; dockerfile: string };
   command?: string[];
+  entrypoint?: string[] | null;
+  stop_grace_period?: string;
   ports?: { target: number; published: string }[];
   volumes?: { type: string; source: string; target: string; read_only?: boolean }[];
   healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
 }
 
 const compose = needTools('docker-compose');
 
 describe.skipIf(compose.skip)('docker-compose.yml (docker-compose config)', () => {
-  const config = (): { services: Record<string, ComposeService>; volumes: Record<string, unknown> } =>
+  const config = (env: Record<string, string> = {}): { services: Record<string, ComposeService>; volumes: Record<string, unknown> } =>
     JSON.parse(
       execFileSync(compose.path('docker-compose'), ['-f', 'docker-compose.yml', 'config', '--format', 'json'], {
         cwd: repoRoot,
         encoding: 'utf8',
-        env: { ...process.env, GRAFANA_ADMIN_PASSWORD: '' },
+        env: { ...process.env, GRAFANA_ADMIN_PASSWORD: '', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', ...env },
       }),
     );
 
@@ -56,15 +60,15 @@ describe.skipIf(compose.skip)('docker-compose.yml (docker-compose config)', () =
     }
   });
 
-  it('has the five services, exact image tags, and healthchecks where the image has a shell', () => {
+  it('has the seven services, exact image tags, and healthchecks where the image has a shell', () => {
     const { services, volumes } = config();
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'grafana', 'otel-collector', 'prometheus', 'tempo']);
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'gateway', 'grafana', 'otel-collector', 'prometheus', 'redis', 'tempo']);
     for (const [name, svc] of Object.entries(services)) {
       expect(svc.image, name).toMatch(/^[\w./-]+:v?\d+\.\d+\.\d+$/);
     }
     expect(services['otel-collector']!.image).toMatch(/^otel\/opentelemetry-collector-contrib:/);
     expect(services.prometheus!.image).toMatch(/^prom\/prometheus:v3\./);
-    for (const name of ['prometheus', 'grafana', 'alertmanager']) expect(services[name]!.healthcheck, name).toBeDefined();
+    for (const name of ['prometheus', 'grafana', 'alertmanager', 'gateway', 'redis']) expect(services[name]!.healthcheck, name).toBeDefined();
     expect(Object.keys(volumes).sort()).toEqual(['alertmanager-data', 'grafana-data', 'prometheus-data', 'tempo-data']);
   });
 
@@ -79,6 +83,8 @@ describe.skipIf(compose.skip)('docker-compose.yml (docker-compose config)', () =
       tempo: [3200],
       grafana: [3000],
       alertmanager: [9093],
+      gateway: [8787],
+      redis: [],
     });
   });
 
@@ -98,6 +104,7 @@ describe.skipIf(compose.skip)('docker-compose.yml (docker-compose config)', () =
       expect.arrayContaining(['--config.file=/etc/prometheus/prometheus.yml', '--web.enable-otlp-receiver']),
     );
     expect(mounts('alertmanager')).toEqual({ '/etc/alertmanager/alertmanager.yml': 'alertmanager/alertmanager.yml' });
+    expect(mounts('gateway')).toEqual({ '/etc/bulwark/gateway.yaml': 'gateway/bulwark.config.yaml' });
     expect(mounts('tempo')).toEqual({ '/etc/tempo/tempo.yaml': 'tempo/tempo.yaml' });
     expect(mounts('grafana')).toEqual({
       '/etc/grafana/provisioning/datasources': 'grafana/provisioning/datasources',
@@ -111,6 +118,7 @@ describe.skipIf(compose.skip)('docker-compose.yml (docker-compose config)', () =
       'tempo/tempo.yaml',
       'grafana/provisioning/datasources/datasources.yaml',
       'grafana/provisioning/dashboards/dashboards.yaml',
+      'gateway/bulwark.config.yaml',
     ]) {
       expect(existsSync(join(repoRoot, f)), f).toBe(true);
     }
@@ -120,6 +128,75 @@ describe.skipIf(compose.skip)('docker-compose.yml (docker-compose config)', () =
     const env = config().services['otel-collector']!.environment ?? {};
     expect(env.PROMETHEUS_OTLP_ENDPOINT).toBe('http://prometheus:9090/api/v1/otlp');
     expect(env.TEMPO_OTLP_ENDPOINT).toBe('tempo:4317');
+  });
+
+  it('builds the gateway from the repo Dockerfile, sends its telemetry to the collector and its state to redis, keys from the host only', () => {
+    const { gateway, redis } = config().services as Record<string, ComposeService>;
+    expect(gateway!.build).toEqual({ context: repoRoot, dockerfile: 'Dockerfile' });
+    expect(gateway!.command).toEqual(dockerfile.cmd);
+    expect(gateway!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8787/readyz');
+    expect(gateway!.depends_on).toMatchObject({ redis: { condition: 'service_healthy' }, 'otel-collector': { condition: 'service_started' } });
+    expect(gateway!.environment).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+      OTEL_SERVICE_NAME: 'bulwark-gateway',
+      REDIS_URL: 'redis://redis:6379',
+      OPENAI_API_KEY: '',
+      ANTHROPIC_API_KEY: '',
+    });
+    // The keys are the host's, passed through; nothing in the compose file holds one.
+    const withKeys = config({ OPENAI_API_KEY: 'sk-host-1', ANTHROPIC_API_KEY: 'sk-host-2' }).services.gateway!.environment!;
+    expect([withKeys.OPENAI_API_KEY, withKeys.ANTHROPIC_API_KEY]).toEqual(['sk-host-1', 'sk-host-2']);
+    // The drain (server.drainTimeoutMs of the mounted config) fits in the grace period before SIGKILL.
+    const drainMs = readYaml('gateway/bulwark.config.yaml').server.drainTimeoutMs as number;
+    expect(parseInt(gateway!.stop_grace_period!, 10) * 1000).toBeGreaterThan(drainMs);
+    expect(redis!.image).toMatch(/^redis:7\.\d+\.\d+$/);
+  });
+});
+
+/** The Dockerfile's instructions (continuation lines joined), by stage. */
+const dockerfile = (() => {
+  const lines = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const stages: string[][] = [];
+  for (const line of lines) {
+    if (line.startsWith('FROM ')) stages.push([]);
+    stages.at(-1)?.push(line);
+  }
+  const final = stages.at(-1) ?? [];
+  const arg = (instruction: string) => {
+    const line = final.find((l) => l.startsWith(`${instruction} `));
+    return line === undefined ? undefined : line.slice(instruction.length + 1).trim();
+  };
+  return { stages, final, arg, cmd: JSON.parse(arg('CMD') ?? '[]') as string[] };
+})();
+
+describe('Dockerfile (the gateway image)', () => {
+  it('is multi-stage on a pinned node 24 slim image, and the final stage carries no sources or dev dependencies', () => {
+    expect(dockerfile.stages).toHaveLength(2);
+    for (const stage of dockerfile.stages) expect(stage[0]).toMatch(/^FROM node:24\.\d+\.\d+-slim( AS \w+)?$/);
+    expect(dockerfile.final.filter((l) => l.startsWith('COPY'))).toEqual(['COPY --from=build /out/ /tmp/bulwark/']);
+    expect(dockerfile.arg('RUN')).toMatch(/npm install --omit=dev .*bulwark\.tgz \$\(cat \/tmp\/bulwark\/packages\.txt\)/);
+  });
+
+  it('runs as the non-root node user, checks /readyz, and starts the bulwark bin with the config compose mounts', () => {
+    expect(dockerfile.arg('USER')).toBe('node');
+    expect(dockerfile.arg('HEALTHCHECK')).toMatch(/CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:8787\/readyz'\)/);
+    expect(JSON.parse(dockerfile.arg('ENTRYPOINT')!)).toEqual(['/app/node_modules/.bin/bulwark']);
+    expect(dockerfile.cmd).toEqual(['gateway', '--config', '/etc/bulwark/gateway.yaml', '--host', '0.0.0.0', '--port', '8787']);
+    expect(dockerfile.arg('EXPOSE')).toBe('8787');
+  });
+
+  it('sends the build only what it copies (.dockerignore)', () => {
+    const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('*');
+    const allowed = ignore.slice(1).map((l) => l.replace(/^!/, '').replace(/\/$/, ''));
+    const copied = dockerfile.stages[0]!
+      .filter((l) => l.startsWith('COPY '))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    for (const path of copied) expect(allowed, path).toContain(path.replace(/\/$/, ''));
+    for (const path of allowed) expect(existsSync(join(repoRoot, path)), path).toBe(true);
   });
 });
 

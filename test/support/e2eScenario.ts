@@ -38,6 +38,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
+import { pool } from '../../src/pool/pool.js';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import type { FallbackReason } from '../../src/events/engineObserver.js';
 import type { ChainHealth } from '../../src/health/types.js';
@@ -222,7 +223,8 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
     targets: [
       openaiTarget({ client: new OpenAI({ apiKey: 'sk-e2e-primary', baseURL: server.baseURL('openai', 'primary') }), model: 'gpt-4o' }),
       anthropicTarget({ client: new Anthropic({ apiKey: 'sk-ant-e2e-backup', baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-haiku-4-5' }),
-      openaiTarget({ client: new OpenAI({ apiKey: 'ollama', baseURL: server.baseURL('openai', 'local') }), model: 'llama3.1', tier: 'reduced' }),
+      // A pool of one deployment: its attempts carry the pool and member (the traffic-split panel).
+      pool({ name: 'local', members: [openaiTarget({ client: new OpenAI({ apiKey: 'ollama', baseURL: server.baseURL('openai', 'local') }), model: 'llama3.1', tier: 'reduced' })] }),
     ],
     clock,
     // Jitter 'none': backoff 100, 200 ms; a Retry-After of 500 ms wins over it.

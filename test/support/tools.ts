@@ -132,6 +132,39 @@ export function needTools(...names: ToolName[]): NeededTools {
   return { skip, missing, path: (name) => requireTool(name) };
 }
 
+/** The python of a venv made by `scripts/python-venv.sh <name>` (`$BULWARK_TOOLS_DIR/venv-<name>/bin/python`), if built. */
+export function venvPython(name: string): string | undefined {
+  const p = join(toolsDir(), `venv-${name}`, 'bin', 'python');
+  return isExecutable(p) ? p : undefined;
+}
+
+/**
+ * {@link needTools} for a Python venv made by `scripts/python-venv.sh <name>` (which
+ * `scripts/install-tools.sh` runs): outside CI a missing venv (no python3 on the machine, or the
+ * script not run) skips loudly and is counted in the run's closing "skipped for missing tools" line;
+ * under `CI=true` the tests fail.
+ */
+export function needVenv(name: string): { readonly skip: boolean; python(): string } {
+  const found = venvPython(name);
+  const skip = found === undefined && !isCI;
+  if (skip) {
+    recordSkip();
+    console.warn(
+      `\n[bulwark] SKIPPING tests that need the Python venv '${name}' (python3 with the pinned packages of ` +
+        `scripts/python/${name}-requirements.txt): not in ${join(toolsDir(), `venv-${name}`)}. Run \`bash scripts/install-tools.sh\` ` +
+        `(or \`bash scripts/python-venv.sh ${name}\`). (Under CI=true these tests fail instead.)\n`,
+    );
+  }
+  return {
+    skip,
+    python: () => {
+      const p = venvPython(name);
+      if (!p) throw new Error(`the Python venv '${name}' is missing: run \`bash scripts/python-venv.sh ${name}\` (needs python3 with venv)`);
+      return p;
+    },
+  };
+}
+
 /**
  * Environment variable naming the directory where {@link needTools} records the test files whose tests it
  * skips; vitest.config.ts sets it and test/support/toolSkipsReporter.ts counts those files' skipped tests.

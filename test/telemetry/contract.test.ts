@@ -11,6 +11,7 @@ import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR, BULWARK_VERSION, EVENT, METRICS, PROMETHEUS_SERIES, SKIP_REASONS, SPAN, SPAN_NAME_PATTERNS, TOKEN_TYPES, type MetricKind } from '../../src/telemetry/names.js';
 import { createSdk, Driver, FakeHealth, metric, newObserver, REQUEST, TARGETS, type Sdk } from './harness.js';
+import { createOtelObserver, type OtelObserverTarget } from '../../src/telemetry/otelObserver.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -86,6 +87,22 @@ function parseMetricTable(md: string): ContractRow[] {
 }
 
 const contract = parseMetricTable(telemetryMd);
+
+/** An observer of a chain whose first position is pool 'gpt-4o' (members east and west), then `after`. */
+function pooledObserver(sdk: Sdk, health: FakeHealth, after: OtelObserverTarget[] = []) {
+  return createOtelObserver({
+    chain: health.chain,
+    targets: [
+      { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', pool: 'gpt-4o', member: 0 },
+      { index: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', pool: 'gpt-4o', member: 1 },
+      ...after,
+    ],
+    snapshot: health.snapshot,
+    captureContent: false,
+    tracer: sdk.tracerProvider.getTracer('bulwark'),
+    meter: sdk.meterProvider.getMeter('bulwark'),
+  });
+}
 
 describe('names.ts matches TELEMETRY.md', () => {
   it('parses a non-trivial table', () => {
@@ -178,6 +195,14 @@ describe('the observer emits exactly the contract', () => {
     d.succeed(900, undefined, 0.0003);
     d.req?.onHedge?.({ target: { provider: 'openai', model: 'llama3.1', index: 2 }, outcome: 'won' });
     d.end('success_via_fallback', 'reduced');
+    // A chain whose first position is a pool: its attempts carry the pool and the member.
+    const pooled = new FakeHealth('contract-pool');
+    const poolObserver = pooledObserver(sdk, pooled);
+    const req = poolObserver.onRequestStart?.({ id: 'pool-1', chain: pooled.chain, operation: 'chat', stream: false, request: REQUEST, startedAt: Date.now() });
+    const member = { provider: 'openai', model: 'gpt-4o', index: 0, pool: 'gpt-4o', member: 1 };
+    const attempt = req?.onAttemptStart?.({ request: { id: 'pool-1', chain: pooled.chain, operation: 'chat', stream: false, request: REQUEST, startedAt: Date.now() }, number: 1, kind: 'initial', target: member, breaker: 'gpt-4o@west', resendCount: 0 });
+    attempt?.onEnd?.({ durationMs: 300, costUsd: 0 });
+    req?.onEnd?.({ outcome: 'success', durationMs: 300, attempts: 1, retries: 0, hops: 0, costUsd: 0 });
     collected = await sdk.collect();
   });
 
@@ -213,6 +238,39 @@ describe('the observer emits exactly the contract', () => {
       expect([...union].sort()).toEqual([...row.attributes].sort());
     });
   }
+});
+
+describe('pool members on attempts (issue 15)', () => {
+  it('an attempt of a pool member carries bulwark.pool.name and bulwark.pool.member on its span and on bulwark.attempts', async () => {
+    const sdk = createSdk();
+    try {
+      const health = new FakeHealth('pool-attrs');
+      const observer = pooledObserver(sdk, health, [{ index: 1, provider: 'anthropic', model: 'claude-sonnet-4-6', breaker: 'anthropic/claude-sonnet-4-6' }]);
+      const info = { id: 'p', chain: health.chain, operation: 'chat' as const, stream: false, request: REQUEST, startedAt: Date.now() };
+      const req = observer.onRequestStart?.(info);
+      const west = req?.onAttemptStart?.({ request: info, number: 1, kind: 'initial', target: { provider: 'openai', model: 'gpt-4o', index: 0, pool: 'gpt-4o', member: 1 }, breaker: 'gpt-4o@west', resendCount: 0 });
+      west?.onEnd?.({ durationMs: 100, costUsd: 0 });
+      const backup = req?.onAttemptStart?.({ request: info, number: 2, kind: 'fallback', target: { provider: 'anthropic', model: 'claude-sonnet-4-6', index: 1 }, breaker: 'anthropic/claude-sonnet-4-6', resendCount: 0 });
+      backup?.onEnd?.({ durationMs: 100, costUsd: 0 });
+      req?.onEnd?.({ outcome: 'success_via_fallback', durationMs: 200, attempts: 2, retries: 0, hops: 1, costUsd: 0 });
+      const points = metric(await sdk.collect(), 'bulwark.attempts').dataPoints;
+      const counted = points.filter((p) => (p.value as number) > 0).map((p) => [p.attributes[ATTR.POOL_NAME], p.attributes[ATTR.POOL_MEMBER], p.attributes[ATTR.GEN_AI_PROVIDER_NAME]]);
+      expect(counted).toEqual([
+        ['gpt-4o', 'gpt-4o@west', 'openai'],
+        [undefined, undefined, 'anthropic'],
+      ]);
+      // Both members' series exist from the start (pre-created at 0): the traffic split reads them.
+      const members = new Set(points.map((p) => p.attributes[ATTR.POOL_MEMBER]).filter((m) => m !== undefined));
+      expect([...members].sort()).toEqual(['gpt-4o@east', 'gpt-4o@west']);
+      const spans = sdk.spans().filter((s) => s.name.startsWith('chat '));
+      expect(spans.map((s) => [s.attributes[ATTR.POOL_NAME], s.attributes[ATTR.POOL_MEMBER]])).toEqual([
+        ['gpt-4o', 'gpt-4o@west'],
+        [undefined, undefined],
+      ]);
+    } finally {
+      await sdk.shutdown();
+    }
+  });
 });
 
 describe('attribute values and events beyond the metric table (issue 12: unsupported_input, bulwark.clamped)', () => {

@@ -1,0 +1,51 @@
+/**
+ * Pool telemetry through the engine, the official client, the fault server and a real OpenTelemetry
+ * SDK: attempt spans and bulwark.attempts name the pool and the member; a retry on another member
+ * is a retry (kind, resend count, bulwark.retries).
+ */
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { createResilientLLM } from '../../src/createResilientLLM.js';
+import { pool } from '../../src/pool/pool.js';
+import { openaiTarget } from '../../src/providers/index.js';
+import { ATTR, SPAN } from '../../src/telemetry/names.js';
+import { fault } from '../../src/testing/index.js';
+import { createFakeClock } from '../support/fakeClock.js';
+import { faultServerWithTelemetry } from '../integration/setup.js';
+import { metric } from '../telemetry/harness.js';
+
+const env = faultServerWithTelemetry(1515);
+const ask = { messages: [{ role: 'user' as const, content: 'Summarise today' }] };
+
+const member = (route: string) =>
+  openaiTarget({ client: new OpenAI({ apiKey: 'sk-test-pool-0123456789', baseURL: env.server.baseURL('openai', route) }), model: 'gpt-4o', breakerKey: `gpt-4o@${route}` });
+
+describe('pool telemetry', () => {
+  it('attempt spans and bulwark.attempts carry the pool and the member; the move to another member is a retry', async () => {
+    const llm = createResilientLLM({
+      name: 'pooled-otel',
+      targets: [pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => 0 })],
+      clock: createFakeClock(1_000_000),
+    });
+    env.server.script({ route: 'east' }, { sequence: [fault.serverError(500)] });
+    const res = await llm.chat(ask);
+    expect(res.target.member).toBe(1);
+    await llm.close();
+
+    const attempts = env.sdk.spans().filter((s) => s.name === SPAN.attempt('chat', 'gpt-4o'));
+    expect(attempts.map((s) => [s.attributes[ATTR.POOL_NAME], s.attributes[ATTR.POOL_MEMBER], s.attributes[ATTR.ATTEMPT_KIND], s.attributes[ATTR.HTTP_REQUEST_RESEND_COUNT]])).toEqual([
+      ['gpt-4o', 'gpt-4o@east', 'initial', undefined],
+      ['gpt-4o', 'gpt-4o@west', 'retry', 1],
+    ]);
+    const collected = await env.sdk.collect();
+    const counted = metric(collected, 'bulwark.attempts')
+      .dataPoints.filter((p) => p.attributes[ATTR.CHAIN] === 'pooled-otel' && (p.value as number) > 0)
+      .map((p) => [p.attributes[ATTR.POOL_MEMBER], p.attributes[ATTR.ATTEMPT_KIND], p.attributes[ATTR.ERROR_TYPE], p.value]);
+    expect(counted).toEqual([
+      ['gpt-4o@east', 'initial', 'server_error', 1],
+      ['gpt-4o@west', 'retry', undefined, 1],
+    ]);
+    const retries = metric(collected, 'bulwark.retries').dataPoints.filter((p) => p.attributes[ATTR.CHAIN] === 'pooled-otel' && (p.value as number) > 0);
+    expect(retries.map((p) => [p.attributes[ATTR.ERROR_TYPE], p.value])).toEqual([['server_error', 1]]);
+  });
+});

@@ -141,18 +141,19 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     },
     firstKind,
     lastGaveUp: () => lastGaveUp,
-    ...(hedging && {
-      async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>) {
-        tried += 1;
-        const admit = async () => {
-          const admitted = await admitMember();
-          if (admitted) tried += 1;
-          return admitted;
-        };
-        const ran = await raceWithHedges(hedging, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
-        return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
-      },
-    }),
+    hedges: hedging !== undefined,
+    async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>, poolHedging?: Hedging) {
+      const policy = poolHedging ?? hedging;
+      if (!policy) throw new Error('runHedged without a hedging policy');
+      tried += 1;
+      const admit = async () => {
+        const admitted = await admitMember();
+        if (admitted) tried += 1;
+        return admitted;
+      };
+      const ran = await raceWithHedges(policy, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
+      return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
+    },
   };
 
   while (next < targets.length) {

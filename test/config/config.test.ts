@@ -148,6 +148,11 @@ describe('hedge config', () => {
     expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], hedge: { after: 200 } })).not.toThrow();
     expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], maxHops: 0, hedge: { after: 200 } })).not.toThrow();
     expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!] })], hedge: { after: 200 } }).field).toBe('hedge');
+    // A pool's own hedge: the same rules, named under the pool.
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 'p99' } as never })] }).field).toBe('targets[0].hedge.after');
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 100, budgetRatio: 0 } })] }).field).toBe('targets[0].hedge.budgetRatio');
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!], hedge: { after: 100 } })] }).field).toBe('targets[0].hedge');
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 'p95' } })] })).not.toThrow();
   });
 
   it('a chain of one target has nowhere to hedge; maxHops 0 forbids the hop a hedge is', () => {

@@ -259,7 +259,7 @@ function rejectSharedDefaultKeys(positions: ReadonlyArray<Target | ResolvedPool>
 }
 
 /** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
-function hedgeOptions(value: unknown, targetCount: number, maxHops: number): HedgeConfig | undefined {
+function hedgeOptions(value: unknown, positions: ReadonlyArray<Target | ResolvedPool>, maxHops: number): HedgeConfig | undefined {
   if (value === undefined) return undefined;
   const h = object('hedge', value);
   rejectUnknown('hedge', h, ['after', 'maxHedges', 'budgetRatio']);
@@ -274,10 +274,13 @@ function hedgeOptions(value: unknown, targetCount: number, maxHops: number): Hed
   } else {
     after = check(timerMs, h.after, 'hedge.after');
   }
-  // A hedge goes to another target: a chain of one has nowhere to send it.
-  if (targetCount < 2) throw new ConfigError('hedge', `needs at least two targets to hedge across, got ${targetCount}`);
-  // A hedge is a hop: with none allowed, the hedge config would be silently ignored.
-  if (maxHops < 1) throw new ConfigError('hedge', 'needs maxHops >= 1 (a hedge goes to the next target, one hop), got maxHops 0');
+  // A hedge goes to another member of a pool (no hop), or to the next target (one hop): a chain
+  // with neither has nowhere to send it, and the config would be silently ignored.
+  const poolToHedgeIn = positions.some((p) => isPool(p) && p.members.length > 1);
+  if (!poolToHedgeIn && positions.length < 2) {
+    throw new ConfigError('hedge', `needs a second target (or a pool of two members or more) to hedge across, got ${positions.length} target`);
+  }
+  if (!poolToHedgeIn && maxHops < 1) throw new ConfigError('hedge', 'needs maxHops >= 1 (a hedge goes to the next target, one hop), got maxHops 0');
   return {
     after,
     maxHedges: num('hedge.maxHedges', h.maxHedges, DEFAULT_HEDGE.maxHedges, { integer: true, min: 1 }),
@@ -400,7 +403,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
 
   if (o.classify !== undefined && typeof o.classify !== 'function') throw new ConfigError('classify', `must be a function, got ${describe(o.classify)}`);
   const maxHops = num('maxHops', o.maxHops, targetList.length - 1, { integer: true, min: 0 });
-  const hedge = hedgeOptions(o.hedge, targetList.length, maxHops);
+  const hedge = hedgeOptions(o.hedge, targetList, maxHops);
   const midStream = choice('midStream', o.midStream, MID_STREAM_POLICIES, 'error');
   if (o.captureContent !== undefined && typeof o.captureContent !== 'boolean') {
     throw new ConfigError('captureContent', `must be a boolean, got ${describe(o.captureContent)}`);

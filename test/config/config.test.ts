@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { ConfigError } from '../../src/errors/bulwarkError.js';
+import { pool } from '../../src/pool/pool.js';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
 
 const target = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'));
@@ -140,6 +141,13 @@ describe('hedge config', () => {
     const err = errorOf({ ...hedgeBase, hedge });
     expect(err.field).toBe(field);
     expect(err.message).toContain(problem);
+  });
+
+  it('a single pool of two members or more hedges among them (no hop needed); a pool of one does not', () => {
+    const members = [scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'east' }), scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'west' })];
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], hedge: { after: 200 } })).not.toThrow();
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], maxHops: 0, hedge: { after: 200 } })).not.toThrow();
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!] })], hedge: { after: 200 } }).field).toBe('hedge');
   });
 
   it('a chain of one target has nowhere to hedge; maxHops 0 forbids the hop a hedge is', () => {

@@ -26,6 +26,8 @@ export const METRICS = {
   storeErrors: 'bulwark_store_errors_total',
   telemetryErrors: 'bulwark_telemetry_errors_total',
   hedges: 'bulwark_hedges_total',
+  /** The gateway's HTTP server conventions (docs/TELEMETRY.md "Gateway"). */
+  httpServerDuration: 'http_server_request_duration_seconds',
 } as const;
 
 const HISTOGRAMS: readonly string[] = [
@@ -33,6 +35,7 @@ const HISTOGRAMS: readonly string[] = [
   METRICS.tokenUsage,
   METRICS.timeToFirstChunk,
   METRICS.requestDuration,
+  METRICS.httpServerDuration,
 ];
 
 /** Every series name a query may select: counters and gauges as is, histograms with their three suffixes. */
@@ -63,6 +66,8 @@ export const LABELS = {
   storeOperation: 'bulwark_store_operation',
   telemetryStage: 'bulwark_telemetry_stage',
   hedgeOutcome: 'bulwark_hedge_outcome',
+  httpRoute: 'http_route',
+  httpStatus: 'http_response_status_code',
   poolName: 'bulwark_pool_name',
   poolMember: 'bulwark_pool_member',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */

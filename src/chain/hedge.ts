@@ -6,7 +6,7 @@ import { RetryBudget } from '../retry/retryBudget.js';
 import type { HedgeOutcome } from '../telemetry/names.js';
 import type { Clock } from '../time/clock.js';
 import { linkedAbort, type LinkedAbort } from './linkedAbort.js';
-import { retryOnTarget, TargetGaveUp, type AttemptExecutor } from './retryOnTarget.js';
+import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { WalkStopped, type WalkState } from './walkState.js';
 
@@ -23,6 +23,8 @@ export interface Admitted {
   rt: TargetRuntime;
   permit: BreakerPermit;
   kind: AttemptKind;
+  /** How a pool runs its member. */
+  options?: TargetRunOptions;
 }
 
 /** How a race ended: the winner's value, or the target that gave up last and why. */
@@ -30,7 +32,7 @@ export type RaceResult<T> = { ok: true; value: T; rt: TargetRuntime } | { ok: fa
 
 /** What the race needs of the walk that runs it. */
 export interface RaceWalk {
-  /** The next target the walk would try, admitted as a hedge (a hop); undefined when none may be tried. */
+  /** Where the hedge goes, admitted: another member of the pool, or the next target (a hop); undefined when none may be tried. */
   admitHedge(): Promise<Admitted | undefined>;
   /** A racer gave up while others still run: the walk records why (last failure, refusals). */
   leave(rt: TargetRuntime, gaveUp: TargetGaveUp): void;
@@ -197,7 +199,7 @@ export function raceWithHedges<T>(hedging: Hedging, first: Admitted, state: Walk
       const child = linkedAbort(clock, state.walk.signal);
       const racer: Racer = { rt: admitted.rt, walk: child, hedge, settled: false, done: Promise.resolve(), failedAlone: false };
       racers.push(racer);
-      racer.done = retryOnTarget(admitted.rt, racerState(state, child), admitted.permit, hedge ? 'hedge' : admitted.kind, execute).then(
+      racer.done = retryOnTarget(admitted.rt, racerState(state, child), admitted.permit, hedge ? 'hedge' : admitted.kind, execute, admitted.options).then(
         (value) => onValue(racer, value),
         (thrown: unknown) => onFailure(racer, thrown),
       );

@@ -72,7 +72,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     while (next < targets.length) {
       if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
       const rt = targets[next]!;
-      // A pool position is walked by its own strategy: no hedge is admitted into it.
+      // A pool position is walked by its own strategy (and hedges among its own members): no hedge from outside.
       if (rt.pool) return undefined;
       next += 1;
       if (skipReason(rt, state)) continue;
@@ -141,6 +141,19 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     },
     firstKind,
     lastGaveUp: () => lastGaveUp,
+    hedges: hedging !== undefined,
+    async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>, poolHedging?: Hedging) {
+      const policy = poolHedging ?? hedging;
+      if (!policy) throw new Error('runHedged without a hedging policy');
+      tried += 1;
+      const admit = async () => {
+        const admitted = await admitMember();
+        if (admitted) tried += 1;
+        return admitted;
+      };
+      const ran = await raceWithHedges(policy, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
+      return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
+    },
   };
 
   while (next < targets.length) {

@@ -4,6 +4,7 @@ import { costOf } from '../cost/computeCost.js';
 import { pickMember, type MemberView } from '../pool/selectMember.js';
 import type { AttemptKind } from '../request/types.js';
 import type { TargetGaveUp, TargetRunOptions } from './retryOnTarget.js';
+import type { Admitted, Hedging } from './hedge.js';
 import type { PoolRuntime, TargetRuntime } from './targetRuntime.js';
 import type { WalkResult } from './walkChain.js';
 import type { WalkState } from './walkState.js';
@@ -22,6 +23,14 @@ export interface PositionSteps<T> {
   rejected(rt: TargetRuntime): void;
   /** Runs the target: its answer, the walk's end, or undefined when it gave up (recorded as such). */
   run(rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions): Promise<WalkResult<T> | undefined>;
+  /**
+   * With hedging: runs `first` and, while it is slow, hedges on what `admitHedge` admits (another
+   * member of the pool). Same results as `run`; every racer that gave up is recorded as such.
+   * `hedging`: the pool's own (default: the chain's).
+   */
+  /** The chain hedges (`hedge` on the chain). */
+  hedges: boolean;
+  runHedged?(first: Admitted, admitHedge: () => Promise<Admitted | undefined>, hedging?: Hedging): Promise<WalkResult<T> | undefined>;
   /** Kind of the first attempt at a position. */
   firstKind(): AttemptKind;
   /** Why the last target run gave up. */
@@ -110,17 +119,46 @@ export async function walkPool<T>(pool: PoolRuntime, members: readonly TargetRun
     retryOf = undefined;
     const before = state.attempts.length;
     let ended: WalkResult<T> | undefined;
+    /** Members racing for this request (hedging): the pick, and the hedges it got. */
+    const racing = new Set<TargetRuntime>([rt]);
+    const options = (member: TargetRuntime): TargetRunOptions => ({
+      resendBase: attemptsHere,
+      preferOther: () => members.some((m) => m !== member && !racing.has(m) && available(m)),
+    });
+    /** A hedge goes to another member still available, picked by the strategy; never a hop. */
+    const admitMember = async (): Promise<Admitted | undefined> => {
+      for (;;) {
+        if (steps.stopped()) return undefined;
+        const others = members.filter((m) => !racing.has(m) && available(m));
+        if (others.length === 0) return undefined;
+        const { rt: member } = pickMember(strategy, others.map((m) => viewOf(pool, m, state, clock.now() - latency.windowMs)), { random, tolerance: latency.tolerance });
+        if (steps.cannotTake(member)) {
+          out.add(member);
+          continue;
+        }
+        const hedgePermit = await member.slot.breaker.tryAcquire();
+        if (!hedgePermit) {
+          steps.rejected(member);
+          out.add(member);
+          continue;
+        }
+        racing.add(member);
+        return { rt: member, permit: hedgePermit, kind: 'hedge', options: options(member) };
+      }
+    };
+    const kind = attemptsHere === 0 ? steps.firstKind() : 'retry';
     try {
-      ended = await steps.run(rt, permit, attemptsHere === 0 ? steps.firstKind() : 'retry', {
-        resendBase: attemptsHere,
-        preferOther: () => members.some((m) => m !== rt && available(m)),
-      });
+      // The pool's own hedging wins over the chain's at this position.
+      ended =
+        steps.runHedged && (pool.hedging || steps.hedges)
+          ? await steps.runHedged({ rt, permit, kind, options: options(rt) }, admitMember, pool.hedging)
+          : await steps.run(rt, permit, kind, options(rt));
     } finally {
       unreserve();
     }
     if (ended) return ended;
     attemptsHere += state.attempts.length - before;
-    out.add(rt);
+    for (const member of racing) out.add(member);
     retryOf = steps.lastGaveUp();
   }
   // Members never picked because their breaker is open: refused, as a target's would be.

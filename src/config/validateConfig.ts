@@ -142,7 +142,7 @@ function target(value: unknown, field: string): Target {
   return value as Target;
 }
 
-const POOL_KEYS = ['name', 'members', 'strategy', 'latency', 'random'] as const;
+const POOL_KEYS = ['name', 'members', 'strategy', 'latency', 'random', 'hedge'] as const;
 const POOL_NAME = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 /** A bare target is a member of weight 1; `{ target, weight }` sets its share. */
@@ -178,6 +178,10 @@ function poolPosition(value: unknown, field: string): ResolvedPool {
   const strategy = optional(oneOf(POOL_STRATEGIES))(read(p, 'strategy', `${field}.strategy`), `${field}.strategy`) ?? 'weighted';
   const latency = fields({ tolerance: finite({ min: 0 }), windowMs: finite({ above: 0 }) }, { unknown: 'reject' })(read(p, 'latency', `${field}.latency`) ?? {}, `${field}.latency`);
   const random = optional(func<() => number>())(read(p, 'random', `${field}.random`), `${field}.random`);
+  const hedgeIn = read(p, 'hedge', `${field}.hedge`);
+  // Its hedges go to its other members: a pool of one has nowhere to send them.
+  if (hedgeIn !== undefined && members.length < 2) fail(`${field}.hedge`, `needs a pool of two members or more to hedge across, got ${members.length}`);
+  const hedge = hedgeIn === undefined ? undefined : hedgeSlice(hedgeIn, `${field}.hedge`);
   return {
     kind: 'pool',
     name,
@@ -188,6 +192,7 @@ function poolPosition(value: unknown, field: string): ResolvedPool {
       windowMs: (latency.windowMs as number | undefined) ?? DEFAULT_LATENCY_WINDOW_MS,
     },
     random: random ?? Math.random,
+    ...(hedge && { hedge }),
   };
 }
 
@@ -259,31 +264,41 @@ function rejectSharedDefaultKeys(positions: ReadonlyArray<Target | ResolvedPool>
   }
 }
 
-/** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
-function hedgeOptions(value: unknown, targetCount: number, maxHops: number): HedgeConfig | undefined {
-  if (value === undefined) return undefined;
-  const h = object('hedge', value);
-  rejectUnknown('hedge', h, ['after', 'maxHedges', 'budgetRatio']);
+/** A hedge config at `field` (the chain's `hedge`, a pool's `targets[i].hedge`): `after` required, defaults filled. */
+function hedgeSlice(value: unknown, field: string): HedgeConfig {
+  const h = object(field, value);
+  rejectUnknown(field, h, ['after', 'maxHedges', 'budgetRatio']);
+  const tracked = TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ');
   let after: HedgeConfig['after'];
   if (typeof h.after === 'string') {
     if (!(TRACKED_PERCENTILES as readonly string[]).includes(h.after)) {
-      throw new ConfigError('hedge.after', `must be a delay in ms or a tracked latency percentile (${TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ')}), got '${h.after}'`);
+      throw new ConfigError(`${field}.after`, `must be a delay in ms or a tracked latency percentile (${tracked}), got '${h.after}'`);
     }
     after = h.after as TrackedPercentile;
   } else if (h.after === undefined) {
-    throw new ConfigError('hedge.after', `is required: a delay in ms or a tracked latency percentile (${TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ')})`);
+    throw new ConfigError(`${field}.after`, `is required: a delay in ms or a tracked latency percentile (${tracked})`);
   } else {
-    after = check(timerMs, h.after, 'hedge.after');
+    after = check(timerMs, h.after, `${field}.after`);
   }
-  // A hedge goes to another target: a chain of one has nowhere to send it.
-  if (targetCount < 2) throw new ConfigError('hedge', `needs at least two targets to hedge across, got ${targetCount}`);
-  // A hedge is a hop: with none allowed, the hedge config would be silently ignored.
-  if (maxHops < 1) throw new ConfigError('hedge', 'needs maxHops >= 1 (a hedge goes to the next target, one hop), got maxHops 0');
   return {
     after,
-    maxHedges: num('hedge.maxHedges', h.maxHedges, DEFAULT_HEDGE.maxHedges, { integer: true, min: 1 }),
-    budgetRatio: num('hedge.budgetRatio', h.budgetRatio, DEFAULT_HEDGE.budgetRatio, { above: 0, max: 1 }),
+    maxHedges: num(`${field}.maxHedges`, h.maxHedges, DEFAULT_HEDGE.maxHedges, { integer: true, min: 1 }),
+    budgetRatio: num(`${field}.budgetRatio`, h.budgetRatio, DEFAULT_HEDGE.budgetRatio, { above: 0, max: 1 }),
   };
+}
+
+/** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
+function hedgeOptions(value: unknown, positions: ReadonlyArray<Target | ResolvedPool>, maxHops: number): HedgeConfig | undefined {
+  if (value === undefined) return undefined;
+  const config = hedgeSlice(value, 'hedge');
+  // A hedge goes to another member of a pool (no hop), or to the next target (one hop): a chain
+  // with neither has nowhere to send it, and the config would be silently ignored.
+  const poolToHedgeIn = positions.some((p) => isPool(p) && p.members.length > 1);
+  if (!poolToHedgeIn && positions.length < 2) {
+    throw new ConfigError('hedge', `needs a second target (or a pool of two members or more) to hedge across, got ${positions.length} target`);
+  }
+  if (!poolToHedgeIn && maxHops < 1) throw new ConfigError('hedge', 'needs maxHops >= 1 (a hedge goes to the next target, one hop), got maxHops 0');
+  return config;
 }
 
 /**
@@ -404,7 +419,7 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
 
   if (o.classify !== undefined && typeof o.classify !== 'function') throw new ConfigError('classify', `must be a function, got ${describe(o.classify)}`);
   const maxHops = num('maxHops', o.maxHops, targetList.length - 1, { integer: true, min: 0 });
-  const hedge = hedgeOptions(o.hedge, targetList.length, maxHops);
+  const hedge = hedgeOptions(o.hedge, targetList, maxHops);
   const midStream = choice('midStream', o.midStream, MID_STREAM_POLICIES, 'error');
   if (o.captureContent !== undefined && typeof o.captureContent !== 'boolean') {
     throw new ConfigError('captureContent', `must be a boolean, got ${describe(o.captureContent)}`);

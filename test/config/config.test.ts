@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { ConfigError } from '../../src/errors/bulwarkError.js';
+import { pool } from '../../src/pool/pool.js';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
 
 const target = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'));
@@ -157,6 +158,18 @@ describe('hedge config', () => {
     const err = errorOf({ ...hedgeBase, hedge });
     expect(err.field).toBe(field);
     expect(err.message).toContain(problem);
+  });
+
+  it('a single pool of two members or more hedges among them (no hop needed); a pool of one does not', () => {
+    const members = [scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'east' }), scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'west' })];
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], hedge: { after: 200 } })).not.toThrow();
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], maxHops: 0, hedge: { after: 200 } })).not.toThrow();
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!] })], hedge: { after: 200 } }).field).toBe('hedge');
+    // A pool's own hedge: the same rules, named under the pool.
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 'p99' } as never })] }).field).toBe('targets[0].hedge.after');
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 100, budgetRatio: 0 } })] }).field).toBe('targets[0].hedge.budgetRatio');
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!], hedge: { after: 100 } })] }).field).toBe('targets[0].hedge');
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 'p95' } })] })).not.toThrow();
   });
 
   it('a chain of one target has nowhere to hedge; maxHops 0 forbids the hop a hedge is', () => {

@@ -14,6 +14,7 @@ import { circuitBreakersRow } from './rows/circuitBreakers.js';
 import { costAndTokensRow } from './rows/costAndTokens.js';
 import { degradationRow } from './rows/degradation.js';
 import { fallbackChainRow } from './rows/fallbackChain.js';
+import { gatewayRow } from './rows/gateway.js';
 import { goldenSignalsRow } from './rows/goldenSignals.js';
 import { hedgingRow } from './rows/hedging.js';
 import { poolsRow } from './rows/pools.js';
@@ -39,6 +40,7 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
   degradationRow,
   costAndTokensRow,
   tenantsRow,
+  gatewayRow,
   providerLatencyRow,
   tracesRow,
 ];

@@ -69,6 +69,8 @@ const brk = (metric: string, ...m: string[]) => sel(metric, MATCH.service, MATCH
 const state = (s: string) => `max by (${BREAKER.join(', ')}) (${brk(M.circuitState, `${L.circuitState}="${s}"`)})`;
 const allRequestsRate = sum(rate(req()));
 const hedges = (...m: string[]) => sel(M.hedges, MATCH.service, MATCH.chain, ...m);
+/** Gateway requests: HTTP server series carry no chain (a request names a model alias), so service only. */
+const gatewayRequests = (...m: string[]) => sel(`${M.httpServerDuration}_count`, MATCH.service, ...m);
 /**
  * Tenant panels: series that carry `app.tenant` only (requests without caller attributes, and value sets
  * over the cap — `otel_metric_overflow="true"` — are in every other panel but not here).
@@ -188,6 +190,20 @@ export const PROMQL = {
   chainExhaustedStaleServed: {
     expr: sum(rate(sel(M.cacheLookups, MATCH.service, MATCH.chain, `${L.cacheResult}="stale_served"`)), [L.chain]),
     legend: `{{${L.chain}}} · stale cache entry`,
+  },
+
+  // ── Gateway ─────────────────────────────────────────────────────────────────────────────────────────────
+  gatewayRequestsByStatus: {
+    expr: sum(rate(gatewayRequests()), [L.httpRoute, L.httpStatus]),
+    legend: `{{${L.httpRoute}}} · {{${L.httpStatus}}}`,
+  },
+  gatewayServerErrorRatio: {
+    expr: `${sum(rate(gatewayRequests(`${L.httpStatus}=~"5.."`)))} / ${sum(rate(gatewayRequests()))}`,
+    legend: '5xx share',
+  },
+  gatewayDurationP95: {
+    expr: quantile(0.95, sel(`${M.httpServerDuration}_bucket`, MATCH.service), [L.httpRoute]),
+    legend: `p95 {{${L.httpRoute}}}`,
   },
 
   // ── Circuit breakers ────────────────────────────────────────────────────────────────────────────────────

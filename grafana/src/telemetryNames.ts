@@ -28,6 +28,8 @@ export const METRICS = {
   limitRemaining: 'bulwark_limit_remaining',
   limitHeaderErrors: 'bulwark_limit_header_errors_total',
   hedges: 'bulwark_hedges_total',
+  /** The gateway's HTTP server conventions (docs/TELEMETRY.md "Gateway"). */
+  httpServerDuration: 'http_server_request_duration_seconds',
 } as const;
 
 const HISTOGRAMS: readonly string[] = [
@@ -35,6 +37,7 @@ const HISTOGRAMS: readonly string[] = [
   METRICS.tokenUsage,
   METRICS.timeToFirstChunk,
   METRICS.requestDuration,
+  METRICS.httpServerDuration,
 ];
 
 /** Every series name a query may select: counters and gauges as is, histograms with their three suffixes. */
@@ -68,6 +71,8 @@ export const LABELS = {
   limitSource: 'bulwark_limit_source',
   limitHeader: 'bulwark_limit_header',
   hedgeOutcome: 'bulwark_hedge_outcome',
+  httpRoute: 'http_route',
+  httpStatus: 'http_response_status_code',
   poolName: 'bulwark_pool_name',
   poolMember: 'bulwark_pool_member',
   /** Caller attribute `app.tenant` (opt-in `telemetry.attributes`); the Tenants row groups by it. */

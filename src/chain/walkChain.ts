@@ -9,7 +9,7 @@ import type { AttemptKind } from '../request/types.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
+import { costCapReached, walkStopOf, type WalkStopped, type WalkState } from './walkState.js';
 import { waitForAny } from '../limits/targetLimiter.js';
 import { admitLimited, isLimitedError } from './limited.js';
 
@@ -59,7 +59,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     const reason = isLimitedError(error) ? 'limited' : thrown.reason;
     if (thrown.stopWalk) {
       // Deadline: nothing more can be tried, but cached/static answers still can be served.
-      return { ok: false, error, reason: thrown.reason, stop: !(thrown.reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+      return { ok: false, error, reason: thrown.reason, stop: !(thrown.reason === 'timeout' && walkStopOf(error)?.why === 'deadline') };
     }
     if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
     if (reason === 'context_length_exceeded') {
@@ -148,9 +148,9 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
 
   const stopped = (): WalkResult<T> | undefined => {
     if (!state.walk.signal.aborted) return undefined;
-    const error = state.walk.signal.reason as WalkStopped;
+    const stop = state.walk.signal.reason as WalkStopped;
     // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-    return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
+    return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
   };
   const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
   const steps: PositionSteps<T> = {
@@ -170,26 +170,27 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     },
     firstKind,
     lastGaveUp: () => lastGaveUp,
-    ...(hedging && {
-      async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>) {
-        if (!(await admitted(first.rt, first.permit))) return undefined;
-        tried += 1;
-        const admit = async () => {
-          // A hedge on a member is one more call: a member at its limits is passed over.
-          for (;;) {
-            const member = await admitMember();
-            if (!member) return undefined;
-            if ((await admitLimited(member.rt, state, estimate)) === true) {
-              tried += 1;
-              return member;
-            }
-            member.permit.release();
+    hedges: hedging !== undefined,
+    async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>, poolHedging?: Hedging) {
+      const policy = poolHedging ?? hedging;
+      if (!policy) throw new Error('runHedged without a hedging policy');
+      if (!(await admitted(first.rt, first.permit))) return undefined;
+      tried += 1;
+      const admit = async () => {
+        // A hedge on a member is one more call: a member at its limits is passed over.
+        for (;;) {
+          const member = await admitMember();
+          if (!member) return undefined;
+          if ((await admitLimited(member.rt, state, estimate)) === true) {
+            tried += 1;
+            return member;
           }
-        };
-        const ran = await raceWithHedges(hedging, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
-        return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
-      },
-    }),
+          member.permit.release();
+        }
+      };
+      const ran = await raceWithHedges(policy, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
+      return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
+    },
   };
 
   const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried };

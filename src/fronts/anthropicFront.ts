@@ -133,6 +133,8 @@ const ERROR_TYPES: Record<FailureKind, string> = {
   upstream: 'api_error',
   cancelled: 'invalid_request_error',
   internal: 'api_error',
+  authentication: 'authentication_error',
+  too_large: 'request_too_large',
 };
 
 function errorObject(failure: FrontFailure) {

@@ -23,10 +23,24 @@ export interface FrontFailure {
   param?: string;
   /** Bulwark's error.type, when Bulwark raised it. */
   errorType?: ErrorType;
+  /** OpenAI's `code` when it is not Bulwark's error.type (the gateway's `invalid_api_key`, `model_not_found`). */
+  code?: string;
   attempts?: number;
 }
 
-export type FailureKind = 'invalid_request' | 'not_found' | 'rate_limit' | 'overloaded' | 'timeout' | 'unavailable' | 'upstream' | 'cancelled' | 'internal';
+export type FailureKind =
+  | 'invalid_request'
+  | 'not_found'
+  | 'rate_limit'
+  | 'overloaded'
+  | 'timeout'
+  | 'unavailable'
+  | 'upstream'
+  | 'cancelled'
+  | 'internal'
+  // The gateway's own refusals: a missing or wrong API key (401), a body over its limit (413).
+  | 'authentication'
+  | 'too_large';
 
 /**
  * The status of an exhausted chain (README "Wire fronts" has this table). Bulwark already retried

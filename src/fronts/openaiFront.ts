@@ -129,10 +129,12 @@ const ERROR_TYPES: Record<FailureKind, string> = {
   upstream: 'server_error',
   cancelled: 'invalid_request_error',
   internal: 'server_error',
+  authentication: 'invalid_request_error',
+  too_large: 'invalid_request_error',
 };
 
 function errorObject(failure: FrontFailure) {
-  return { message: failure.message, type: ERROR_TYPES[failure.kind], param: failure.param ?? null, code: failure.errorType ?? (failure.kind === 'not_found' ? 'not_found' : null) };
+  return { message: failure.message, type: ERROR_TYPES[failure.kind], param: failure.param ?? null, code: failure.code ?? failure.errorType ?? (failure.kind === 'not_found' ? 'not_found' : null) };
 }
 
 function completionId(): string {

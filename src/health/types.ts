@@ -1,11 +1,12 @@
 import type { CircuitState, BreakerOverride } from '../events/breakerTransition.js';
 import type { LimitsHealth } from '../limits/types.js';
+import type { TargetTier } from '../request/tiers.js';
 
 export interface TargetHealth {
   index: number;
   provider: string;
   model: string;
-  tier: 'full' | 'reduced';
+  tier: TargetTier;
   breaker: string;
   state: CircuitState;
   override: BreakerOverride;

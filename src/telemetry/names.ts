@@ -22,12 +22,15 @@ export const SPAN = {
   request: (operation: string, chain: string): string => `bulwark ${operation} ${chain}`,
   /** Attempt span, kind CLIENT: `{gen_ai.operation.name} {gen_ai.request.model}`. */
   attempt: (operation: string, model: string): string => `${operation} ${model}`,
+  /** Gateway server span, kind SERVER: `{http.request.method} {http.route}` (the method alone off the routes). */
+  server: (method: string, route: string | undefined): string => (route === undefined ? method : `${method} ${route}`),
 } as const;
 
 /** The same patterns as text, for docs and the contract test. */
 export const SPAN_NAME_PATTERNS = {
   request: 'bulwark {operation} {chain}',
   attempt: '{gen_ai.operation.name} {gen_ai.request.model}',
+  server: '{http.request.method} {http.route}',
 } as const;
 
 // ------------------------------------------------------------------------------------- attributes
@@ -59,6 +62,12 @@ export const ATTR = {
   SERVER_PORT: 'server.port',
   ERROR_TYPE: 'error.type',
   HTTP_REQUEST_RESEND_COUNT: 'http.request.resend_count',
+  // HTTP server semantic conventions (the gateway)
+  HTTP_REQUEST_METHOD: 'http.request.method',
+  HTTP_ROUTE: 'http.route',
+  HTTP_RESPONSE_STATUS_CODE: 'http.response.status_code',
+  URL_SCHEME: 'url.scheme',
+  URL_PATH: 'url.path',
 
   // Bulwark: the logical request
   CHAIN: 'bulwark.chain',
@@ -284,6 +293,7 @@ export const METRIC = {
   LIMIT_REMAINING: 'bulwark.limit.remaining',
   LIMIT_HEADER_ERRORS: 'bulwark.limit.header_errors',
   HEDGES: 'bulwark.hedges',
+  HTTP_SERVER_REQUEST_DURATION: 'http.server.request.duration',
 } as const;
 
 export const UNIT = {
@@ -486,8 +496,26 @@ export const METRICS: readonly MetricDefinition[] = [
   },
 ];
 
+/**
+ * What the gateway emits beside the chains' metrics (HTTP server semantic conventions): its own
+ * table in TELEMETRY.md ("Gateway"), held to it by `test/gateway/telemetry.test.ts`.
+ */
+export const GATEWAY_METRICS: readonly MetricDefinition[] = [
+  {
+    name: METRIC.HTTP_SERVER_REQUEST_DURATION,
+    kind: 'histogram',
+    unit: UNIT.SECONDS,
+    description: 'Duration of HTTP server requests (the gateway): until the response, a stream included, has been sent.',
+    attributes: [A.HTTP_REQUEST_METHOD, A.HTTP_ROUTE, A.HTTP_RESPONSE_STATUS_CODE, A.URL_SCHEME, A.ERROR_TYPE],
+    conditionalAttributes: [A.HTTP_ROUTE, A.ERROR_TYPE],
+    buckets: SECONDS_BUCKETS,
+    prometheus: 'http_server_request_duration_seconds',
+    prometheusSeries: histogramSeries('http_server_request_duration_seconds'),
+  },
+];
+
 export function metricDefinition(name: string): MetricDefinition {
-  const found = METRICS.find((m) => m.name === name);
+  const found = [...METRICS, ...GATEWAY_METRICS].find((m) => m.name === name);
   if (!found) throw new Error(`unknown Bulwark metric ${name}`);
   return found;
 }

@@ -19,6 +19,8 @@ if (promtool === undefined && !isCI) {
 const WINDOWS = { rateInterval: '5m', range: '10m' };
 const S = 'service_name="agent", bulwark_chain="support"';
 
+const GW = 'http_server_request_duration_seconds_count{service_name="agent", http_request_method="POST", http_route="/v1/chat/completions", url_scheme="http"';
+
 /** 1-minute samples for 20 minutes growing by `perSecond` per second (so rates are exact). */
 const grows = (perSecond: number) => `0+${perSecond * 60}x20`;
 
@@ -53,6 +55,14 @@ const INPUT = [
   [`bulwark_store_errors_total{${S}, bulwark_store_operation="breaker.record", error_type="timeout"}`, grows(0.5)],
   [`bulwark_store_errors_total{${S}, bulwark_store_operation="cache.get", error_type="unavailable"}`, grows(0)],
   [`bulwark_telemetry_errors_total{${S}, bulwark_telemetry_stage="attributes_hook"}`, grows(0.25)],
+  // The gateway: 10 requests/s on /v1/chat/completions (8 answered, 1 refused for its key, 1 exhausted chain),
+  // 9.5/s of them within 0.32 s.
+  [`${GW}, http_response_status_code="200"}`, grows(8)],
+  [`${GW}, http_response_status_code="401"}`, grows(1)],
+  [`${GW}, http_response_status_code="502", error_type="502"}`, grows(1)],
+  ['http_server_request_duration_seconds_bucket{service_name="agent", http_route="/v1/chat/completions", le="0.16"}', grows(0)],
+  ['http_server_request_duration_seconds_bucket{service_name="agent", http_route="/v1/chat/completions", le="0.32"}', grows(9.5)],
+  ['http_server_request_duration_seconds_bucket{service_name="agent", http_route="/v1/chat/completions", le="+Inf"}', grows(10)],
 ] as const;
 
 type Expected = { labels: string; value: number }[];
@@ -87,6 +97,13 @@ const EXPECTED: Partial<Record<keyof typeof PROMQL, Expected>> = {
   // 6 USD/min of failed attempts = 360 USD/h.
   wastedSpendPerHour: [{ labels: '{gen_ai_provider_name="openai", gen_ai_request_model="gpt-4o"}', value: 360 }],
   wastedSpendShare: [{ labels: '{}', value: 0.1111111111111111 }],
+  gatewayRequestsByStatus: [
+    { labels: '{http_response_status_code="200", http_route="/v1/chat/completions"}', value: 8 },
+    { labels: '{http_response_status_code="401", http_route="/v1/chat/completions"}', value: 1 },
+    { labels: '{http_response_status_code="502", http_route="/v1/chat/completions"}', value: 1 },
+  ],
+  gatewayServerErrorRatio: [{ labels: '{}', value: 0.1 }],
+  gatewayDurationP95: [{ labels: '{http_route="/v1/chat/completions"}', value: 0.32 }],
 };
 
 describe.skipIf(promtool === undefined && !isCI)("dashboard queries on Prometheus's engine (promtool)", () => {

@@ -23,6 +23,7 @@ const KNOWN: Record<string, string> = {
   './testing': 'startFaultServer',
   './otel': 'startTelemetry',
   './fronts': 'bulwarkFetch',
+  './gateway': 'createGateway',
   './ai-sdk': 'bulwarkModel',
 };
 const subpaths = Object.keys(pkg.exports).filter((s) => s !== './package.json');

@@ -228,7 +228,14 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
       for (const q of queries) expect(q.expr, q.id).not.toMatch(/\$/);
     });
 
-    it.each(Object.keys(PROMQL).map((id) => `panel:${id}`).concat('annotation:breakerOpened'))('%s', async (id) => {
+    // The gateway's panels read http.server.request.duration, which only a gateway emits: the chaos scenario calls
+    // the chain directly, so test/stack/gateway-dashboards.test.ts runs them on a gateway's own traffic.
+    const scenarioPanels = Object.keys(PROMQL).filter((id) => !id.startsWith('gateway'));
+    it('leaves out only the gateway panels', () => {
+      expect(Object.keys(PROMQL).filter((id) => !scenarioPanels.includes(id))).toEqual(['gatewayRequestsByStatus', 'gatewayServerErrorRatio', 'gatewayDurationP95']);
+    });
+
+    it.each(scenarioPanels.map((id) => `panel:${id}`).concat('annotation:breakerOpened'))('%s', async (id) => {
       const q = queries.find((x) => x.id === id)!;
       const r = await atEnd(q.expr); // throws on an evaluation error
       expect(r.length, `${q.id} (instant): ${q.expr}`).toBeGreaterThan(0);

@@ -14,6 +14,9 @@ import { fault, startFaultServer, type FaultServer } from '../../src/testing/ind
 import { createRandom } from '../../src/testing/random.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
 import { recorder } from '../chain/helpers.js';
+import { createClient } from 'redis';
+import { redisStore } from '../../src/state/redisStore.js';
+import { needRedis, startTestRedis, type TestRedis } from '../support/redis.js';
 
 let server: FaultServer;
 beforeAll(async () => {
@@ -140,37 +143,76 @@ describe('least-busy', () => {
       called += 1;
       if (reached && called >= reached.n) reached.open();
     };
-    const { llm, wires } = poolChain(['east', 'west', 'north'], { strategy: 'least-busy' }, { onCall });
+    const { llm, wires } = poolChain(['east', 'west', 'north'], { strategy: 'least-busy', random: () => 0 }, { onCall });
     const gate = deferred();
     for (const r of ROUTES) wires[r].gate = gate.promise;
     const all = deferred();
     reached = { n: 6, open: all.open };
     const pending = Array.from({ length: 6 }, () => llm.chat(ask));
     await all.promise;
-    // Six requests in flight at once, all picked before any was sent: two per member.
+    // Six requests in flight at once, all picked before any was sent: two per member. (Ties go to the
+    // first member: only counting each pick at once keeps all six from choosing east.)
     expect(ROUTES.map((r) => wires[r].calls)).toEqual([2, 2, 2]);
     expect(llm.health().pools?.[0]?.members.map((m) => m.inFlight)).toEqual([2, 2, 2]);
     gate.open();
     await Promise.all(pending);
     expect(llm.health().pools?.[0]?.members.map((m) => m.inFlight)).toEqual([0, 0, 0]);
 
-    // East holds three calls; the others answer at once: the next requests all go elsewhere.
+    // East holds a call (ties go to the first member); the others answer at once: the next
+    // requests, one after the other, all go elsewhere.
     const hold = deferred();
     for (const r of ROUTES) wires[r].gate = undefined;
     wires.east.gate = hold.promise;
     const held = deferred();
-    reached = { n: called + 3, open: held.open };
-    const slow = [0, 1, 2].map(() => llm.chat(ask));
+    reached = { n: called + 1, open: held.open };
+    const slow = [llm.chat(ask)];
     await held.promise;
-    expect(wires.east.calls).toBe(2 + 1);
-    // The three picks went one per member (all at 0 in flight, then 1 each) and east holds one
-    // of them; east now has 1 in flight, the others 0: a stream of sequential requests skips east.
-    const eastBefore = wires.east.calls;
+    expect(wires.east.calls).toBe(3);
+    expect(llm.health().pools?.[0]?.members.map((m) => m.inFlight)).toEqual([1, 0, 0]);
     for (let i = 0; i < 8; i++) await llm.chat(ask);
-    expect(wires.east.calls).toBe(eastBefore);
-    expect(wires.west.calls + wires.north.calls).toBe(2 + 2 + 2 + 8);
+    expect(wires.east.calls).toBe(3);
+    expect(wires.west.calls + wires.north.calls).toBe(2 + 2 + 8);
     hold.open();
     await Promise.all(slow);
+  });
+});
+
+describe.skipIf(needRedis().skip)('least-busy with shared state (Redis)', () => {
+  let redis: TestRedis;
+  const closers: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    for (const close of closers) await close();
+    await redis.stop();
+  });
+
+  it('requests picked while the shared breakers still await their first sync spread: each is counted from its pick', async () => {
+    const client = createClient({ url: redis.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    closers.push(() => client.quit());
+    let called = 0;
+    const all = deferred();
+    const { llm, wires } = poolChain(['east', 'west', 'north'], { strategy: 'least-busy', random: () => 0 }, {
+      onCall: () => {
+        called += 1;
+        if (called === 6) all.open();
+      },
+      sharedState: redisStore(client, { syncIntervalMs: 60_000 }),
+      cache: false,
+    });
+    closers.push(() => llm.close());
+    const gate = deferred();
+    for (const r of ROUTES) wires[r].gate = gate.promise;
+    // Sent before the chain has heard from Redis: every breaker answers only after a round trip.
+    const pending = Array.from({ length: 6 }, () => llm.chat(ask));
+    await all.promise;
+    expect(ROUTES.map((r) => wires[r].calls)).toEqual([2, 2, 2]);
+    gate.open();
+    await Promise.all(pending);
+    expect(llm.health().pools?.[0]?.members.map((m) => m.inFlight)).toEqual([0, 0, 0]);
   });
 });
 

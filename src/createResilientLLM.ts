@@ -4,6 +4,7 @@ import { cacheableAnswer } from './chain/results.js';
 import { stream, type ResilientStream } from './chain/stream.js';
 import { buildTargetRuntimes, type PoolRuntime, type TargetRuntime } from './chain/targetRuntime.js';
 import { Hedging } from './chain/hedge.js';
+import { isPool } from './pool/pool.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
 import { ConfigError } from './errors/bulwarkError.js';
@@ -156,7 +157,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         snapshot: health,
         captureContent: config.captureContent,
         ...(config.callerAttributes && { callerAttributes: config.callerAttributes }),
-        hedging: config.hedge !== undefined,
+        hedging: config.hedge !== undefined || config.targets.some((t) => isPool(t) && t.hedge !== undefined),
         storeOperations: [...(cache ? (['cache.get', 'cache.set'] as const) : []), ...(shared ? STORE_OPERATIONS.filter((op) => !op.startsWith('cache.')) : [])],
       }),
     );

@@ -3,23 +3,17 @@ import type { ConsecutiveFailures } from './consecutiveFailures.js';
 import type { FailureRate } from './failureRate.js';
 import { ProbeLeases } from './probeLeases.js';
 import { countOutcome, tripStrategies } from './tripStrategies.js';
-import type { BreakerStrategy, TripReason } from './strategy.js';
+import type { BreakerStrategy } from './strategy.js';
 import type { AttemptObserver } from '../events/engineObserver.js';
 import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerTransition, type CircuitState } from '../events/breakerTransition.js';
 import { DEFAULT_PROBE_LEASE_MS, type BreakerConfig } from './types.js';
 
-/** Why the breaker changed state (`BreakerTransition.reason`). */
-export type TransitionReason = TripReason | 'immediate' | 'open_elapsed' | 'probe_failed' | 'probes_succeeded' | 'forced';
-
-export const TRANSITION_REASONS: readonly TransitionReason[] = [
-  'consecutive_failures',
-  'failure_rate',
-  'immediate',
-  'open_elapsed',
-  'probe_failed',
-  'probes_succeeded',
-  'forced',
-];
+/**
+ * Why the breaker changed state (`BreakerTransition.reason`): the strategies' trip reasons
+ * (a TripReason missing here does not compile where a trip becomes a transition), then the rest.
+ */
+export const TRANSITION_REASONS = ['consecutive_failures', 'failure_rate', 'immediate', 'open_elapsed', 'probe_failed', 'probes_succeeded', 'forced'] as const;
+export type TransitionReason = (typeof TRANSITION_REASONS)[number];
 
 /** A `BreakerTransition` whose reason is one of ours. */
 export interface CircuitBreakerTransition extends BreakerTransition {

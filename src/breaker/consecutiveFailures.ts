@@ -10,8 +10,8 @@ export class ConsecutiveFailures implements BreakerStrategy<ConsecutiveFailuresS
   readonly threshold: number;
   private count = 0;
 
+  /** `threshold` >= 1 (breaker.consecutiveFailures, validated at construction). */
   constructor(threshold: number) {
-    if (!(threshold >= 1)) throw new RangeError(`consecutive failures threshold must be >= 1, got ${threshold}`);
     this.threshold = threshold;
   }
 

@@ -31,9 +31,8 @@ export class FailureRate implements BreakerStrategy<FailureRateStats> {
   private readonly threshold: number;
   private readonly minCalls: number;
 
+  /** Threshold in (0, 1], minCalls >= 1 (breaker.failureRate / breaker.minCalls, validated at construction). */
   constructor(options: FailureRateOptions) {
-    if (!(options.threshold > 0 && options.threshold <= 1)) throw new RangeError(`failure rate threshold must be in (0, 1], got ${options.threshold}`);
-    if (!(options.minCalls >= 1)) throw new RangeError(`failure rate minCalls must be >= 1, got ${options.minCalls}`);
     this.threshold = options.threshold;
     this.minCalls = options.minCalls;
     this.window = new SlidingWindowCounter(['calls', 'failures'], options.windowMs, options.buckets ?? 10);

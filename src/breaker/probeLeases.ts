@@ -11,8 +11,8 @@ export class ProbeLeases {
   private readonly leases = new Map<number, number>();
   private lastId = 0;
 
+  /** `leaseMs` > 0: the engine's total deadline (timeouts.totalMs, validated at construction). */
   constructor(leaseMs: number) {
-    if (!(leaseMs > 0)) throw new RangeError(`probeLeaseMs must be > 0, got ${leaseMs}`);
     this.leaseMs = leaseMs;
   }
 

@@ -168,8 +168,8 @@ export class SharedCircuitBreaker implements BreakerHandle, SyncedBreaker {
     }
     // Decided here: the local breaker takes the half-open step and leases its own probe slots.
     const before = this.rec;
-    const permit = this.local.tryAcquire();
-    if (this.heard.length > 0) this.decidedLocally(before, undefined);
+    let permit: BreakerPermit | undefined;
+    if (this.hear(() => (permit = this.local.tryAcquire())).length > 0) this.decidedLocally(before, undefined);
     return this.wrap(permit);
   }
 

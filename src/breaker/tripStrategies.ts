@@ -5,12 +5,9 @@ import type { BreakerStrategy, TripReason } from './strategy.js';
 
 /**
  * The two ways a breaker trips (consecutive failures OR a failure ratio over a window with a
- * minimum of calls), built from a validated config. Local and shared breakers use the same pair.
+ * minimum of calls), built from a config validated at construction (config/validateConfig.ts).
  */
 export function tripStrategies(config: BreakerConfig): { consecutive: ConsecutiveFailures; rate: FailureRate; all: readonly BreakerStrategy[] } {
-  if (!(config.openMs >= 0)) throw new RangeError(`breaker.openMs must be >= 0, got ${config.openMs}`);
-  if (!(config.halfOpenProbes >= 1)) throw new RangeError(`breaker.halfOpenProbes must be >= 1, got ${config.halfOpenProbes}`);
-  if (!(config.successThreshold >= 1)) throw new RangeError(`breaker.successThreshold must be >= 1, got ${config.successThreshold}`);
   const consecutive = new ConsecutiveFailures(config.consecutiveFailures);
   const rate = new FailureRate({ threshold: config.failureRate, windowMs: config.windowMs, minCalls: config.minCalls });
   return { consecutive, rate, all: [consecutive, rate] };

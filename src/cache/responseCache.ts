@@ -80,8 +80,8 @@ export class ResponseCache {
   private readonly onStoreError: ((error: CacheStoreError) => void) | undefined;
 
   constructor(config: CacheConfig, chain: string, clock: Clock, options: ResponseCacheOptions = {}) {
+    // > 0: the cache store's timeoutMs, validated at construction (cache.store.timeoutMs).
     const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
-    if (!(storeTimeoutMs > 0)) throw new RangeError(`storeTimeoutMs must be > 0, got ${storeTimeoutMs}`);
     this.config = config;
     this.chain = chain;
     this.clock = clock;

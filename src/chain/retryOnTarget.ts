@@ -4,7 +4,7 @@ import { ProviderError } from '../errors/providerError.js';
 import type { AttemptKind } from '../request/types.js';
 import { AttemptFailure } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { costCapReached, type WalkState } from './walkState.js';
+import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { invalidOutputRetries } from '../validation/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
@@ -162,6 +162,7 @@ export async function retryOnTarget<T>(
     // Out of attempts (p-retry does not ask), or the attempt's own disposition.
     if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail', thrown.info);
     // The walk's signal fired (p-retry rejects with its reason), possibly during a backoff wait.
+    if (thrown instanceof WalkStopped) throw new TargetGaveUp(thrown.attemptError, thrown.errorType, true);
     if (thrown instanceof ProviderError) throw new TargetGaveUp(thrown, thrown.errorType, true);
     throw thrown;
   }

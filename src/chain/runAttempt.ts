@@ -8,7 +8,7 @@ import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage } from '../request/types.js';
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { WalkStopped, type WalkState } from './walkState.js';
+import { WalkStopped, walkStopOf, type WalkState } from './walkState.js';
 
 /** A failed attempt with its classification, as the retry loop and the walk see it. */
 export class AttemptFailure extends Error {
@@ -101,8 +101,11 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
     abort,
     startedAt,
     errorFor(thrown) {
-      if (abort.signal.aborted && abort.signal.reason instanceof ProviderError) return abort.signal.reason;
-      return asProviderError(thrown, rt.adapter.provider, rt.adapter.model);
+      // Why the attempt's signal fired comes first: the adapter's own error is only its echo.
+      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      const cause = reason instanceof ProviderError || reason instanceof WalkStopped ? reason : thrown;
+      if (cause instanceof WalkStopped) return cause.attemptError;
+      return asProviderError(cause, rt.adapter.provider, rt.adapter.model);
     },
     succeed(response, usage, extra) {
       if (!settle()) return;
@@ -125,7 +128,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       record.errorType = classification.errorType;
       const costUsd = addCost(usage);
       // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
-      const walkAbort = error instanceof WalkStopped;
+      const walkAbort = walkStopOf(error) !== undefined;
       // Transitions the outcome causes reach this attempt's span through the permit.
       if (walkAbort || !classification.countsForBreaker) permit.release(observer);
       else permit.failure({ immediate: classification.opensBreaker }, observer);

@@ -6,7 +6,7 @@ import { answered, outcomeOf, replay } from './results.js';
 import { StreamAccumulator } from './streamAccumulator.js';
 import { endLiveStream, nextOrAbort, runStreamAttempt, type LiveStream } from './streamAttempt.js';
 import { walkChain } from './walkChain.js';
-import { consumerStoppedError, WalkStopped } from './walkState.js';
+import { consumerStoppedError, walkStopOf } from './walkState.js';
 
 /** A streamed answer: iterate it for events; `result` settles with the final metadata when iteration ends. */
 export interface ResilientStream extends AsyncIterable<StreamEvent> {
@@ -102,7 +102,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
           live = undefined;
           const { error } = failure;
           const reason = failure.classification.errorType;
-          if (error instanceof WalkStopped || config.midStream === 'error') {
+          if (walkStopOf(error) !== undefined || config.midStream === 'error') {
             if (error.errorType === 'cancelled') throw new BulwarkError('cancelled', 'The request was cancelled', { attempts: state.attempts, cause: error });
             throw new StreamInterruptedError(reason, `The stream from ${current.rt.label} failed after content was sent: ${error.message}`, { text: acc.text, toolCalls: acc.toolCalls }, { attempts: state.attempts, cause: error });
           }

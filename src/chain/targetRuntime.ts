@@ -1,4 +1,5 @@
 import { localBreakerHandle, type BreakerHandle } from '../breaker/breakerHandle.js';
+import { Hedging } from './hedge.js';
 import { CircuitBreaker } from '../breaker/circuitBreaker.js';
 import type { BreakerTransition } from '../events/breakerTransition.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -50,6 +51,8 @@ export interface PoolRuntime {
   index: number;
   config: ResolvedPool;
   members: TargetRuntime[];
+  /** The pool's own hedging (`hedge` on the pool), with its own budget. */
+  hedging?: Hedging;
 }
 
 /** With `shared`, breakers and retry budgets are the fleet-wide ones (DESIGN §5). */
@@ -104,7 +107,7 @@ export function buildTargetRuntimes(config: ResolvedConfig, onTransition: (t: Br
   };
   config.targets.forEach((position, index) => {
     if (!isPool(position)) return void runtimes.push(runtimeOf(position, index));
-    const pool: PoolRuntime = { index, config: position, members: [] };
+    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock) }) };
     position.members.forEach((m, member) => pool.members.push(runtimeOf(m.target, index, { pool, member, weight: m.weight })));
     runtimes.push(...pool.members);
   });

@@ -9,7 +9,7 @@ import type { AttemptKind } from '../request/types.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
+import { costCapReached, walkStopOf, type WalkStopped, type WalkState } from './walkState.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -48,7 +48,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     const { error, reason } = thrown;
     if (thrown.stopWalk) {
       // Deadline: nothing more can be tried, but cached/static answers still can be served.
-      return { ok: false, error, reason, stop: !(reason === 'timeout' && error instanceof WalkStopped && error.why === 'deadline') };
+      return { ok: false, error, reason, stop: !(reason === 'timeout' && walkStopOf(error)?.why === 'deadline') };
     }
     if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
     if (reason === 'context_length_exceeded') {
@@ -120,9 +120,9 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
 
   const stopped = (): WalkResult<T> | undefined => {
     if (!state.walk.signal.aborted) return undefined;
-    const error = state.walk.signal.reason as WalkStopped;
+    const stop = state.walk.signal.reason as WalkStopped;
     // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-    return { ok: false, error, reason: error.errorType, stop: error.why !== 'deadline' };
+    return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
   };
   const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
   const steps: PositionSteps<T> = {
@@ -141,18 +141,19 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     },
     firstKind,
     lastGaveUp: () => lastGaveUp,
-    ...(hedging && {
-      async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>) {
-        tried += 1;
-        const admit = async () => {
-          const admitted = await admitMember();
-          if (admitted) tried += 1;
-          return admitted;
-        };
-        const ran = await raceWithHedges(hedging, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
-        return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
-      },
-    }),
+    hedges: hedging !== undefined,
+    async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>, poolHedging?: Hedging) {
+      const policy = poolHedging ?? hedging;
+      if (!policy) throw new Error('runHedged without a hedging policy');
+      tried += 1;
+      const admit = async () => {
+        const admitted = await admitMember();
+        if (admitted) tried += 1;
+        return admitted;
+      };
+      const ran = await raceWithHedges(policy, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
+      return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
+    },
   };
 
   while (next < targets.length) {

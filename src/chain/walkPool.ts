@@ -4,7 +4,7 @@ import { costOf } from '../cost/computeCost.js';
 import { pickMember, type MemberView } from '../pool/selectMember.js';
 import type { AttemptKind } from '../request/types.js';
 import type { TargetGaveUp, TargetRunOptions } from './retryOnTarget.js';
-import type { Admitted } from './hedge.js';
+import type { Admitted, Hedging } from './hedge.js';
 import type { PoolRuntime, TargetRuntime } from './targetRuntime.js';
 import type { WalkResult } from './walkChain.js';
 import type { WalkState } from './walkState.js';
@@ -26,8 +26,11 @@ export interface PositionSteps<T> {
   /**
    * With hedging: runs `first` and, while it is slow, hedges on what `admitHedge` admits (another
    * member of the pool). Same results as `run`; every racer that gave up is recorded as such.
+   * `hedging`: the pool's own (default: the chain's).
    */
-  runHedged?(first: Admitted, admitHedge: () => Promise<Admitted | undefined>): Promise<WalkResult<T> | undefined>;
+  /** The chain hedges (`hedge` on the chain). */
+  hedges: boolean;
+  runHedged?(first: Admitted, admitHedge: () => Promise<Admitted | undefined>, hedging?: Hedging): Promise<WalkResult<T> | undefined>;
   /** Kind of the first attempt at a position. */
   firstKind(): AttemptKind;
   /** Why the last target run gave up. */
@@ -145,7 +148,11 @@ export async function walkPool<T>(pool: PoolRuntime, members: readonly TargetRun
     };
     const kind = attemptsHere === 0 ? steps.firstKind() : 'retry';
     try {
-      ended = steps.runHedged ? await steps.runHedged({ rt, permit, kind, options: options(rt) }, admitMember) : await steps.run(rt, permit, kind, options(rt));
+      // The pool's own hedging wins over the chain's at this position.
+      ended =
+        steps.runHedged && (pool.hedging || steps.hedges)
+          ? await steps.runHedged({ rt, permit, kind, options: options(rt) }, admitMember, pool.hedging)
+          : await steps.run(rt, permit, kind, options(rt));
     } finally {
       unreserve();
     }

@@ -38,16 +38,40 @@ export type WalkStop = (typeof WALK_STOPS)[number];
 
 /**
  * The walk's abort reason: the total deadline passed, the caller cancelled, or a stream's
- * consumer walked away. Told apart from every other failure by its type (and `why`), never by
- * its fields. It is also the error of the attempt it cut short, hence a ProviderError of type
- * 'timeout' (deadline) or 'cancelled' — one that says nothing about any target's health.
+ * consumer walked away. Its own type — not a failure of any target — so the engine tells it
+ * from every other failure by type alone. An attempt it cuts short fails with `attemptError`:
+ * a ProviderError of type 'timeout' (deadline) or 'cancelled' whose cause is this stop, one that
+ * says nothing about any target's health (`walkStopOf` finds the stop behind it).
  */
-export class WalkStopped extends ProviderError {
+export class WalkStopped extends Error {
+  override readonly name = 'WalkStopped';
   readonly why: WalkStop;
+  readonly errorType: Extract<ErrorType, 'timeout' | 'cancelled'>;
+  // Private, so that serializing either error never walks into a cycle.
+  readonly #attemptError: ProviderError;
   constructor(why: WalkStop, message: string) {
-    super({ errorType: why === 'deadline' ? 'timeout' : 'cancelled', provider: 'bulwark', model: '', message, ...(why === 'deadline' && { providerCode: 'total_deadline' }) });
+    super(message);
     this.why = why;
+    this.errorType = why === 'deadline' ? 'timeout' : 'cancelled';
+    this.#attemptError = new ProviderError({
+      errorType: this.errorType,
+      provider: 'bulwark',
+      model: '',
+      message,
+      ...(why === 'deadline' && { providerCode: 'total_deadline' }),
+      cause: this,
+    });
   }
+
+  /** What the attempt it cut short failed with — and the walk, when it ends here. */
+  get attemptError(): ProviderError {
+    return this.#attemptError;
+  }
+}
+
+/** The walk stop behind an attempt's error, if the walk ending is what failed it. */
+export function walkStopOf(error: ProviderError): WalkStopped | undefined {
+  return error.cause instanceof WalkStopped ? error.cause : undefined;
 }
 
 /** The abort reason when the caller's signal fires. */

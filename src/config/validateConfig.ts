@@ -45,6 +45,7 @@ import { CACHE_MODES } from '../cache/types.js';
 import { JITTERS } from '../retry/types.js';
 import { MID_STREAM_POLICIES, type CacheConfig, type HedgeConfig, type ResilientLLMOptions, type ResolvedConfig } from './types.js';
 import { memoryStore } from '../state/memoryStore.js';
+import { TARGET_TIERS } from '../request/tiers.js';
 import { TRACKED_PERCENTILES, type TrackedPercentile } from '../health/latencyTracker.js';
 import { isSharedStateStore } from '../state/sharedState.js';
 
@@ -131,7 +132,7 @@ function target(value: unknown, field: string): Target {
   if (typeof adapter.provider !== 'string' || adapter.provider === '') fail(`${field}.adapter.provider`, 'must be a non-empty string');
   if (typeof adapter.model !== 'string' || adapter.model === '') fail(`${field}.model`, 'must be a non-empty string');
   fields({
-    tier: oneOf(['full', 'reduced'] as const),
+    tier: oneOf(TARGET_TIERS),
     contextWindow: finite({ integer: true, above: 0, unit: 'tokens' }),
     pricing: modelPrice,
     breakerKey: string({ nonEmpty: true }),
@@ -141,7 +142,7 @@ function target(value: unknown, field: string): Target {
   return value as Target;
 }
 
-const POOL_KEYS = ['name', 'members', 'strategy', 'latency', 'random'] as const;
+const POOL_KEYS = ['name', 'members', 'strategy', 'latency', 'random', 'hedge'] as const;
 const POOL_NAME = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 /** A bare target is a member of weight 1; `{ target, weight }` sets its share. */
@@ -177,6 +178,10 @@ function poolPosition(value: unknown, field: string): ResolvedPool {
   const strategy = optional(oneOf(POOL_STRATEGIES))(read(p, 'strategy', `${field}.strategy`), `${field}.strategy`) ?? 'weighted';
   const latency = fields({ tolerance: finite({ min: 0 }), windowMs: finite({ above: 0 }) }, { unknown: 'reject' })(read(p, 'latency', `${field}.latency`) ?? {}, `${field}.latency`);
   const random = optional(func<() => number>())(read(p, 'random', `${field}.random`), `${field}.random`);
+  const hedgeIn = read(p, 'hedge', `${field}.hedge`);
+  // Its hedges go to its other members: a pool of one has nowhere to send them.
+  if (hedgeIn !== undefined && members.length < 2) fail(`${field}.hedge`, `needs a pool of two members or more to hedge across, got ${members.length}`);
+  const hedge = hedgeIn === undefined ? undefined : hedgeSlice(hedgeIn, `${field}.hedge`);
   return {
     kind: 'pool',
     name,
@@ -187,6 +192,7 @@ function poolPosition(value: unknown, field: string): ResolvedPool {
       windowMs: (latency.windowMs as number | undefined) ?? DEFAULT_LATENCY_WINDOW_MS,
     },
     random: random ?? Math.random,
+    ...(hedge && { hedge }),
   };
 }
 
@@ -258,22 +264,33 @@ function rejectSharedDefaultKeys(positions: ReadonlyArray<Target | ResolvedPool>
   }
 }
 
-/** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
-function hedgeOptions(value: unknown, positions: ReadonlyArray<Target | ResolvedPool>, maxHops: number): HedgeConfig | undefined {
-  if (value === undefined) return undefined;
-  const h = object('hedge', value);
-  rejectUnknown('hedge', h, ['after', 'maxHedges', 'budgetRatio']);
+/** A hedge config at `field` (the chain's `hedge`, a pool's `targets[i].hedge`): `after` required, defaults filled. */
+function hedgeSlice(value: unknown, field: string): HedgeConfig {
+  const h = object(field, value);
+  rejectUnknown(field, h, ['after', 'maxHedges', 'budgetRatio']);
+  const tracked = TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ');
   let after: HedgeConfig['after'];
   if (typeof h.after === 'string') {
     if (!(TRACKED_PERCENTILES as readonly string[]).includes(h.after)) {
-      throw new ConfigError('hedge.after', `must be a delay in ms or a tracked latency percentile (${TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ')}), got '${h.after}'`);
+      throw new ConfigError(`${field}.after`, `must be a delay in ms or a tracked latency percentile (${tracked}), got '${h.after}'`);
     }
     after = h.after as TrackedPercentile;
   } else if (h.after === undefined) {
-    throw new ConfigError('hedge.after', `is required: a delay in ms or a tracked latency percentile (${TRACKED_PERCENTILES.map((p) => `'${p}'`).join(', ')})`);
+    throw new ConfigError(`${field}.after`, `is required: a delay in ms or a tracked latency percentile (${tracked})`);
   } else {
-    after = check(timerMs, h.after, 'hedge.after');
+    after = check(timerMs, h.after, `${field}.after`);
   }
+  return {
+    after,
+    maxHedges: num(`${field}.maxHedges`, h.maxHedges, DEFAULT_HEDGE.maxHedges, { integer: true, min: 1 }),
+    budgetRatio: num(`${field}.budgetRatio`, h.budgetRatio, DEFAULT_HEDGE.budgetRatio, { above: 0, max: 1 }),
+  };
+}
+
+/** `hedge`: off when unset; `after` is required (a delay in ms, or a percentile the targets track). */
+function hedgeOptions(value: unknown, positions: ReadonlyArray<Target | ResolvedPool>, maxHops: number): HedgeConfig | undefined {
+  if (value === undefined) return undefined;
+  const config = hedgeSlice(value, 'hedge');
   // A hedge goes to another member of a pool (no hop), or to the next target (one hop): a chain
   // with neither has nowhere to send it, and the config would be silently ignored.
   const poolToHedgeIn = positions.some((p) => isPool(p) && p.members.length > 1);
@@ -281,11 +298,7 @@ function hedgeOptions(value: unknown, positions: ReadonlyArray<Target | Resolved
     throw new ConfigError('hedge', `needs a second target (or a pool of two members or more) to hedge across, got ${positions.length} target`);
   }
   if (!poolToHedgeIn && maxHops < 1) throw new ConfigError('hedge', 'needs maxHops >= 1 (a hedge goes to the next target, one hop), got maxHops 0');
-  return {
-    after,
-    maxHedges: num('hedge.maxHedges', h.maxHedges, DEFAULT_HEDGE.maxHedges, { integer: true, min: 1 }),
-    budgetRatio: num('hedge.budgetRatio', h.budgetRatio, DEFAULT_HEDGE.budgetRatio, { above: 0, max: 1 }),
-  };
+  return config;
 }
 
 /**
@@ -374,6 +387,9 @@ export function resolveConfig(options: ResilientLLMOptions): ResolvedConfig {
     const staleTtlMs = num('cache.staleTtlMs', c.staleTtlMs, DEFAULT_CACHE_STALE_TTL_MS, { min: 0 });
     const maxEntryBytes = num('cache.maxEntryBytes', c.maxEntryBytes, DEFAULT_CACHE_MAX_ENTRY_BYTES, { above: 0 });
     if (mode !== 'off') {
+      // The store's own timeout bounds every cache call (the engine takes it when it is a number).
+      const timeoutMs = ((store ?? sharedState) as { timeoutMs?: unknown } | undefined)?.timeoutMs;
+      if (typeof timeoutMs === 'number') check(timerMs, timeoutMs, store ? 'cache.store.timeoutMs' : 'sharedState.timeoutMs');
       cache = {
         // With shared state the cache is shared too, unless the user chose its store.
         store: store ?? sharedState ?? memoryStore({ maxEntries: DEFAULT_CACHE_MAX_ENTRIES }),

@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '../request/types.js';
+import type { AttemptRecord, ToolCall } from '../records/types.js';
 import type { ErrorType } from './errorTypes.js';
 
 /**
@@ -37,7 +37,7 @@ export class ConfigError extends Error {
  */
 export class StreamInterruptedError extends BulwarkError {
   override readonly name: string = 'StreamInterruptedError';
-  readonly received: { text: string; toolCalls: import('../request/types.js').ToolCall[] };
+  readonly received: { text: string; toolCalls: ToolCall[] };
   constructor(errorType: ErrorType, message: string, received: StreamInterruptedError['received'], options: { attempts?: AttemptRecord[]; cause?: unknown } = {}) {
     super(errorType, message, options);
     this.received = received;

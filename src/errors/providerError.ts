@@ -1,4 +1,4 @@
-import type { Usage } from '../request/types.js';
+import type { Usage } from '../records/types.js';
 import type { ErrorType } from './errorTypes.js';
 
 export interface ProviderErrorInit {

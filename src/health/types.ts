@@ -1,10 +1,11 @@
 import type { CircuitState, BreakerOverride } from '../events/breakerTransition.js';
+import type { TargetTier } from '../request/tiers.js';
 
 export interface TargetHealth {
   index: number;
   provider: string;
   model: string;
-  tier: 'full' | 'reduced';
+  tier: TargetTier;
   breaker: string;
   state: CircuitState;
   override: BreakerOverride;

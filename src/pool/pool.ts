@@ -27,6 +27,17 @@ export interface PoolLatencyOptions {
   windowMs?: number;
 }
 
+/**
+ * Hedging among the pool's members, in place of the chain's `hedge` at this position (same fields
+ * and rules, docs/api.md "Hedging"): a member silent past `after` races another member. Its own budget.
+ */
+export interface PoolHedgeOptions {
+  /** Ms, or a latency percentile the members track ('p50', 'p95'). */
+  after: number | 'p50' | 'p95';
+  maxHedges?: number;
+  budgetRatio?: number;
+}
+
 export interface PoolOptions {
   /** The pool's name: telemetry attribute `bulwark.pool.name`, shown by health(). */
   name: string;
@@ -37,6 +48,7 @@ export interface PoolOptions {
   latency?: PoolLatencyOptions;
   /** A source of uniform numbers in [0, 1) for the weighted choices (tests inject a seeded one). Default Math.random. */
   random?: () => number;
+  hedge?: PoolHedgeOptions;
 }
 
 export const DEFAULT_LATENCY_TOLERANCE = 0.25;
@@ -56,6 +68,8 @@ export interface ResolvedPool {
   readonly members: ReadonlyArray<{ target: Target; weight: number }>;
   readonly latency: { tolerance: number; windowMs: number };
   readonly random: () => number;
+  /** The pool's own hedging, when set. */
+  readonly hedge?: Required<PoolHedgeOptions>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ChatRequest, ProviderOptions, ProviderResponse, StreamEvent } from '../request/types.js';
+import type { TargetTier } from '../request/tiers.js';
 import type { ResolvedCapabilities, TargetCapabilities } from './capabilities.js';
 
 export interface ModelPrice {
@@ -40,7 +41,7 @@ export interface ProviderAdapter {
 export interface TargetOptions {
   model: string;
   /** 'reduced' marks a weaker target: answers from it are tier 'reduced'. Default 'full'. */
-  tier?: 'full' | 'reduced';
+  tier?: TargetTier;
   /** Max prompt tokens this target accepts; context-length failures skip targets that don't fit. */
   contextWindow?: number;
   /** Price for this target, over the built-in table. */
@@ -64,7 +65,7 @@ export interface TargetOptions {
 /** A configured target of a chain. */
 export interface Target {
   readonly adapter: ProviderAdapter;
-  readonly tier: 'full' | 'reduced';
+  readonly tier: TargetTier;
   readonly contextWindow?: number;
   readonly pricing?: ModelPrice;
   readonly breakerKey?: string;

@@ -4,14 +4,14 @@
  * OpenAI to Anthropic in the middle of an agent's tool loop.
  */
 
-export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+import type { TIERS } from '../telemetry/names.js';
+import type { AttemptKind, AttemptRecord, ToolCall, Usage } from '../records/types.js';
 
-/** A tool call the model asked for. `arguments` is the JSON text the model produced. */
-export interface ToolCall {
-  id: string;
-  name: string;
-  arguments: string;
-}
+export type { AttemptKind, AttemptRecord, ToolCall, Usage } from '../records/types.js';
+
+/** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
+export const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** `developer` (OpenAI's newer name for the instructions role) is accepted and treated as `system`. */
 export interface SystemMessage extends Cacheable {
@@ -89,7 +89,8 @@ export interface ToolDefinition {
   parameters: JsonSchema;
 }
 
-export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+export const TOOL_CHOICES = ['auto', 'none', 'required'] as const;
+export type ToolChoice = (typeof TOOL_CHOICES)[number] | { name: string };
 
 export interface ChatRequest {
   messages: Message[];
@@ -124,22 +125,6 @@ export interface ChatRequest {
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
 
-/**
- * Token counts of one call. The breakdowns are parts of the totals, as the GenAI conventions count
- * them: `cacheReadTokens` and `cacheWriteTokens` are included in `inputTokens` (the whole prompt,
- * whatever the provider's own payload looked like), `reasoningTokens` in `outputTokens`.
- */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  /** Input tokens served from the provider's prompt cache (priced at the cache-read price). */
-  cacheReadTokens?: number;
-  /** Input tokens written to the provider's prompt cache (priced at the cache-write price). */
-  cacheWriteTokens?: number;
-  /** Output tokens spent on reasoning / extended thinking (priced as output). */
-  reasoningTokens?: number;
-}
-
 /** What an adapter returns for one successful upstream call. */
 export interface ProviderResponse {
   text: string;
@@ -169,9 +154,8 @@ export type StreamEvent =
   /** The stream was restarted on another target; discard everything shown so far. */
   | { type: 'reset'; reason: string };
 
-export type Tier = 'full' | 'reduced' | 'cached' | 'static';
-
-export type AttemptKind = 'initial' | 'retry' | 'fallback' | 'probe' | 'hedge';
+/** The tier of an answer: the values of `bulwark.tier` (telemetry/names.ts) but a failure's 'none'. */
+export type Tier = Exclude<(typeof TIERS)[number], 'none'>;
 
 export interface TargetRef {
   provider: string;
@@ -181,22 +165,6 @@ export interface TargetRef {
   /** When the position is a pool: its name, and which of its members (0-based). */
   pool?: string;
   member?: number;
-}
-
-export interface AttemptRecord {
-  provider: string;
-  model: string;
-  targetIndex: number;
-  /** When the target is a pool member: the pool's name and the member (0-based). */
-  pool?: string;
-  member?: number;
-  kind: AttemptKind;
-  /** Set when the attempt failed. */
-  errorType?: string;
-  durationMs: number;
-  /** Backoff wait taken after this attempt, before the next one. */
-  delayMs?: number;
-  costUsd?: number;
 }
 
 export interface ChatResult {

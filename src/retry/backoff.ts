@@ -21,9 +21,8 @@ export interface BackoffOptions {
  */
 export function computeBackoff(retryNumber: number, options: BackoffOptions, random: () => number = Math.random): number {
   if (!Number.isInteger(retryNumber) || retryNumber < 0) throw new RangeError(`retryNumber must be an integer >= 0, got ${retryNumber}`);
+  // The delays and the jitter come validated from the config (retry.*, at construction).
   const { baseDelayMs, maxDelayMs, jitter } = options;
-  if (!(baseDelayMs >= 0) || !Number.isFinite(baseDelayMs)) throw new RangeError(`baseDelayMs must be a finite number >= 0, got ${baseDelayMs}`);
-  if (!(maxDelayMs >= 0) || !Number.isFinite(maxDelayMs)) throw new RangeError(`maxDelayMs must be a finite number >= 0, got ${maxDelayMs}`);
 
   const ceiling = exponentialCeiling(retryNumber, baseDelayMs, maxDelayMs);
   switch (jitter) {

@@ -1,4 +1,3 @@
-import { ConfigError } from '../errors/bulwarkError.js';
 import type { RetryBudgetConfig } from './types.js';
 import type { Clock } from '../time/clock.js';
 import { SlidingWindowCounter } from '../time/slidingWindowCounter.js';
@@ -29,12 +28,8 @@ export class RetryBudget implements RetryBudgetHandle {
   private readonly window: SlidingWindowCounter<'requests' | 'retries'>;
   private readonly reserve: number;
 
+  /** `config` is validated at construction (retry.budget in config/validateConfig.ts). */
   constructor(config: RetryBudgetConfig, clock: Clock) {
-    if (!(config.ratio >= 0) || !Number.isFinite(config.ratio)) throw new ConfigError('retry.budget.ratio', `must be a finite number >= 0, got ${config.ratio}`);
-    if (!(config.minRetriesPerSecond >= 0) || !Number.isFinite(config.minRetriesPerSecond)) {
-      throw new ConfigError('retry.budget.minRetriesPerSecond', `must be a finite number >= 0, got ${config.minRetriesPerSecond}`);
-    }
-    if (!(config.windowMs > 0) || !Number.isFinite(config.windowMs)) throw new ConfigError('retry.budget.windowMs', `must be a finite number > 0, got ${config.windowMs}`);
     this.config = { ...config };
     this.clock = clock;
     this.window = new SlidingWindowCounter(['requests', 'retries'], config.windowMs);

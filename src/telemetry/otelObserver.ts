@@ -37,6 +37,7 @@ import type {
 } from '../events/engineObserver.js';
 import type { ChainHealth } from '../health/types.js';
 import type { TargetRef } from '../request/types.js';
+import type { TargetTier } from '../request/tiers.js';
 import type { StoreErrorEvent } from '../events/storeError.js';
 import { CardinalityCap, readCallerAttributes, type CallerAttributes, type CallerAttributesConfig } from './callerAttributes.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
@@ -71,7 +72,7 @@ export interface OtelObserverTarget {
   /** Breaker key (`provider/model` unless the user shares breakers). */
   breaker: string;
   /** The target's tier; only used to pre-create the `bulwark.requests` series. Default 'full'. */
-  tier?: 'full' | 'reduced';
+  tier?: TargetTier;
   /** When the target is a member of a pool: the pool's name, and the member's place in it. */
   pool?: string;
   member?: number;

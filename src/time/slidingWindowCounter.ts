@@ -17,8 +17,8 @@ export class SlidingWindowCounter<Name extends string> {
   private readonly counts: Record<Name, number>[];
   private latest = -Infinity;
 
+  /** `windowMs` finite and > 0: breaker.windowMs or retry.budget.windowMs, validated at construction. */
   constructor(names: readonly Name[], windowMs: number, buckets = 10) {
-    if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new RangeError(`windowMs must be a finite number > 0, got ${windowMs}`);
     if (!Number.isInteger(buckets) || buckets < 1) throw new RangeError(`buckets must be an integer >= 1, got ${buckets}`);
     this.names = names;
     this.windowMs = windowMs;

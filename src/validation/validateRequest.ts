@@ -21,14 +21,11 @@ import {
 import { cacheControlCheck, cacheControlCrossFieldRules } from './promptCache.js';
 import { reasoningBlockCheck, reasoningCheck, reasoningCrossFieldRules } from './reasoning.js';
 import { responseFormatCheck } from './structuredOutput.js';
-import type { ChatRequest, Message } from '../request/types.js';
+import { ROLES, TOOL_CHOICES, type ChatRequest, type Message } from '../request/types.js';
 import { providerOptions } from './providerOptions.js';
 import { messageContent, rejectOpenAIMessageFields, rejectOpenAITool, rejectUnknownRequestFields } from './validateParts.js';
 import { estimatedContentChars } from '../request/contentParts.js';
 
-/** `developer` is OpenAI's newer name for the instructions role: taken as `system`. */
-const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
-const TOOL_CHOICES = ['auto', 'none', 'required'] as const;
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 const toolCall = fields({

@@ -22,10 +22,17 @@ const FLOORS: readonly (readonly string[])[] = [
   ['providers'], //                                        adapters: the only files that know a vendor SDK
   ['validation'], //                                       the validation walk, the request validator
   ['events'], //                                           the observer seam and its payloads
-  ['errors'],
-  ['request'], //                                          the request vocabulary
+  ['errors', 'request'], //                                error types and classification; the request vocabulary — siblings, apart
+  ['records'], //                                          what calls produce: tool calls, usage, attempt records
   ['time', 'telemetry/names.ts'],
 ];
+
+/**
+ * Rooms that must hold no module-level mutable state: the engine and the policies report through
+ * the observer or the permit they were handed, never through a module global (the old
+ * `currentAttempt` side channel), and the ground floor is plain values.
+ */
+const STATELESS_MODULES = ['chain', 'breaker', 'retry', 'cache', 'cost', 'health', 'pool', 'state', 'providers', 'validation', 'events', 'errors', 'request', 'records', 'time'];
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
@@ -107,6 +114,20 @@ function roomCycles(graph: Map<string, Map<string, Set<string>>>): string[][] {
   return cycles;
 }
 
+/** The one module global of the request path, and why it is one: ids unique across every chain of the process. */
+const ALLOWED_GLOBALS = ['chain/chat.ts:requestSeq'];
+
+/** Names of a module's top-level `let` / `var` bindings (the code is formatted: top level is column 0). */
+function globalNames(text: string): string[] {
+  return [...text.matchAll(/^(?:export\s+)?(?:let|var)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]!);
+}
+
+/** Module-level mutable bindings of a room's files, as `file:name`. */
+function moduleGlobals(room: string): string[] {
+  const files = (readdirSync(join(SRC, room), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  return files.flatMap((f) => globalNames(readFileSync(join(SRC, room, f), 'utf8')).map((name) => `${room}/${f.split(sep).join('/')}:${name}`));
+}
+
 const edgesOf = (pairs: Array<[string, string]>) => {
   const graph = new Map<string, Map<string, Set<string>>>();
   for (const [from, to] of pairs) graph.set(from, (graph.get(from) ?? new Map()).set(to, new Set([`${from}/x.ts`])));
@@ -135,9 +156,23 @@ describe('the folder import graph of src/', () => {
     expect(graph.get('chain')?.has('breaker')).toBe(true);
     expect(graph.get('breaker')?.has('chain') ?? false).toBe(false);
   });
+
+  it('keeps errors/ and the request vocabulary apart: both stand on what calls produce, neither imports the other', () => {
+    expect(graph.get('errors')?.has('records')).toBe(true);
+    expect([...(graph.get('errors')?.keys() ?? [])].filter((room) => room !== 'records')).toEqual([]);
+    expect(graph.get('request')?.has('errors') ?? false).toBe(false);
+  });
+
+  it('holds no module-level mutable state in the request path and below (no side channel such as a current attempt)', () => {
+    expect(STATELESS_MODULES.flatMap(moduleGlobals).filter((g) => !ALLOWED_GLOBALS.includes(g))).toEqual([]);
+  });
 });
 
 describe('the layering checks themselves', () => {
+  it('find module-level let and var, not those inside functions nor constants', () => {
+    expect(globalNames('let a = 1;\nconst b = 2;\nfunction f() {\n  let c = 3;\n}\nexport let d = 4;\nvar e;\n')).toEqual(['a', 'd', 'e']);
+  });
+
   const floors = [['top'], ['middle', 'beside'], ['bottom']];
 
   it('accept imports that go down', () => {

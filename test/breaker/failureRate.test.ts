@@ -49,10 +49,7 @@ describe('FailureRate', () => {
     expect(s.stats(0)).toEqual({ failureRate: 0, windowCalls: 0, windowFailures: 0 });
   });
 
-  it('rejects a threshold outside (0, 1] and minCalls below 1', () => {
-    expect(() => new FailureRate({ threshold: 0, windowMs: 1_000, minCalls: 1 })).toThrow(RangeError);
-    expect(() => new FailureRate({ threshold: 1.5, windowMs: 1_000, minCalls: 1 })).toThrow(RangeError);
-    expect(() => new FailureRate({ threshold: 0.5, windowMs: 1_000, minCalls: 0 })).toThrow(RangeError);
+  it('names its reason', () => {
     expect(new FailureRate({ threshold: 1, windowMs: 1_000, minCalls: 1 }).reason).toBe('failure_rate');
   });
 });

@@ -75,6 +75,23 @@ describe('config validation at construction', () => {
     [{ ...base, pricing: { m: { inputPerMTok: 1 } } }, "pricing['m'].outputPerMTok"],
     [{ ...base, targets: [{ ...target, pricing: { inputPerMTok: Infinity, outputPerMTok: 1 } }] }, 'targets[0].pricing.inputPerMTok'],
     [{ ...base, targets: [{ ...target, contextWindow: Infinity }] }, 'targets[0].contextWindow'],
+    // Validated here once: the policies built from the config (breaker strategies, probe leases,
+    // retry budget, backoff, sliding windows, the cache's store timeout) do not check it again.
+    [{ ...base, breaker: { consecutiveFailures: 0 } }, 'breaker.consecutiveFailures'],
+    [{ ...base, breaker: { failureRate: 1.5 } }, 'breaker.failureRate'],
+    [{ ...base, breaker: { minCalls: 0 } }, 'breaker.minCalls'],
+    [{ ...base, breaker: { windowMs: 0 } }, 'breaker.windowMs'],
+    [{ ...base, breaker: { openMs: -1 } }, 'breaker.openMs'],
+    [{ ...base, breaker: { halfOpenProbes: 0 } }, 'breaker.halfOpenProbes'],
+    [{ ...base, breaker: { successThreshold: 0 } }, 'breaker.successThreshold'],
+    [{ ...base, timeouts: { totalMs: 0 } }, 'timeouts.totalMs'],
+    [{ ...base, retry: { budget: { ratio: -0.1 } } }, 'retry.budget.ratio'],
+    [{ ...base, retry: { budget: { ratio: Number.NaN } } }, 'retry.budget.ratio'],
+    [{ ...base, retry: { budget: { minRetriesPerSecond: -1 } } }, 'retry.budget.minRetriesPerSecond'],
+    [{ ...base, retry: { budget: { windowMs: 0 } } }, 'retry.budget.windowMs'],
+    [{ ...base, retry: { baseDelayMs: -1 } }, 'retry.baseDelayMs'],
+    [{ ...base, retry: { jitter: 'decorrelated' } }, 'retry.jitter'],
+    [{ ...base, cache: { store: { get: async () => undefined, set: async () => undefined, timeoutMs: 0 } } }, 'cache.store.timeoutMs'],
   ])('names the invalid field %#', (options, field) => {
     const error = errorOf(options);
     expect(error.field).toBe(field);
@@ -148,6 +165,11 @@ describe('hedge config', () => {
     expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], hedge: { after: 200 } })).not.toThrow();
     expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members })], maxHops: 0, hedge: { after: 200 } })).not.toThrow();
     expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!] })], hedge: { after: 200 } }).field).toBe('hedge');
+    // A pool's own hedge: the same rules, named under the pool.
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 'p99' } as never })] }).field).toBe('targets[0].hedge.after');
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 100, budgetRatio: 0 } })] }).field).toBe('targets[0].hedge.budgetRatio');
+    expect(errorOf({ ...base, targets: [pool({ name: 'p', members: [members[0]!], hedge: { after: 100 } })] }).field).toBe('targets[0].hedge');
+    expect(() => createResilientLLM({ ...base, targets: [pool({ name: 'p', members, hedge: { after: 'p95' } })] })).not.toThrow();
   });
 
   it('a chain of one target has nowhere to hedge; maxHops 0 forbids the hop a hedge is', () => {

@@ -331,4 +331,36 @@ describe('hedged requests', () => {
     expect(sumOf(m, METRIC.HEDGES, { 'bulwark.chain': chain, 'bulwark.hedge.outcome': 'won' })).toBe(1);
     await llm.close();
   });
+
+  it("a pool's own hedge: it hedges among its members with its own delay while the chain does not hedge", async () => {
+    const { server } = env;
+    const clock = createFakeClock(Date.now());
+    const member = (route: string) =>
+      openaiTarget({ client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', route) }), model: 'gpt-4o', breakerKey: `gpt-4o@${route}` });
+    const backup = anthropicTarget({ client: new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-sonnet-4-6' });
+    const llm = createResilientLLM({
+      name: `hedged-pool-${++chains}`,
+      targets: [pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => 0, hedge: { after: 300, budgetRatio: 1 } }), backup],
+      clock,
+      telemetry: false,
+    });
+    server.script({ route: 'east' }, { then: fault.hang() });
+    server.script({ route: 'west' }, { then: fault.ok({ text: 'from west' }) });
+    const pending = llm.chat(ask);
+    await arrived('east');
+    const sentAt = clock.now();
+    // The pool's delay (300 ms) is the first timer due: the hedge timer.
+    expect(clock.nextTimerAt()).toBe(sentAt + 300);
+    clock.advance(300);
+    const res = await pending;
+    expect(res.text).toBe('from west');
+    expect(res.attempts.map((a) => [a.kind, a.errorType ?? 'ok'])).toEqual([
+      ['initial', 'cancelled'],
+      ['hedge', 'ok'],
+    ]);
+    expect(hits('backup')).toBe(0);
+    await server.idle();
+    expect(closedByClient('east')).toEqual([true]);
+    await llm.close();
+  });
 });

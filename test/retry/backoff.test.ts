@@ -55,8 +55,6 @@ describe('computeBackoff', () => {
   it('rejects invalid input', () => {
     expect(() => computeBackoff(-1, { ...BASE, jitter: 'none' })).toThrow(RangeError);
     expect(() => computeBackoff(1.5, { ...BASE, jitter: 'none' })).toThrow(RangeError);
-    expect(() => computeBackoff(0, { baseDelayMs: -1, maxDelayMs: 10, jitter: 'none' })).toThrow(RangeError);
-    expect(() => computeBackoff(0, { baseDelayMs: 1, maxDelayMs: Infinity, jitter: 'none' })).toThrow(RangeError);
     expect(() => computeBackoff(0, { ...BASE, jitter: 'decorrelated' as never })).toThrow(RangeError);
   });
 });

@@ -45,9 +45,7 @@ describe('SlidingWindowCounter', () => {
     expect(w.totals(0)).toEqual({ n: 0 });
   });
 
-  it('rejects a window that is not positive and finite', () => {
-    expect(() => new SlidingWindowCounter(['n'], 0)).toThrow(RangeError);
-    expect(() => new SlidingWindowCounter(['n'], Infinity)).toThrow(RangeError);
+  it('rejects a bucket count below 1', () => {
     expect(() => new SlidingWindowCounter(['n'], 1_000, 0)).toThrow(RangeError);
   });
 });

@@ -2,7 +2,7 @@
  * An in-process provider: answers at once, no network, so what is measured is Bulwark's pipeline
  * (validation, cache, breaker, budget, walk, cost, telemetry) and nothing else.
  */
-import type { ProviderAdapter, ProviderResponse, StreamEvent, Target } from '../src/index.js';
+import type { ChatRequest, ProviderAdapter, ProviderResponse, ResilientLLM, StreamEvent, Target } from '../src/index.js';
 import { ProviderError } from '../src/index.js';
 
 export const FAKE_RESPONSE: ProviderResponse = {
@@ -49,4 +49,27 @@ export function fakeTargets(): { targets: Target[]; primary: FakeAdapter } {
       { adapter: fakeAdapter('openai', 'gpt-4o-mini'), tier: 'reduced' },
     ],
   };
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The pipeline scenario (throughput suite, profile suite): `total` requests from `concurrency` callers on
+ * one event loop, 5,000 distinct prompts; returns requests per second.
+ */
+export async function drivePipeline(llm: ResilientLLM, total: number, concurrency = 64): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const request: ChatRequest = { messages: [{ role: 'user', content: `question ${i % 5000}` }], maxTokens: 64 };
+        await llm.chat(request);
+        // The fake answers without I/O; let timers (the span batcher, the metric reader) run as they would.
+        if (i % 1000 === 0) await yieldToLoop();
+      }
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
 }

@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createResilientLLM, type ResilientLLM } from '../src/index.js';
-import { fakeTargets } from './fakeProvider.js';
+import { createResilientLLM } from '../src/index.js';
+import { drivePipeline as drive, fakeTargets } from './fakeProvider.js';
 import { startBenchTelemetry } from './telemetry.js';
 
 const mode = process.argv[2] === 'off' ? 'off' : 'on';
@@ -25,21 +25,6 @@ interface ProfileNode {
 
 const telemetry = mode === 'on' ? startBenchTelemetry() : undefined;
 const llm = createResilientLLM({ name: `profile-${mode}`, targets: fakeTargets().targets, ...(mode === 'off' && { telemetry: false }) });
-
-async function drive(client: ResilientLLM, n: number): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < n) {
-        const i = next++;
-        await client.chat({ messages: [{ role: 'user', content: `question ${i % 5000}` }], maxTokens: 64 });
-        if (i % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    }),
-  );
-  return n / ((performance.now() - started) / 1000);
-}
 
 /** `src/telemetry/otelObserver.js`, `@opentelemetry/sdk-trace/build/src/Span.js`, `node:internal/…`. */
 function shortUrl(url: string): string {

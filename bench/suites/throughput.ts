@@ -2,31 +2,11 @@
  * 5. Throughput of the pipeline with an in-process fake provider (no network), telemetry on; and the
  * per-call cost of the pipeline itself, timed one call at a time against calling the fake directly.
  */
-import { createResilientLLM, type ChatRequest, type ResilientLLM } from '../../src/index.js';
+import { createResilientLLM } from '../../src/index.js';
 import { REQUEST, type BenchContext } from '../context.js';
-import { fakeAdapter, fakeTargets } from '../fakeProvider.js';
+import { drivePipeline as drive, fakeAdapter, fakeTargets } from '../fakeProvider.js';
 import { compare } from '../measure.js';
 import type { Section } from '../report.js';
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** `total` requests from `concurrency` callers; returns requests per second. */
-async function drive(llm: ResilientLLM, total: number, concurrency: number): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const request: ChatRequest = { messages: [{ role: 'user', content: `question ${i % 5000}` }], maxTokens: 64 };
-        await llm.chat(request);
-        // The fake answers without I/O; let timers (the span batcher, the metric reader) run as they would.
-        if (i % 1000 === 0) await yieldToLoop();
-      }
-    }),
-  );
-  return total / ((performance.now() - started) / 1000);
-}
 
 export async function throughputSuite(ctx: BenchContext): Promise<Section> {
   const { sizes } = ctx;

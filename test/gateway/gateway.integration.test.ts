@@ -2,7 +2,9 @@
  * The gateway over real HTTP on 127.0.0.1: the official `openai` and `@anthropic-ai/sdk` clients,
  * pointed at it with `baseURL`, against a chain of real clients over the fault server.
  */
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import Anthropic, { APIError as AnthropicError } from '@anthropic-ai/sdk';
 import OpenAI, { APIError as OpenAIError } from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -261,6 +263,21 @@ describe('gateway: request limits and probes', () => {
     const wrong = await fetch(`${gw.address.url}/v1/chat/completions`, { headers: { authorization: `Bearer ${KEY_A}` } });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
+  });
+
+  it.each([
+    ['headers that never end (slowloris)', 'POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nx-slow: '],
+    ['a body that stops short of its content-length', `POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${KEY_A}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`],
+  ])('%s: the server answers 408 and closes the connection, no upstream call', async (_, sent) => {
+    await gw.gateway.close({ drainMs: 0 });
+    gw = await startTestGateway(server, { server: { headersTimeoutMs: 300, requestTimeoutMs: 600 } });
+    const socket = net.connect(gw.address.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.write(sent);
+    await once(socket, 'close');
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(server.hits()).toBe(0);
   });
 
   it('passes its timeouts to the HTTP server', async () => {

@@ -93,7 +93,10 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
 
   /** One "process": its own connection, chain link and breaker for `key`; `store` lets a test cut it off or hold replies. */
   async function node(chain: string, clock: FakeClock, config: Partial<BreakerConfig> = {}, options: { probeLeaseMs?: number } = {}) {
-    const store = controllable(redisStore(await connect(), { syncIntervalMs: 60_000, timeoutMs: 200 }));
+    // The store's call timeout is wall-clock time. At 200 ms a loaded machine turned single syncs
+    // into silent no-ops (the next background sync is a minute of virtual time away), and a test then
+    // went on with a process that had not seen the fleet's state. Timeouts are tested on their own stores.
+    const store = controllable(redisStore(await connect(), { syncIntervalMs: 60_000, timeoutMs: 2_000 }));
     const errors: StoreErrorEvent[] = [];
     const link = new SharedChainState({ store, chain, clock, budget: BUDGET, probeLeaseMs: options.probeLeaseMs ?? 5_000, report: (e) => errors.push(e) });
     const transitions: BreakerTransition[] = [];
@@ -309,9 +312,13 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       await fail(b, 2); // meanwhile another process trips it: a newer generation in Redis
       await eventually('tripped in Redis', async () => b.breaker.record.exists);
       a.store.restore();
-      await a.link.syncNow();
       const admin = await redis.admin();
-      await eventually('the override reached Redis', async () => (await admin.hGetAll(KEY('override-outage', 'breaker'))).override === 'open');
+      // The sync writes the override back; one sync can time out on a loaded machine and the next
+      // background sync is a minute of virtual time away, so every poll syncs again.
+      await eventually('the override reached Redis', async () => {
+        await a.link.syncNow();
+        return (await admin.hGetAll(KEY('override-outage', 'breaker'))).override === 'open';
+      });
       await a.link.syncNow();
       expect(a.breaker.override).toBe('open');
       await b.link.syncNow();
@@ -594,10 +601,18 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
     await eventually('tripped', async () => a.breaker.record.exists);
     await redis.restart();
     await eventually('reconnected', async () => a.link.available());
-    await a.link.syncNow(); // sees the records gone: writes its own back
     const admin = await redis.admin();
-    await eventually('records rebuilt in Redis', async () => (await admin.hGetAll('bulwark:{rebuild}:breaker:openai%2Fgpt-4o')).state === 'open');
-    await eventually('tier rebuilt in Redis', async () => (await admin.get('bulwark:{rebuild}:tier')) === 'cached');
+    // A sync sees the records gone and writes its own back. The first sync right after the
+    // reconnect can still fail (the connection is not ready to serve yet), and the next background
+    // sync is a minute of virtual time away, so every poll syncs again until Redis holds both.
+    await eventually('records rebuilt in Redis', async () => {
+      await a.link.syncNow();
+      return (await admin.hGetAll('bulwark:{rebuild}:breaker:openai%2Fgpt-4o')).state === 'open';
+    });
+    await eventually('tier rebuilt in Redis', async () => {
+      await a.link.syncNow();
+      return (await admin.get('bulwark:{rebuild}:tier')) === 'cached';
+    });
     const b = await node('rebuild', clock);
     expect(b.breaker.state).toBe('open');
     expect(b.link.forcedTier).toBe('cached');

@@ -407,6 +407,8 @@ describe.skipIf(tools.skip)('chaos scenario → SDK → collector → VictoriaMe
         },
         BulwarkProviderAuthFailing: { labels: ['service_name', 'gen_ai_provider_name', 'gen_ai_request_model'], series: authFailing },
         BulwarkTelemetryAbsent: { labels: [], series: [] },
+        // The primary's limits are far above the scenario's traffic: never at them.
+        BulwarkTargetAtLimits: { labels: [], series: [] },
         // Every window (5m … 6h) covers the whole scenario: bad shares are the scenario's, far above 14.4x.
         BulwarkSLOAnsweredFastBurn: { labels: ['service_name', 'bulwark_chain'], series: answeredBurn > 14.4 ? chain : [], value: answeredBurn },
         BulwarkSLOAnsweredSlowBurn: { labels: ['service_name', 'bulwark_chain'], series: answeredBurn > 6 ? chain : [], value: answeredBurn },

@@ -221,7 +221,8 @@ export function createChaosScenario(server: FaultServer): ChaosScenario {
   const llm = createResilientLLM({
     name: SCENARIO_CHAIN,
     targets: [
-      openaiTarget({ client: new OpenAI({ apiKey: 'sk-e2e-primary', baseURL: server.baseURL('openai', 'primary') }), model: 'gpt-4o' }),
+      // Limits far above the scenario's traffic: their headroom series (Limit headroom panel), never a skip.
+      openaiTarget({ client: new OpenAI({ apiKey: 'sk-e2e-primary', baseURL: server.baseURL('openai', 'primary') }), model: 'gpt-4o', limits: { rpm: 100_000 } }),
       anthropicTarget({ client: new Anthropic({ apiKey: 'sk-ant-e2e-backup', baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-haiku-4-5' }),
       // A pool of one deployment: its attempts carry the pool and member (the traffic-split panel).
       pool({ name: 'local', members: [openaiTarget({ client: new OpenAI({ apiKey: 'ollama', baseURL: server.baseURL('openai', 'local') }), model: 'llama3.1', tier: 'reduced' })] }),

@@ -51,7 +51,8 @@ export function fakeTargets(): { targets: Target[]; primary: FakeAdapter } {
   };
 }
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** One turn of the event loop, so timers (the span batcher, the metric reader) run as they would. */
+export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The pipeline scenario (throughput suite, profile suite): `total` requests from `concurrency` callers on

@@ -29,7 +29,7 @@ import { Session } from 'node:inspector/promises';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { createResilientLLM, type ChatRequest, type ResilientLLM } from '../src/index.js';
-import { fakeAdapter, fakeTargets } from './fakeProvider.js';
+import { drivePipeline as drive, fakeAdapter, fakeTargets, yieldToLoop } from './fakeProvider.js';
 import { quantile, median } from './measure.js';
 import { startBenchTelemetry } from './telemetry.js';
 
@@ -57,23 +57,6 @@ const telemetry = startBenchTelemetry();
 const client = (mode: 'on' | 'off') =>
   createResilientLLM({ name: `profile-${mode}`, targets: fakeTargets().targets, ...(mode === 'off' && { telemetry: false }) });
 const REQUEST: ChatRequest = { messages: [{ role: 'user', content: 'Say hello in five words.' }], maxTokens: 64 };
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** As bench/suites/throughput.ts drives it: `total` requests from `concurrency` callers. */
-async function drive(llm: ResilientLLM, total: number, concurrency = 64): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        await llm.chat({ messages: [{ role: 'user', content: `question ${i % 5000}` }], maxTokens: 64 });
-        if (i % 1000 === 0) await yieldToLoop();
-      }
-    }),
-  );
-  return total / ((performance.now() - started) / 1000);
-}
 
 async function perCall(llm: ResilientLLM, iterations: number): Promise<{ p50: number; p99: number }> {
   const direct = fakeAdapter('openai', 'gpt-4o');

@@ -3,19 +3,11 @@ import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { ConfigError } from '../../src/errors/bulwarkError.js';
 import { pool } from '../../src/pool/pool.js';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
+import { errorOf } from '../support/configError.js';
 
 const target = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'));
 const base = { name: 'chain', targets: [target], telemetry: false };
 
-function errorOf(options: unknown): ConfigError {
-  try {
-    createResilientLLM(options as never);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config validation at construction', () => {
   it.each([

@@ -4,26 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
-import { ConfigError } from '../../src/errors/bulwarkError.js';
 import { pool } from '../../src/pool/pool.js';
 import { createOperatorHandler } from '../../src/operator/index.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { scriptedAdapter, scriptedTarget } from '../support/scriptedAdapter.js';
+import { errorOf } from '../support/configError.js';
 
 const east = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@east' });
 const west = scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@west' });
 const chainOf = (...targets: unknown[]) => ({ name: 'pooled', telemetry: false, targets });
 
-function errorOf(options: unknown): ConfigError {
-  try {
-    createResilientLLM(options as never);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('pool configuration', () => {
   it.each([

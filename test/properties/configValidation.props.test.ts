@@ -10,13 +10,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResilientLLMOptions } from '../../src/config/types.js';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
-import { ConfigError } from '../../src/errors/bulwarkError.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
 import type { Target } from '../../src/providers/adapter.js';
 import { memoryStore } from '../../src/state/memoryStore.js';
 import { startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { MAX_TIMER_MS } from './arbitraries.js';
 import { propertyParams } from './settings.js';
+import { configError } from '../support/configError.js';
 
 let server: FaultServer;
 let targets: Target[];
@@ -93,15 +93,6 @@ const validOptions = fc
 
 const build = (options: Record<string, unknown>) => createResilientLLM({ name: 'props', targets, telemetry: false, ...options } as ResilientLLMOptions);
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Corruptions: each knows the field it breaks.

@@ -2,21 +2,12 @@ import { inspect } from 'node:util';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors/bulwarkError.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
+import { configError } from '../support/configError.js';
 
 const openai = () => new OpenAI({ apiKey: 'sk-test-SECRET-123' });
 const anthropic = () => new Anthropic({ apiKey: 'sk-ant-test-SECRET-456' });
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('openaiTarget', () => {
   it('builds a target: provider, model, endpoint, defaults', () => {

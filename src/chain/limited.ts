@@ -1,4 +1,5 @@
 import { ProviderError } from '../errors/providerError.js';
+import { estimateTokens } from '../validation/validateRequest.js';
 import type { LimitDenial, LimitGrant } from '../limits/types.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import type { WalkState } from './walkState.js';
@@ -31,8 +32,8 @@ export function isLimitedError(error: ProviderError): boolean {
  * Asks `rt`'s limits for one call: true when admitted (the grant waits in the walk state for the
  * attempt that makes the call), else the denial and the error the skip carries.
  */
-export async function admitLimited(rt: TargetRuntime, state: WalkState, estimate: number): Promise<true | { denial: LimitDenial; error: ProviderError }> {
-  const grant = await rt.slot.limiter.acquire(estimate);
+export async function admitLimited(rt: TargetRuntime, state: WalkState): Promise<true | { denial: LimitDenial; error: ProviderError }> {
+  const grant = await rt.slot.limiter.acquire(() => (state.estimatedTokens ??= estimateTokens(state.request)));
   if (!grant.granted) return { denial: grant, error: limitedError(rt, grant) };
   (state.limitGrants ??= new Map()).set(rt, grant);
   return true;

@@ -8,7 +8,6 @@ import { costCapReached, WalkStopped, type WalkState } from './walkState.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { invalidOutputRetries } from '../validation/structuredOutput.js';
 import { computeBackoff } from '../retry/backoff.js';
-import { estimateTokens } from '../validation/validateRequest.js';
 import { admitLimited, takeLimitGrant } from './limited.js';
 import type { AttemptInfo } from '../events/engineObserver.js';
 
@@ -95,7 +94,7 @@ export async function retryOnTarget<T>(
     }
     if (attemptNumber > 1) {
       // A retry is one more call against the target's limits: at one, the walk moves on (no call).
-      const admitted = await admitLimited(rt, state, estimateTokens(state.request));
+      const admitted = await admitLimited(rt, state);
       if (admitted !== true) {
         permit.release();
         throw new AbortError(new TargetGaveUp(admitted.error, 'rate_limited', false));

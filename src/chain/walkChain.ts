@@ -38,8 +38,6 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   const { clock } = config;
   let tried = 0;
   const needs = inputNeeds(state.request.messages);
-  /** What every call of this request is charged against a tpm limit before it is sent. */
-  const estimate = estimateTokens(state.request);
   /** Targets skipped because they cannot take the request's parts: `provider/model takes no images`. */
   const unsupported: string[] = [];
   /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
@@ -94,7 +92,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
         continue;
       }
       // A hedge is a call like any other: a target at its limits is passed over.
-      if ((await admitLimited(rt, state, estimate)) !== true) {
+      if ((await admitLimited(rt, state)) !== true) {
         permit.release();
         continue;
       }
@@ -130,7 +128,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
 
   /** Asks the target's limits for the call the walk is about to make: false (recorded as a `limited` skip) when at one. */
   const admitted = async (rt: TargetRuntime, permit: BreakerPermit): Promise<boolean> => {
-    const admission = await admitLimited(rt, state, estimate);
+    const admission = await admitLimited(rt, state);
     if (admission === true) return true;
     // Skipped, not failed: no call, nothing charged to its breaker.
     permit.release();
@@ -181,7 +179,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
         for (;;) {
           const member = await admitMember();
           if (!member) return undefined;
-          if ((await admitLimited(member.rt, state, estimate)) === true) {
+          if ((await admitLimited(member.rt, state)) === true) {
             tried += 1;
             return member;
           }

@@ -31,6 +31,8 @@ export interface WalkState {
    * and settled by the attempt). Per target: a hedge's call and another target's retry may interleave.
    */
   limitGrants?: Map<TargetRuntime, LimitGrant>;
+  /** The prompt's estimated tokens, computed once and only when a target with an rpm/tpm window asks. */
+  estimatedTokens?: number;
   /**
    * A pool member picked for this request and counted in its `inFlight` before its first attempt
    * starts (the breaker may answer asynchronously): that attempt takes the count over.

@@ -80,10 +80,11 @@ export class TargetLimiter {
   }
 
   /**
-   * Admits one call charged `estimatedTokens`, or says which limit refused it. Never throws and never
-   * waits longer than one store call (bounded by the store's timeout).
+   * Admits one call charged the request's estimated tokens (asked only when this target has an rpm/tpm
+   * window), or says which limit refused it. Never throws and never waits longer than one store call
+   * (bounded by the store's timeout).
    */
-  async acquire(estimatedTokens: number): Promise<LimitGrant | LimitDenial> {
+  async acquire(estimatedTokens: () => number): Promise<LimitGrant | LimitDenial> {
     const now = this.clock.now();
     const max = this.limits?.maxConcurrent;
     if (max !== undefined && this.inFlight >= max) return { granted: false, kind: 'concurrent', source: 'local', retryInMs: undefined };
@@ -91,9 +92,10 @@ export class TargetLimiter {
     if (provider) return provider;
     // Reserved before any store call, so concurrent acquires cannot overshoot maxConcurrent.
     this.inFlight++;
-    const tokens = Math.max(0, Math.round(estimatedTokens));
+    let tokens = 0;
     let id: string | undefined;
     if (this.window) {
+      tokens = Math.max(0, Math.round(estimatedTokens()));
       const refused = await this.take(now, tokens);
       if (typeof refused === 'object') {
         this.inFlight--;

@@ -48,16 +48,46 @@ interface WithResponse<T> extends PromiseLike<T> {
  * official clients' raw-response API, `.withResponse()`: the same request, the headers kept). No
  * listener, or a client without the API: the call as it was, nothing more on the happy path.
  */
-export function readingRateLimits<T>(call: WithResponse<T>, listener: RateLimitListener | undefined, parse: (headers: HeaderSource, now: number) => RateLimitReport): PromiseLike<T> {
+export function readingRateLimits<T>(call: WithResponse<T>, listener: RateLimitListener | undefined, parse: HeaderParser): PromiseLike<T> {
   if (!listener || typeof call.withResponse !== 'function') return call;
   return call.withResponse().then(({ data, response }) => {
-    try {
-      listener.report(parse(response.headers, listener.now()));
-    } catch {
-      // headers are advice: a failure to read them never fails the call
-    }
+    reportRateLimits(response.headers, listener, parse);
     return data;
   });
+}
+
+type HeaderParser = (headers: HeaderSource, now: number) => RateLimitReport;
+
+/** Reads `headers` into `listener`. Headers are advice: a failure to read them never fails the call. */
+export function reportRateLimits(headers: HeaderSource | undefined, listener: RateLimitListener | undefined, parse: HeaderParser): void {
+  if (!headers || !listener) return;
+  try {
+    listener.report(parse(headers, listener.now()));
+  } catch {
+    // advice only
+  }
+}
+
+/** Headers as a plain record (the AI SDK's `response.headers`, lower-case names) as a HeaderSource. */
+export function headerRecord(headers: Record<string, string | undefined> | undefined): HeaderSource | undefined {
+  if (!headers) return undefined;
+  return { get: (name) => headers[name] ?? headers[name.toLowerCase()] ?? null };
+}
+
+/**
+ * Either provider's headers, for a client that may speak to any of them (an AI SDK model: OpenAI,
+ * Azure and OpenAI-compatible servers send `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`): each
+ * family the tighter of the two reports, garbage from both.
+ */
+export function parseAnyRateLimits(headers: HeaderSource, now: number): RateLimitReport {
+  const openai = parseOpenAIRateLimits(headers, now);
+  const anthropic = parseAnthropicRateLimits(headers, now);
+  const report: RateLimitReport = { garbage: [...openai.garbage, ...anthropic.garbage] };
+  const requests = tighter(openai.requests, anthropic.requests);
+  const tokens = tighter(openai.tokens, anthropic.tokens);
+  if (requests) report.requests = requests;
+  if (tokens) report.tokens = tokens;
+  return report;
 }
 
 /** The part of a fetch `Headers` object the parser needs. */

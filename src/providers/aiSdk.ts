@@ -8,7 +8,7 @@ import { mergedProviderOptions } from '../validation/providerOptions.js';
 import type { ProviderOptions } from '../request/types.js';
 import type { ErrorContext } from './errorMapping.js';
 import { callPrepared } from './prepareCall.js';
-import { headerRecord, parseAnyRateLimits, reportRateLimits } from './rateLimitHeaders.js';
+import { ANTHROPIC_RATE_LIMIT_HEADERS, headerRecord, OPENAI_RATE_LIMIT_HEADERS, parseAnyRateLimits, reportRateLimits } from './rateLimitHeaders.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { endpointOf, makeTarget, validateTargetOptions } from './targetOptions.js';
 import { fail, string } from '../validation/walk.js';
@@ -88,6 +88,8 @@ class AiSdkAdapter implements ProviderAdapter {
   readonly model: string;
   readonly serverAddress?: string;
   readonly serverPort?: number;
+  /** Either family (parseAnyRateLimits): the model may speak to OpenAI, Azure, an OpenAI-compatible server or Anthropic. */
+  readonly rateLimitHeaders = [...OPENAI_RATE_LIMIT_HEADERS, ...ANTHROPIC_RATE_LIMIT_HEADERS];
   // Private (#) so that inspecting a target never walks into the model's config and its key.
   readonly #model: LanguageModelV4;
   readonly #errors: ErrorContext;

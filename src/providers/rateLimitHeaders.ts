@@ -119,6 +119,17 @@ export function parseRfc3339(text: string): number | undefined {
 
 type Family = 'requests' | 'tokens';
 
+const PARTS = ['limit', 'remaining', 'reset'] as const;
+const OPENAI_FAMILIES = ['requests', 'tokens'] as const satisfies readonly Family[];
+const ANTHROPIC_FAMILIES = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
+const openaiHeader = (part: (typeof PARTS)[number], family: Family) => `x-ratelimit-${part}-${family}`;
+const anthropicHeader = (family: (typeof ANTHROPIC_FAMILIES)[number], part: (typeof PARTS)[number]) => `anthropic-ratelimit-${family}-${part}`;
+
+/** Every header the OpenAI reader looks at (the `bulwark.limit.header` values an OpenAI target can report). */
+export const OPENAI_RATE_LIMIT_HEADERS: readonly string[] = OPENAI_FAMILIES.flatMap((f) => PARTS.map((p) => openaiHeader(p, f)));
+/** Every header the Anthropic reader looks at. */
+export const ANTHROPIC_RATE_LIMIT_HEADERS: readonly string[] = ANTHROPIC_FAMILIES.flatMap((f) => PARTS.map((p) => anthropicHeader(f, p)));
+
 function readFamily(
   headers: HeaderSource,
   names: { limit: string; remaining: string; reset: string },
@@ -156,10 +167,10 @@ function tighter(a: ReportedLimit | undefined, b: ReportedLimit | undefined): Re
 export function parseOpenAIRateLimits(headers: HeaderSource, now: number): RateLimitReport {
   const garbage: string[] = [];
   const report: RateLimitReport = { garbage };
-  for (const family of ['requests', 'tokens'] as const satisfies readonly Family[]) {
+  for (const family of OPENAI_FAMILIES) {
     const limit = readFamily(
       headers,
-      { limit: `x-ratelimit-limit-${family}`, remaining: `x-ratelimit-remaining-${family}`, reset: `x-ratelimit-reset-${family}` },
+      { limit: openaiHeader('limit', family), remaining: openaiHeader('remaining', family), reset: openaiHeader('reset', family) },
       (raw) => {
         const ms = parseGoDuration(raw);
         return ms === undefined ? undefined : now + ms;
@@ -175,8 +186,8 @@ export function parseOpenAIRateLimits(headers: HeaderSource, now: number): RateL
 export function parseAnthropicRateLimits(headers: HeaderSource, _now?: number): RateLimitReport {
   const garbage: string[] = [];
   const report: RateLimitReport = { garbage };
-  const family = (name: string) =>
-    readFamily(headers, { limit: `anthropic-ratelimit-${name}-limit`, remaining: `anthropic-ratelimit-${name}-remaining`, reset: `anthropic-ratelimit-${name}-reset` }, parseRfc3339, garbage);
+  const family = (name: (typeof ANTHROPIC_FAMILIES)[number]) =>
+    readFamily(headers, { limit: anthropicHeader(name, 'limit'), remaining: anthropicHeader(name, 'remaining'), reset: anthropicHeader(name, 'reset') }, parseRfc3339, garbage);
   const requests = family('requests');
   if (requests) report.requests = requests;
   const tokens = tighter(tighter(family('tokens'), family('input-tokens')), family('output-tokens'));

@@ -332,6 +332,59 @@ describe('hedged requests', () => {
     await llm.close();
   });
 
+  it("after: 'p95' in a pool waits the quickest member's p95: a member whose own p95 is its slow time is still hedged", async () => {
+    const { server } = env;
+    const clock = createFakeClock(Date.now());
+    const gates = { east: gatedFetch(), west: gatedFetch() };
+    const member = (route: 'east' | 'west') =>
+      openaiTarget({
+        client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', route), fetch: gates[route].fetch }),
+        model: 'gpt-4o',
+        breakerKey: `gpt-4o@${route}`,
+      });
+    // The weighted pick: under 0.5 east, from 0.5 west.
+    let draw = 0;
+    const llm = createResilientLLM({
+      name: `hedged-pool-${++chains}`,
+      targets: [pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => draw })],
+      clock,
+      telemetry: false,
+      hedge: { after: 'p95', budgetRatio: 1 },
+    });
+    server.script({ route: 'east' }, { then: fault.ok({ text: 'from east' }) });
+    server.script({ route: 'west' }, { then: fault.ok({ text: 'from west' }) });
+    // East answers after 3 s (no samples anywhere yet: no hedge); its p95 is now 3 s.
+    const slow = llm.chat(ask);
+    await arrived('east');
+    clock.advance(3_000);
+    gates.east.open();
+    expect((await slow).attempts.map((a) => a.kind)).toEqual(['initial']);
+    // West answers after 100 ms (waiting on west, the quickest p95 was east's 3 s: no hedge).
+    draw = 0.9;
+    const quick = llm.chat(ask);
+    await arrived('west');
+    clock.advance(100);
+    gates.west.open();
+    expect((await quick).text).toBe('from west');
+    expect(llm.health().targets.map((t) => t.latencyMs?.p95)).toEqual([3_000, 100]);
+    // On east again: the hedge is due after west's 100 ms, not east's own 3 s.
+    draw = 0;
+    const pending = llm.chat(ask);
+    await arrived('east', 2);
+    const sentAt = clock.now();
+    expect(clock.nextTimerAt()).toBe(sentAt + 100);
+    clock.advance(100);
+    await arrived('west', 2);
+    gates.west.open();
+    const res = await pending;
+    expect(res.text).toBe('from west');
+    expect(res.attempts.map((a) => [a.kind, a.errorType ?? 'ok'])).toEqual([
+      ['initial', 'cancelled'],
+      ['hedge', 'ok'],
+    ]);
+    await llm.close();
+  });
+
   it("a pool's own hedge: it hedges among its members with its own delay while the chain does not hedge", async () => {
     const { server } = env;
     const clock = createFakeClock(Date.now());
@@ -362,5 +415,77 @@ describe('hedged requests', () => {
     await server.idle();
     expect(closedByClient('east')).toEqual([true]);
     await llm.close();
+  });
+
+  describe('a hedge from a plain target into the pool after it', () => {
+    /** openai primary → pool(east, west), the chain hedged after 200 ms; random 0: the pool picks east first. */
+    function primaryThenPool(primaryFetch?: typeof fetch) {
+      const { server } = env;
+      const clock = createFakeClock(Date.now());
+      const member = (route: string) =>
+        openaiTarget({ client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', route) }), model: 'gpt-4o', breakerKey: `gpt-4o@${route}` });
+      const primary = anthropicTarget({
+        client: new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.baseURL('anthropic', 'primary'), ...(primaryFetch && { fetch: primaryFetch }) }),
+        model: 'claude-sonnet-4-6',
+      });
+      const chain = `hedged-into-pool-${++chains}`;
+      const llm = createResilientLLM({
+        name: chain,
+        targets: [primary, pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => 0 })],
+        clock,
+        retry: { maxAttempts: 1 },
+        hedge: { after: 200, budgetRatio: 1 },
+      });
+      return { llm, clock, chain };
+    }
+
+    it('a slow primary is hedged on a member of the pool, which wins; the primary is closed', async () => {
+      const { server, sdk } = env;
+      const { llm, clock, chain } = primaryThenPool();
+      server.script({ route: 'primary' }, { then: fault.hang() });
+      server.script({ route: 'east' }, { then: fault.ok({ text: 'from east' }) });
+      const pending = llm.chat(ask);
+      await arrived('primary');
+      expect(hits('east')).toBe(0);
+      clock.advance(200);
+      const res = await pending;
+      expect(res.text).toBe('from east');
+      expect(res.target).toMatchObject({ index: 1, pool: 'gpt-4o', member: 0 });
+      expect(res.attempts.map((a) => [a.kind, a.model, a.errorType ?? 'ok'])).toEqual([
+        ['initial', 'claude-sonnet-4-6', 'cancelled'],
+        ['hedge', 'gpt-4o', 'ok'],
+      ]);
+      expect(hits('west')).toBe(0);
+      await server.idle();
+      expect(closedByClient('primary')).toEqual([true]);
+      const m = await sdk.collect();
+      expect(sumOf(m, METRIC.HEDGES, { 'bulwark.chain': chain, 'bulwark.hedge.outcome': 'won' })).toBe(1);
+      await llm.close();
+    });
+
+    it('a member the hedge took and lost is not tried again: when the primary fails too, the walk goes to the pool’s other member', async () => {
+      const { server } = env;
+      const gate = gatedFetch();
+      const { llm, clock } = primaryThenPool(gate.fetch);
+      server.script({ route: 'primary' }, { then: fault.serverError(500) });
+      server.script({ route: 'east' }, { then: fault.serverError(500) });
+      server.script({ route: 'west' }, { then: fault.ok({ text: 'from west' }) });
+      const pending = llm.chat(ask);
+      // The primary's 500 is held at the gate: no answer yet when the hedge delay passes.
+      await vi.waitFor(() => expect(gate.waiting()).toBe(1), { timeout: 5_000, interval: 2 });
+      clock.advance(200);
+      await arrived('east');
+      gate.open();
+      const res = await pending;
+      expect(res.text).toBe('from west');
+      expect(res.attempts.map((a) => [a.kind, a.errorType ?? 'ok'])).toEqual([
+        ['initial', 'server_error'],
+        ['hedge', 'server_error'],
+        ['fallback', 'ok'],
+      ]);
+      expect([hits('primary'), hits('east'), hits('west')]).toEqual([1, 1, 1]);
+      expect(res.target).toMatchObject({ index: 1, pool: 'gpt-4o', member: 1 });
+      await llm.close();
+    });
   });
 });

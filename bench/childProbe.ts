@@ -1,15 +1,20 @@
 /**
  * What the gateway suite asks of a server process it forked (the Bulwark gateway, the floor
- * proxies), over the IPC channel: its CPU time and memory so far, and a sampling CPU profile between
- * two messages, folded into the stages of a request (see `stageOf`). Answers each message with
- * `{ id, ... }`.
+ * proxies), over the IPC channel: its CPU time and memory so far, and a sampling CPU profile (or a
+ * sampling heap profile of what is still alive) between two messages, folded into the stages of a
+ * request (see `stageOfFrame`). Answers each message with `{ id, ... }`.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-export type ProbeRequest = { id: number; cmd: 'usage' } | { id: number; cmd: 'profile-start' } | { id: number; cmd: 'profile-stop'; name: string };
+export type ProbeRequest =
+  | { id: number; cmd: 'usage' }
+  | { id: number; cmd: 'profile-start' }
+  | { id: number; cmd: 'profile-stop'; name: string }
+  | { id: number; cmd: 'heap-start' }
+  | { id: number; cmd: 'heap-stop' };
 
 export interface Usage {
   /** process.cpuUsage() user + system, µs. */
@@ -30,6 +35,19 @@ export interface StageProfile {
   /** The busiest functions by self time (name file:line), for reading the profile without DevTools. */
   functions: Array<{ name: string; samples: number }>;
   file: string;
+}
+
+/** What was allocated between heap-start and heap-stop and is still alive at the stop, by stage. */
+export interface HeapStages {
+  /** Live bytes in all (as sampled: V8's sampling heap profiler, one sample per ~8 KB allocated). */
+  bytes: number;
+  stages: Array<{ stage: string; bytes: number }>;
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: HeapNode[];
 }
 
 interface ProfileNode {
@@ -77,6 +95,9 @@ function stageOfFrame(url: string, fn: string): string | undefined {
   return pkg ? `package ${pkg[1]}` : file;
 }
 
+/** V8/Node natives that are a socket write system call. */
+const SOCKET_WRITES = new Set(['writev', 'writeUtf8String', 'writeLatin1String', 'writeAsciiString', 'writeUcs2String']);
+
 export function foldProfile(nodes: readonly ProfileNode[], intervalMicros: number, file: string): StageProfile {
   const parent = new Map<number, ProfileNode>();
   for (const node of nodes) for (const child of node.children ?? []) parent.set(child, node);
@@ -100,6 +121,11 @@ export function foldProfile(nodes: readonly ProfileNode[], intervalMicros: numbe
     else if (functionName === '(program)') stage = '(program: V8/libuv outside JS)';
     for (let at: ProfileNode | undefined = node; !stage && at; at = parent.get(at.id)) stage = stageOfFrame(at.callFrame.url, at.callFrame.functionName);
     stage ??= 'node:http / net / streams (no JS frame of a stage on the stack: parsing, socket I/O)';
+    // The system calls that send bytes are the same cost whoever calls them: the answer's write to
+    // the client is its own stage (the upstream request's stays with the upstream fetch), and
+    // JSON.parse (a builtin) in the gateway's handler is the body's parse.
+    if (!url && SOCKET_WRITES.has(functionName) && !stage.startsWith('upstream fetch')) stage = 'socket write of the answer to the client (system call)';
+    else if (!url && functionName === 'parse' && stage.startsWith('gateway: request handler')) stage = 'gateway: body read + JSON.parse';
     stages.set(stage, (stages.get(stage) ?? 0) + hits);
   }
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
@@ -113,6 +139,23 @@ export function foldProfile(nodes: readonly ProfileNode[], intervalMicros: numbe
       .map(([name, n]) => ({ name, samples: n })),
     file,
   };
+}
+
+/** A sampling heap profile folded as the CPU profile is: each allocation counts for the nearest frame that has a stage. */
+export function foldHeap(head: HeapNode): HeapStages {
+  const stages = new Map<string, number>();
+  let bytes = 0;
+  const walk = (node: HeapNode, stage: string | undefined) => {
+    const own = stageOfFrame(node.callFrame.url, node.callFrame.functionName) ?? stage;
+    if (node.selfSize) {
+      bytes += node.selfSize;
+      const s = own ?? 'node:http / net / streams (no JS frame of a stage on the stack)';
+      stages.set(s, (stages.get(s) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) walk(child, own);
+  };
+  walk(head, undefined);
+  return { bytes, stages: [...stages].sort((a, b) => b[1] - a[1]).map(([stage, n]) => ({ stage, bytes: n })) };
 }
 
 export function usage(): Usage {
@@ -135,6 +178,19 @@ export function serveProbe(): void {
         await session.post('Profiler.setSamplingInterval', { interval: INTERVAL });
         await session.post('Profiler.start');
         return process.send!({ id: message.id });
+      }
+      if (message.cmd === 'heap-start') {
+        session = new Session();
+        session.connect();
+        await session.post('HeapProfiler.enable');
+        await session.post('HeapProfiler.startSampling', { samplingInterval: 8192 });
+        return process.send!({ id: message.id });
+      }
+      if (message.cmd === 'heap-stop' && session) {
+        const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } };
+        session.disconnect();
+        session = undefined;
+        return process.send!({ id: message.id, heap: foldHeap(profile.head) });
       }
       if (message.cmd === 'profile-stop' && session) {
         const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[] } };

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { fault } from '../../src/testing/index.js';
-import type { ProbeRequest, StageProfile, Usage } from '../childProbe.js';
+import type { HeapStages, ProbeRequest, StageProfile, Usage } from '../childProbe.js';
 import { PARAMS, clientFor, customHost, type BenchContext } from '../context.js';
 import { compare, openLoop, sleep, type Variant } from '../measure.js';
 import { COMPILED, REPO_ROOT } from '../paths.js';
@@ -37,6 +37,8 @@ interface Child {
   usage(): Promise<Usage>;
   profileStart(): Promise<void>;
   profileStop(name: string): Promise<StageProfile>;
+  heapStart(): Promise<void>;
+  heapStop(): Promise<HeapStages>;
 }
 
 async function startChild(file: string, args: string[]): Promise<Child> {
@@ -68,6 +70,8 @@ async function startChild(file: string, args: string[]): Promise<Child> {
     usage: async () => (await ask<{ usage: Usage }>({ cmd: 'usage' })).usage,
     profileStart: async () => void (await ask({ cmd: 'profile-start' })),
     profileStop: async (name) => (await ask<{ profile: StageProfile }>({ cmd: 'profile-stop', name })).profile,
+    heapStart: async () => void (await ask({ cmd: 'heap-start' })),
+    heapStop: async () => (await ask<{ heap: HeapStages }>({ cmd: 'heap-stop' })).heap,
   };
 }
 
@@ -210,7 +214,12 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
     let held = 0;
     let streamsUnder = 0;
     const memory: Array<{ streams: number; usage: Usage; rss: number }> = [];
-    for (const target of sizes.gatewayStreams) {
+    // What the open streams keep alive, by stage: V8's sampling heap profiler from the first step
+    // to the last (what is still allocated when the last step is reached).
+    let heap: HeapStages | undefined;
+    const steps = sizes.gatewayStreams;
+    for (const target of steps) {
+      if (target === steps.at(-1) && steps.length > 1) await gw.heapStart();
       const opening: Array<Promise<void>> = [];
       for (; held < target; held++) {
         let firstChunk!: () => void;
@@ -229,6 +238,7 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
         );
       }
       await Promise.all(opening);
+      if (target === steps.at(-1) && steps.length > 1) heap = await gw.heapStop();
       const s = await compare(variants.slice(0, 2), { baseline: 'direct', trials: Math.min(3, sizes.trials), iterations: Math.ceil(sizes.iterations / 5), warmup: Math.ceil(sizes.warmup / 5) });
       const p99Added = s.added('bulwark', 'p99');
       const rss = rssMb(gw.child.pid!);
@@ -250,6 +260,11 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
       const kbPerStream = (bytesBefore: number, bytesAfter: number) => (bytesAfter - bytesBefore) / (last.streams - first.streams) / 1024;
       rows.push({ name: `gateway memory per open stream (${first.streams} → ${last.streams})`, metric: 'rss', value: kbPerStream(first.rss * MB, last.rss * MB), unit: 'KB' });
       rows.push({ name: `gateway memory per open stream (${first.streams} → ${last.streams})`, metric: 'JS heap used', value: kbPerStream(first.usage.heapUsed, last.usage.heapUsed), unit: 'KB' });
+    }
+    const opened = steps.length > 1 ? steps.at(-1)! - steps.at(-2)! : 0;
+    if (heap && opened > 0) {
+      for (const st of heap.stages.slice(0, 8)) rows.push({ name: `gateway memory per open stream by stage: ${st.stage}`, metric: 'sampled live heap', value: st.bytes / opened / 1024, unit: 'KB' });
+      rows.push({ name: 'gateway memory per open stream by stage: all', metric: 'sampled live heap', value: heap.bytes / opened / 1024, unit: 'KB' });
     }
     notes.push(
       `Gateway memory at each open-stream step (RSS / JS heap used / external / array buffers, MB): ${memory

@@ -7,7 +7,8 @@ let pending = '';
 let scheduled = false;
 let hooked = false;
 
-function flush(): void {
+/** Writes what the default access log has buffered (run at process exit). */
+export function flushAccessLog(): void {
   scheduled = false;
   if (pending === '') return;
   const lines = pending;
@@ -25,11 +26,11 @@ export const stdoutAccessLog: AccessLogger = (entry) => {
   pending += `${JSON.stringify(entry)}\n`;
   if (!hooked) {
     hooked = true;
-    process.once('exit', flush);
+    process.once('exit', flushAccessLog);
   }
-  if (pending.length >= FLUSH_AT) flush();
+  if (pending.length >= FLUSH_AT) flushAccessLog();
   else if (!scheduled) {
     scheduled = true;
-    setImmediate(flush);
+    setImmediate(flushAccessLog);
   }
 };

@@ -63,7 +63,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   const dropped = foreignReasoning(state.request, rt.adapter.provider);
   if (dropped) observer.onReasoningDropped?.(dropped);
   const startedAt = clock.now();
-  const abort = linkedAbort(clock, state.walk.signal, {
+  const abort = linkedAbort(clock, state.walk, {
     ms: timeoutMs,
     reason: () => new ProviderError({ errorType: 'timeout', provider: rt.adapter.provider, model: rt.adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
   });
@@ -105,7 +105,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
     startedAt,
     errorFor(thrown) {
       // Why the attempt's signal fired comes first: the adapter's own error is only its echo.
-      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      const reason: unknown = abort.aborted ? abort.reason : undefined;
       const cause = reason instanceof ProviderError || reason instanceof WalkStopped ? reason : thrown;
       if (cause instanceof WalkStopped) return cause.attemptError;
       return asProviderError(cause, rt.adapter.provider, rt.adapter.model);
@@ -179,8 +179,8 @@ export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit
   try {
     // Raced against the attempt's signal: a timeout or cancellation ends the attempt even when
     // the adapter does not honour its signal.
-    response = await untilAborted(Promise.resolve(attempt.observer.run ? attempt.observer.run(call) : call()), attempt.abort.signal);
-    if (attempt.abort.signal.aborted) throw attempt.abort.signal.reason;
+    response = await untilAborted(Promise.resolve(attempt.observer.run ? attempt.observer.run(call) : call()), attempt.abort);
+    if (attempt.abort.aborted) throw attempt.abort.reason;
     // An answer that is not the requested JSON is this attempt's failure (invalid_output).
     response = checkStructuredOutput(state.request, response, rt.adapter.provider, rt.adapter.model);
   } catch (thrown) {

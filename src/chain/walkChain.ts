@@ -79,7 +79,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
    */
   const admitHedge = async (): Promise<Admitted | undefined> => {
     while (next < order.length) {
-      if (state.walk.signal.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
+      if (state.walk.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
       const rt = order[next]!;
       // A pool position is walked by its own strategy (and hedges among its own members): no hedge from outside.
       if (rt.pool) return undefined;
@@ -145,8 +145,8 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   };
 
   const stopped = (): WalkResult<T> | undefined => {
-    if (!state.walk.signal.aborted) return undefined;
-    const stop = state.walk.signal.reason as WalkStopped;
+    if (!state.walk.aborted) return undefined;
+    const stop = state.walk.reason as WalkStopped;
     // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
     return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
   };

@@ -30,6 +30,13 @@ export interface Sizes {
   gatewayRates: number[];
   gatewayStepMs: number;
   gatewayStreams: number[];
+  /** Rate limits: each pool member's rpm (the run sends 1.5× that) and how long the run lasts (under the limits' minute). */
+  rateLimitRpm: number;
+  rateLimitDurationMs: number;
+  /** Tail: arrivals per second, requests per variant, the first of them untimed. */
+  tailRate: number;
+  tailRequests: number;
+  tailWarmup: number;
 }
 
 export const FULL: Sizes = {
@@ -50,6 +57,11 @@ export const FULL: Sizes = {
   gatewayRates: [250, 500, 1000, 2000, 4000],
   gatewayStepMs: 3000,
   gatewayStreams: [0, 250, 500, 1000],
+  rateLimitRpm: 100,
+  rateLimitDurationMs: 10_000,
+  tailRate: 20,
+  tailRequests: 800,
+  tailWarmup: 150,
 };
 
 export const SMOKE: Sizes = {
@@ -70,6 +82,11 @@ export const SMOKE: Sizes = {
   gatewayRates: [50, 100],
   gatewayStepMs: 300,
   gatewayStreams: [0, 10],
+  rateLimitRpm: 10,
+  rateLimitDurationMs: 1000,
+  tailRate: 20,
+  tailRequests: 40,
+  tailWarmup: 10,
 };
 
 export interface BenchContext {

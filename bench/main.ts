@@ -8,8 +8,9 @@
  *   npm run bench -- --only overhead,failover --out /tmp/b
  *   npm run bench -- --peers litellm    # also LiteLLM (Python venv, pinned; skipped with a reason without Python)
  *
- * Suites: overhead, failover, amplification, portkey, litellm, throughput, memory, profile, aisdk, fronts, gateway. The litellm
- * suite and LiteLLM's amplification contenders run only with `--peers litellm` (never in the smoke run of CI).
+ * Suites: overhead, failover, amplification, portkey, litellm, throughput, memory, profile, aisdk, fronts, gateway, ratelimits,
+ * tail. The litellm suite and LiteLLM's amplification and ratelimits contenders run only with `--peers litellm` (never in the
+ * smoke run of CI).
  * Nothing here judges a timing: the benchmark reports.
  */
 import os from 'node:os';
@@ -31,6 +32,8 @@ import { memorySuite } from './suites/memory.js';
 import { overheadSuite } from './suites/overhead.js';
 import { portkeySuite } from './suites/portkey.js';
 import { profileSuite } from './suites/profile.js';
+import { rateLimitsSuite } from './suites/rateLimits.js';
+import { tailSuite } from './suites/tail.js';
 import { throughputSuite } from './suites/throughput.js';
 import { startBenchTelemetry } from './telemetry.js';
 
@@ -46,6 +49,8 @@ const SUITES = {
   aisdk: aiSdkSuite,
   fronts: frontsSuite,
   gateway: gatewaySuite,
+  ratelimits: rateLimitsSuite,
+  tail: tailSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
 
@@ -86,7 +91,7 @@ if (only.includes('amplification') || only.includes('portkey') || only.includes(
 }
 let litellm: LiteLLMPeer | undefined;
 let litellmError: string | undefined;
-if (wantsLiteLLM && (only.includes('litellm') || only.includes('amplification'))) {
+if (wantsLiteLLM && (only.includes('litellm') || only.includes('amplification') || only.includes('ratelimits'))) {
   try {
     litellm = await startLiteLLMPeer(log);
     log(`LiteLLM peer ready: ${litellm.versions}`);

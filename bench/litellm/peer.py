@@ -203,6 +203,53 @@ async def outage(cfg):
     }
 
 
+async def ratelimit(cfg):
+    """Open-loop arrivals on a two-deployment model group with `rpm` per deployment and an rpm-aware routing
+    strategy (the Node side installs the provider's limits, scripts the latencies and counts the 429s).
+    LiteLLM counts rpm per calendar minute: the run starts just after a minute turns, so it stays in one."""
+    rate, duration_s = cfg["rate"], cfg["durationMs"] / 1000
+    waited = 0.0
+    left = 60 - time.time() % 60
+    if left < duration_s + 3:
+        waited = left + 0.2
+        await asyncio.sleep(waited)
+    model_list = [
+        deployment("pool", cfg["near"], rpm=cfg["rpm"]),
+        deployment("pool", cfg["far"], rpm=cfg["rpm"]),
+    ]
+    router = Router(model_list=model_list, routing_strategy=cfg["strategy"])
+    total = max(1, round(rate * duration_s))
+    latencies, answered = [], 0
+
+    async def one():
+        nonlocal answered
+        t0 = time.perf_counter()
+        try:
+            r = await router.acompletion(model="pool", messages=MESSAGES, max_tokens=MAX_TOKENS)
+            if r.choices[0].message.content is not None:
+                answered += 1
+        except Exception:
+            pass
+        latencies.append((time.perf_counter() - t0) * 1000)
+
+    tasks = []
+    start = time.perf_counter()
+    for i in range(total):
+        wait = start + i / rate - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    return {
+        "total": total,
+        "answered": answered,
+        "p50": quantile(latencies, 0.5),
+        "p99": quantile(latencies, 0.99),
+        "elapsedMs": (time.perf_counter() - start) * 1000,
+        "waitedMs": waited * 1000,
+    }
+
+
 async def throughput(cfg):
     """The Router with its mock response (no network): requests per second from 64 concurrent callers
     on one event loop, the per-call cost one call at a time, and the process's RSS."""
@@ -247,7 +294,7 @@ async def versions(_cfg):
     return {}
 
 
-SCENARIOS = {"versions": versions, "overhead": overhead, "failover": failover, "outage": outage, "throughput": throughput}
+SCENARIOS = {"versions": versions, "overhead": overhead, "failover": failover, "outage": outage, "ratelimit": ratelimit, "throughput": throughput}
 
 
 def main():

@@ -103,6 +103,8 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     return undefined;
   };
 
+  /** Hops reported to the observer by this walk (across its passes after a wait for capacity). */
+  let reported: Set<string> | undefined;
   /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
   const hopTo = (rt: TargetRuntime): WalkResult<T> | 'break' | undefined => {
     if (!state.lastFailure) return undefined;
@@ -112,7 +114,12 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       return { ok: false, error, reason: 'budget_exhausted', stop: false };
     }
     state.hops += 1;
-    state.observer.onFallback?.({ from: state.lastFailure.ref, to: rt.ref, reason: state.lastFailure.reason });
+    const { ref: from, reason } = state.lastFailure;
+    // A request that waited for capacity walks again: the same skip is one fallback, not one per pass.
+    const key = `${from.index}>${rt.ref.index}:${reason}`;
+    if (reported?.has(key)) return undefined;
+    (reported ??= new Set()).add(key);
+    state.observer.onFallback?.({ from, to: rt.ref, reason });
     return undefined;
   };
 

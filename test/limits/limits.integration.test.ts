@@ -332,3 +332,75 @@ describe('limits in a pool', () => {
     expect(server.hits({ route: 'east' })).toBe(3);
   });
 });
+
+describe('a pool whose every member is limited', () => {
+  /** pool(east, west) [→ backup], each member at rpm 1, the server enforcing the same windows on the engine's clock. */
+  async function limitedPool(options: { queueMs: number; backup?: boolean }) {
+    const clock = createFakeClock(T0);
+    server = await startFaultServer({ seed: 11, now: clock.now });
+    const hops: FallbackHop[] = [];
+    const member = (route: string) =>
+      openaiTarget({ client: new OpenAI({ apiKey: 'sk-test', baseURL: server!.baseURL('openai', route) }), model: 'gpt-4o', breakerKey: route, limits: { rpm: 1, queueMs: options.queueMs } });
+    const targets = [
+      // random 0: the weighted strategy picks the first member it may.
+      pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => 0 }),
+      ...(options.backup
+        ? [anthropicTarget({ client: new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.baseURL('anthropic', 'backup') }), model: 'claude-sonnet-4-6', limits: { rpm: 1 } })]
+        : []),
+    ];
+    const llm = createResilientLLM({
+      name: 'limited-pool',
+      targets,
+      clock,
+      telemetry: false,
+      cache: false,
+      retry: { maxAttempts: 1 },
+      degrade: { staticReply: 'Busy, try again shortly.' },
+      observers: [{ onRequestStart: () => ({ onFallback: (hop) => hops.push(hop) }) }],
+    });
+    llms.push(llm);
+    const provider = [server.limit({ route: 'east' }, { rpm: 1 }), server.limit({ route: 'west' }, { rpm: 1 }), server.limit({ route: 'backup' }, { rpm: 1 })];
+    return { clock, llm, hops, refused: () => provider.reduce((n, p) => n + p.refused, 0) };
+  }
+
+  it('waits up to queueMs for capacity and is answered by the member whose window frees first', async () => {
+    const { clock, llm, hops, refused } = await limitedPool({ queueMs: 90_000 });
+    expect((await llm.chat(ask)).target.member).toBe(0);
+    clock.advance(10_000);
+    // east is limited now: west serves (a move inside the pool, not a hop).
+    expect((await llm.chat(ask)).target.member).toBe(1);
+    const before = clock.now();
+    const third = await llm.chat(ask);
+    // east's call leaves its window 60 s after it was made: 50 s from here; then east answers.
+    expect(clock.now() - before).toBe(50_000);
+    expect(third.target.member).toBe(0);
+    expect(third.tier).toBe('full');
+    expect([server!.hits({ route: 'east' }), server!.hits({ route: 'west' })]).toEqual([2, 1]);
+    expect(refused()).toBe(0);
+    expect(hops).toEqual([]);
+  });
+
+  it('without capacity in time, degrades like an exhausted chain with no upstream call; the hop off the pool is a `limited` skip', async () => {
+    const { clock, llm, hops, refused } = await limitedPool({ queueMs: 5_000, backup: true });
+    const served = [];
+    for (let i = 0; i < 3; i++) served.push((await llm.chat(ask)).target);
+    expect(served.map((t) => [t.index, t.member])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, undefined],
+    ]);
+    // The third request found both members limited: off the pool to the backup, reason `limited`.
+    expect(hops.map((h) => [h.from.pool, h.to.index, h.reason])).toEqual([['gpt-4o', 1, 'limited']]);
+    hops.length = 0;
+
+    const before = clock.now();
+    const fourth = await llm.chat(ask);
+    expect(clock.now() - before).toBe(5_000);
+    expect(fourth.tier).toBe('static');
+    expect(fourth.text).toBe('Busy, try again shortly.');
+    expect(server!.hits()).toBe(3);
+    expect(refused()).toBe(0);
+    // Skipped in both passes (before and after the wait): one fallback, not one per pass.
+    expect(hops.map((h) => [h.from.pool, h.to.index, h.reason])).toEqual([['gpt-4o', 1, 'limited']]);
+  });
+});

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
 import { pool } from '../../src/pool/pool.js';
 import { openaiTarget } from '../../src/providers/index.js';
-import { ATTR, SPAN } from '../../src/telemetry/names.js';
+import { ATTR, EVENT, SPAN } from '../../src/telemetry/names.js';
 import { fault } from '../../src/testing/index.js';
 import { createFakeClock } from '../support/fakeClock.js';
 import { faultServerWithTelemetry } from '../integration/setup.js';
@@ -47,5 +47,42 @@ describe('pool telemetry', () => {
     ]);
     const retries = metric(collected, 'bulwark.retries').dataPoints.filter((p) => p.attributes[ATTR.CHAIN] === 'pooled-otel' && (p.value as number) > 0);
     expect(retries.map((p) => [p.attributes[ATTR.ERROR_TYPE], p.value])).toEqual([['server_error', 1]]);
+  });
+});
+
+describe('pool telemetry: every member limited', () => {
+  it('the hop off a pool whose members are all at their limits is a `limited` fallback, counted once though the request waited and walked again', async () => {
+    const clock = createFakeClock(2_000_000);
+    const limitedMember = (route: string) =>
+      openaiTarget({
+        client: new OpenAI({ apiKey: 'sk-test-pool-0123456789', baseURL: env.server.baseURL('openai', route) }),
+        model: 'gpt-4o',
+        breakerKey: `gpt-4o@${route}`,
+        limits: { rpm: 1, queueMs: 2_000 },
+      });
+    const llm = createResilientLLM({
+      name: 'pooled-limited',
+      targets: [
+        pool({ name: 'gpt-4o', members: [limitedMember('east'), limitedMember('west')], random: () => 0 }),
+        openaiTarget({ client: new OpenAI({ apiKey: 'sk-test-pool-0123456789', baseURL: env.server.baseURL('openai', 'backup') }), model: 'gpt-4o-mini', limits: { rpm: 1 } }),
+      ],
+      clock,
+      cache: false,
+      degrade: { staticReply: 'Busy.' },
+    });
+    for (let i = 0; i < 3; i++) await llm.chat(ask);
+    const fourth = await llm.chat(ask);
+    expect(fourth.tier).toBe('static');
+    await llm.close();
+
+    const collected = await env.sdk.collect();
+    const fallbacks = metric(collected, 'bulwark.fallbacks')
+      .dataPoints.filter((p) => p.attributes[ATTR.CHAIN] === 'pooled-limited' && (p.value as number) > 0)
+      .map((p) => [p.attributes[ATTR.FALLBACK_FROM], p.attributes[ATTR.FALLBACK_TO], p.attributes[ATTR.FALLBACK_REASON], p.value]);
+    // The third request (the pool full, the backup free) and the fourth (everything full, waited 2 s, walked again): one each.
+    expect(fallbacks).toEqual([['openai/gpt-4o', 'openai/gpt-4o-mini', 'limited', 2]]);
+    const spans = env.sdk.spans().filter((s) => s.attributes[ATTR.CHAIN] === 'pooled-limited' && s.events.some((e) => e.name === EVENT.FALLBACK));
+    expect(spans.map((s) => s.events.filter((e) => e.name === EVENT.FALLBACK).map((e) => e.attributes?.[ATTR.FALLBACK_REASON]))).toEqual([['limited'], ['limited']]);
+    expect(env.server.hits()).toBe(3);
   });
 });

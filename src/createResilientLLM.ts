@@ -154,6 +154,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
           model: rt.adapter.model,
           breaker: rt.slot.key,
           tier: rt.target.tier,
+          ...(rt.adapter.rateLimitHeaders && { limitHeaders: rt.adapter.rateLimitHeaders }),
           ...(rt.ref.pool !== undefined && { pool: rt.ref.pool, member: rt.ref.member! }),
         })),
         snapshot: health,

@@ -3,12 +3,12 @@ import { inputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
 import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
-import { walkPool, type PositionSteps } from './walkPool.js';
+import { pickForHedge, walkPool, type PositionSteps } from './walkPool.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import type { AttemptKind } from '../request/types.js';
 import { ProviderError } from '../errors/providerError.js';
 import type { ErrorType } from '../errors/errorTypes.js';
-import type { TargetRuntime } from './targetRuntime.js';
+import type { PoolRuntime, TargetRuntime } from './targetRuntime.js';
 import { costCapReached, walkStopOf, type WalkStopped, type WalkState } from './walkState.js';
 import { waitForAny } from '../limits/targetLimiter.js';
 import { admitLimited, isLimitedError } from './limited.js';
@@ -29,7 +29,8 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
  * Walks the positions in order (DESIGN §1): skips open breakers without an upstream call and
  * targets that cannot help (same provider after a refusal, too small a window after a
  * context-length failure), retries each target within its budget, and records every hop.
- * With `hedging`, a target that is slow to answer races the next one (see hedge.ts). A pool
+ * With `hedging`, a target that is slow to answer races the next one — a member of the next pool,
+ * picked by its strategy, when the next position is a pool (see hedge.ts). A pool
  * position (consecutive members of one pool) is walked by walkPool: its members, picked by its
  * strategy, until one answers or every member is open, unavailable or has failed this request.
  */
@@ -79,10 +80,15 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
    */
   const admitHedge = async (): Promise<Admitted | undefined> => {
     while (next < order.length) {
-      if (state.walk.aborted || state.hops >= config.maxHops || costCapReached(state)) return undefined;
       const rt = order[next]!;
-      // A pool position is walked by its own strategy (and hedges among its own members): no hedge from outside.
-      if (rt.pool) return undefined;
+      // Another member of a pool a hedge already entered is no new hop.
+      const hop = !(rt.pool && enteredPools?.has(rt.pool));
+      if (state.walk.aborted || (hop && state.hops >= config.maxHops) || costCapReached(state)) return undefined;
+      if (rt.pool) {
+        const member = await hedgeIntoPool(rt.pool, hop);
+        if (member) return member;
+        continue;
+      }
       next += 1;
       if (skipReason(rt, state)) continue;
       if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
@@ -103,17 +109,62 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
     return undefined;
   };
 
+  /** Pool members a hedge of this request took: the walk does not try them again when it reaches their pool. */
+  let hedgedInto: Set<TargetRuntime> | undefined;
+  /** Pools a hedge entered (one hop, however many of its members are hedged on). */
+  let enteredPools: Set<PoolRuntime> | undefined;
+
+  /**
+   * A hedge into the pool position at `next`: a member picked by the pool's strategy, as the walk
+   * would pick it (breaker, limits, input), left at `next` so that the walk, if it gets there,
+   * walks the pool's other members. None can take it: `next` moves past the pool.
+   */
+  const hedgeIntoPool = async (pool: PoolRuntime, hop: boolean): Promise<Admitted | undefined> => {
+    let end = next;
+    while (end < order.length && order[end]!.pool === pool) end += 1;
+    const members = order.slice(next, end);
+    const passed = new Set<TargetRuntime>();
+    const eligible = () => members.filter((m) => !passed.has(m) && !hedgedInto?.has(m) && m.slot.breaker.state !== 'open' && skipReason(m, state) === undefined);
+    const hedgeSteps = {
+      stopped,
+      cannotTake: (m: TargetRuntime) => Boolean(m.target.capabilities && unsupportedInput(needs, m.target.capabilities)),
+      rejected: (m: TargetRuntime) => state.observer.onCircuitRejected?.({ target: m.ref, breaker: m.slot.key }),
+    };
+    for (;;) {
+      const member = await pickForHedge(pool, eligible, state, hedgeSteps, (m) => passed.add(m));
+      if (!member) {
+        next = end;
+        return undefined;
+      }
+      // A hedge is a call like any other: a member at its limits is passed over.
+      if ((await admitLimited(member.rt, state)) !== true) {
+        member.permit.release();
+        passed.add(member.rt);
+        continue;
+      }
+      (hedgedInto ??= new Set()).add(member.rt);
+      if (hop) {
+        state.hops += 1;
+        (enteredPools ??= new Set()).add(pool);
+      }
+      tried += 1;
+      return { rt: member.rt, permit: member.permit, kind: 'hedge' };
+    }
+  };
+
   /** Hops reported to the observer by this walk (across its passes after a wait for capacity). */
   let reported: Set<string> | undefined;
   /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
   const hopTo = (rt: TargetRuntime): WalkResult<T> | 'break' | undefined => {
     if (!state.lastFailure) return undefined;
-    if (state.hops >= config.maxHops) return 'break';
+    // A pool a hedge of this request entered was that hop already.
+    const counted = !(rt.pool && enteredPools?.has(rt.pool));
+    if (counted && state.hops >= config.maxHops) return 'break';
     if (costCapReached(state)) {
       const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
       return { ok: false, error, reason: 'budget_exhausted', stop: false };
     }
-    state.hops += 1;
+    if (counted) state.hops += 1;
     const { ref: from, reason } = state.lastFailure;
     // A request that waited for capacity walks again: the same skip is one fallback, not one per pass.
     const key = `${from.index}>${rt.ref.index}:${reason}`;
@@ -160,7 +211,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
   const steps: PositionSteps<T> = {
     stopped,
-    skip: (rt) => skipReason(rt, state),
+    skip: (rt) => (hedgedInto?.has(rt) ? 'taken by a hedge of this request' : skipReason(rt, state)),
     hopTo,
     cannotTake,
     rejected,

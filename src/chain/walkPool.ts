@@ -141,24 +141,10 @@ export async function walkPool<T>(pool: PoolRuntime, members: readonly TargetRun
     });
     /** A hedge goes to another member still available, picked by the strategy; never a hop. */
     const admitMember = async (): Promise<Admitted | undefined> => {
-      for (;;) {
-        if (steps.stopped()) return undefined;
-        const others = members.filter((m) => !racing.has(m) && available(m));
-        if (others.length === 0) return undefined;
-        const { rt: member } = pickMember(strategy, others.map((m) => viewOf(pool, m, state, clock.now() - latency.windowMs)), { random, tolerance: latency.tolerance });
-        if (steps.cannotTake(member)) {
-          out.add(member);
-          continue;
-        }
-        const hedgePermit = await member.slot.breaker.tryAcquire();
-        if (!hedgePermit) {
-          steps.rejected(member);
-          out.add(member);
-          continue;
-        }
-        racing.add(member);
-        return { rt: member, permit: hedgePermit, kind: 'hedge', options: options(member) };
-      }
+      const member = await pickForHedge(pool, () => members.filter((m) => !racing.has(m) && available(m)), state, steps, (m) => out.add(m));
+      if (!member) return undefined;
+      racing.add(member.rt);
+      return { ...member, kind: 'hedge', options: options(member.rt) };
     };
     const kind = attemptsHere === 0 ? steps.firstKind() : 'retry';
     try {
@@ -183,4 +169,39 @@ export async function walkPool<T>(pool: PoolRuntime, members: readonly TargetRun
   }
   for (const rt of open) steps.rejected(rt);
   return undefined;
+}
+
+/**
+ * A member of `pool` for a hedge: picked by the pool's strategy among `eligible()` (those with
+ * headroom first), its breaker permit taken. A member that cannot take the input or whose breaker
+ * refuses is handed to `passOver` (so `eligible` leaves it out) and the next is picked; undefined
+ * when none is left or the walk was stopped. Used by the pool's own hedges and by a hedge the
+ * chain sends into a pool position.
+ */
+export async function pickForHedge<T>(
+  pool: PoolRuntime,
+  eligible: () => TargetRuntime[],
+  state: WalkState,
+  steps: Pick<PositionSteps<T>, 'stopped' | 'cannotTake' | 'rejected'>,
+  passOver: (rt: TargetRuntime) => void,
+): Promise<{ rt: TargetRuntime; permit: BreakerPermit } | undefined> {
+  const { strategy, latency, random } = pool.config;
+  for (;;) {
+    if (steps.stopped()) return undefined;
+    const candidates = byHeadroom(eligible());
+    if (candidates.length === 0) return undefined;
+    const since = state.config.clock.now() - latency.windowMs;
+    const { rt } = pickMember(strategy, candidates.map((m) => viewOf(pool, m, state, since)), { random, tolerance: latency.tolerance });
+    if (steps.cannotTake(rt)) {
+      passOver(rt);
+      continue;
+    }
+    const permit = await rt.slot.breaker.tryAcquire();
+    if (!permit) {
+      steps.rejected(rt);
+      passOver(rt);
+      continue;
+    }
+    return { rt, permit };
+  }
 }

@@ -36,6 +36,8 @@ export interface ProviderAdapter {
   /** Host and port of the endpoint, for `server.address` / `server.port`. */
   readonly serverAddress?: string;
   readonly serverPort?: number;
+  /** The rate-limit headers it reads from answers (their `bulwark.limit.header_errors` series are pre-created at 0). */
+  readonly rateLimitHeaders?: readonly string[];
   chat(request: ChatRequest, options: AttemptOptions): Promise<ProviderResponse>;
   /** Streams events; breaking out of the loop must close the upstream connection. */
   stream(request: ChatRequest, options: AttemptOptions): AsyncIterable<StreamEvent>;

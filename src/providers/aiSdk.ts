@@ -8,6 +8,7 @@ import { mergedProviderOptions } from '../validation/providerOptions.js';
 import type { ProviderOptions } from '../request/types.js';
 import type { ErrorContext } from './errorMapping.js';
 import { callPrepared } from './prepareCall.js';
+import { ANTHROPIC_RATE_LIMIT_HEADERS, headerRecord, OPENAI_RATE_LIMIT_HEADERS, parseAnyRateLimits, reportRateLimits } from './rateLimitHeaders.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { endpointOf, makeTarget, validateTargetOptions } from './targetOptions.js';
 import { fail, string } from '../validation/walk.js';
@@ -87,6 +88,8 @@ class AiSdkAdapter implements ProviderAdapter {
   readonly model: string;
   readonly serverAddress?: string;
   readonly serverPort?: number;
+  /** Either family (parseAnyRateLimits): the model may speak to OpenAI, Azure, an OpenAI-compatible server or Anthropic. */
+  readonly rateLimitHeaders = [...OPENAI_RATE_LIMIT_HEADERS, ...ANTHROPIC_RATE_LIMIT_HEADERS];
   // Private (#) so that inspecting a target never walks into the model's config and its key.
   readonly #model: LanguageModelV4;
   readonly #errors: ErrorContext;
@@ -129,7 +132,11 @@ class AiSdkAdapter implements ProviderAdapter {
     return call;
   }
 
-  async chat(request: ChatRequest, { signal }: AttemptOptions): Promise<ProviderResponse> {
+  /**
+   * The answer's rate-limit headers (the model's `response.headers`: OpenAI's or Anthropic's
+   * families, whichever the provider sends) go to the same reader as the official clients' do.
+   */
+  async chat(request: ChatRequest, { signal, rateLimits }: AttemptOptions): Promise<ProviderResponse> {
     const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
     let result;
     try {
@@ -137,16 +144,18 @@ class AiSdkAdapter implements ProviderAdapter {
     } catch (err) {
       throw normalizeAiSdkThrown(err, signal, this.#errors);
     }
+    reportRateLimits(headerRecord(result.response?.headers), rateLimits, parseAnyRateLimits);
     return fromAiSdkResult(result, ctx);
   }
 
-  stream(request: ChatRequest, { signal }: AttemptOptions): AsyncIterable<StreamEvent> {
+  stream(request: ChatRequest, { signal, rateLimits }: AttemptOptions): AsyncIterable<StreamEvent> {
     const ctx = { provider: this.provider, model: this.model, providerId: this.#model.provider };
     return streamFromSdk<LanguageModelV4StreamPart>(
       async () => {
         // The stream driver aborts this controller to close the HTTP request when iteration stops early.
         const controller = new AbortController();
-        const { stream } = await callPrepared(ctx, () => this.#call(request, AbortSignal.any([signal, controller.signal])), (call) => this.#model.doStream(call));
+        const { stream, response } = await callPrepared(ctx, () => this.#call(request, AbortSignal.any([signal, controller.signal])), (call) => this.#model.doStream(call));
+        reportRateLimits(headerRecord(response?.headers), rateLimits, parseAnyRateLimits);
         return Object.assign(stream, { controller }) as unknown as SdkStream<LanguageModelV4StreamPart>;
       },
       new AiSdkStreamMapper(ctx),

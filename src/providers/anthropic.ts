@@ -7,7 +7,7 @@ import { withProviderOptions } from './providerOptionsBody.js';
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { callPrepared } from './prepareCall.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
-import { parseAnthropicRateLimits, readingRateLimits } from './rateLimitHeaders.js';
+import { ANTHROPIC_RATE_LIMIT_HEADERS, parseAnthropicRateLimits, readingRateLimits } from './rateLimitHeaders.js';
 import {
   NO_SDK_TIMEOUT_MS,
   endpointOf,
@@ -79,6 +79,7 @@ class AnthropicAdapter implements ProviderAdapter {
   readonly model: string;
   readonly serverAddress?: string;
   readonly serverPort?: number;
+  readonly rateLimitHeaders = ANTHROPIC_RATE_LIMIT_HEADERS;
   // Private (#) so that logging or inspecting a target never walks into the client and its key.
   readonly #client: Anthropic;
   readonly #classes: SdkErrorClasses;

@@ -4,7 +4,7 @@ import type { AttemptOptions, ProviderAdapter, Target, TargetOptions } from './a
 import { type ErrorContext, type SdkErrorClasses, normalizeThrown, sdkErrorClassesOf, secretsOf } from './errorMapping.js';
 import { type MaxTokensParam, OpenAIStreamMapper, fromOpenAICompletion, toOpenAIParams } from './openaiConvert.js';
 import { callPrepared } from './prepareCall.js';
-import { parseOpenAIRateLimits, readingRateLimits } from './rateLimitHeaders.js';
+import { OPENAI_RATE_LIMIT_HEADERS, parseOpenAIRateLimits, readingRateLimits } from './rateLimitHeaders.js';
 import { withProviderOptions } from './providerOptionsBody.js';
 import { type SdkStream, streamFromSdk } from './sdkStream.js';
 import { NO_SDK_TIMEOUT_MS, endpointOf, makeTarget, validateClient, validateTargetOptions } from './targetOptions.js';
@@ -53,6 +53,7 @@ class OpenAIAdapter implements ProviderAdapter {
   readonly model: string;
   readonly serverAddress?: string;
   readonly serverPort?: number;
+  readonly rateLimitHeaders = OPENAI_RATE_LIMIT_HEADERS;
   // Private (#) so that logging or inspecting a target never walks into the client and its key.
   readonly #client: OpenAI;
   readonly #classes: SdkErrorClasses;

@@ -48,16 +48,46 @@ interface WithResponse<T> extends PromiseLike<T> {
  * official clients' raw-response API, `.withResponse()`: the same request, the headers kept). No
  * listener, or a client without the API: the call as it was, nothing more on the happy path.
  */
-export function readingRateLimits<T>(call: WithResponse<T>, listener: RateLimitListener | undefined, parse: (headers: HeaderSource, now: number) => RateLimitReport): PromiseLike<T> {
+export function readingRateLimits<T>(call: WithResponse<T>, listener: RateLimitListener | undefined, parse: HeaderParser): PromiseLike<T> {
   if (!listener || typeof call.withResponse !== 'function') return call;
   return call.withResponse().then(({ data, response }) => {
-    try {
-      listener.report(parse(response.headers, listener.now()));
-    } catch {
-      // headers are advice: a failure to read them never fails the call
-    }
+    reportRateLimits(response.headers, listener, parse);
     return data;
   });
+}
+
+type HeaderParser = (headers: HeaderSource, now: number) => RateLimitReport;
+
+/** Reads `headers` into `listener`. Headers are advice: a failure to read them never fails the call. */
+export function reportRateLimits(headers: HeaderSource | undefined, listener: RateLimitListener | undefined, parse: HeaderParser): void {
+  if (!headers || !listener) return;
+  try {
+    listener.report(parse(headers, listener.now()));
+  } catch {
+    // advice only
+  }
+}
+
+/** Headers as a plain record (the AI SDK's `response.headers`, lower-case names) as a HeaderSource. */
+export function headerRecord(headers: Record<string, string | undefined> | undefined): HeaderSource | undefined {
+  if (!headers) return undefined;
+  return { get: (name) => headers[name] ?? headers[name.toLowerCase()] ?? null };
+}
+
+/**
+ * Either provider's headers, for a client that may speak to any of them (an AI SDK model: OpenAI,
+ * Azure and OpenAI-compatible servers send `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`): each
+ * family the tighter of the two reports, garbage from both.
+ */
+export function parseAnyRateLimits(headers: HeaderSource, now: number): RateLimitReport {
+  const openai = parseOpenAIRateLimits(headers, now);
+  const anthropic = parseAnthropicRateLimits(headers, now);
+  const report: RateLimitReport = { garbage: [...openai.garbage, ...anthropic.garbage] };
+  const requests = tighter(openai.requests, anthropic.requests);
+  const tokens = tighter(openai.tokens, anthropic.tokens);
+  if (requests) report.requests = requests;
+  if (tokens) report.tokens = tokens;
+  return report;
 }
 
 /** The part of a fetch `Headers` object the parser needs. */
@@ -88,6 +118,17 @@ export function parseRfc3339(text: string): number | undefined {
 }
 
 type Family = 'requests' | 'tokens';
+
+const PARTS = ['limit', 'remaining', 'reset'] as const;
+const OPENAI_FAMILIES = ['requests', 'tokens'] as const satisfies readonly Family[];
+const ANTHROPIC_FAMILIES = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
+const openaiHeader = (part: (typeof PARTS)[number], family: Family) => `x-ratelimit-${part}-${family}`;
+const anthropicHeader = (family: (typeof ANTHROPIC_FAMILIES)[number], part: (typeof PARTS)[number]) => `anthropic-ratelimit-${family}-${part}`;
+
+/** Every header the OpenAI reader looks at (the `bulwark.limit.header` values an OpenAI target can report). */
+export const OPENAI_RATE_LIMIT_HEADERS: readonly string[] = OPENAI_FAMILIES.flatMap((f) => PARTS.map((p) => openaiHeader(p, f)));
+/** Every header the Anthropic reader looks at. */
+export const ANTHROPIC_RATE_LIMIT_HEADERS: readonly string[] = ANTHROPIC_FAMILIES.flatMap((f) => PARTS.map((p) => anthropicHeader(f, p)));
 
 function readFamily(
   headers: HeaderSource,
@@ -126,10 +167,10 @@ function tighter(a: ReportedLimit | undefined, b: ReportedLimit | undefined): Re
 export function parseOpenAIRateLimits(headers: HeaderSource, now: number): RateLimitReport {
   const garbage: string[] = [];
   const report: RateLimitReport = { garbage };
-  for (const family of ['requests', 'tokens'] as const satisfies readonly Family[]) {
+  for (const family of OPENAI_FAMILIES) {
     const limit = readFamily(
       headers,
-      { limit: `x-ratelimit-limit-${family}`, remaining: `x-ratelimit-remaining-${family}`, reset: `x-ratelimit-reset-${family}` },
+      { limit: openaiHeader('limit', family), remaining: openaiHeader('remaining', family), reset: openaiHeader('reset', family) },
       (raw) => {
         const ms = parseGoDuration(raw);
         return ms === undefined ? undefined : now + ms;
@@ -145,8 +186,8 @@ export function parseOpenAIRateLimits(headers: HeaderSource, now: number): RateL
 export function parseAnthropicRateLimits(headers: HeaderSource, _now?: number): RateLimitReport {
   const garbage: string[] = [];
   const report: RateLimitReport = { garbage };
-  const family = (name: string) =>
-    readFamily(headers, { limit: `anthropic-ratelimit-${name}-limit`, remaining: `anthropic-ratelimit-${name}-remaining`, reset: `anthropic-ratelimit-${name}-reset` }, parseRfc3339, garbage);
+  const family = (name: (typeof ANTHROPIC_FAMILIES)[number]) =>
+    readFamily(headers, { limit: anthropicHeader(name, 'limit'), remaining: anthropicHeader(name, 'remaining'), reset: anthropicHeader(name, 'reset') }, parseRfc3339, garbage);
   const requests = family('requests');
   if (requests) report.requests = requests;
   const tokens = tighter(tighter(family('tokens'), family('input-tokens')), family('output-tokens'));

@@ -77,6 +77,8 @@ export interface OtelObserverTarget {
   /** When the target is a member of a pool: the pool's name, and the member's place in it. */
   pool?: string;
   member?: number;
+  /** The rate-limit headers its adapter reads: their `bulwark.limit.header_errors` series are pre-created. */
+  limitHeaders?: readonly string[];
 }
 
 export interface OtelObserverOptions {
@@ -467,6 +469,15 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.precreate(hedgeAttrs(outcome));
     // bulwark.telemetry.errors: every stage.
     for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
+    // bulwark.limit.header_errors: every header each breaker's adapter reads (targets sharing a breaker read the same ones or more).
+    const headersOf = new Map<string, Set<string>>();
+    for (const t of configured) {
+      if (!t.limitHeaders) continue;
+      const headers = headersOf.get(t.breaker) ?? new Set<string>();
+      for (const header of t.limitHeaders) headers.add(header);
+      headersOf.set(t.breaker, headers);
+    }
+    for (const [breaker, headers] of headersOf) for (const header of headers) inst.limitHeaderErrors.add(0, limitHeaderAttrs(breaker, header));
     // Breakers: every transition between two states, and rejections.
     for (const breaker of breakers) {
       inst.circuitRejections.precreate(breakerAttrs(breaker));

@@ -363,4 +363,76 @@ describe('hedged requests', () => {
     expect(closedByClient('east')).toEqual([true]);
     await llm.close();
   });
+
+  describe('a hedge from a plain target into the pool after it', () => {
+    /** openai primary → pool(east, west), the chain hedged after 200 ms; random 0: the pool picks east first. */
+    function primaryThenPool(primaryFetch?: typeof fetch) {
+      const { server } = env;
+      const clock = createFakeClock(Date.now());
+      const member = (route: string) =>
+        openaiTarget({ client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', route) }), model: 'gpt-4o', breakerKey: `gpt-4o@${route}` });
+      const primary = anthropicTarget({
+        client: new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.baseURL('anthropic', 'primary'), ...(primaryFetch && { fetch: primaryFetch }) }),
+        model: 'claude-sonnet-4-6',
+      });
+      const chain = `hedged-into-pool-${++chains}`;
+      const llm = createResilientLLM({
+        name: chain,
+        targets: [primary, pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => 0 })],
+        clock,
+        retry: { maxAttempts: 1 },
+        hedge: { after: 200, budgetRatio: 1 },
+      });
+      return { llm, clock, chain };
+    }
+
+    it('a slow primary is hedged on a member of the pool, which wins; the primary is closed', async () => {
+      const { server, sdk } = env;
+      const { llm, clock, chain } = primaryThenPool();
+      server.script({ route: 'primary' }, { then: fault.hang() });
+      server.script({ route: 'east' }, { then: fault.ok({ text: 'from east' }) });
+      const pending = llm.chat(ask);
+      await arrived('primary');
+      expect(hits('east')).toBe(0);
+      clock.advance(200);
+      const res = await pending;
+      expect(res.text).toBe('from east');
+      expect(res.target).toMatchObject({ index: 1, pool: 'gpt-4o', member: 0 });
+      expect(res.attempts.map((a) => [a.kind, a.model, a.errorType ?? 'ok'])).toEqual([
+        ['initial', 'claude-sonnet-4-6', 'cancelled'],
+        ['hedge', 'gpt-4o', 'ok'],
+      ]);
+      expect(hits('west')).toBe(0);
+      await server.idle();
+      expect(closedByClient('primary')).toEqual([true]);
+      const m = await sdk.collect();
+      expect(sumOf(m, METRIC.HEDGES, { 'bulwark.chain': chain, 'bulwark.hedge.outcome': 'won' })).toBe(1);
+      await llm.close();
+    });
+
+    it('a member the hedge took and lost is not tried again: when the primary fails too, the walk goes to the pool’s other member', async () => {
+      const { server } = env;
+      const gate = gatedFetch();
+      const { llm, clock } = primaryThenPool(gate.fetch);
+      server.script({ route: 'primary' }, { then: fault.serverError(500) });
+      server.script({ route: 'east' }, { then: fault.serverError(500) });
+      server.script({ route: 'west' }, { then: fault.ok({ text: 'from west' }) });
+      const pending = llm.chat(ask);
+      // The primary's 500 is held at the gate: no answer yet when the hedge delay passes.
+      await vi.waitFor(() => expect(gate.waiting()).toBe(1), { timeout: 5_000, interval: 2 });
+      clock.advance(200);
+      await arrived('east');
+      gate.open();
+      const res = await pending;
+      expect(res.text).toBe('from west');
+      expect(res.attempts.map((a) => [a.kind, a.errorType ?? 'ok'])).toEqual([
+        ['initial', 'server_error'],
+        ['hedge', 'server_error'],
+        ['fallback', 'ok'],
+      ]);
+      expect([hits('primary'), hits('east'), hits('west')]).toEqual([1, 1, 1]);
+      expect(res.target).toMatchObject({ index: 1, pool: 'gpt-4o', member: 1 });
+      await llm.close();
+    });
+  });
 });

@@ -13,6 +13,10 @@ import type { FallbackHop, LimitHeaderError } from '../../src/events/engineObser
 import type { TargetLimits } from '../../src/providers/adapter.js';
 import { anthropicTarget, openaiTarget } from '../../src/providers/index.js';
 import { pool } from '../../src/pool/pool.js';
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, streamText } from 'ai';
+import { aiSdkTarget, bulwarkModel } from '../../src/ai-sdk/index.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
 
@@ -402,5 +406,63 @@ describe('a pool whose every member is limited', () => {
     expect(refused()).toBe(0);
     // Skipped in both passes (before and after the wait): one fallback, not one per pass.
     expect(hops.map((h) => [h.from.pool, h.to.index, h.reason])).toEqual([['gpt-4o', 1, 'limited']]);
+  });
+});
+
+describe('rate-limit headers through AI SDK targets', () => {
+  /** primary and backup as AI SDK models (@ai-sdk/openai, @ai-sdk/anthropic) over the fault server, the chain driven by `ai` through bulwarkModel. */
+  async function aiSdkChain(options: { anthropicFirst?: boolean } = {}) {
+    const clock = createFakeClock(T0);
+    server = await startFaultServer({ seed: 21, now: clock.now });
+    const hops: FallbackHop[] = [];
+    const openai = aiSdkTarget({ model: createOpenAI({ apiKey: 'sk-test', baseURL: server.baseURL('openai', 'oai') }).chat('gpt-4o') });
+    const anthropic = aiSdkTarget({ model: createAnthropic({ apiKey: 'sk-ant-test', baseURL: `${server.baseURL('anthropic', 'ant')}/v1` })('claude-sonnet-4-6') });
+    const llm = createResilientLLM({
+      name: 'limits-ai-sdk',
+      targets: options.anthropicFirst ? [anthropic, openai] : [openai, anthropic],
+      clock,
+      telemetry: false,
+      retry: { maxAttempts: 1 },
+      rateLimitHeaders: { lowRemaining: 0.25 },
+      observers: [{ onRequestStart: () => ({ onFallback: (hop) => hops.push(hop) }) }],
+    });
+    llms.push(llm);
+    return { server, clock, llm, hops };
+  }
+
+  it("@ai-sdk/openai under generateText: x-ratelimit-* under lowRemaining moves traffic to the backup before the provider's 429", async () => {
+    const { server, clock, llm, hops } = await aiSdkChain();
+    const provider = server.limit({ route: 'oai' }, { rpm: 20 });
+    const model = bulwarkModel(llm);
+    const answered = [];
+    for (let i = 0; i < 30; i++) {
+      const { text } = await generateText({ model, prompt: 'Summarise today', maxRetries: 0 });
+      answered.push(/from ant/.test(text) ? 1 : 0);
+    }
+    // After the 16th call 4 of 20 are left (< 25 %): the rest go to the backup first.
+    expect(answered.filter((i) => i === 0)).toHaveLength(16);
+    expect(answered.slice(16).every((i) => i === 1)).toBe(true);
+    expect(provider.refused).toBe(0);
+    expect(hops).toEqual([]);
+    expect(llm.health().targets[0]!.limits!.remaining).toContainEqual({ kind: 'requests', source: 'provider', remaining: 4, limit: 20 });
+    clock.advance(60_000);
+    const { text } = await generateText({ model, prompt: 'Summarise today', maxRetries: 0 });
+    expect(text).toMatch(/from oai/);
+  });
+
+  it('@ai-sdk/anthropic under streamText: anthropic-ratelimit-* at 0 remaining skips the target (limited) until the reset', async () => {
+    const { server, clock, llm, hops } = await aiSdkChain({ anthropicFirst: true });
+    const provider = server.limit({ route: 'ant' }, { rpm: 3 });
+    const model = bulwarkModel(llm);
+    const answered = [];
+    for (let i = 0; i < 5; i++) {
+      const result = streamText({ model, prompt: 'Summarise today', maxRetries: 0 });
+      answered.push(/from ant/.test(await result.text) ? 0 : 1);
+    }
+    expect(answered).toEqual([0, 0, 0, 1, 1]);
+    expect(provider.refused).toBe(0);
+    expect(hops.map((h) => h.reason)).toEqual(['limited', 'limited']);
+    clock.advance(60_000);
+    expect(await streamText({ model, prompt: 'Summarise today', maxRetries: 0 }).text).toMatch(/from ant/);
   });
 });

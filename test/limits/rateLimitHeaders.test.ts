@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAnthropicRateLimits, parseGoDuration, parseOpenAIRateLimits, parseRfc3339 } from '../../src/providers/rateLimitHeaders.js';
+import { headerRecord, parseAnthropicRateLimits, parseAnyRateLimits, parseGoDuration, parseOpenAIRateLimits, parseRfc3339 } from '../../src/providers/rateLimitHeaders.js';
 import { formatGoDuration } from '../../src/testing/index.js';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -74,4 +74,26 @@ describe("providers' rate-limit headers", () => {
     expect(report.tokens).toEqual({ limit: 8000, remaining: 100, resetAt: Date.parse(reset) });
     expect(report.garbage).toEqual(['anthropic-ratelimit-input-tokens-limit']);
   });
+
+  it('AI SDK targets read either family from a plain header record: the tighter report per kind, garbage from both', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const record = headerRecord({
+      'x-ratelimit-limit-requests': '100',
+      'x-ratelimit-remaining-requests': '40',
+      'x-ratelimit-reset-requests': '30s',
+      'anthropic-ratelimit-requests-limit': '50',
+      'anthropic-ratelimit-requests-remaining': '5',
+      'anthropic-ratelimit-requests-reset': '2026-01-01T12:00:10Z',
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': 'lots',
+      'x-ratelimit-reset-tokens': '1s',
+    })!;
+    expect(parseAnyRateLimits(record, now)).toEqual({
+      requests: { limit: 50, remaining: 5, resetAt: Date.UTC(2026, 0, 1, 12, 0, 10) },
+      garbage: ['x-ratelimit-remaining-tokens'],
+    });
+    expect(headerRecord(undefined)).toBeUndefined();
+    expect(parseAnyRateLimits(headerRecord({ 'content-type': 'application/json' })!, now)).toEqual({ garbage: [] });
+  });
 });
+

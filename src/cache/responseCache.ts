@@ -97,6 +97,8 @@ export class ResponseCache {
   private readonly inProcess: boolean;
   /** Key → clock time this cache last wrote it ('on-failure' mode), oldest write first. */
   private readonly writtenAt = new Map<string, number>();
+  /** Store writes in flight: `flush()` waits for them. */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(config: CacheConfig, chain: string, clock: Clock, options: ResponseCacheOptions = {}) {
     // > 0: the cache store's timeoutMs, validated at construction (cache.store.timeoutMs).
@@ -155,10 +157,18 @@ export class ResponseCache {
     if (Buffer.byteLength(json, 'utf8') > this.config.maxEntryBytes) return 'too_large';
     // Remembered before the write settles, so concurrent answers to the same request write once.
     this.rememberWrite(key, now);
-    const done = await this.call('set', () => this.config.store.set(key, json, ttl));
+    const write = this.call('set', () => this.config.store.set(key, json, ttl));
+    this.writes.add(write);
+    const done = await write;
+    this.writes.delete(write);
     if (done !== TIMED_OUT && done !== FAILED) return 'saved';
     this.writtenAt.delete(key);
     return 'failed';
+  }
+
+  /** Resolves once every store write started so far has settled (stored, failed or timed out). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writes]);
   }
 
   /** 'on-failure' mode: this cache wrote the key less than `ttlMs / 10` ago. */

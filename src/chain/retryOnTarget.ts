@@ -73,7 +73,8 @@ export async function retryOnTarget<T>(
   const resendBase = options.resendBase ?? 0;
   const { retry, clock } = config;
   let retryNumber = 0;
-  const retriesByType = new Map<ErrorType, number>();
+  /** Retries per error type (created at the first retry). */
+  let retriesByType: Map<ErrorType, number> | undefined;
   // Whether the permit the walk acquired was used; p-retry may stop before the first attempt.
   let firstPermitUsed = false;
   let produced: { value: T } | undefined;
@@ -143,7 +144,7 @@ export async function retryOnTarget<T>(
     if (c.disposition !== 'retry') return no(c.errorType);
     // In a pool, a retry goes to another member first: no backoff, no budget spent here.
     if (options.preferOther?.()) return no(c.errorType);
-    const sameType = retriesByType.get(c.errorType) ?? 0;
+    const sameType = retriesByType?.get(c.errorType) ?? 0;
     // invalid_output: as many same-target retries as the request's responseFormat allows.
     const maxRetries = c.errorType === 'invalid_output' ? invalidOutputRetries(state.request) : c.maxRetries;
     if (maxRetries !== undefined && sameType >= maxRetries) return no(c.errorType);
@@ -157,7 +158,7 @@ export async function retryOnTarget<T>(
     // The failure just recorded may have opened the breaker: no point waiting for a refusal.
     if (rt.slot.breaker.state === 'open') return no(c.errorType);
     retryNumber += 1;
-    retriesByType.set(c.errorType, sameType + 1);
+    (retriesByType ??= new Map()).set(c.errorType, sameType + 1);
     delayMs = delay;
     error.record.delayMs = delay;
     state.observer.onRetryScheduled?.({

@@ -192,6 +192,21 @@ describe('ResponseCache', () => {
     });
   });
 
+  it('flush() resolves once the store writes started so far have settled', async () => {
+    let finishWrite: () => void = () => {};
+    const store = brokenStore({ set: () => new Promise<void>((resolve) => (finishWrite = resolve)) });
+    const { cache } = setup({ store });
+    const save = cache.save(REQUEST, ANSWER);
+    let flushed = false;
+    const flush = cache.flush().then(() => (flushed = true));
+    await Promise.resolve();
+    expect(flushed).toBe(false);
+    finishWrite();
+    await flush;
+    expect(await save).toBe('saved');
+    await cache.flush(); // nothing in flight: at once
+  });
+
   it('sets no timeout timer around an in-process store (memoryStore cannot hang), and one around any other', async () => {
     const clock = createFakeClock(1_000_000);
     let timers = 0;

@@ -122,7 +122,7 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
   const buffered: StreamEvent[] = [];
   let iterator: AsyncIterator<StreamEvent> | undefined;
   try {
-    const open = () => rt.adapter.stream(attempt.request, { signal: attempt.abort.signal, rateLimits: rt.slot.limiter.listener })[Symbol.asyncIterator]();
+    const open = () => rt.adapter.stream(attempt.request, attempt.options)[Symbol.asyncIterator]();
     iterator = attempt.observer.run ? attempt.observer.run(open) : open();
     for (;;) {
       const next = await nextOrAbort(iterator, attempt.abort);

@@ -106,7 +106,12 @@ async function* withoutRestart(first: IteratorResult<StreamEvent>, upstream: Asy
 }
 
 export function errorResponse(front: WireFront, failure: FrontFailure): Response {
-  const headers: Record<string, string> = { ...JSON_HEADERS, 'x-should-retry': 'false' };
+  const headers: Record<string, string> = { ...JSON_HEADERS, 'x-should-retry': failure.retry === true ? 'true' : 'false' };
+  if (failure.retryAfterMs !== undefined) {
+    const ms = Math.max(0, Math.ceil(failure.retryAfterMs));
+    headers['retry-after'] = String(Math.max(1, Math.ceil(ms / 1000)));
+    headers['retry-after-ms'] = String(ms);
+  }
   if (failure.attempts !== undefined) headers['x-bulwark-attempts'] = String(failure.attempts);
   if (failure.errorType) headers['x-bulwark-error-type'] = failure.errorType;
   return new Response(JSON.stringify(front.errorBody(failure)), { status: failure.status, headers });

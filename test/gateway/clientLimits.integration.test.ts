@@ -94,20 +94,26 @@ describe('gateway spend limit: estimates held before the call, reconciled after'
   });
 });
 
+/** One request through the official `kind` client (its own retries on), and the HTTP statuses it saw, retries included. */
+function officialClient(gateway: TestGateway, kind: 'openai' | 'anthropic', key: string, maxRetries: number) {
+  const statuses: number[] = [];
+  const fetchSeen: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    statuses.push(response.status);
+    return response;
+  };
+  const send = (): Promise<{ response: Response }> =>
+    kind === 'openai'
+      ? gateway.openai(key, { maxRetries, fetch: fetchSeen }).chat.completions.create(ask).withResponse()
+      : gateway.anthropic(key, { maxRetries, fetch: fetchSeen }).messages.create(ask).withResponse();
+  return { send, statuses };
+}
+
 describe('the gateway’s 429s: retry after Retry-After for rpm, never for a spent budget', () => {
   it.each(['openai', 'anthropic'] as const)('rpm: the %s client retries after exactly the Retry-After the gateway sends, and is answered', async (kind) => {
     gw = await startTestGateway(server, { clients: [{ name: 'team-a', keyHash: sha256(KEY_A), limits: { rpm: 1 } }] });
     server.script({}, { then: fault.ok({ text: 'ok' }) });
-    const statuses: number[] = [];
-    const fetchSeen: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
-      statuses.push(response.status);
-      return response;
-    };
-    const send =
-      kind === 'openai'
-        ? () => gw!.openai(KEY_A, { maxRetries: 1, fetch: fetchSeen }).chat.completions.create(ask).withResponse()
-        : () => gw!.anthropic(KEY_A, { maxRetries: 1, fetch: fetchSeen }).messages.create(ask).withResponse();
+    const { send, statuses } = officialClient(gw, kind, KEY_A, 1);
     await send();
     gw.clock.advance(45_000); // the minute's one slot frees 15 s from now
     const timers = heldTimers(15_000);
@@ -145,16 +151,7 @@ describe('the gateway’s 429s: retry after Retry-After for rpm, never for a spe
     gw = await startTestGateway(server, { clients: [{ name: 'team-b', keyHash: sha256(KEY_B), limits: { spendUsdPerDay: 0.05 } }] }, { pricing: PRICING });
     // One answer of 60 output tokens costs $0.06: over the limit from then on.
     server.script({}, { then: fault.ok({ text: 'ok', usage: { inputTokens: 5, outputTokens: 60 } }) });
-    const statuses: number[] = [];
-    const fetchSeen: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
-      statuses.push(response.status);
-      return response;
-    };
-    const send =
-      kind === 'openai'
-        ? () => gw!.openai(KEY_B, { maxRetries: 3, fetch: fetchSeen }).chat.completions.create(ask)
-        : () => gw!.anthropic(KEY_B, { maxRetries: 3, fetch: fetchSeen }).messages.create(ask);
+    const { send, statuses } = officialClient(gw, kind, KEY_B, 3);
     await send();
     await gw.entry(0);
     const refused = (await send().catch((e: unknown) => e)) as OpenAIError | AnthropicError;

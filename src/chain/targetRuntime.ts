@@ -127,7 +127,7 @@ export function buildTargetRuntimes(
   };
   config.targets.forEach((position, index) => {
     if (!isPool(position)) return void runtimes.push(runtimeOf(position, index));
-    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock) }) };
+    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock, shared && { link: shared, scope: `pool:${position.name}` }) }) };
     position.members.forEach((m, member) => pool.members.push(runtimeOf(m.target, index, { pool, member, weight: m.weight })));
     runtimes.push(...pool.members);
   });

@@ -153,6 +153,8 @@ export class SharedChainState {
   private readonly keys: ReturnType<typeof stateKeys>;
   private readonly breakers = new Map<string, SyncedBreaker>();
   private readonly budgets = new Map<string, SyncedBudget>();
+  /** Hedge budgets: flushed with every sync like the retry budgets, each with its own window. */
+  private readonly hedgeBudgets = new Map<string, { budget: SyncedBudget; window: BudgetWindowConfig }>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   private tier: ForcedTier = 'auto';
@@ -254,9 +256,22 @@ export class SharedChainState {
   // -------------------------------------------------------------------------------- budgets
 
   async budget(key: string, now: number, addRequests: number, withdraw: boolean): Promise<BudgetReply | undefined> {
-    const c = this.budgetConfig;
+    return this.budgetAt(this.keys.budget(key), this.budgetConfig, now, addRequests, withdraw);
+  }
+
+  /** The same script on a hedging policy's budget (its own ratio and window; see Hedging). */
+  hedgeBudget(scope: string, window: BudgetWindowConfig, now: number, addRequests: number, withdraw: boolean): Promise<BudgetReply | undefined> {
+    return this.budgetAt(this.keys.hedgeBudget(scope), window, now, addRequests, withdraw);
+  }
+
+  /** A hedge budget whose requests every sync flushes (its allowance is read at each withdrawal). */
+  registerHedgeBudget(scope: string, budget: SyncedBudget, window: BudgetWindowConfig): void {
+    this.hedgeBudgets.set(scope, { budget, window });
+  }
+
+  private async budgetAt(redisKey: string, c: BudgetWindowConfig, now: number, addRequests: number, withdraw: boolean): Promise<BudgetReply | undefined> {
     const reserve = (c.minRetriesPerSecond * c.windowMs) / 1000;
-    const json = await this.run(withdraw ? 'budget.withdraw' : 'budget.flush', SCRIPTS.budget, [this.keys.budget(key)], [
+    const json = await this.run(withdraw ? 'budget.withdraw' : 'budget.flush', SCRIPTS.budget, [redisKey], [
       now, c.windowMs, BUDGET_BUCKETS, c.ratio, reserve, addRequests, withdraw ? 1 : 0,
     ]);
     if (json === undefined) return undefined;
@@ -355,12 +370,15 @@ export class SharedChainState {
     const reserve = (c.minRetriesPerSecond * c.windowMs) / 1000;
     // Requests counted since the last flush go to the fleet-wide budgets (only writes: a Redis
     // out of memory still answers the read below).
-    const flushes = [...this.budgets].map(async ([key, budget]) => {
+    const flush = async (budget: SyncedBudget, send: (pending: number) => Promise<BudgetReply | undefined>) => {
       const pending = budget.takePending();
       if (pending === 0) return;
-      const reply = await this.budget(key, now, pending, false);
-      if (!reply) budget.restorePending(pending);
-    });
+      if (!(await send(pending))) budget.restorePending(pending);
+    };
+    const flushes = [
+      ...[...this.budgets].map(([key, budget]) => flush(budget, (pending) => this.budget(key, now, pending, false))),
+      ...[...this.hedgeBudgets].map(([scope, { budget, window }]) => flush(budget, (pending) => this.hedgeBudget(scope, window, now, pending, false))),
+    ];
     // What each breaker and the tier had issued when the read went out (see SyncedBreaker.storeCalls).
     const marks = keys.map((key) => this.breakers.get(key)?.storeCalls);
     const tierMark = this.tierWrites;

@@ -75,6 +75,8 @@ export function buildTargetRuntimes(
       headers: config.rateLimitHeaders,
       clock: config.clock,
       shared,
+      // No call outlives the total deadline: a concurrency lease held that long is one a dead process left.
+      leaseMs: config.timeouts.totalMs,
       ...(onLimitHeaderError && { onHeaderError: (header: string) => onLimitHeaderError(key, header) }),
     });
   const table = { ...BUILTIN_PRICES, ...config.pricing };

@@ -56,6 +56,12 @@ export interface LimitReply {
   tokens: number;
 }
 
+/** A concurrency lease call: taken (or released), and the leases the fleet holds after it. */
+export interface LeaseReply {
+  ok: boolean;
+  held: number;
+}
+
 export interface BudgetReply {
   granted: boolean;
   /** Retries the fleet may still take (fractional allowance). */
@@ -301,6 +307,24 @@ export class SharedChainState {
       const v = JSON.parse(json) as { ok?: unknown; k?: unknown; w?: unknown; q?: unknown; t?: unknown };
       const kind = v.k === 'requests' || v.k === 'tokens' ? v.k : undefined;
       return { ok: v.ok === 1, ...(kind && { kind }), ...(typeof v.w === 'number' && { retryInMs: v.w }), requests: num(v.q), tokens: num(v.t) };
+    } catch (error) {
+      this.emit({ operation, errorType: 'corrupt', storeKind: this.store.kind, message: describe(error) });
+      return undefined;
+    }
+  }
+
+  /**
+   * Takes (`take`) or releases a fleet-wide concurrency lease of a target (`concurrency` script),
+   * held for at most `leaseMs`. Store operations `limit.take` / `limit.correct`, as for the window.
+   * Undefined (reported) when the store failed: this process's own count decides.
+   */
+  async lease(key: string, now: number, max: number, id: string, leaseMs: number, take: boolean): Promise<LeaseReply | undefined> {
+    const operation = take ? 'limit.take' : 'limit.correct';
+    const json = await this.run(operation, SCRIPTS.concurrency, [this.keys.leases(key)], [Math.floor(now), max, id, Math.ceil(leaseMs), take ? 1 : 0]);
+    if (json === undefined) return undefined;
+    try {
+      const v = JSON.parse(json) as { ok?: unknown; n?: unknown };
+      return { ok: v.ok === 1, held: num(v.n) };
     } catch (error) {
       this.emit({ operation, errorType: 'corrupt', storeKind: this.store.kind, message: describe(error) });
       return undefined;

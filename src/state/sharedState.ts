@@ -86,6 +86,7 @@ export function stateKeys(prefix: string, chain: string) {
     /** A hedging policy's budget: the chain's (scope 'chain') or a pool's ('pool:<name>'). */
     hedgeBudget: (scope: string) => `${base}:hedge-budget:${encodeURIComponent(scope)}`,
     limit: (key: string) => `${base}:limit:${encodeURIComponent(key)}`,
+    leases: (key: string) => `${base}:leases:${encodeURIComponent(key)}`,
   };
 }
 

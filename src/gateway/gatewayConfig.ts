@@ -38,6 +38,7 @@ export const SERVER_DEFAULTS: Required<GatewayServerOptions> = {
 };
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
+const CLIENT_KEYS: readonly string[] = ['name', 'keyHash', 'cachePartition', 'limits'];
 
 /** Default access log: one JSON line per request on stdout. */
 const stdoutLog: AccessLogger = (entry) => {
@@ -116,6 +117,9 @@ function resolveClients(clients: readonly GatewayClient[] | undefined): Map<stri
   for (const [i, client] of clients.entries()) {
     const at = `clients[${i}]`;
     if (!isObject(client)) throw new ConfigError(at, 'must be an object { name, keyHash }');
+    for (const key of Object.keys(client)) {
+      if (!CLIENT_KEYS.includes(key)) throw new ConfigError(`${at}.${key}`, `is not a client field (${CLIENT_KEYS.join(', ')})`);
+    }
     if (typeof client.name !== 'string' || client.name.length === 0) throw new ConfigError(`${at}.name`, 'must be a non-empty string');
     if (names.has(client.name)) throw new ConfigError(`${at}.name`, `repeats '${client.name}'`);
     names.add(client.name);

@@ -2,15 +2,17 @@
  * The gateway's config FILE (`bulwark gateway --config bulwark.config.yaml|json|js|ts`) → the
  * in-memory `GatewayConfig` that `createGateway(config)` takes.
  *
- * The file is data: chains whose targets are specs (`provider`, `model`, `apiKey: env:NAME`,
- * optional `baseURL`), routes, clients (key hashes), the admin token hash, server options, and
- * `sharedState: { redisUrl }`. This module reads it, resolves every `env:NAME` reference from the
+ * The file is data: chains whose positions are target specs (`provider`, `model`,
+ * `apiKey: env:NAME`, optional `baseURL`, `headers`, `limits`) or pools of them (`{ name, strategy,
+ * members: [spec + weight] }`, what `pool({ … })` takes in code), routes, clients (key hashes), the
+ * admin token hash, server options, and `sharedState: { redisUrl }`. This module reads it, resolves every `env:NAME` reference from the
  * environment, builds the official provider clients and the Redis store, and leaves every other
  * field to `createGateway`, which validates the whole config once. A bad field here is a
  * ConfigError naming its path in the file (`chains.support.targets[1].apiKey`).
  *
- * Keys come from the environment only: a literal `apiKey` is refused, and so is a password
- * written into a URL. Errors never quote the value of a key field.
+ * Secrets come from the environment only: a literal secret anywhere in the file (a key, a token, an
+ * Authorization header, a password in a URL: literalSecrets.ts) is refused before anything else
+ * is checked. Errors never quote the value of a secret.
  */
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
@@ -20,8 +22,10 @@ import { ConfigError } from '../errors/bulwarkError.js';
 import { anthropicTarget } from '../providers/anthropic.js';
 import { openaiTarget } from '../providers/openai.js';
 import type { Target } from '../providers/adapter.js';
+import { pool, type Pool } from '../pool/pool.js';
 import { redisStore, type RedisClientLike } from '../state/redisStore.js';
 import { arrayOf, asConfigError, describe, fail, fields, oneOf, plainObject, rejectUnknownKeys, string, timerMs } from '../validation/walk.js';
+import { refuseLiteralSecrets } from './literalSecrets.js';
 import type { GatewayChain, GatewayConfig } from './types.js';
 
 /** Extensions `--config` accepts. `.ts` / `.mts` need Node's type stripping (Node ≥ 22.18) or tsx. */
@@ -35,10 +39,15 @@ const PROVIDER_PACKAGE: Record<FileProvider, string> = { openai: 'openai', anthr
 /** Top-level keys of the file. */
 const FILE_KEYS = ['chains', 'routes', 'clients', 'adminTokenHash', 'server', 'sharedState', 'accessLog'] as const;
 /** A chain's keys in a file: createResilientLLM's options that are data (no hooks, stores or clocks). */
-const CHAIN_KEYS = ['targets', 'retry', 'timeouts', 'breaker', 'cache', 'degrade', 'pricing', 'maxHops', 'midStream', 'captureContent', 'telemetry'] as const;
+const CHAIN_KEYS = ['targets', 'retry', 'timeouts', 'breaker', 'cache', 'degrade', 'pricing', 'maxHops', 'hedge', 'rateLimitHeaders', 'midStream', 'captureContent', 'telemetry'] as const;
 /** A target spec's own keys; the rest go to openaiTarget / anthropicTarget, which check them. */
-const SPEC_KEYS = ['provider', 'model', 'apiKey', 'baseURL'] as const;
-const TARGET_OPTION_KEYS = ['tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens', 'providerOptions'] as const;
+const SPEC_KEYS = ['provider', 'model', 'apiKey', 'baseURL', 'headers'] as const;
+const TARGET_OPTION_KEYS = ['tier', 'contextWindow', 'pricing', 'breakerKey', 'capabilities', 'maxOutputTokens', 'providerOptions', 'limits'] as const;
+/**
+ * A chain position with `members` is a pool: `pool({ … })`'s data (no `random`). createResilientLLM
+ * checks it (names, weights, strategy, hedge), so its fields are named as in the file.
+ */
+const POOL_KEYS = ['name', 'members', 'strategy', 'latency', 'hedge'] as const;
 const OWN_TARGET_OPTIONS: Record<FileProvider, readonly string[]> = { openai: ['maxTokensParam', 'providerName'], anthropic: [] };
 const SHARED_STATE_KEYS = ['redisUrl', 'namespace', 'timeoutMs', 'syncIntervalMs'] as const;
 
@@ -112,6 +121,7 @@ async function importConfig(path: string, ext: string): Promise<unknown> {
 export async function resolveConfigFile(raw: unknown, options: LoadConfigOptions = {}): Promise<LoadedGatewayConfig> {
   const env = options.env ?? process.env;
   const file = asConfigError(() => plainObject(raw, 'config file'));
+  asConfigError(() => refuseLiteralSecrets(file));
   asConfigError(() => rejectUnknownKeys(file, FILE_KEYS, '', (_, key) => key));
   const chainsIn = asConfigError(() => plainObject(file.chains, 'chains'));
   if (Object.keys(chainsIn).length === 0) throw new ConfigError('chains', 'must name at least one chain');
@@ -124,8 +134,8 @@ export async function resolveConfigFile(raw: unknown, options: LoadConfigOptions
   }
 
   const chains: Record<string, GatewayChain> = {};
-  for (const [name, { options: chainOptions, targets }] of specs) {
-    chains[name] = { ...chainOptions, targets: await Promise.all(targets.map((t) => buildTarget(t))) } as GatewayChain;
+  for (const [name, { options: chainOptions, positions }] of specs) {
+    chains[name] = { ...chainOptions, targets: await Promise.all(positions.map((p) => buildPosition(p))) } as GatewayChain;
   }
   const config: Record<string, unknown> = {
     chains,
@@ -145,21 +155,47 @@ export async function resolveConfigFile(raw: unknown, options: LoadConfigOptions
 }
 
 interface TargetSpec {
+  kind: 'target';
   field: string;
   provider: FileProvider;
   model: string;
   apiKey: string;
   baseURL: string | undefined;
+  headers: Record<string, string> | undefined;
   options: Record<string, unknown>;
+  /** A pool member's share (weighted strategy); undefined: the pool's default (1). */
+  weight?: unknown;
 }
 
-function checkChain(name: string, value: unknown, env: LoadConfigOptions['env'] & object): { options: Record<string, unknown>; targets: TargetSpec[] } {
+interface PoolSpec {
+  kind: 'pool';
+  options: Record<string, unknown>;
+  members: TargetSpec[];
+}
+
+function checkChain(name: string, value: unknown, env: LoadConfigOptions['env'] & object): { options: Record<string, unknown>; positions: Array<TargetSpec | PoolSpec> } {
   const at = `chains.${name}`;
   const chain = asConfigError(() => plainObject(value, at));
   asConfigError(() => rejectUnknownKeys(chain, CHAIN_KEYS, at));
-  const targets = asConfigError(() => arrayOf((spec, path) => checkTarget(spec, path, env), { nonEmpty: true, what: 'target specs' })(chain.targets, `${at}.targets`));
+  const positions = asConfigError(() => arrayOf((spec, path) => checkPosition(spec, path, env), { nonEmpty: true, what: 'target specs or pools' })(chain.targets, `${at}.targets`));
   const { targets: _specs, ...options } = chain;
-  return { options, targets };
+  return { options, positions };
+}
+
+/** A target spec, or a pool of them (it has `members`). */
+function checkPosition(value: unknown, field: string, env: LoadConfigOptions['env'] & object): TargetSpec | PoolSpec {
+  const spec = plainObject(value, field);
+  if (!('members' in spec)) return checkTarget(spec, field, env);
+  rejectUnknownKeys(spec, POOL_KEYS, field);
+  const members = arrayOf(
+    (member, path) => {
+      const { weight, ...target } = plainObject(member, path);
+      return { ...checkTarget(target, path, env), weight };
+    },
+    { nonEmpty: true, what: 'target specs' },
+  )(spec.members, `${field}.members`);
+  const { members: _members, ...options } = spec;
+  return { kind: 'pool', options, members };
 }
 
 function checkTarget(value: unknown, field: string, env: LoadConfigOptions['env'] & object): TargetSpec {
@@ -170,9 +206,21 @@ function checkTarget(value: unknown, field: string, env: LoadConfigOptions['env'
   if (spec.apiKey === undefined) fail(`${field}.apiKey`, `is required: the environment variable holding the key, as 'env:${provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY'}'`);
   const apiKey = envValue(spec.apiKey, `${field}.apiKey`, env, { secret: true });
   const baseURL = spec.baseURL === undefined ? undefined : url(envValue(spec.baseURL, `${field}.baseURL`, env), `${field}.baseURL`, ['http:', 'https:']);
+  const headers = spec.headers === undefined ? undefined : checkHeaders(spec.headers, `${field}.headers`, env);
   const options: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(spec)) if (!(SPEC_KEYS as readonly string[]).includes(key)) options[key] = v;
-  return { field, provider, model, apiKey, baseURL, options };
+  return { kind: 'target', field, provider, model, apiKey, baseURL, headers, options };
+}
+
+/** Extra headers on every upstream call (the client's `defaultHeaders`): strings or `env:NAME`. */
+function checkHeaders(value: unknown, field: string, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const headers = plainObject(value, field);
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) fail(`${field}`, `has a header name that is not a token: ${describe(name)}`);
+    out[name] = envValue(v, `${field}.${name}`, env);
+  }
+  return out;
 }
 
 /**
@@ -213,11 +261,8 @@ function checkSharedState(value: unknown, env: Readonly<Record<string, string | 
     const s = plainObject(value, 'sharedState');
     rejectUnknownKeys(s, SHARED_STATE_KEYS, 'sharedState');
     if (s.redisUrl === undefined) fail('sharedState.redisUrl', "is required ('redis://host:6379' or 'env:REDIS_URL')");
-    const literal = typeof s.redisUrl === 'string' && !s.redisUrl.startsWith('env:');
+    // A password written into the URL was refused with every other literal secret (literalSecrets.ts).
     const redisUrl = url(envValue(s.redisUrl, 'sharedState.redisUrl', env), 'sharedState.redisUrl', ['redis:', 'rediss:']);
-    if (literal && new URL(redisUrl).password !== '') {
-      fail('sharedState.redisUrl', "has a password written in the file: give the URL as 'env:REDIS_URL' (credentials come from the environment only)");
-    }
     const store = fields({ namespace: string({ nonEmpty: true }), timeoutMs: timerMs, syncIntervalMs: timerMs })(
       { namespace: s.namespace, timeoutMs: s.timeoutMs, syncIntervalMs: s.syncIntervalMs },
       'sharedState',
@@ -226,11 +271,22 @@ function checkSharedState(value: unknown, env: Readonly<Record<string, string | 
   });
 }
 
+/** A pool's members built, its own fields left to createResilientLLM's checks. */
+async function buildPosition(spec: TargetSpec | PoolSpec): Promise<Target | Pool> {
+  if (spec.kind === 'target') return buildTarget(spec);
+  const members = await Promise.all(spec.members.map(async (m) => (m.weight === undefined ? buildTarget(m) : { target: await buildTarget(m), weight: m.weight as number })));
+  return pool({ ...(spec.options as Omit<Parameters<typeof pool>[0], 'members'>), members });
+}
+
 /** The official client for a spec, loaded only when a target names its provider (optional peers). */
 async function buildTarget(spec: TargetSpec): Promise<Target> {
   const sdk = await importPeer(PROVIDER_PACKAGE[spec.provider], `${spec.field}.provider`);
   const Client = (sdk as { default: new (options: Record<string, unknown>) => unknown }).default;
-  const client = new Client({ apiKey: spec.apiKey, ...(spec.baseURL !== undefined && { baseURL: spec.baseURL }) });
+  const client = new Client({
+    apiKey: spec.apiKey,
+    ...(spec.baseURL !== undefined && { baseURL: spec.baseURL }),
+    ...(spec.headers !== undefined && { defaultHeaders: spec.headers }),
+  });
   const options = { ...spec.options, client, model: spec.model };
   try {
     return spec.provider === 'openai' ? openaiTarget(options as Parameters<typeof openaiTarget>[0]) : anthropicTarget(options as Parameters<typeof anthropicTarget>[0]);

@@ -42,9 +42,13 @@ describe('bulwark gateway (the process)', () => {
     ['a client key that is not a SHA-256', (c: any) => (c.clients[0].keyHash = 'not-a-hash'), 'clients[0].keyHash'],
     ['a route to a chain that does not exist', (c: any) => (c.routes['support-agent'] = 'suport'), 'routes.support-agent'],
     ['a server option out of range', (c: any) => (c.server = { drainTimeoutMs: -5 }), 'server.drainTimeoutMs'],
-  ])('exits 1 naming the field for %s, listening on nothing', async (_, patch, field) => {
+    ['a pool member of weight 0, under --check', (c: any) => (c.chains.support.targets = [{ name: 'gpt-4o', members: [{ ...c.chains.support.targets[0], breakerKey: 'east', weight: 0 }, { ...c.chains.support.targets[0], breakerKey: 'west' }] }]), 'chains.support.targets[0].members[0].weight', '--check'],
+    ['a hedge delay of 0, under --check', (c: any) => (c.chains.support.hedge = { after: 0 }), 'chains.support.hedge.after', '--check'],
+    ['a target limit of 0', (c: any) => (c.chains.support.targets[0].limits = { rpm: 0 }), 'chains.support.targets[0].limits.rpm'],
+    ['a literal Authorization header, under --check', (c: any) => (c.chains.support.targets[0].headers = { Authorization: `Bearer ${KEYS.OPENAI_API_KEY}` }), 'chains.support.targets[0].headers.Authorization', '--check'],
+  ])('exits 1 naming the field for %s, listening on nothing', async (_, patch, field, mode = '--port') => {
     const path = file('bad.yaml', config(patch));
-    const r = await runCli(['gateway', '--config', path, '--port', '0'], KEYS);
+    const r = await runCli(['gateway', '--config', path, ...(mode === '--check' ? ['--check'] : ['--port', '0'])], KEYS);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Invalid Bulwark config: ${field} `);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -136,7 +136,7 @@ describe('config file → GatewayConfig', () => {
     ['an option of the other provider', { chains: { c: { targets: [{ provider: 'anthropic', model: 'm', apiKey: 'env:ANTHROPIC_API_KEY', maxTokensParam: 'max_tokens' }] } } }, 'chains.c.targets[0].maxTokensParam', /is not an option/],
     ['a bad target option (checked by anthropicTarget, named in the file)', { chains: { c: { targets: [{ provider: 'anthropic', model: 'm', apiKey: 'env:ANTHROPIC_API_KEY', contextWindow: -1 }] } } }, 'chains.c.targets[0].contextWindow', /must be > 0/],
     ['a baseURL that is not a URL', { chains: { c: { targets: [{ provider: 'openai', model: 'm', apiKey: 'env:OPENAI_API_KEY', baseURL: 'localhost' }] } } }, 'chains.c.targets[0].baseURL', /must be a URL/],
-    ['a redisUrl with a password written in the file', { sharedState: { redisUrl: 'redis://:hunter2@127.0.0.1:6379' } }, 'sharedState.redisUrl', /env:REDIS_URL/],
+    ['a redisUrl with a password written in the file', { sharedState: { redisUrl: 'redis://:hunter2@127.0.0.1:6379' } }, 'sharedState.redisUrl', /password written into its URL: give the whole URL as 'env:NAME'/],
     ['a redisUrl that is not redis', { sharedState: { redisUrl: 'http://127.0.0.1:6379' } }, 'sharedState.redisUrl', /redis: or rediss:/],
     ['accessLog as a string', { accessLog: 'stdout' }, 'accessLog', /true .* or false/],
   ])('names the field: %s', async (_, overrides, field, message) => {
@@ -144,6 +144,92 @@ describe('config file → GatewayConfig', () => {
     expect(error.field).toBe(field);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('builds a pool position (members with weights, strategy, hedge) and per-target limits, as pool({ … }) would', async () => {
+    const raw = fileConfig();
+    const support = raw.chains.support as Record<string, unknown>;
+    support.targets = [
+      {
+        name: 'gpt-4o',
+        strategy: 'least-busy',
+        latency: { tolerance: 0.5 },
+        hedge: { after: 'p95', maxHedges: 1 },
+        members: [
+          { provider: 'openai', model: 'gpt-4o', apiKey: 'env:OPENAI_API_KEY', breakerKey: 'east', limits: { rpm: 100, tpm: 50_000, maxConcurrent: 4, queueMs: 250 }, weight: 3 },
+          { provider: 'openai', model: 'gpt-4o', apiKey: 'env:OPENAI_API_KEY', breakerKey: 'west', headers: { 'OpenAI-Organization': 'org-west' } },
+        ],
+      },
+      { provider: 'anthropic', model: 'claude-haiku-4-5', apiKey: 'env:ANTHROPIC_API_KEY', limits: { rpm: 10 } },
+    ];
+    support.hedge = { after: 400, budgetRatio: 0.1 };
+    support.rateLimitHeaders = { lowRemaining: 0.1 };
+    const { config, close } = await resolveConfigFile(raw, { env });
+    await close();
+    const chain = config.chains.support as { targets: any[]; hedge: unknown; rateLimitHeaders: unknown };
+    const [position, backup] = chain.targets;
+    expect(position).toMatchObject({ kind: 'pool', options: { name: 'gpt-4o', strategy: 'least-busy', latency: { tolerance: 0.5 }, hedge: { after: 'p95', maxHedges: 1 } } });
+    expect(position.options.members[0]).toMatchObject({ weight: 3, target: { breakerKey: 'east', limits: { rpm: 100, tpm: 50_000, maxConcurrent: 4, queueMs: 250 } } });
+    expect(position.options.members[1]).toMatchObject({ breakerKey: 'west', adapter: { provider: 'openai', model: 'gpt-4o' } });
+    expect(backup).toMatchObject({ limits: { rpm: 10 } });
+    expect(chain.hedge).toEqual({ after: 400, budgetRatio: 0.1 });
+    expect(chain.rateLimitHeaders).toEqual({ lowRemaining: 0.1 });
+  });
+
+  it.each([
+    ['a pool member with a bad limit (checked by openaiTarget, named in the file)', (t: any) => (t[0].members[1].limits = { rpm: 0 }), 'chains.support.targets[0].members[1].limits.rpm'],
+    ['a pool member with an unknown key', (t: any) => (t[0].members[0].wieght = 2), 'chains.support.targets[0].members[0].wieght'],
+    ['a pool with an unknown key', (t: any) => (t[0].stratgey = 'cost'), 'chains.support.targets[0].stratgey'],
+    ['a pool without members', (t: any) => (t[0].members = []), 'chains.support.targets[0].members'],
+  ])('names the pool field the file loader refuses: %s', async (_, patch, field) => {
+    const raw = fileConfig();
+    const targets: any[] = [
+      {
+        name: 'gpt-4o',
+        members: [
+          { provider: 'openai', model: 'gpt-4o', apiKey: 'env:OPENAI_API_KEY', breakerKey: 'east' },
+          { provider: 'openai', model: 'gpt-4o', apiKey: 'env:OPENAI_API_KEY', breakerKey: 'west' },
+        ],
+      },
+    ];
+    patch(targets);
+    (raw.chains.support as Record<string, unknown>).targets = targets;
+    expect((await configError(raw)).field).toBe(field);
+  });
+
+  describe('a secret written literally anywhere in the file is refused, naming the field, never quoting it', () => {
+    const SECRET = 'hunter2-LITERAL-SECRET-value';
+    const target = (extra: object) => ({ chains: { support: { targets: [{ provider: 'openai', model: 'gpt-4o', apiKey: 'env:OPENAI_API_KEY', ...extra }] } } });
+    it.each([
+      ['an Authorization header', target({ headers: { Authorization: `Bearer ${SECRET}` } }), 'chains.support.targets[0].headers.Authorization', /give it as 'env:NAME'/],
+      ['an api-key header (Azure)', target({ headers: { 'api-key': SECRET } }), 'chains.support.targets[0].headers.api-key', /give it as 'env:NAME'/],
+      ['an x-api-key header', target({ headers: { 'x-api-key': SECRET } }), 'chains.support.targets[0].headers.x-api-key', /give it as 'env:NAME'/],
+      ['a password in a baseURL', target({ baseURL: `https://user:${SECRET}@proxy.example/v1` }), 'chains.support.targets[0].baseURL', /password written into its URL/],
+      ['a key in a baseURL query', target({ baseURL: `https://proxy.example/v1?api-key=${SECRET}` }), 'chains.support.targets[0].baseURL', /query parameter 'api-key'/],
+      ['a token in providerOptions', target({ providerOptions: { token: SECRET } }), 'chains.support.targets[0].providerOptions.token', /secrets never live.*apiKey, baseURL and headers/],
+      ['a provider key under a misspelt field', target({ api_key: SECRET }), 'chains.support.targets[0].api_key', /secret written in the file/],
+      ['a value shaped like a key in any field', target({ providerOptions: { user: 'sk-proj-abcdefghijklmnopqrstuvwx' } }), 'chains.support.targets[0].providerOptions.user', /looks like a key or token/],
+      ['the admin token itself', { adminToken: SECRET }, 'adminToken', /adminTokenHash/],
+      ['a client key itself', { clients: [{ name: 'acme', apiKey: SECRET }] }, 'clients[0].apiKey', /clients\[0\]\.keyHash/],
+      ['a client token', { clients: [{ name: 'acme', keyHash: 'a'.repeat(64), token: SECRET }] }, 'clients[0].token', /keyHash/],
+      ['a Redis password field', { sharedState: { redisUrl: 'env:REDIS_URL', password: SECRET } }, 'sharedState.password', /secrets never live/],
+    ])('%s', async (_, overrides, field, message) => {
+      const error = await configError(fileConfig(overrides), { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+      expect(error.field).toBe(field);
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toContain(SECRET);
+      expect(error.message).not.toContain('abcdefghijkl');
+    });
+
+    it('takes the same fields from the environment, and leaves hashes and non-secret headers alone', async () => {
+      const raw = fileConfig(
+        target({ baseURL: 'env:PROXY_URL', headers: { Authorization: 'env:PROXY_AUTH', 'OpenAI-Organization': 'org-acme' }, breakerKey: 'main', maxTokensParam: 'max_completion_tokens' }),
+      );
+      const { config, close } = await resolveConfigFile(raw, { env: { ...env, PROXY_URL: 'https://proxy.example/v1', PROXY_AUTH: `Bearer ${SECRET}` } });
+      await close();
+      expect(config.adminTokenHash).toBe('b'.repeat(64));
+      expect(JSON.stringify(config)).not.toContain(SECRET);
+    });
   });
 
   it('says where a YAML file is broken, and refuses other extensions', async () => {

@@ -4,8 +4,7 @@
  * one fake clock; a store the test cuts off stands for Redis unreachable.
  */
 import OpenAI from 'openai';
-import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hedging } from '../../src/chain/hedge.js';
 import { createResilientLLM, type ResilientLLM } from '../../src/createResilientLLM.js';
 import type { StoreErrorEvent } from '../../src/events/storeError.js';
@@ -16,7 +15,7 @@ import { redisStore } from '../../src/state/redisStore.js';
 import { SharedChainState } from '../../src/state/sharedChainState.js';
 import type { SharedStateStore } from '../../src/state/sharedState.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
-import { needRedis, startTestRedis, type TestRedis } from '../support/redis.js';
+import { needRedis, redisForSuite } from '../support/redis.js';
 
 const { skip } = needRedis();
 const BUDGET = { ratio: 0.1, minRetriesPerSecond: 1, windowMs: 10_000 };
@@ -28,27 +27,12 @@ function cuttable(store: SharedStateStore): SharedStateStore & { cut(): void } {
 }
 
 describe.skipIf(skip)('shared through Redis: hedge budgets and concurrency leases', () => {
-  let redis: TestRedis;
-  const clients: Array<{ destroy(): void }> = [];
-  const closers: Array<() => Promise<unknown>> = [];
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  });
-  afterEach(async () => {
-    await Promise.allSettled(closers.splice(0).map((c) => c()));
-  });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await redis?.stop();
-  });
+  const suite = redisForSuite();
+  const { closers } = suite;
 
   /** One "process" of `chain`: its own connection and link. */
   async function node(chain: string, clock: FakeClock) {
-    const client = createClient({ url: redis.url, socket: { reconnectStrategy: 20 } });
-    client.on('error', () => undefined);
-    await client.connect();
-    clients.push(client);
-    const store = cuttable(redisStore(client, { syncIntervalMs: 60_000, timeoutMs: 2_000 }));
+    const store = cuttable(redisStore(await suite.connect(), { syncIntervalMs: 60_000, timeoutMs: 2_000 }));
     const link = new SharedChainState({ store, chain, clock, budget: BUDGET, probeLeaseMs: 120_000, report: () => undefined });
     await link.firstSync;
     closers.push(() => link.close());
@@ -61,12 +45,15 @@ describe.skipIf(skip)('shared through Redis: hedge budgets and concurrency lease
   };
 
   describe('the hedge budget is fleet-wide, like the retry budgets', () => {
-    it("hedges are paid for by the fleet's requests: one process spends what another's requests allow, and no more than the fleet's share", async () => {
+    const HEDGE = { after: 200, maxHedges: 1, budgetRatio: 0.5 };
+    /** Two processes of `chain`, each with the chain's hedging policy on its link. */
+    async function hedgingPair(chain: string) {
       const clock = createFakeClock(1_000_000);
-      const [a, b] = await Promise.all([node('hedge-budget', clock), node('hedge-budget', clock)]);
-      const config = { after: 200, maxHedges: 1, budgetRatio: 0.5 };
-      const hedgeA = new Hedging(config, clock, { link: a.link, scope: 'chain' });
-      const hedgeB = new Hedging(config, clock, { link: b.link, scope: 'chain' });
+      const [a, b] = await Promise.all([node(chain, clock), node(chain, clock)]);
+      return { clock, a, b, hedgeA: new Hedging(HEDGE, clock, { link: a.link, scope: 'chain' }), hedgeB: new Hedging(HEDGE, clock, { link: b.link, scope: 'chain' }) };
+    }
+    it("hedges are paid for by the fleet's requests: one process spends what another's requests allow, and no more than the fleet's share", async () => {
+      const { a, b, hedgeA, hedgeB, clock } = await hedgingPair('hedge-budget');
       // A serves 4 requests: the fleet may hedge 2 of them.
       requests(hedgeA, 4);
       expect(await hedgeA.tryTake()).toBe(true);
@@ -80,18 +67,14 @@ describe.skipIf(skip)('shared through Redis: hedge budgets and concurrency lease
       await b.link.syncNow();
       expect(await hedgeA.tryTake()).toBe(true);
       // A pool's own hedging has its own budget: the chain's spending does not touch it.
-      const poolHedging = new Hedging(config, clock, { link: a.link, scope: 'pool:gpt-4o' });
+      const poolHedging = new Hedging(HEDGE, clock, { link: a.link, scope: 'pool:gpt-4o' });
       expect(await poolHedging.tryTake()).toBe(false);
       requests(poolHedging, 2);
       expect(await poolHedging.tryTake()).toBe(true);
     });
 
     it('Redis unreachable: each process decides on its own requests, and a hedge never fails for it', async () => {
-      const clock = createFakeClock(2_000_000);
-      const [a, b] = await Promise.all([node('hedge-budget-down', clock), node('hedge-budget-down', clock)]);
-      const config = { after: 200, maxHedges: 1, budgetRatio: 0.5 };
-      const hedgeA = new Hedging(config, clock, { link: a.link, scope: 'chain' });
-      const hedgeB = new Hedging(config, clock, { link: b.link, scope: 'chain' });
+      const { a, b, hedgeA, hedgeB } = await hedgingPair('hedge-budget-down');
       requests(hedgeA, 4);
       expect(await hedgeA.tryTake()).toBe(true);
       expect(await hedgeB.tryTake()).toBe(true);
@@ -114,13 +97,9 @@ describe.skipIf(skip)('shared through Redis: hedge budgets and concurrency lease
     afterAll(() => server?.close());
 
     /** One "process" of the chain: primary (maxConcurrent 1) → backup, official clients, its own Redis connection and clock. */
-    async function process(chain: string, url = redis.url) {
+    async function process(chain: string) {
       const clock = createFakeClock(5_000_000);
-      const client = createClient({ url, socket: { reconnectStrategy: 20 } });
-      client.on('error', () => undefined);
-      await client.connect();
-      clients.push(client);
-      const store = cuttable(redisStore(client, { syncIntervalMs: 60_000, timeoutMs: 2_000 }));
+      const store = cuttable(redisStore(await suite.connect(), { syncIntervalMs: 60_000, timeoutMs: 2_000 }));
       const storeErrors: StoreErrorEvent[] = [];
       const openai = (route: string) => new OpenAI({ apiKey: 'sk-test-0123456789', baseURL: server.baseURL('openai', `${chain}-${route}`), maxRetries: 0 });
       const llm: ResilientLLM = createResilientLLM({

@@ -132,6 +132,7 @@ export async function rateLimitsSuite(ctx: BenchContext): Promise<Section> {
       { name, metric: 'answered', value: (run.answered / run.total) * 100, unit: '%' },
       { name, metric: 'upstream calls per request', value: calls / run.total, unit: 'calls' },
       { name, metric: 'calls to the nearer member', value: (nearCalls / Math.max(1, calls)) * 100, unit: '%' },
+      { name, metric: 'p50 latency', value: run.p50, unit: 'ms' },
       { name, metric: 'p99 latency', value: run.p99, unit: 'ms' },
     );
     notes.push(`${c.label}: ${c.setup}.${waitedMs > 0 ? ` (Started ${(waitedMs / 1000).toFixed(1)} s late, just after a minute turned: see above.)` : ''}`);

@@ -71,12 +71,24 @@ export class Hedging {
     }
   }
 
-  /** How long to wait on `rt` before hedging; undefined when its percentile has no samples yet. */
+  /**
+   * How long to wait on `rt` before hedging; undefined when no percentile it may use has samples yet.
+   * A pool member waits the quickest member's percentile: the members are interchangeable, and a
+   * member slow on more than 5 % of its calls has its slow time as its own p95 — it would never be
+   * hedged, and the answers it still gives slowly would keep it so.
+   */
   delayFor(rt: TargetRuntime, stream: boolean): number | undefined {
     const { after } = this.config;
     if (typeof after === 'number') return after;
     // Streams are hedged on their first chunk: the time to first chunk is what to compare with.
-    return (stream ? rt.firstChunkLatency : rt.latency).summary()?.[after];
+    const percentile = (r: TargetRuntime) => (stream ? r.firstChunkLatency : r.latency).summary()?.[after];
+    if (!rt.pool) return percentile(rt);
+    let quickest: number | undefined;
+    for (const member of rt.pool.members) {
+      const ms = percentile(member);
+      if (ms !== undefined && (quickest === undefined || ms < quickest)) quickest = ms;
+    }
+    return quickest;
   }
 
   /** The request's hedge count, its request recorded in the budget once (a restarted stream walks again). */
@@ -199,9 +211,9 @@ export function raceWithHedges<T>(hedging: Hedging, first: Admitted, state: Walk
     };
 
     const startHedge = async () => {
-      if (decided || state.walk.signal.aborted || run.hedges >= hedging.config.maxHedges) return;
+      if (decided || state.walk.aborted || run.hedges >= hedging.config.maxHedges) return;
       if (!(await hedging.tryTake())) return; // budget exhausted: no hedge, the race goes on as it is
-      if (decided || state.walk.signal.aborted) return;
+      if (decided || state.walk.aborted) return;
       const next = await walk.admitHedge();
       if (!next) return;
       if (decided) {
@@ -213,7 +225,7 @@ export function raceWithHedges<T>(hedging: Hedging, first: Admitted, state: Walk
     };
 
     const start = (admitted: Admitted, hedge: boolean) => {
-      const child = linkedAbort(clock, state.walk.signal);
+      const child = linkedAbort(clock, state.walk);
       const racer: Racer = { rt: admitted.rt, walk: child, hedge, settled: false, done: Promise.resolve(), failedAlone: false };
       racers.push(racer);
       racer.done = retryOnTarget(admitted.rt, racerState(state, child), admitted.permit, hedge ? 'hedge' : admitted.kind, execute, admitted.options).then(

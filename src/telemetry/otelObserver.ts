@@ -42,6 +42,7 @@ import type { StoreErrorEvent } from '../events/storeError.js';
 import type { LimitHeaderError } from '../events/engineObserver.js';
 import { CardinalityCap, readCallerAttributes, type CallerAttributes, type CallerAttributesConfig } from './callerAttributes.js';
 import { captureContentFromEnv, inputMessagesJson, outputMessagesJson } from './content.js';
+import { AttributeSets } from './attributeSets.js';
 import { SeriesCounter } from './seriesCounter.js';
 import {
   ATTEMPT_KINDS,
@@ -167,11 +168,47 @@ function gauge(meter: Meter, name: string): ObservableGauge {
 
 // ----------------------------------------------------------------------- per-target attribute sets
 
-/** Attribute objects of one target, built once (metric attributes are hashed on every add). */
+/** Attribute objects of one target, built once per series (metric attributes are hashed on every record). */
 class TargetTelemetry {
   readonly name: string;
   readonly operationAttrs: Attributes;
-  private readonly memo = new Map<string, Attributes>();
+  /** `gen_ai.client.operation.duration`: the operation set, plus `error.type` on failures. */
+  private readonly durationSets = new AttributeSets<string>((errorType) => ({ ...this.operationAttrs, [ATTR.ERROR_TYPE]: errorType }));
+  /** `gen_ai.client.token.usage`, by token type and error type. */
+  readonly tokens = new AttributeSets<TokenType, string | undefined>((tokenType, errorType) => ({
+    ...this.duration(errorType),
+    [ATTR.GEN_AI_TOKEN_TYPE]: tokenType,
+  }));
+  /** `bulwark.attempts`, by attempt kind and error type (none: a success). */
+  readonly attempt = new AttributeSets<string, string | undefined>((kind, errorType) => {
+    const attrs: Attributes = {
+      [ATTR.CHAIN]: this.chain,
+      [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
+      [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
+      [ATTR.ATTEMPT_KIND]: kind,
+      [ATTR.ATTEMPT_OUTCOME]: errorType === undefined ? 'success' : 'failure',
+    };
+    if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
+    if (this.pool) {
+      attrs[ATTR.POOL_NAME] = this.pool.name;
+      attrs[ATTR.POOL_MEMBER] = this.pool.member;
+    }
+    return attrs;
+  });
+  /** `bulwark.retries`, by the error that caused the retry. */
+  readonly retry = new AttributeSets<string>((errorType) => ({
+    [ATTR.CHAIN]: this.chain,
+    [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
+    [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
+    [ATTR.ERROR_TYPE]: errorType,
+  }));
+  /** `bulwark.cost`, by attempt outcome. */
+  readonly cost = new AttributeSets<'success' | 'failure'>((outcome) => ({
+    [ATTR.CHAIN]: this.chain,
+    [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
+    [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
+    [ATTR.ATTEMPT_OUTCOME]: outcome,
+  }));
 
   constructor(
     readonly chain: string,
@@ -190,15 +227,6 @@ class TargetTelemetry {
     };
   }
 
-  private cached(key: string, build: () => Attributes): Attributes {
-    let attrs = this.memo.get(key);
-    if (!attrs) {
-      attrs = build();
-      this.memo.set(key, attrs);
-    }
-    return attrs;
-  }
-
   /**
    * What the attempt span starts with: the attributes the conventions want at creation time, so
    * that samplers can decide on them. A new object each time: SDK 2.x merges a sampler's
@@ -212,51 +240,7 @@ class TargetTelemetry {
   }
 
   duration(errorType: string | undefined): Attributes {
-    if (errorType === undefined) return this.operationAttrs;
-    return this.cached(`d|${errorType}`, () => ({ ...this.operationAttrs, [ATTR.ERROR_TYPE]: errorType }));
-  }
-
-  tokens(tokenType: TokenType, errorType: string | undefined): Attributes {
-    return this.cached(`t|${tokenType}|${errorType ?? ''}`, () => ({
-      ...this.duration(errorType),
-      [ATTR.GEN_AI_TOKEN_TYPE]: tokenType,
-    }));
-  }
-
-  attempt(kind: string, errorType: string | undefined): Attributes {
-    return this.cached(`a|${kind}|${errorType ?? ''}`, () => {
-      const attrs: Attributes = {
-        [ATTR.CHAIN]: this.chain,
-        [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
-        [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
-        [ATTR.ATTEMPT_KIND]: kind,
-        [ATTR.ATTEMPT_OUTCOME]: errorType === undefined ? 'success' : 'failure',
-      };
-      if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
-      if (this.pool) {
-        attrs[ATTR.POOL_NAME] = this.pool.name;
-        attrs[ATTR.POOL_MEMBER] = this.pool.member;
-      }
-      return attrs;
-    });
-  }
-
-  retry(errorType: string): Attributes {
-    return this.cached(`r|${errorType}`, () => ({
-      [ATTR.CHAIN]: this.chain,
-      [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
-      [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
-      [ATTR.ERROR_TYPE]: errorType,
-    }));
-  }
-
-  cost(outcome: 'success' | 'failure'): Attributes {
-    return this.cached(`c|${outcome}`, () => ({
-      [ATTR.CHAIN]: this.chain,
-      [ATTR.GEN_AI_PROVIDER_NAME]: this.provider,
-      [ATTR.GEN_AI_REQUEST_MODEL]: this.model,
-      [ATTR.ATTEMPT_OUTCOME]: outcome,
-    }));
+    return errorType === undefined ? this.operationAttrs : this.durationSets.get(errorType);
   }
 }
 
@@ -288,46 +272,35 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   };
 
   // Attribute sets that don't depend on a target.
-  const memo = new Map<string, Attributes>();
-  const attrs = (key: string, build: () => Attributes): Attributes => {
-    let a = memo.get(key);
-    if (!a) {
-      a = build();
-      memo.set(key, a);
-    }
-    return a;
-  };
-  const requestAttrs = (outcome: string, tier: string) =>
-    attrs(`req|${outcome}|${tier}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.OUTCOME]: outcome, [ATTR.TIER]: tier }));
-  const requestDurationAttrs = (tier: string) => attrs(`dur|${tier}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TIER]: tier }));
-  const cacheAttrs = (result: string) => attrs(`cache|${result}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.CACHE_RESULT]: result }));
+  const requestAttrs = new AttributeSets<string, string>((outcome, tier) => ({ [ATTR.CHAIN]: chain, [ATTR.OUTCOME]: outcome, [ATTR.TIER]: tier }));
+  const requestDurationAttrs = new AttributeSets<string>((tier) => ({ [ATTR.CHAIN]: chain, [ATTR.TIER]: tier }));
+  const cacheAttrs = new AttributeSets<string>((result) => ({ [ATTR.CHAIN]: chain, [ATTR.CACHE_RESULT]: result }));
   // Breaker and budget series carry the chain: two chains of one process may share a breaker key
   // (each has its own breaker unless state is shared), and must not overwrite each other's gauges.
-  const breakerAttrs = (breaker: string) => attrs(`br|${breaker}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker }));
-  const stateAttrs = (breaker: string, state: string) =>
-    attrs(`st|${breaker}|${state}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_STATE]: state }));
-  const transitionAttrs = (breaker: string, from: string, to: string) =>
-    attrs(`tr|${breaker}|${from}|${to}`, () => ({
-      [ATTR.CHAIN]: chain,
-      [ATTR.BREAKER]: breaker,
-      [ATTR.CIRCUIT_FROM]: from,
-      [ATTR.CIRCUIT_TO]: to,
-    }));
-  const fallbackAttrs = (from: string, to: string, reason: string) =>
-    attrs(`fb|${from}|${to}|${reason}`, () => ({
-      [ATTR.CHAIN]: chain,
-      [ATTR.FALLBACK_FROM]: from,
-      [ATTR.FALLBACK_TO]: to,
-      [ATTR.FALLBACK_REASON]: reason,
-    }));
-  const limitAttrs = (breaker: string, kind: string, source: string) =>
-    attrs(`lim|${breaker}|${kind}|${source}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.LIMIT_KIND]: kind, [ATTR.LIMIT_SOURCE]: source }));
-  const limitHeaderAttrs = (breaker: string, header: string) =>
-    attrs(`lhe|${breaker}|${header}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.LIMIT_HEADER]: header }));
-  const storeAttrs = (operation: string, errorType: string) =>
-    attrs(`store|${operation}|${errorType}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
-  const hedgeAttrs = (outcome: string) => attrs(`hedge|${outcome}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.HEDGE_OUTCOME]: outcome }));
-  const telemetryErrorAttrs = (stage: TelemetryStage) => attrs(`tel|${stage}`, () => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
+  const breakerAttrs = new AttributeSets<string>((breaker) => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker }));
+  const stateAttrs = new AttributeSets<string, string>((breaker, state) => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.CIRCUIT_STATE]: state }));
+  const transitionAttrs = new AttributeSets<string, string, string>((breaker, from, to) => ({
+    [ATTR.CHAIN]: chain,
+    [ATTR.BREAKER]: breaker,
+    [ATTR.CIRCUIT_FROM]: from,
+    [ATTR.CIRCUIT_TO]: to,
+  }));
+  const fallbackAttrs = new AttributeSets<string, string, string>((from, to, reason) => ({
+    [ATTR.CHAIN]: chain,
+    [ATTR.FALLBACK_FROM]: from,
+    [ATTR.FALLBACK_TO]: to,
+    [ATTR.FALLBACK_REASON]: reason,
+  }));
+  const limitAttrs = new AttributeSets<string, string, string>((breaker, kind, source) => ({
+    [ATTR.CHAIN]: chain,
+    [ATTR.BREAKER]: breaker,
+    [ATTR.LIMIT_KIND]: kind,
+    [ATTR.LIMIT_SOURCE]: source,
+  }));
+  const limitHeaderAttrs = new AttributeSets<string, string>((breaker, header) => ({ [ATTR.CHAIN]: chain, [ATTR.BREAKER]: breaker, [ATTR.LIMIT_HEADER]: header }));
+  const storeAttrs = new AttributeSets<string, string>((operation, errorType) => ({ [ATTR.CHAIN]: chain, [ATTR.STORE_OPERATION]: operation, [ATTR.ERROR_TYPE]: errorType }));
+  const hedgeAttrs = new AttributeSets<string>((outcome) => ({ [ATTR.CHAIN]: chain, [ATTR.HEDGE_OUTCOME]: outcome }));
+  const telemetryErrorAttrs = new AttributeSets<TelemetryStage>((stage) => ({ [ATTR.CHAIN]: chain, [ATTR.TELEMETRY_STAGE]: stage }));
   const storeOperations = options.storeOperations ?? ['cache.get', 'cache.set'];
   // One hard cap per instrument that carries caller attributes (they outlive a re-bind). A value
   // set, once admitted, gets the chain's counter series pre-created at 0 like the chain itself: its
@@ -335,13 +308,13 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const callerConfig = options.callerAttributes;
   const current = (): Instruments => (closed && bound ? bound : instruments());
   const precreateCallerRequests = (inst: Instruments, caller: CallerAttributes) => {
-    for (const [outcome, tier] of requestSeries()) inst.requests.precreate({ ...requestAttrs(outcome, tier), ...caller.attributes });
+    for (const [outcome, tier] of requestSeries()) inst.requests.precreate({ ...requestAttrs.get(outcome, tier), ...caller.attributes });
   };
   const precreateCallerCost = (inst: Instruments, caller: CallerAttributes) => {
     for (const t of options.targets) {
       const tt = targetFor(t);
-      inst.cost.precreate({ ...tt.cost('success'), ...caller.attributes });
-      inst.cost.precreate({ ...tt.cost('failure'), ...caller.attributes });
+      inst.cost.precreate({ ...tt.cost.get('success'), ...caller.attributes });
+      inst.cost.precreate({ ...tt.cost.get('failure'), ...caller.attributes });
     }
   };
   // Sets admitted before the first bind are pre-created by precreate().
@@ -364,7 +337,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       health = snapshot();
     } catch (error) {
       diag.warn('bulwark: health snapshot failed while observing gauges', error);
-      inst.telemetryErrors.add(1, telemetryErrorAttrs('health_snapshot'));
+      inst.telemetryErrors.add(1, telemetryErrorAttrs.get('health_snapshot'));
       return;
     }
     const seen = new Set<string>();
@@ -372,13 +345,13 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       if (seen.has(t.breaker)) continue;
       seen.add(t.breaker);
       for (const state of CIRCUIT_STATE_VALUES) {
-        result.observe(inst.circuitState, state === t.state ? 1 : 0, stateAttrs(t.breaker, state));
+        result.observe(inst.circuitState, state === t.state ? 1 : 0, stateAttrs.get(t.breaker, state));
       }
       // Infinite when the retry budget is disabled: no series then.
       if (Number.isFinite(t.retryBudgetRemaining)) {
-        result.observe(inst.retryBudgetRemaining, t.retryBudgetRemaining, breakerAttrs(t.breaker));
+        result.observe(inst.retryBudgetRemaining, t.retryBudgetRemaining, breakerAttrs.get(t.breaker));
       }
-      for (const r of t.limits?.remaining ?? []) result.observe(inst.limitRemaining, r.remaining, limitAttrs(t.breaker, r.kind, r.source));
+      for (const r of t.limits?.remaining ?? []) result.observe(inst.limitRemaining, r.remaining, limitAttrs.get(t.breaker, r.kind, r.source));
     }
   };
 
@@ -432,19 +405,19 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
   const precreate = (inst: Instruments) => {
     const configured = options.targets;
     // bulwark.requests: the outcome × tier pairs this chain can produce.
-    for (const [outcome, tier] of requestSeries()) inst.requests.precreate(requestAttrs(outcome, tier));
+    for (const [outcome, tier] of requestSeries()) inst.requests.precreate(requestAttrs.get(outcome, tier));
     // bulwark.cache.lookups: every result.
-    for (const result of CACHE_RESULTS) inst.cacheLookups.precreate(cacheAttrs(result));
+    for (const result of CACHE_RESULTS) inst.cacheLookups.precreate(cacheAttrs.get(result));
     for (const t of configured) {
       const tt = targetFor(t);
       for (const kind of ATTEMPT_KINDS) {
         if (kind === 'hedge' && !options.hedging) continue;
-        inst.attempts.precreate(tt.attempt(kind, undefined));
-        for (const errorType of PRECREATE.failureTypes) inst.attempts.precreate(tt.attempt(kind, errorType));
+        inst.attempts.precreate(tt.attempt.get(kind, undefined));
+        for (const errorType of PRECREATE.failureTypes) inst.attempts.precreate(tt.attempt.get(kind, errorType));
       }
-      for (const errorType of PRECREATE.retryTypes) inst.retries.precreate(tt.retry(errorType));
-      inst.cost.precreate(tt.cost('success'));
-      inst.cost.precreate(tt.cost('failure'));
+      for (const errorType of PRECREATE.retryTypes) inst.retries.precreate(tt.retry.get(errorType));
+      inst.cost.precreate(tt.cost.get('success'));
+      inst.cost.precreate(tt.cost.get('failure'));
     }
     // bulwark.fallbacks: each hop to the next configured target.
     for (let i = 0; i + 1 < configured.length; i++) {
@@ -453,12 +426,12 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       // Members of one pool are one position: moving between them is a retry, not a hop.
       if (!from || !to || from.index === to.index) continue;
       for (const reason of PRECREATE.fallbackReasons) {
-        inst.fallbacks.precreate(fallbackAttrs(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
+        inst.fallbacks.precreate(fallbackAttrs.get(`${from.provider}/${from.model}`, `${to.provider}/${to.model}`, reason));
       }
     }
     // bulwark.store.errors: the operations this chain uses, for an outage's two faces.
     for (const operation of storeOperations) {
-      for (const errorType of PRECREATE.storeErrorTypes) inst.storeErrors.add(0, storeAttrs(operation, errorType));
+      for (const errorType of PRECREATE.storeErrorTypes) inst.storeErrors.add(0, storeAttrs.get(operation, errorType));
     }
     // Caller-attribute sets admitted so far (known ones from the start): the same, per set.
     if (caps) {
@@ -466,9 +439,9 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const caller of caps.cost.sets()) precreateCallerCost(inst, caller);
     }
     // bulwark.hedges: every outcome, when the chain hedges.
-    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.precreate(hedgeAttrs(outcome));
+    if (options.hedging) for (const outcome of HEDGE_OUTCOMES) inst.hedges.precreate(hedgeAttrs.get(outcome));
     // bulwark.telemetry.errors: every stage.
-    for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs(stage));
+    for (const stage of TELEMETRY_STAGES) inst.telemetryErrors.add(0, telemetryErrorAttrs.get(stage));
     // bulwark.limit.header_errors: every header each breaker's adapter reads (targets sharing a breaker read the same ones or more).
     const headersOf = new Map<string, Set<string>>();
     for (const t of configured) {
@@ -477,12 +450,12 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       for (const header of t.limitHeaders) headers.add(header);
       headersOf.set(t.breaker, headers);
     }
-    for (const [breaker, headers] of headersOf) for (const header of headers) inst.limitHeaderErrors.add(0, limitHeaderAttrs(breaker, header));
+    for (const [breaker, headers] of headersOf) for (const header of headers) inst.limitHeaderErrors.add(0, limitHeaderAttrs.get(breaker, header));
     // Breakers: every transition between two states, and rejections.
     for (const breaker of breakers) {
-      inst.circuitRejections.precreate(breakerAttrs(breaker));
+      inst.circuitRejections.precreate(breakerAttrs.get(breaker));
       for (const from of CIRCUIT_STATE_VALUES) {
-        for (const to of CIRCUIT_STATE_VALUES) if (from !== to) inst.circuitTransitions.add(0, transitionAttrs(breaker, from, to));
+        for (const to of CIRCUIT_STATE_VALUES) if (from !== to) inst.circuitTransitions.add(0, transitionAttrs.get(breaker, from, to));
       }
     }
   };
@@ -610,15 +583,15 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       if (errorType !== undefined) req.lastErrorType = errorType;
       const outcome = errorType === undefined ? 'success' : 'failure';
       inst.operationDuration.record(end.durationMs / 1000, target.duration(errorType), this.ctx);
-      inst.attempts.add(1, target.attempt(this.info.kind, errorType));
-      inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, req.withCaller(caps?.cost, target.cost(outcome)));
+      inst.attempts.add(1, target.attempt.get(this.info.kind, errorType));
+      inst.cost.add(end.costUsd > 0 ? end.costUsd : 0, req.withCaller(caps?.cost, target.cost.get(outcome)));
       const usage = end.usage ?? end.response?.usage;
       if (usage) {
-        inst.tokenUsage.record(usage.inputTokens, req.withCaller(caps?.tokens, target.tokens('input', errorType)));
-        inst.tokenUsage.record(usage.outputTokens, req.withCaller(caps?.tokens, target.tokens('output', errorType)));
+        inst.tokenUsage.record(usage.inputTokens, req.withCaller(caps?.tokens, target.tokens.get('input', errorType)));
+        inst.tokenUsage.record(usage.outputTokens, req.withCaller(caps?.tokens, target.tokens.get('output', errorType)));
         for (const [field, tokenType] of USAGE_BREAKDOWNS) {
           const n = usage[field];
-          if (n !== undefined && n > 0) inst.tokenUsage.record(n, req.withCaller(caps?.tokens, target.tokens(tokenType, errorType)));
+          if (n !== undefined && n > 0) inst.tokenUsage.record(n, req.withCaller(caps?.tokens, target.tokens.get(tokenType, errorType)));
         }
       }
       if (end.timeToFirstChunkMs !== undefined) this.onFirstChunk(end.timeToFirstChunkMs);
@@ -645,9 +618,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
         }
       }
       // A retry or breaker event about this attempt may still follow; end the span (with
-      // this end time) at the next step of the request.
+      // this end time) at the next step of the request (flushEnded).
       if (req.requestEnded) this.endSpan();
-      else req.pendingEnd.push(this);
     }
   }
 
@@ -656,8 +628,6 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     readonly ctx: Context;
     readonly recording: boolean;
     readonly attempts: AttemptTelemetry[] = [];
-    /** Attempt spans that ended but may still receive a retry or breaker event. */
-    pendingEnd: AttemptTelemetry[] = [];
     requestEnded = false;
     /** Same-target retries actually sent upstream (a scheduled retry an open breaker refuses is none). */
     retriesMade = 0;
@@ -682,10 +652,9 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       return cap && this.caller ? cap.attributes(base, this.caller) : base;
     }
 
-    private flushPending(): void {
-      if (this.pendingEnd.length === 0) return;
-      for (const a of this.pendingEnd) a.endSpan();
-      this.pendingEnd = [];
+    /** Ends the spans of attempts that ended: no retry or breaker event about them can follow now. */
+    private flushEnded(): void {
+      for (const a of this.attempts) if (a.endedAt !== undefined) a.endSpan();
     }
 
     private findAttempt(info: AttemptInfo): AttemptTelemetry | undefined {
@@ -699,10 +668,8 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     private buildRequestSpanAttrs(): Attributes {
       const { info } = this;
       const req = info.request;
-      const a: Attributes = {
-        [ATTR.GEN_AI_OPERATION_NAME]: info.operation,
-        [ATTR.GEN_AI_REQUEST_STREAM]: info.stream,
-      };
+      // gen_ai.operation.name is in the span's start attributes already (spanStart).
+      const a: Attributes = { [ATTR.GEN_AI_REQUEST_STREAM]: info.stream };
       if (req.maxTokens !== undefined) a[ATTR.GEN_AI_REQUEST_MAX_TOKENS] = req.maxTokens;
       if (req.temperature !== undefined) a[ATTR.GEN_AI_REQUEST_TEMPERATURE] = req.temperature;
       if (req.topP !== undefined) a[ATTR.GEN_AI_REQUEST_TOP_P] = req.topP;
@@ -720,18 +687,18 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     }
 
     onCacheLookup(result: CacheResult): void {
-      this.inst.cacheLookups.add(1, cacheAttrs(result));
+      this.inst.cacheLookups.add(1, cacheAttrs.get(result));
       this.logicalEvent(EVENT.CACHE_LOOKUP, { [ATTR.CACHE_RESULT]: result });
     }
 
     onAttemptStart(ai: AttemptInfo): AttemptObserver {
-      this.flushPending();
+      this.flushEnded();
       const target = targetFor(ai.target, ai.breaker);
       if (ai.resendCount > 0) {
         // Counted when made, by the error that caused it: a retry the breaker refuses after its
         // backoff puts no load on the provider and is not one.
         this.retriesMade++;
-        this.inst.retries.add(1, target.retry(this.retryReason ?? this.lastErrorType ?? OTHER_ERROR));
+        this.inst.retries.add(1, target.retry.get(this.retryReason ?? this.lastErrorType ?? OTHER_ERROR));
       }
       this.retryReason = undefined;
 
@@ -746,13 +713,16 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       if (recording) {
         this.requestSpanAttrs ??= this.buildRequestSpanAttrs();
         span.setAttributes(this.requestSpanAttrs);
-        span.setAttributes({
-          [ATTR.ATTEMPT_NUMBER]: ai.number,
-          [ATTR.ATTEMPT_KIND]: ai.kind,
-          [ATTR.TARGET_INDEX]: ai.target.index,
-          [ATTR.BREAKER]: ai.breaker,
-        });
-        if (target.pool) span.setAttributes({ [ATTR.POOL_NAME]: target.pool.name, [ATTR.POOL_MEMBER]: target.pool.member });
+        // One call per attribute rather than an object built for setAttributes: the SDK validates
+        // each attribute either way.
+        span.setAttribute(ATTR.ATTEMPT_NUMBER, ai.number);
+        span.setAttribute(ATTR.ATTEMPT_KIND, ai.kind);
+        span.setAttribute(ATTR.TARGET_INDEX, ai.target.index);
+        span.setAttribute(ATTR.BREAKER, ai.breaker);
+        if (target.pool) {
+          span.setAttribute(ATTR.POOL_NAME, target.pool.name);
+          span.setAttribute(ATTR.POOL_MEMBER, target.pool.member);
+        }
         if (ai.resendCount > 0) span.setAttribute(ATTR.HTTP_REQUEST_RESEND_COUNT, ai.resendCount);
       }
       const attempt = new AttemptTelemetry(this, ai, target, span, recording);
@@ -771,16 +741,16 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     }
 
     onFallback(e: FallbackHop): void {
-      this.flushPending();
+      this.flushEnded();
       const from = `${e.from.provider}/${e.from.model}`;
       const to = `${e.to.provider}/${e.to.model}`;
-      const a = fallbackAttrs(from, to, e.reason);
+      const a = fallbackAttrs.get(from, to, e.reason);
       this.inst.fallbacks.add(1, a);
       this.logicalEvent(EVENT.FALLBACK, a);
     }
 
     onCircuitRejected(e: CircuitRejected): void {
-      this.inst.circuitRejections.add(1, breakerAttrs(e.breaker));
+      this.inst.circuitRejections.add(1, breakerAttrs.get(e.breaker));
       this.logicalEvent(EVENT.CIRCUIT_REJECTED, {
         [ATTR.BREAKER]: e.breaker,
         [ATTR.TARGET_INDEX]: e.target.index,
@@ -790,7 +760,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     }
 
     onDegraded(e: Degraded): void {
-      this.flushPending();
+      this.flushEnded();
       this.logicalEvent(EVENT.DEGRADED, { [ATTR.TIER]: e.tier, [ATTR.DEGRADED_REASON]: e.reason });
     }
 
@@ -799,7 +769,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     }
 
     onHedge(e: HedgeEnd): void {
-      this.inst.hedges.add(1, hedgeAttrs(e.outcome));
+      this.inst.hedges.add(1, hedgeAttrs.get(e.outcome));
       this.logicalEvent(EVENT.HEDGE, {
         [ATTR.HEDGE_OUTCOME]: e.outcome,
         [ATTR.TARGET_INDEX]: e.target.index,
@@ -811,28 +781,25 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     onEnd(end: RequestEnd): void {
       if (this.requestEnded) return;
       this.requestEnded = true;
-      this.flushPending();
-      // Attempts the engine never ended (should not happen): close them so no span leaks.
-      for (const a of this.attempts) if (a.endedAt === undefined) a.endSpan();
+      // Every attempt span ends now, those the engine never ended too (should not happen): no span leaks.
+      for (const a of this.attempts) a.endSpan();
 
       const { inst, span } = this;
       const failed = end.outcome === 'failed';
       const result = end.result;
       const tier: string = failed ? TIER_NONE : (result?.tier ?? TIER_NONE);
-      inst.requests.add(1, this.withCaller(caps?.requests, requestAttrs(end.outcome, tier)));
-      inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs(tier), this.ctx);
+      inst.requests.add(1, this.withCaller(caps?.requests, requestAttrs.get(end.outcome, tier)));
+      inst.requestDuration.record(end.durationMs / 1000, requestDurationAttrs.get(tier), this.ctx);
 
       if (this.recording) {
-        span.setAttributes({
-          [ATTR.TIER]: tier,
-          [ATTR.OUTCOME]: end.outcome,
-          [ATTR.ATTEMPTS]: end.attempts,
-          // Retries made, as the retries counter counts them (RequestEnd.retries also counts
-          // retries scheduled but refused by a breaker that opened during the backoff).
-          [ATTR.RETRIES]: this.retriesMade,
-          [ATTR.FALLBACK_HOPS]: end.hops,
-          [ATTR.COST_USD]: end.costUsd,
-        });
+        span.setAttribute(ATTR.TIER, tier);
+        span.setAttribute(ATTR.OUTCOME, end.outcome);
+        span.setAttribute(ATTR.ATTEMPTS, end.attempts);
+        // Retries made, as the retries counter counts them (RequestEnd.retries also counts
+        // retries scheduled but refused by a breaker that opened during the backoff).
+        span.setAttribute(ATTR.RETRIES, this.retriesMade);
+        span.setAttribute(ATTR.FALLBACK_HOPS, end.hops);
+        span.setAttribute(ATTR.COST_USD, end.costUsd);
         if (result && result.target.index >= 0) {
           span.setAttribute(ATTR.GEN_AI_PROVIDER_NAME, result.target.provider);
           span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, result.model);
@@ -856,7 +823,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       const read = readCallerAttributes(callerConfig.hook, info.request);
       if (read.ok) caller = read.value;
       else {
-        inst.telemetryErrors.add(1, telemetryErrorAttrs('attributes_hook'));
+        inst.telemetryErrors.add(1, telemetryErrorAttrs.get('attributes_hook'));
         diag.warn(`bulwark: telemetry.attributes ignored for a request of chain ${chain}: ${read.problem}`);
       }
     }
@@ -873,7 +840,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       } catch (error) {
         diag.warn('bulwark: telemetry failed to start a request span', error);
         try {
-          (closed && bound ? bound : instruments()).telemetryErrors.add(1, telemetryErrorAttrs('request_span'));
+          (closed && bound ? bound : instruments()).telemetryErrors.add(1, telemetryErrorAttrs.get('request_span'));
         } catch {
           // Telemetry is down altogether; the request goes on without it.
         }
@@ -884,10 +851,10 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
       // Another process performed it (shared state): that process counts it, so the fleet-wide
       // sum counts each transition once. This process's state gauge shows it all the same.
       if (t.observed === true) return;
-      (closed && bound ? bound : instruments()).circuitTransitions.add(1, transitionAttrs(t.breaker, t.from, t.to));
+      (closed && bound ? bound : instruments()).circuitTransitions.add(1, transitionAttrs.get(t.breaker, t.from, t.to));
     },
     onStoreError: (e: StoreErrorEvent) => {
-      (closed && bound ? bound : instruments()).storeErrors.add(1, storeAttrs(e.operation, e.errorType));
+      (closed && bound ? bound : instruments()).storeErrors.add(1, storeAttrs.get(e.operation, e.errorType));
       // Called in the async context of the request that made the call: its span says so (the span
       // carries the chain already).
       const span = trace.getActiveSpan();
@@ -895,7 +862,7 @@ export function createOtelObserver(options: OtelObserverOptions): EngineObserver
     },
     onLimitHeaderError: (e: LimitHeaderError) => {
       // Bounded: only the headers Bulwark reads can be reported (LIMIT_HEADERS).
-      (closed && bound ? bound : instruments()).limitHeaderErrors.add(1, limitHeaderAttrs(e.breaker, e.header));
+      (closed && bound ? bound : instruments()).limitHeaderErrors.add(1, limitHeaderAttrs.get(e.breaker, e.header));
     },
     close: () => {
       closed = true;

@@ -332,6 +332,59 @@ describe('hedged requests', () => {
     await llm.close();
   });
 
+  it("after: 'p95' in a pool waits the quickest member's p95: a member whose own p95 is its slow time is still hedged", async () => {
+    const { server } = env;
+    const clock = createFakeClock(Date.now());
+    const gates = { east: gatedFetch(), west: gatedFetch() };
+    const member = (route: 'east' | 'west') =>
+      openaiTarget({
+        client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', route), fetch: gates[route].fetch }),
+        model: 'gpt-4o',
+        breakerKey: `gpt-4o@${route}`,
+      });
+    // The weighted pick: under 0.5 east, from 0.5 west.
+    let draw = 0;
+    const llm = createResilientLLM({
+      name: `hedged-pool-${++chains}`,
+      targets: [pool({ name: 'gpt-4o', members: [member('east'), member('west')], random: () => draw })],
+      clock,
+      telemetry: false,
+      hedge: { after: 'p95', budgetRatio: 1 },
+    });
+    server.script({ route: 'east' }, { then: fault.ok({ text: 'from east' }) });
+    server.script({ route: 'west' }, { then: fault.ok({ text: 'from west' }) });
+    // East answers after 3 s (no samples anywhere yet: no hedge); its p95 is now 3 s.
+    const slow = llm.chat(ask);
+    await arrived('east');
+    clock.advance(3_000);
+    gates.east.open();
+    expect((await slow).attempts.map((a) => a.kind)).toEqual(['initial']);
+    // West answers after 100 ms (waiting on west, the quickest p95 was east's 3 s: no hedge).
+    draw = 0.9;
+    const quick = llm.chat(ask);
+    await arrived('west');
+    clock.advance(100);
+    gates.west.open();
+    expect((await quick).text).toBe('from west');
+    expect(llm.health().targets.map((t) => t.latencyMs?.p95)).toEqual([3_000, 100]);
+    // On east again: the hedge is due after west's 100 ms, not east's own 3 s.
+    draw = 0;
+    const pending = llm.chat(ask);
+    await arrived('east', 2);
+    const sentAt = clock.now();
+    expect(clock.nextTimerAt()).toBe(sentAt + 100);
+    clock.advance(100);
+    await arrived('west', 2);
+    gates.west.open();
+    const res = await pending;
+    expect(res.text).toBe('from west');
+    expect(res.attempts.map((a) => [a.kind, a.errorType ?? 'ok'])).toEqual([
+      ['initial', 'cancelled'],
+      ['hedge', 'ok'],
+    ]);
+    await llm.close();
+  });
+
   it("a pool's own hedge: it hedges among its members with its own delay while the chain does not hedge", async () => {
     const { server } = env;
     const clock = createFakeClock(Date.now());

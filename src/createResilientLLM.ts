@@ -85,14 +85,10 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         onStoreError: (e) => reportStoreError(cacheStoreErrorEvent(e)),
       })
     : undefined;
-  const pendingWrites = new Set<Promise<unknown>>();
-
-  /** Keeps a complete answer for later; close() waits for the write. */
+  /** Keeps a complete answer for later (never rejects); close() waits for the store's write. */
   function saveToCache(request: ChatRequest, result: ChatResult): void {
     const answer = cache && cacheableAnswer(result, clock.now());
-    if (!answer) return;
-    const write = cache.save(request, answer).finally(() => pendingWrites.delete(write));
-    pendingWrites.add(write);
+    if (answer) void cache.save(request, answer);
   }
 
   function health(): ChainHealth {
@@ -197,7 +193,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
     },
     async close() {
       await shared?.close();
-      await Promise.allSettled([...pendingWrites]);
+      await cache?.flush();
       await observer.close();
     },
   };

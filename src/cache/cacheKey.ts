@@ -69,19 +69,25 @@ function escapeSegment(segment: string): string {
  * `toJSON` is honoured; non-finite numbers become null.
  */
 export function canonicalJson(value: unknown): string {
-  const out = canonical(value, new Set());
-  return out === undefined ? 'null' : out;
+  return canonical(value, []) ?? 'null';
 }
 
-function canonical(value: unknown, seen: Set<object>): string | undefined {
+/**
+ * Computed for every request the cache sees: one string grown in place (no array per level), the
+ * keys sorted in place, and the objects being written (to refuse a cycle) on a stack rather than
+ * in a Set.
+ */
+function canonical(value: unknown, ancestors: object[]): string | undefined {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: () => unknown }).toJSON();
   }
   switch (typeof value) {
     case 'string':
-    case 'number':
-    case 'boolean':
       return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'bigint':
       return JSON.stringify(value.toString());
     case 'undefined':
@@ -91,30 +97,43 @@ function canonical(value: unknown, seen: Set<object>): string | undefined {
   }
   if (value === null) return 'null';
   const obj = value as object;
-  if (seen.has(obj)) throw new TypeError('cacheKey: request contains a circular reference');
-  seen.add(obj);
-  // Computed for every request the cache sees: one string grown in place (no array per level),
-  // and the keys sorted only when they are not in order already.
+  if (ancestors.includes(obj)) throw new TypeError('cacheKey: request contains a circular reference');
+  ancestors.push(obj);
   let out: string;
   if (Array.isArray(obj)) {
     out = '[';
-    for (let i = 0; i < obj.length; i++) out += `${i > 0 ? ',' : ''}${canonical(obj[i], seen) ?? 'null'}`;
+    for (let i = 0; i < obj.length; i++) {
+      if (i > 0) out += ',';
+      out += canonical(obj[i], ancestors) ?? 'null';
+    }
     out += ']';
   } else {
     const keys = Object.keys(obj);
-    if (!isSorted(keys)) keys.sort();
+    sortInPlace(keys);
     out = '{';
     for (const key of keys) {
-      const item = canonical((obj as Record<string, unknown>)[key], seen);
-      if (item !== undefined) out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${item}`;
+      const item = canonical((obj as Record<string, unknown>)[key], ancestors);
+      if (item === undefined) continue;
+      if (out.length > 1) out += ',';
+      out += JSON.stringify(key);
+      out += ':';
+      out += item;
     }
     out += '}';
   }
-  seen.delete(obj);
+  ancestors.pop();
   return out;
 }
 
-function isSorted(keys: readonly string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
-  return true;
+/**
+ * Insertion sort, in place (an object has a handful of keys, usually in order already):
+ * Array.prototype.sort copies the array first, for every object of every request.
+ */
+function sortInPlace(keys: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
 }

@@ -1,4 +1,4 @@
-import type { CacheConfig } from './types.js';
+import { DEFAULT_CACHE_MAX_ENTRIES, type CacheConfig } from './types.js';
 import type { ChatRequest, FinishReason, ToolCall, Usage } from '../request/types.js';
 import type { Clock } from '../time/clock.js';
 import { cacheKey } from './cacheKey.js';
@@ -25,7 +25,8 @@ export interface CacheHit {
   ageMs: number;
 }
 
-export type CacheSaveResult = 'saved' | 'too_large' | 'disabled' | 'failed';
+/** `unchanged`: in 'on-failure' mode, this cache stored an answer to the same request less than `ttlMs / 10` ago. */
+export type CacheSaveResult = 'saved' | 'unchanged' | 'too_large' | 'disabled' | 'failed';
 
 export interface ResponseCacheOptions {
   /** Longest a store call may take before the cache gives up on it. Default 50 ms. */
@@ -60,6 +61,15 @@ const ENTRY_VERSION = 1;
 
 const FINISH_REASONS: ReadonlySet<string> = new Set<FinishReason>(['stop', 'length', 'tool_calls', 'content_filter', 'error', 'other']);
 
+/**
+ * In 'on-failure' mode the entry is only a stand-in for outages, read when every target failed:
+ * an answer this cache stored less than this share of `ttlMs` ago is kept rather than rewritten
+ * by every later answer to the same request (which cost a third of the pipeline's CPU).
+ */
+const REFRESH_SHARE = 0.1;
+/** Most keys whose last write this cache remembers (the oldest is forgotten first: then it is written again). */
+const MAX_REMEMBERED_WRITES = DEFAULT_CACHE_MAX_ENTRIES;
+
 const TIMED_OUT: unique symbol = Symbol('timed out');
 const FAILED: unique symbol = Symbol('failed');
 
@@ -70,7 +80,12 @@ const FAILED: unique symbol = Symbol('failed');
  * and `save` a no-op, reported through `onStoreError`.
  *
  * Entries live in the store for `ttlMs + staleTtlMs`: fresh while younger than `ttlMs`, stale
- * after. Store timeouts run on the injected clock, so with a fake clock they fire on `advance`.
+ * after. Store timeouts run on the injected clock, so with a fake clock they fire on `advance`;
+ * an in-process store (`inProcess`) cannot hang and gets no timer.
+ *
+ * In 'on-failure' mode a request answered again within `ttlMs / 10` of the answer this cache
+ * stored for it is not rewritten (`unchanged`): the entry keeps the earlier answer and its age.
+ * In 'read-through' mode every save follows a miss and is written.
  */
 export class ResponseCache {
   readonly config: CacheConfig;
@@ -78,6 +93,12 @@ export class ResponseCache {
   private readonly clock: Clock;
   private readonly storeTimeoutMs: number;
   private readonly onStoreError: ((error: CacheStoreError) => void) | undefined;
+  /** The store cannot hang: no timeout timer around its calls. */
+  private readonly inProcess: boolean;
+  /** Key → clock time this cache last wrote it ('on-failure' mode), oldest write first. */
+  private readonly writtenAt = new Map<string, number>();
+  /** Store writes in flight: `flush()` waits for them. */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(config: CacheConfig, chain: string, clock: Clock, options: ResponseCacheOptions = {}) {
     // > 0: the cache store's timeoutMs, validated at construction (cache.store.timeoutMs).
@@ -87,6 +108,7 @@ export class ResponseCache {
     this.clock = clock;
     this.storeTimeoutMs = storeTimeoutMs;
     this.onStoreError = options.onStoreError;
+    this.inProcess = config.store.inProcess === true;
   }
 
   /** The key this request is cached under. */
@@ -122,17 +144,46 @@ export class ResponseCache {
     if (this.config.mode === 'off') return 'disabled';
     const ttl = this.config.ttlMs + this.config.staleTtlMs;
     if (!(ttl > 0)) return 'disabled';
+    const now = this.clock.now();
     let key: string;
     let json: string;
     try {
       key = this.keyOf(request);
-      json = JSON.stringify({ v: ENTRY_VERSION, ...pick(answer, this.clock.now()) });
+      if (this.writtenRecently(key, now)) return 'unchanged';
+      json = JSON.stringify({ v: ENTRY_VERSION, ...pick(answer, now) });
     } catch {
       return 'disabled';
     }
     if (Buffer.byteLength(json, 'utf8') > this.config.maxEntryBytes) return 'too_large';
-    const done = await this.call('set', () => this.config.store.set(key, json, ttl));
-    return done === TIMED_OUT || done === FAILED ? 'failed' : 'saved';
+    // Remembered before the write settles, so concurrent answers to the same request write once.
+    this.rememberWrite(key, now);
+    const write = this.call('set', () => this.config.store.set(key, json, ttl));
+    this.writes.add(write);
+    const done = await write;
+    this.writes.delete(write);
+    if (done !== TIMED_OUT && done !== FAILED) return 'saved';
+    this.writtenAt.delete(key);
+    return 'failed';
+  }
+
+  /** Resolves once every store write started so far has settled (stored, failed or timed out). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writes]);
+  }
+
+  /** 'on-failure' mode: this cache wrote the key less than `ttlMs / 10` ago. */
+  private writtenRecently(key: string, now: number): boolean {
+    if (this.config.mode !== 'on-failure') return false;
+    const at = this.writtenAt.get(key);
+    return at !== undefined && now - at < this.config.ttlMs * REFRESH_SHARE;
+  }
+
+  private rememberWrite(key: string, now: number): void {
+    if (this.config.mode !== 'on-failure') return;
+    // Re-inserted: the map stays in write order, so the oldest write is forgotten first.
+    this.writtenAt.delete(key);
+    this.writtenAt.set(key, now);
+    if (this.writtenAt.size > MAX_REMEMBERED_WRITES) this.writtenAt.delete(this.writtenAt.keys().next().value!);
   }
 
   /** Runs one store call, bounded by the timeout; never throws. */
@@ -142,15 +193,17 @@ export class ResponseCache {
       const finish = (value: T | typeof TIMED_OUT | typeof FAILED) => {
         if (finished) return false;
         finished = true;
-        cancelTimer();
+        cancelTimer?.();
         resolve(value);
         return true;
       };
-      const cancelTimer = this.clock.setTimer(() => {
-        if (finish(TIMED_OUT)) {
-          this.report(new CacheStoreError(operation, 'timeout', this.storeKind(), `cache store ${operation} took longer than ${this.storeTimeoutMs} ms`));
-        }
-      }, this.storeTimeoutMs);
+      const cancelTimer = this.inProcess
+        ? undefined
+        : this.clock.setTimer(() => {
+            if (finish(TIMED_OUT)) {
+              this.report(new CacheStoreError(operation, 'timeout', this.storeKind(), `cache store ${operation} took longer than ${this.storeTimeoutMs} ms`));
+            }
+          }, this.storeTimeoutMs);
       const fail = (error: unknown) => {
         if (finish(FAILED)) this.report(new CacheStoreError(operation, 'failed', this.storeKind(), `cache store ${operation} failed: ${describe(error)}`, error));
       };

@@ -82,7 +82,7 @@ export function openState(engine: ChainEngine, request: ChatRequest, info: Reque
     hops: 0,
     costUsd: 0,
     lastFailure: undefined,
-    refusedBy: new Set(),
+    refusedBy: undefined,
     needsContextTokens: undefined,
     close() {
       signal?.removeEventListener('abort', onCallerAbort);

@@ -195,7 +195,7 @@ export function raceWithHedges<T>(hedging: Hedging, first: Admitted, state: Walk
     };
 
     const startHedge = async () => {
-      if (decided || state.walk.signal.aborted || run.hedges >= hedging.config.maxHedges) return;
+      if (decided || state.walk.aborted || run.hedges >= hedging.config.maxHedges) return;
       if (!hedging.tryTake()) return; // budget exhausted: no hedge, the race goes on as it is
       const next = await walk.admitHedge();
       if (!next) return;
@@ -208,7 +208,7 @@ export function raceWithHedges<T>(hedging: Hedging, first: Admitted, state: Walk
     };
 
     const start = (admitted: Admitted, hedge: boolean) => {
-      const child = linkedAbort(clock, state.walk.signal);
+      const child = linkedAbort(clock, state.walk);
       const racer: Racer = { rt: admitted.rt, walk: child, hedge, settled: false, done: Promise.resolve(), failedAlone: false };
       racers.push(racer);
       racer.done = retryOnTarget(admitted.rt, racerState(state, child), admitted.permit, hedge ? 'hedge' : admitted.kind, execute, admitted.options).then(

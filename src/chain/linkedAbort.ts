@@ -1,58 +1,106 @@
 import type { Clock } from '../time/clock.js';
 
 /**
- * An AbortController that also aborts when `parent` aborts (with the parent's reason) and,
- * optionally, after `timeoutMs` with `timeoutReason()`. `dispose()` detaches listeners and
- * timers so nothing outlives the call it bounded.
+ * An abort scope: aborts when `abort()` is called, when its parent scope aborts (with the parent's
+ * reason) and, optionally, after a timeout. A request's walk is one; each attempt is a child of it
+ * (a hedge's racer sits between them). `dispose()` detaches it from its parent and cancels its
+ * timer, so nothing outlives the call it bounded.
+ *
+ * Scopes tell their children directly, not through AbortSignal listeners, and the AbortSignal
+ * itself is created only when something asks for it (an adapter's call, a backoff wait): an
+ * AbortSignal is an EventTarget, and one per scope plus an `abort` listener per child were a
+ * tenth of the pipeline's CPU.
  */
 export interface LinkedAbort {
-  signal: AbortSignal;
+  /** A standard signal that aborts with this scope (created on first use). */
+  readonly signal: AbortSignal;
+  readonly aborted: boolean;
+  /** Why it aborted (undefined while it has not). */
+  readonly reason: unknown;
   abort(reason: unknown): void;
+  /**
+   * Calls `listener` with the reason when the scope aborts (at once if it already has); returns
+   * the function that removes it.
+   */
+  onAbort(listener: (reason: unknown) => void): () => void;
   dispose(): void;
 }
 
+class Scope implements LinkedAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  private controller: AbortController | undefined;
+  private listeners: Set<(reason: unknown) => void> | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private detach: (() => void) | undefined;
+
+  constructor(clock: Clock, parent: LinkedAbort | undefined, timeout: { ms: number; reason: () => unknown } | undefined) {
+    if (parent) this.detach = parent.onAbort((reason) => this.abort(reason));
+    if (timeout && !this.aborted && Number.isFinite(timeout.ms)) {
+      this.cancelTimer = clock.setTimer(() => this.abort(timeout.reason()), Math.max(0, timeout.ms));
+    }
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    // The signal's listeners first, then the children: the order AbortSignal listeners had.
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const listener of listeners) listener(reason);
+  }
+
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.aborted) {
+      listener(this.reason);
+      return noop;
+    }
+    (this.listeners ??= new Set()).add(listener);
+    return () => this.listeners?.delete(listener);
+  }
+
+  dispose(): void {
+    this.cancelTimer?.();
+    this.detach?.();
+  }
+}
+
+const noop = () => {};
+
+export function linkedAbort(clock: Clock, parent: LinkedAbort | undefined, timeout?: { ms: number; reason: () => unknown }): LinkedAbort {
+  return new Scope(clock, parent, timeout);
+}
+
 /**
- * Settles like `promise`, or rejects with the signal's reason as soon as the signal aborts: the
- * caller never waits on a call that ignores its signal. A late rejection of `promise` is handled.
+ * Settles like `promise`, or rejects with the scope's reason as soon as it aborts: the caller
+ * never waits on a call that ignores its signal. A late rejection of `promise` is handled.
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
+export function untilAborted<T>(promise: Promise<T>, scope: LinkedAbort): Promise<T> {
+  if (scope.aborted) {
     promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
+    return Promise.reject(scope.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const remove = scope.onAbort(reject);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        remove();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        remove();
         reject(error);
       },
     );
   });
-}
-
-export function linkedAbort(clock: Clock, parent: AbortSignal | undefined, timeout?: { ms: number; reason: () => unknown }): LinkedAbort {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent?.reason);
-  if (parent) {
-    if (parent.aborted) controller.abort(parent.reason);
-    else parent.addEventListener('abort', onParentAbort, { once: true });
-  }
-  let cancelTimer: (() => void) | undefined;
-  if (timeout && !controller.signal.aborted && Number.isFinite(timeout.ms)) {
-    cancelTimer = clock.setTimer(() => controller.abort(timeout.reason()), Math.max(0, timeout.ms));
-  }
-  return {
-    signal: controller.signal,
-    abort: (reason) => controller.abort(reason),
-    dispose() {
-      cancelTimer?.();
-      parent?.removeEventListener('abort', onParentAbort);
-    },
-  };
 }

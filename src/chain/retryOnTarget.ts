@@ -11,6 +11,9 @@ import { computeBackoff } from '../retry/backoff.js';
 import { admitLimited, takeLimitGrant } from './limited.js';
 import type { AttemptInfo } from '../events/engineObserver.js';
 
+const noop = () => {};
+const alwaysConsume = () => true;
+
 /** Why the walk leaves a target: the error and the reason recorded on the hop. */
 export class TargetGaveUp extends Error {
   override readonly name = 'TargetGaveUp';
@@ -47,12 +50,16 @@ export interface TargetRunOptions {
 }
 
 /**
- * Attempts on one target, retried with p-retry. p-retry counts attempts, honours the abort
- * signal, stops on AbortError, and asks `shouldRetry` whether a failed attempt is worth another:
+ * Attempts on one target, retried with p-retry. p-retry counts attempts, stops on AbortError, and
+ * asks `shouldRetry` whether a failed attempt is worth another:
  * the yes/no decision (classification, Retry-After cap, the request's cost cap, deadline, retry
  * budget, breaker) is made there, and a "no" says why in `gaveUp`. Its own backoff (exponential ×
  * [1, 2) random) cannot express full jitter nor a provider's Retry-After, so its delays are zero
  * and the retry waits, for the delay `shouldRetry` chose, before it is sent.
+ *
+ * The walk's end (deadline, cancellation, a lost hedge race) stops the loop as p-retry's `signal`
+ * option would — before and after each attempt, and over any failure — read from the walk's
+ * abort scope, so no AbortSignal is created for it.
  */
 export async function retryOnTarget<T>(
   rt: TargetRuntime,
@@ -66,7 +73,8 @@ export async function retryOnTarget<T>(
   const resendBase = options.resendBase ?? 0;
   const { retry, clock } = config;
   let retryNumber = 0;
-  const retriesByType = new Map<ErrorType, number>();
+  /** Retries per error type (created at the first retry). */
+  let retriesByType: Map<ErrorType, number> | undefined;
   // Whether the permit the walk acquired was used; p-retry may stop before the first attempt.
   let firstPermitUsed = false;
   let produced: { value: T } | undefined;
@@ -83,7 +91,13 @@ export async function retryOnTarget<T>(
   /** The wait `shouldRetry` chose for the retry it allowed. */
   let delayMs = 0;
 
+  /** The walk ended: the loop stops with its reason (an AbortError is not retried; p-retry rejects with what it wraps). */
+  const stopIfWalkEnded = () => {
+    if (state.walk.aborted) throw new AbortError(state.walk.reason as Error);
+  };
+
   const attemptOnce = async (attemptNumber: number): Promise<T> => {
+    stopIfWalkEnded();
     if (attemptNumber === 1) firstPermitUsed = true;
     else await clock.sleep(delayMs, state.walk.signal);
     const permit = attemptNumber === 1 ? firstPermit : await rt.slot.breaker.tryAcquire();
@@ -112,12 +126,15 @@ export async function retryOnTarget<T>(
     }
     recordRequest();
     produced = { value };
+    // Produced after the walk ended: not handed over (discarded below).
+    stopIfWalkEnded();
     return value;
   };
 
   /** Whether the failed attempt is worth a retry on this target; a "no" records why in `gaveUp`. */
   const shouldRetry = async ({ error }: { error: Error }): Promise<boolean> => {
-    if (!(error instanceof AttemptFailure)) return false;
+    // The walk ended: nothing to decide (nothing spent); the loop ends with the walk's reason.
+    if (!(error instanceof AttemptFailure) || state.walk.aborted) return false;
     const { classification: c, error: err } = error;
     const no = (reason: ErrorType, stopWalk = false) => {
       gaveUp = new TargetGaveUp(err, reason, stopWalk, error.info);
@@ -127,7 +144,7 @@ export async function retryOnTarget<T>(
     if (c.disposition !== 'retry') return no(c.errorType);
     // In a pool, a retry goes to another member first: no backoff, no budget spent here.
     if (options.preferOther?.()) return no(c.errorType);
-    const sameType = retriesByType.get(c.errorType) ?? 0;
+    const sameType = retriesByType?.get(c.errorType) ?? 0;
     // invalid_output: as many same-target retries as the request's responseFormat allows.
     const maxRetries = c.errorType === 'invalid_output' ? invalidOutputRetries(state.request) : c.maxRetries;
     if (maxRetries !== undefined && sameType >= maxRetries) return no(c.errorType);
@@ -141,7 +158,7 @@ export async function retryOnTarget<T>(
     // The failure just recorded may have opened the breaker: no point waiting for a refusal.
     if (rt.slot.breaker.state === 'open') return no(c.errorType);
     retryNumber += 1;
-    retriesByType.set(c.errorType, sameType + 1);
+    (retriesByType ??= new Map()).set(c.errorType, sameType + 1);
     delayMs = delay;
     error.record.delayMs = delay;
     state.observer.onRetryScheduled?.({
@@ -154,25 +171,32 @@ export async function retryOnTarget<T>(
   };
 
   try {
+    // Every option p-retry fills in is given: it copies the options and adds the missing ones to
+    // its copy, which cost ~8 µs per call (measured, Node 24) against ~0.6 µs for a complete object.
     return await pRetry(attemptOnce, {
       retries: retry.maxAttempts - 1,
       minTimeout: 0,
       maxTimeout: 0,
       factor: 1,
-      signal: state.walk.signal,
+      maxRetryTime: Number.POSITIVE_INFINITY,
+      randomize: false,
+      onFailedAttempt: noop,
+      shouldConsumeRetry: alwaysConsume,
       shouldRetry,
     });
-  } catch (thrown) {
+  } catch (caught) {
+    // A "no" wins over the walk ending while it was being decided; otherwise the walk's end
+    // outranks whatever the loop was doing (as p-retry's signal check did).
+    const thrown: unknown = !gaveUp && state.walk.aborted ? state.walk.reason : caught;
     if (!firstPermitUsed) firstPermit.release();
     // Admitted by the limits but never sent: give the call back.
     takeLimitGrant(state, rt)?.cancel();
     if (produced) execute.discard?.(produced.value, thrown);
-    // A "no" wins over the walk's signal firing while it was being decided.
     if (gaveUp) throw gaveUp;
     if (thrown instanceof TargetGaveUp) throw thrown;
     // Out of attempts (p-retry does not ask), or the attempt's own disposition.
     if (thrown instanceof AttemptFailure) throw new TargetGaveUp(thrown.error, thrown.classification.errorType, thrown.classification.disposition === 'fail', thrown.info);
-    // The walk's signal fired (p-retry rejects with its reason), possibly during a backoff wait.
+    // The walk ended, possibly during a backoff wait.
     if (thrown instanceof WalkStopped) throw new TargetGaveUp(thrown.attemptError, thrown.errorType, true);
     if (thrown instanceof ProviderError) throw new TargetGaveUp(thrown, thrown.errorType, true);
     throw thrown;

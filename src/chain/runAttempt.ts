@@ -7,6 +7,7 @@ import { costOf } from '../cost/computeCost.js';
 import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage } from '../request/types.js';
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
+import type { AttemptOptions } from '../providers/adapter.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { RaceLost, WalkStopped, walkStopOf, type WalkState } from './walkState.js';
 import { takeLimitGrant } from './limited.js';
@@ -35,6 +36,8 @@ export interface Attempt {
   observer: AttemptObserver;
   record: AttemptRecord;
   abort: LinkedAbort;
+  /** What the adapter's call gets: the attempt's signal and the target's rate-limit listener. */
+  options: AttemptOptions;
   startedAt: number;
   /** The error to report for a thrown value: the abort reason when the attempt was aborted. */
   errorFor(thrown: unknown): ProviderError;
@@ -65,7 +68,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   const dropped = foreignReasoning(state.request, rt.adapter.provider);
   if (dropped) observer.onReasoningDropped?.(dropped);
   const startedAt = clock.now();
-  const abort = linkedAbort(clock, state.walk.signal, {
+  const abort = linkedAbort(clock, state.walk, {
     ms: timeoutMs,
     reason: () => new ProviderError({ errorType: 'timeout', provider: rt.adapter.provider, model: rt.adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
   });
@@ -111,10 +114,19 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
     observer,
     record,
     abort,
+    options: {
+      // An own enumerable getter (a spread or a copy of the options still carries the signal): the
+      // AbortSignal is created when the adapter first reads it — an HTTP adapter does at once, an
+      // in-process one may never (Node's AbortSignal constructor was a tenth of the pipeline's CPU).
+      get signal() {
+        return abort.signal;
+      },
+      rateLimits: rt.slot.limiter.listener,
+    },
     startedAt,
     errorFor(thrown) {
       // Why the attempt's signal fired comes first: the adapter's own error is only its echo.
-      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      const reason: unknown = abort.aborted ? abort.reason : undefined;
       const cause = reason instanceof ProviderError || reason instanceof WalkStopped ? reason : thrown;
       if (cause instanceof WalkStopped) return cause.attemptError;
       return asProviderError(cause, rt.adapter.provider, rt.adapter.model);
@@ -200,13 +212,13 @@ function requestForTarget(rt: TargetRuntime, request: ChatRequest, observer: Att
 /** One non-streamed upstream call: the answer, or an AttemptFailure. */
 export async function runChatAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number): Promise<ProviderResponse> {
   const attempt = beginAttempt(rt, state, permit, kind, resendCount, state.config.timeouts.attemptMs, 'attempt_timeout');
-  const call = () => rt.adapter.chat(attempt.request, { signal: attempt.abort.signal, rateLimits: rt.slot.limiter.listener });
+  const call = () => rt.adapter.chat(attempt.request, attempt.options);
   let response: ProviderResponse;
   try {
     // Raced against the attempt's signal: a timeout or cancellation ends the attempt even when
     // the adapter does not honour its signal.
-    response = await untilAborted(Promise.resolve(attempt.observer.run ? attempt.observer.run(call) : call()), attempt.abort.signal);
-    if (attempt.abort.signal.aborted) throw attempt.abort.signal.reason;
+    response = await untilAborted(Promise.resolve(attempt.observer.run ? attempt.observer.run(call) : call()), attempt.abort);
+    if (attempt.abort.aborted) throw attempt.abort.reason;
     // An answer that is not the requested JSON is this attempt's failure (invalid_output).
     response = checkStructuredOutput(state.request, response, rt.adapter.provider, rt.adapter.model);
   } catch (thrown) {

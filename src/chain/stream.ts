@@ -52,14 +52,10 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
       // The consumer may hold the stream at a yield and never come back (an iterator dropped
       // without return()). When the walk ends — deadline, cancellation — settle the live attempt
       // and let go of the caller's signal now rather than at a next() that may never come.
-      walk.signal.addEventListener(
-        'abort',
-        () => {
-          if (live && !consumerStopped) endLiveStream(live, { failed: walk.signal.reason }, { usage: acc.usage });
-          opened.close();
-        },
-        { once: true },
-      );
+      walk.onAbort((reason) => {
+        if (live && !consumerStopped) endLiveStream(live, { failed: reason }, { usage: acc.usage });
+        opened.close();
+      });
       const before = await beforeChain(engine, state);
       if (before.served) {
         await yieldToEventLoop();
@@ -85,7 +81,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
           }
           while (!current.ended) {
             current.watchdog.arm(config.timeouts.idleChunkMs, 'idle_chunk_timeout');
-            const next = await nextOrAbort(current.iterator, current.attempt.abort.signal);
+            const next = await nextOrAbort(current.iterator, current.attempt.abort);
             current.watchdog.disarm();
             if (next.done) break;
             acc.add(next.value);

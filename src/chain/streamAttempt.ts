@@ -1,5 +1,5 @@
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
-import { untilAborted } from './linkedAbort.js';
+import { untilAborted, type LinkedAbort } from './linkedAbort.js';
 import { beginAttempt, type Attempt, type AttemptFailure } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import type { WalkState } from './walkState.js';
@@ -48,16 +48,16 @@ export interface LiveStream {
   timeToFirstChunkMs: number | undefined;
 }
 
-/** Next event, or the abort reason as soon as the attempt's signal fires (never waits on a hung socket). */
-export function nextOrAbort(iterator: AsyncIterator<StreamEvent>, signal: AbortSignal): Promise<IteratorResult<StreamEvent>> {
+/** Next event, or the abort reason as soon as the attempt aborts (never waits on a hung socket). */
+export function nextOrAbort(iterator: AsyncIterator<StreamEvent>, abort: LinkedAbort): Promise<IteratorResult<StreamEvent>> {
   // Checked first: an aborted attempt asks nothing more of the provider.
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return untilAborted(iterator.next(), signal);
+  if (abort.aborted) return Promise.reject(abort.reason);
+  return untilAborted(iterator.next(), abort);
 }
 
 /** Closes the upstream stream; never throws. */
 function closeUpstream(live: Pick<LiveStream, 'iterator' | 'attempt'>): void {
-  if (!live.attempt.abort.signal.aborted) live.attempt.abort.abort(new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'stream closed' }));
+  if (!live.attempt.abort.aborted) live.attempt.abort.abort(new ProviderError({ errorType: 'cancelled', provider: 'bulwark', model: '', message: 'stream closed' }));
   try {
     void live.iterator.return?.()?.catch(() => undefined);
   } catch {
@@ -96,7 +96,7 @@ export function endLiveStream(live: LiveStream, end: LiveStreamEnd, report: EndR
   }
   const error = live.attempt.errorFor(end.failed);
   // The upstream call's signal carries the reason the attempt ended (before closeUpstream's own).
-  if (!live.attempt.abort.signal.aborted) live.attempt.abort.abort(error);
+  if (!live.attempt.abort.aborted) live.attempt.abort.abort(error);
   closeUpstream(live);
   return live.attempt.fail(error, extra);
 }
@@ -122,10 +122,10 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
   const buffered: StreamEvent[] = [];
   let iterator: AsyncIterator<StreamEvent> | undefined;
   try {
-    const open = () => rt.adapter.stream(attempt.request, { signal: attempt.abort.signal, rateLimits: rt.slot.limiter.listener })[Symbol.asyncIterator]();
+    const open = () => rt.adapter.stream(attempt.request, attempt.options)[Symbol.asyncIterator]();
     iterator = attempt.observer.run ? attempt.observer.run(open) : open();
     for (;;) {
-      const next = await nextOrAbort(iterator, attempt.abort.signal);
+      const next = await nextOrAbort(iterator, attempt.abort);
       if (next.done) {
         watchdog.disarm();
         return { rt, attempt, iterator, watchdog, buffered, ended: true, timeToFirstChunkMs: undefined };

@@ -19,7 +19,7 @@ export type WalkResult<T> =
   | { ok: false; error: ProviderError; reason: ErrorType; stop: boolean };
 
 function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
-  if (state.refusedBy.has(rt.adapter.provider)) return 'refused by this provider already';
+  if (state.refusedBy?.has(rt.adapter.provider)) return 'refused by this provider already';
   const window = rt.target.contextWindow;
   if (state.needsContextTokens !== undefined && window !== undefined && window < state.needsContextTokens) return 'context window too small';
   return undefined;
@@ -60,7 +60,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       // Deadline: nothing more can be tried, but cached/static answers still can be served.
       return { ok: false, error, reason: thrown.reason, stop: !(thrown.reason === 'timeout' && walkStopOf(error)?.why === 'deadline') };
     }
-    if (reason === 'content_filtered') state.refusedBy.add(rt.adapter.provider);
+    if (reason === 'content_filtered') (state.refusedBy ??= new Set()).add(rt.adapter.provider);
     if (reason === 'context_length_exceeded') {
       const needed = estimateTokens(state.request);
       const window = rt.target.contextWindow;
@@ -83,7 +83,7 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       const rt = order[next]!;
       // Another member of a pool a hedge already entered is no new hop.
       const hop = !(rt.pool && enteredPools?.has(rt.pool));
-      if (state.walk.signal.aborted || (hop && state.hops >= config.maxHops) || costCapReached(state)) return undefined;
+      if (state.walk.aborted || (hop && state.hops >= config.maxHops) || costCapReached(state)) return undefined;
       if (rt.pool) {
         const member = await hedgeIntoPool(rt.pool, hop);
         if (member) return member;
@@ -203,8 +203,8 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
   };
 
   const stopped = (): WalkResult<T> | undefined => {
-    if (!state.walk.signal.aborted) return undefined;
-    const stop = state.walk.signal.reason as WalkStopped;
+    if (!state.walk.aborted) return undefined;
+    const stop = state.walk.reason as WalkStopped;
     // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
     return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
   };

@@ -23,7 +23,7 @@ export interface WalkState {
   /** The last target that failed or was skipped, and why: the `from` of the next hop. */
   lastFailure: { ref: TargetRef; reason: FallbackReason; error: ProviderError } | undefined;
   /** After a content-filter refusal: providers not to try again. */
-  refusedBy: Set<string>;
+  refusedBy: Set<string> | undefined;
   /** After a context-length failure: the prompt needs a window at least this large. */
   needsContextTokens: number | undefined;
   /**

@@ -5,6 +5,11 @@
  */
 export interface KeyValueStore {
   readonly kind: string;
+  /**
+   * True when every call settles without I/O (the in-process `memoryStore()`): it cannot hang, so
+   * callers set no timeout timer around its calls. Leave it unset for any store that does I/O.
+   */
+  readonly inProcess?: boolean;
   get(key: string): Promise<string | undefined>;
   /** Stores `value`, expiring after `ttlMs`. */
   set(key: string, value: string, ttlMs: number): Promise<void>;

@@ -140,6 +140,87 @@ describe('ResponseCache', () => {
     expect(await cache.lookup(REQUEST)).toMatchObject({ ageMs: 1_000, answer: { storedAt: 999_000 } });
   });
 
+  describe("'on-failure' mode: an answer stored less than ttlMs / 10 ago is not rewritten", () => {
+    it('keeps the earlier answer and its age until ttlMs / 10 has passed, then writes the new one', async () => {
+      const store = brokenStore({});
+      const { clock, cache } = setup({ store, config: { ttlMs: 10_000 } });
+      expect(await cache.save(REQUEST, ANSWER)).toBe('saved');
+      clock.advance(999);
+      expect(await cache.save(REQUEST, { ...ANSWER, text: 'Later answer.' })).toBe('unchanged');
+      expect(store.sets).toHaveLength(1);
+      clock.advance(1);
+      expect(await cache.save(REQUEST, { ...ANSWER, text: 'Later answer.' })).toBe('saved');
+      expect(store.sets).toHaveLength(2);
+      expect(JSON.parse(store.sets[1]![1]) as object).toMatchObject({ text: 'Later answer.', storedAt: 1_001_000 });
+    });
+
+    it('what is kept is the stored entry: a lookup serves the first answer with its age', async () => {
+      const { clock, cache } = setup({ config: { ttlMs: 10_000 } });
+      await cache.save(REQUEST, ANSWER);
+      clock.advance(500);
+      expect(await cache.save(REQUEST, { ...ANSWER, text: 'Later answer.' })).toBe('unchanged');
+      expect(await cache.lookup(REQUEST)).toMatchObject({ answer: { text: ANSWER.text, storedAt: 1_000_000 }, ageMs: 500 });
+    });
+
+    it('is exact per request and partition: another tenant or another prompt is written at once', async () => {
+      const store = brokenStore({});
+      const { cache } = setup({ store });
+      expect(await cache.save(REQUEST, ANSWER)).toBe('saved');
+      expect(await cache.save({ ...REQUEST, partition: 'tenant-2' }, ANSWER)).toBe('saved');
+      expect(await cache.save({ ...REQUEST, partition: undefined }, ANSWER)).toBe('saved');
+      expect(await cache.save({ ...REQUEST, messages: [{ role: 'user', content: 'Summarise tomorrow' }] }, ANSWER)).toBe('saved');
+      expect(await cache.save({ ...REQUEST, partition: 'tenant-2' }, ANSWER)).toBe('unchanged');
+      expect(new Set(store.sets.map(([key]) => key)).size).toBe(4);
+    });
+
+    it('a write that failed is not remembered: the next answer is written', async () => {
+      let fail = true;
+      const store = brokenStore({ set: async () => (fail ? Promise.reject(new Error('down')) : undefined) });
+      const { cache } = setup({ store });
+      expect(await cache.save(REQUEST, ANSWER)).toBe('failed');
+      fail = false;
+      expect(await cache.save(REQUEST, ANSWER)).toBe('saved');
+      expect(store.sets).toHaveLength(2);
+    });
+
+    it("'read-through' mode writes every answer it is given (each follows a miss)", async () => {
+      const store = brokenStore({});
+      const { cache } = setup({ store, config: { mode: 'read-through' } });
+      expect(await cache.save(REQUEST, ANSWER)).toBe('saved');
+      expect(await cache.save(REQUEST, ANSWER)).toBe('saved');
+      expect(store.sets).toHaveLength(2);
+    });
+  });
+
+  it('flush() resolves once the store writes started so far have settled', async () => {
+    let finishWrite: () => void = () => {};
+    const store = brokenStore({ set: () => new Promise<void>((resolve) => (finishWrite = resolve)) });
+    const { cache } = setup({ store });
+    const save = cache.save(REQUEST, ANSWER);
+    let flushed = false;
+    const flush = cache.flush().then(() => (flushed = true));
+    await Promise.resolve();
+    expect(flushed).toBe(false);
+    finishWrite();
+    await flush;
+    expect(await save).toBe('saved');
+    await cache.flush(); // nothing in flight: at once
+  });
+
+  it('sets no timeout timer around an in-process store (memoryStore cannot hang), and one around any other', async () => {
+    const clock = createFakeClock(1_000_000);
+    let timers = 0;
+    const counting = { ...clock, setTimer: (fn: () => void, ms: number) => (timers++, clock.setTimer(fn, ms)) };
+    const memory = new ResponseCache({ store: memoryStore({ clock }), ttlMs: 60_000, staleTtlMs: 0, mode: 'read-through', maxEntryBytes: 65_536 }, 'c', counting);
+    expect(await memory.save(REQUEST, ANSWER)).toBe('saved');
+    expect((await memory.lookup(REQUEST))?.fresh).toBe(true);
+    expect(timers).toBe(0);
+    const other = new ResponseCache({ store: brokenStore({}), ttlMs: 60_000, staleTtlMs: 0, mode: 'read-through', maxEntryBytes: 65_536 }, 'c', counting);
+    await other.save(REQUEST, ANSWER);
+    await other.lookup(REQUEST);
+    expect(timers).toBe(2);
+  });
+
   describe('degrades, never fails, when the store misbehaves', () => {
     it('a store that throws: lookup misses, save resolves, both are reported', async () => {
       const boom = new Error('ECONNREFUSED');

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import { memoryStore } from '../../src/state/memoryStore.js';
+import { createResilientLLM } from '../../src/createResilientLLM.js';
+import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import { createFakeClock } from '../support/fakeClock.js';
 import { ask, harness } from './helpers.js';
 
 beforeEach(() => {
@@ -192,6 +195,34 @@ describe('deadlines and cancellation', () => {
     controller.abort();
     await expect(pending).rejects.toMatchObject({ errorType: 'cancelled' });
     expect(h.secondary.calls).toHaveLength(0);
+  });
+
+  it("the adapter's options carry a signal that aborts with the attempt, also through a spread of the options", async () => {
+    const seen: AbortSignal[] = [];
+    const clock = createFakeClock(0);
+    const hanging: ProviderAdapter = {
+      provider: 'openai',
+      model: 'gpt-4o',
+      chat: (_request, options) => {
+        const copy = { ...options };
+        seen.push(copy.signal);
+        return new Promise(() => {});
+      },
+      // eslint-disable-next-line require-yield
+      async *stream() {
+        throw new Error('not used');
+      },
+    };
+    const llm = createResilientLLM({ name: 'c', targets: [{ adapter: hanging, tier: 'full' }], clock, telemetry: false, retry: { maxAttempts: 1 }, timeouts: { attemptMs: 1_000, totalMs: 5_000 } });
+    const pending = llm.chat(ask).catch((e: unknown) => e);
+    await clock.advanceAsync(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(AbortSignal);
+    expect(seen[0]!.aborted).toBe(false);
+    await clock.advanceAsync(1_000);
+    expect(seen[0]!.aborted).toBe(true);
+    expect(seen[0]!.reason).toMatchObject({ errorType: 'timeout', providerCode: 'attempt_timeout' });
+    expect(await pending).toMatchObject({ name: 'BulwarkError', errorType: 'timeout' });
   });
 
   it('bounds the whole walk by the total deadline, then degrades', async () => {

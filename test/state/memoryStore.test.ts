@@ -65,6 +65,29 @@ describe('memoryStore', () => {
     expect(await store.get('a')).toBe('1b');
   });
 
+  it('evicts in least-recently-used order without moving entries on every read (second chance)', async () => {
+    const store = memoryStore({ maxEntries: 3 });
+    await store.set('a', '1', 60_000);
+    await store.set('b', '2', 60_000);
+    await store.set('c', '3', 60_000);
+    await store.get('a');
+    await store.get('b');
+    await store.set('d', '4', 60_000); // a and b were read: c goes
+    expect(await store.get('c')).toBeUndefined();
+    await store.set('e', '5', 60_000); // a and b lost their marks when passed over: a, the least recent, goes
+    expect(await store.get('a')).toBeUndefined();
+    expect([await store.get('b'), await store.get('d'), await store.get('e')]).toEqual(['2', '4', '5']);
+    // All three read since: eviction passes over each once, then takes the least recent; never the new entry.
+    await store.set('f', '6', 60_000);
+    expect(await store.get('b')).toBeUndefined();
+    expect([await store.get('d'), await store.get('e'), await store.get('f')]).toEqual(['4', '5', '6']);
+    expect(store.size()).toBe(3);
+  });
+
+  it('is in-process: its calls settle without I/O', () => {
+    expect(memoryStore().inProcess).toBe(true);
+  });
+
   it('deletes and closes', async () => {
     const store = memoryStore();
     await store.set('a', '1', 1_000);

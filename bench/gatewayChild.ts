@@ -4,12 +4,14 @@
  * breakers, budgets) whose single target is the official `openai` client on a fault-server route (and one alias, `slow-stream`, on a second route),
  * telemetry on with the real SDK (bench/telemetry.ts: batch span processor, periodic metric reader,
  * no-op exporters), the JSON access log on (to stdout, which the suite discards). Sends
- * `{ url, key }` once listening; SIGTERM drains and exits.
+ * `{ url, key }` once listening; answers the probe messages (CPU, memory, CPU profile: bench/childProbe.ts);
+ * SIGTERM drains and exits.
  */
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { openaiTarget } from '../src/index.js';
 import { createGateway } from '../src/gateway/index.js';
+import { serveProbe } from './childProbe.js';
 import { startBenchTelemetry } from './telemetry.js';
 
 const [upstream, streamUpstream] = process.argv.slice(2);
@@ -29,6 +31,7 @@ const gateway = createGateway({
 });
 const address = await gateway.listen(0, '127.0.0.1');
 process.send({ url: address.url, key: KEY });
+serveProbe();
 process.once('SIGTERM', () => {
   void gateway
     .close({ drainMs: 1000 })

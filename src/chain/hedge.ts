@@ -10,7 +10,7 @@ import type { Clock } from '../time/clock.js';
 import { linkedAbort, type LinkedAbort } from './linkedAbort.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { WalkStopped, type WalkState } from './walkState.js';
+import { RaceLost, WalkStopped, type WalkState } from './walkState.js';
 
 /*
  * Hedged requests ("The Tail at Scale", Dean & Barroso): when a target has not answered (streams:
@@ -118,7 +118,7 @@ export class Hedging {
 
 /** The abort reason of a call another call of its request beat. */
 function lostRace(): WalkStopped {
-  return new WalkStopped('cancelled', 'Another call of this hedged request answered first');
+  return new RaceLost();
 }
 
 /**

@@ -38,6 +38,12 @@ export interface TargetRuntime {
   latency: LatencyTracker;
   /** Streamed attempts, start to first content chunk (what a stream's hedge waits on). */
   firstChunkLatency: LatencyTracker;
+  /**
+   * What a pool's latency strategy scores by: start to answer (streams: to the first content
+   * chunk), and the wait of attempts that never got there — timed out, or outrun by another call
+   * of their hedged request — as a lower bound of theirs, when it is at least the median so far.
+   */
+  responseLatency: LatencyTracker;
   lastError: { type: string; at: number; message: string } | undefined;
   /** Attempts in flight on this target now, plus members a pool has picked for an attempt about to start. */
   inFlight: number;
@@ -121,6 +127,7 @@ export function buildTargetRuntimes(
       price: target.pricing ?? resolvePrice(adapter.model, table),
       latency: new LatencyTracker(),
       firstChunkLatency: new LatencyTracker(),
+      responseLatency: new LatencyTracker(),
       lastError: undefined,
       inFlight: 0,
       weight: 1,

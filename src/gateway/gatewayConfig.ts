@@ -2,6 +2,7 @@ import { createResilientLLM, type ResilientLLM } from '../createResilientLLM.js'
 import type { ResilientLLMOptions } from '../config/types.js';
 import { ConfigError } from '../errors/bulwarkError.js';
 import { systemClock, type Clock } from '../time/clock.js';
+import { stdoutAccessLog } from './accessLog.js';
 import type { AccessLogger, GatewayChain, GatewayClient, GatewayClientLimits, GatewayConfig, GatewayServerOptions } from './types.js';
 
 /** The gateway's config checked once, defaulted, its chains built. */
@@ -39,11 +40,6 @@ export const SERVER_DEFAULTS: Required<GatewayServerOptions> = {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 const CLIENT_KEYS: readonly string[] = ['name', 'keyHash', 'cachePartition', 'limits'];
-
-/** Default access log: one JSON line per request on stdout. */
-const stdoutLog: AccessLogger = (entry) => {
-  process.stdout.write(`${JSON.stringify(entry)}\n`);
-};
 
 /**
  * Checks every field (a bad one is a ConfigError naming it, e.g. `clients[1].keyHash`), applies
@@ -89,7 +85,7 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGateway {
     adminTokenHash: config.adminTokenHash === undefined ? undefined : Buffer.from(config.adminTokenHash, 'hex'),
     server,
     sharedState: config.sharedState,
-    accessLog: config.accessLog === false ? undefined : (config.accessLog ?? stdoutLog),
+    accessLog: config.accessLog === false ? undefined : (config.accessLog ?? stdoutAccessLog),
     clock: config.clock ?? systemClock,
   };
 }

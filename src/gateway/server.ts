@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { ResilientLLM } from '../createResilientLLM.js';
 import { BulwarkError } from '../errors/bulwarkError.js';
-import { FRONTS, handleFront, type FrontFailure, type WireFront } from '../fronts/index.js';
-import { errorResponse } from '../fronts/handleFront.js';
+import { FRONTS, type FrontFailure, type WireFront } from '../fronts/index.js';
+import { answerFront, errorAnswer, type FrontAnswer } from '../fronts/handleFront.js';
 import { createOperatorHandler } from '../operator/index.js';
 import type { ChatResult } from '../request/types.js';
 import { clientOfKey, presentedKey, tokenMatches } from './clientAuth.js';
@@ -168,12 +168,12 @@ export function createGateway(config: GatewayConfig): Gateway {
       return sendError(res, front, { status: 404, kind: 'not_found', param: 'model', code: 'model_not_found', message: `The model '${alias}' does not exist on this gateway (known: ${[...gw.routes.keys()].join(', ')})` });
     }
     ex.entry.chain = llm.name;
-    const response = await handleFront(
+    const answer = await answerFront(
       front,
       { method: 'POST', url: req.url ?? '/', signal: ex.abort.signal, json: () => Promise.resolve(parsed) },
       forClient(llm, client, ex),
     );
-    await writeResponse(res, response);
+    await writeAnswer(res, answer);
   }
 
   /** The chain as this client sees it: its cache partition, and its answers' facts noted for the log and its spend. */
@@ -277,27 +277,27 @@ export function createGateway(config: GatewayConfig): Gateway {
   };
 }
 
-/** Streams a front's Response to the client; a client that goes away cancels the body (and the chain's upstream). */
-async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => (headers[key] = value));
-  const isStream = headers['content-type']?.startsWith('text/event-stream') ?? false;
-  if (!isStream || !response.body) {
-    const bytes = Buffer.from(await response.arrayBuffer());
-    res.writeHead(response.status, { ...headers, 'content-length': bytes.length });
-    res.end(bytes);
+/**
+ * Writes a front's answer: a JSON body in one write with its headers (no WHATWG Response on the
+ * way), or SSE frames as they come; a client that goes away cancels the frames (and the chain's
+ * upstream).
+ */
+async function writeAnswer(res: ServerResponse, answer: FrontAnswer): Promise<void> {
+  if (answer.frames === undefined) {
+    answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
     return;
   }
-  res.writeHead(response.status, headers);
+  res.writeHead(answer.status, answer.headers);
   res.flushHeaders();
-  const reader = response.body.getReader();
   const onClose = () => {
-    if (!res.writableFinished) reader.cancel().catch(() => undefined);
+    if (!res.writableFinished) answer.cancel().catch(() => undefined);
   };
   res.once('close', onClose);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await answer.frames.next();
       if (done) break;
       if (res.destroyed) return;
       if (!res.write(value)) await new Promise<void>((resolve) => {
@@ -345,7 +345,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, front: WireFront, fai
 }
 
 async function sendError(res: ServerResponse, front: WireFront, failure: FrontFailure): Promise<void> {
-  await writeResponse(res, errorResponse(front, failure));
+  await writeAnswer(res, errorAnswer(front, failure));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -38,6 +38,11 @@ describe('pool configuration', () => {
     ['a member that is not a target', 'targets[0].members[1]', pool({ name: 'p', members: [east, 'gpt-4o' as never] }), /object/],
     ['negative latency tolerance', 'targets[0].latency.tolerance', pool({ name: 'p', members: [east], strategy: 'latency', latency: { tolerance: -0.1 } }), /.+/],
     ['zero latency window', 'targets[0].latency.windowMs', pool({ name: 'p', members: [east], strategy: 'latency', latency: { windowMs: 0 } }), /.+/],
+    ['latency percentile 0', 'targets[0].latency.percentile', pool({ name: 'p', members: [east], strategy: 'latency', latency: { percentile: 0 } }), /must be > 0/],
+    ['latency percentile above 100', 'targets[0].latency.percentile', pool({ name: 'p', members: [east], strategy: 'latency', latency: { percentile: 101 } }), /at most 100/],
+    ['latency percentile as a string', 'targets[0].latency.percentile', pool({ name: 'p', members: [east], strategy: 'latency', latency: { percentile: 'p95' as never } }), /finite number/],
+    ['fractional latency minSamples', 'targets[0].latency.minSamples', pool({ name: 'p', members: [east], strategy: 'latency', latency: { minSamples: 2.5 } }), /integer/],
+    ['zero latency minSamples', 'targets[0].latency.minSamples', pool({ name: 'p', members: [east], strategy: 'latency', latency: { minSamples: 0 } }), />= 1/],
     ['random not a function', 'targets[0].random', pool({ name: 'p', members: [east], random: 0.5 as never }), /function/],
   ])('%s → ConfigError naming %s', (_, field, position, message) => {
     const e = errorOf(chainOf(position));
@@ -69,8 +74,8 @@ describe('pool configuration', () => {
         name: 'gpt-4o',
         strategy: 'least-busy',
         members: [
-          { member: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', state: 'closed', inFlight: 0, weight: 3, recentP50Ms: null },
-          { member: 1, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', state: 'closed', inFlight: 0, weight: 1, recentP50Ms: null },
+          { member: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', state: 'closed', inFlight: 0, weight: 3, recentP50Ms: null, latencyScoreMs: null },
+          { member: 1, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', state: 'closed', inFlight: 0, weight: 1, recentP50Ms: null, latencyScoreMs: null },
         ],
       },
     ]);

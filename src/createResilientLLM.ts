@@ -4,6 +4,7 @@ import { cacheableAnswer } from './chain/results.js';
 import { stream, type ResilientStream } from './chain/stream.js';
 import { buildTargetRuntimes, type PoolRuntime, type TargetRuntime } from './chain/targetRuntime.js';
 import { Hedging } from './chain/hedge.js';
+import { latencyScore } from './chain/walkPool.js';
 import { isPool } from './pool/pool.js';
 import type { ResilientLLMOptions, ResolvedConfig } from './config/types.js';
 import { resolveConfig } from './config/validateConfig.js';
@@ -136,6 +137,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
         inFlight: rt.inFlight,
         weight: rt.weight,
         recentP50Ms: rt.latency.summary(since)?.p50 ?? null,
+        latencyScoreMs: latencyScore(pool, rt, since) ?? null,
       })),
     };
   }
@@ -163,7 +165,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   }
   observers.push(...config.observers);
   const observer = fanOut(observers);
-  const hedging = config.hedge ? new Hedging(config.hedge, clock) : undefined;
+  const hedging = config.hedge ? new Hedging(config.hedge, clock, shared && { link: shared, scope: 'chain' }) : undefined;
   const engine: ChainEngine = { config, runtimes, cache, hedging, observer, forcedTier: () => forcedTier, saveToCache };
 
   function slotFor(breaker: string | number) {

@@ -9,7 +9,7 @@ import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage }
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { AttemptOptions } from '../providers/adapter.js';
 import type { TargetRuntime } from './targetRuntime.js';
-import { WalkStopped, walkStopOf, type WalkState } from './walkState.js';
+import { RaceLost, WalkStopped, walkStopOf, type WalkState } from './walkState.js';
 import { takeLimitGrant } from './limited.js';
 
 /** A failed attempt with its classification, as the retry loop and the walk see it. */
@@ -46,6 +46,8 @@ export interface Attempt {
   fail(error: ProviderError, extra?: { usage?: Usage; timeToFirstChunkMs?: number }): AttemptFailure;
   /** Neutral end (the consumer walked away): frees the breaker permit, counts nothing but the usage reported so far. */
   release(usage?: Usage): void;
+  /** A stream's first content chunk came `ms` after the start: its response time (once; `succeed` counts it otherwise). */
+  responded(ms: number): void;
 }
 
 export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number, timeoutMs: number, timeoutCode: string): Attempt {
@@ -82,6 +84,13 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
   // In flight until settled; a pool's reservation for this request becomes this attempt's count.
   if (state.reserved === rt) state.reserved = undefined;
   else rt.inFlight += 1;
+  /** Until it answers (streams: sends its first content chunk), the attempt is a wait the latency strategy measures. */
+  let waiting = true;
+  const responded = (ms: number) => {
+    if (!waiting) return;
+    waiting = false;
+    rt.responseLatency.record(ms, clock.now());
+  };
   let settled = false;
   const settle = (): boolean => {
     if (settled) return false;
@@ -130,6 +139,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       const costUsd = addCost(usage);
       grant?.settle(usedTokens(usage));
       rt.latency.record(durationMs, clock.now());
+      responded(durationMs);
       permit.success(observer);
       observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
     },
@@ -145,7 +155,10 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       const costUsd = addCost(usage);
       grant?.settle(usedTokens(usage));
       // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
-      const walkAbort = walkStopOf(error) !== undefined;
+      const stop = walkStopOf(error);
+      const walkAbort = stop !== undefined;
+      if (waiting && (error.errorType === 'timeout' || stop instanceof RaceLost)) censoredWait(rt, durationMs, clock.now());
+      waiting = false;
       // Transitions the outcome causes reach this attempt's span through the permit.
       if (walkAbort || !classification.countsForBreaker) permit.release(observer);
       else permit.failure({ immediate: classification.opensBreaker }, observer);
@@ -154,6 +167,7 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
       return failure;
     },
+    responded,
     release(usage) {
       if (!settle()) return;
       abort.dispose();
@@ -164,6 +178,18 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
       observer.onEnd?.({ durationMs: record.durationMs, ...(usage && { usage }), costUsd });
     },
   };
+}
+
+/**
+ * An attempt that ran out of time, or that another call of its hedged request outran, before it
+ * answered: its wait is a lower bound of its response time. It counts for the latency strategy
+ * when it says something about the member's tail — at least the member's median so far (any wait
+ * when there is none): a stalled call's wait does, a hedge cancelled a moment after it started
+ * (the call it raced answered) would only pass for a quick answer.
+ */
+function censoredWait(rt: TargetRuntime, waitedMs: number, at: number): void {
+  const median = rt.responseLatency.summary()?.p50;
+  if (median === undefined || waitedMs >= median) rt.responseLatency.record(waitedMs, at);
 }
 
 /** Tokens a call used, for the tpm correction; undefined (keep the estimate) when it reported none. */

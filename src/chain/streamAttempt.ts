@@ -134,6 +134,7 @@ export async function runStreamAttempt(rt: TargetRuntime, state: WalkState, perm
       if (isContent(next.value)) {
         const timeToFirstChunkMs = clock.now() - attempt.startedAt;
         rt.firstChunkLatency.record(timeToFirstChunkMs);
+        attempt.responded(timeToFirstChunkMs);
         attempt.observer.onFirstChunk?.(timeToFirstChunkMs);
         // From here on the watchdog runs only while we wait on the provider, not on the consumer.
         watchdog.disarm();

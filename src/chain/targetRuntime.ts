@@ -38,6 +38,12 @@ export interface TargetRuntime {
   latency: LatencyTracker;
   /** Streamed attempts, start to first content chunk (what a stream's hedge waits on). */
   firstChunkLatency: LatencyTracker;
+  /**
+   * What a pool's latency strategy scores by: start to answer (streams: to the first content
+   * chunk), and the wait of attempts that never got there — timed out, or outrun by another call
+   * of their hedged request — as a lower bound of theirs, when it is at least the median so far.
+   */
+  responseLatency: LatencyTracker;
   lastError: { type: string; at: number; message: string } | undefined;
   /** Attempts in flight on this target now, plus members a pool has picked for an attempt about to start. */
   inFlight: number;
@@ -75,6 +81,8 @@ export function buildTargetRuntimes(
       headers: config.rateLimitHeaders,
       clock: config.clock,
       shared,
+      // No call outlives the total deadline: a concurrency lease held that long is one a dead process left.
+      leaseMs: config.timeouts.totalMs,
       ...(onLimitHeaderError && { onHeaderError: (header: string) => onLimitHeaderError(key, header) }),
     });
   const table = { ...BUILTIN_PRICES, ...config.pricing };
@@ -119,6 +127,7 @@ export function buildTargetRuntimes(
       price: target.pricing ?? resolvePrice(adapter.model, table),
       latency: new LatencyTracker(),
       firstChunkLatency: new LatencyTracker(),
+      responseLatency: new LatencyTracker(),
       lastError: undefined,
       inFlight: 0,
       weight: 1,
@@ -127,7 +136,7 @@ export function buildTargetRuntimes(
   };
   config.targets.forEach((position, index) => {
     if (!isPool(position)) return void runtimes.push(runtimeOf(position, index));
-    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock) }) };
+    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock, shared && { link: shared, scope: `pool:${position.name}` }) }) };
     position.members.forEach((m, member) => pool.members.push(runtimeOf(m.target, index, { pool, member, weight: m.weight })));
     runtimes.push(...pool.members);
   });

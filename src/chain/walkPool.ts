@@ -67,13 +67,23 @@ type Candidate = MemberView & { rt: TargetRuntime };
 function viewOf(pool: PoolRuntime, rt: TargetRuntime, state: WalkState, since: number): Candidate {
   const view: Candidate = { rt, weight: rt.weight, inFlight: rt.inFlight };
   const { strategy } = pool.config;
-  if (strategy === 'latency') view.recentP50Ms = rt.latency.summary(since)?.p50;
+  if (strategy === 'latency') view.latencyScoreMs = latencyScore(pool, rt, since);
   if (strategy === 'cost' && rt.price) {
     const input = estimateTokens(state.request);
     // Output priced at what the request allows, or (no maxTokens) as many tokens as its input.
     view.costUsd = costOf({ inputTokens: input, outputTokens: state.request.maxTokens ?? input }, rt.price);
   }
   return view;
+}
+
+/**
+ * The latency strategy's score of a member: the pool's percentile of its response times since
+ * `since` (timed-out and outrun attempts included, at the time they had waited), undefined while
+ * it has fewer than `minSamples` of them.
+ */
+export function latencyScore(pool: PoolRuntime, rt: TargetRuntime, since: number): number | undefined {
+  const { percentile, minSamples } = pool.config.latency;
+  return rt.responseLatency.percentile(percentile, since, minSamples);
 }
 
 /**

@@ -87,6 +87,17 @@ export function cancelledError(): WalkStopped {
   return new WalkStopped('cancelled', 'The caller aborted the request');
 }
 
+/**
+ * The abort reason of a call another call of its hedged request beat: a cancel like the caller's,
+ * except that it says the call had not answered by the time another one had (the latency strategy
+ * counts its wait).
+ */
+export class RaceLost extends WalkStopped {
+  constructor() {
+    super('cancelled', 'Another call of this hedged request answered first');
+  }
+}
+
 /** The abort reason when a stream's consumer calls return() or throw(). */
 export function consumerStoppedError(): WalkStopped {
   return new WalkStopped('walked_away', 'The consumer stopped reading the stream');

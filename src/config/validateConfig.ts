@@ -10,7 +10,7 @@ import { systemClock } from '../time/clock.js';
 import { modelPrice } from '../providers/modelPrice.js';
 import { resolvePrice } from '../cost/computeCost.js';
 import { BUILTIN_PRICES } from '../cost/pricing.js';
-import { DEFAULT_LATENCY_TOLERANCE, DEFAULT_LATENCY_WINDOW_MS, isPool, POOL_STRATEGIES, type ResolvedPool } from '../pool/pool.js';
+import { DEFAULT_LATENCY_MIN_SAMPLES, DEFAULT_LATENCY_PERCENTILE, DEFAULT_LATENCY_TOLERANCE, DEFAULT_LATENCY_WINDOW_MS, isPool, POOL_STRATEGIES, type ResolvedPool } from '../pool/pool.js';
 import {
   arrayOf,
   boolean,
@@ -179,7 +179,10 @@ function poolPosition(value: unknown, field: string): ResolvedPool {
     seen.set(key, i);
   });
   const strategy = optional(oneOf(POOL_STRATEGIES))(read(p, 'strategy', `${field}.strategy`), `${field}.strategy`) ?? 'weighted';
-  const latency = fields({ tolerance: finite({ min: 0 }), windowMs: finite({ above: 0 }) }, { unknown: 'reject' })(read(p, 'latency', `${field}.latency`) ?? {}, `${field}.latency`);
+  const latency = fields(
+    { percentile: finite({ above: 0, max: 100 }), tolerance: finite({ min: 0 }), windowMs: finite({ above: 0 }), minSamples: finite({ integer: true, min: 1 }) },
+    { unknown: 'reject' },
+  )(read(p, 'latency', `${field}.latency`) ?? {}, `${field}.latency`);
   const random = optional(func<() => number>())(read(p, 'random', `${field}.random`), `${field}.random`);
   const hedgeIn = read(p, 'hedge', `${field}.hedge`);
   // Its hedges go to its other members: a pool of one has nowhere to send them.
@@ -191,8 +194,10 @@ function poolPosition(value: unknown, field: string): ResolvedPool {
     strategy,
     members,
     latency: {
+      percentile: (latency.percentile as number | undefined) ?? DEFAULT_LATENCY_PERCENTILE,
       tolerance: (latency.tolerance as number | undefined) ?? DEFAULT_LATENCY_TOLERANCE,
       windowMs: (latency.windowMs as number | undefined) ?? DEFAULT_LATENCY_WINDOW_MS,
+      minSamples: (latency.minSamples as number | undefined) ?? DEFAULT_LATENCY_MIN_SAMPLES,
     },
     random: random ?? Math.random,
     ...(hedge && { hedge }),

@@ -52,6 +52,16 @@ export class LatencyTracker {
     return { p50: nearestRank(sorted, 0.5), p95: nearestRank(sorted, 0.95) };
   }
 
+  /**
+   * The `percent` percentile (nearest rank, 0 < percent <= 100) of the samples taken at or after
+   * `since`, or undefined when fewer than `minSamples` (at least 1) were.
+   */
+  percentile(percent: number, since: number, minSamples = 1): number | undefined {
+    const held = this.samples.slice(0, this.count).filter((_, i) => this.takenAt[i]! >= since);
+    if (held.length === 0 || held.length < minSamples) return undefined;
+    return nearestRank(held.sort(), percent / 100);
+  }
+
   reset(): void {
     this.count = 0;
     this.next = 0;

@@ -37,8 +37,13 @@ export interface PoolMemberHealth {
   state: CircuitState;
   inFlight: number;
   weight: number;
-  /** p50 of the member's successful attempts within the pool's latency window, ms (what the latency strategy compares). */
+  /** p50 of the member's successful attempts within the pool's latency window, ms. */
   recentP50Ms: number | null;
+  /**
+   * What the latency strategy compares, ms: the pool's `latency.percentile` of the member's response
+   * times within its window (timed-out and outrun waits included); null with fewer than `latency.minSamples`.
+   */
+  latencyScoreMs: number | null;
 }
 
 export interface PoolHealth {

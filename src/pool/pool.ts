@@ -5,9 +5,13 @@ import type { Target } from '../providers/adapter.js';
  * request (breaker not open, not at a limit, not yet failed for it):
  * - `weighted`: at random, in proportion to the members' weights;
  * - `least-busy`: the member with the fewest calls in flight (ties: weighted);
- * - `latency`: among the members whose recent p50 is within `latency.tolerance` of the fastest —
- *   and those with no recent sample, so a member that was slow is tried again once its samples
- *   age out — weighted (a band, not the single fastest: traffic does not herd onto one member);
+ * - `latency`: among the members whose recent `latency.percentile` (p95 by default) of response
+ *   times is within `latency.tolerance` of the fastest member's — and those with fewer than
+ *   `latency.minSamples` recent samples, so a member that was slow is tried again once its samples
+ *   age out — weighted (a band, not the single fastest: traffic does not herd onto one member).
+ *   A response time is the wait for the answer (streams: the first chunk); an attempt that timed
+ *   out, or was cancelled because another call of its hedged request answered first, counts with
+ *   the time it had waited (a lower bound, counted when it is at least the member's median);
  * - `cost`: the cheapest member for this request by the price table (ties: weighted).
  */
 export const POOL_STRATEGIES = ['weighted', 'least-busy', 'latency', 'cost'] as const;
@@ -21,10 +25,17 @@ export interface PoolMemberOptions {
 }
 
 export interface PoolLatencyOptions {
-  /** Members whose p50 is at most (1 + tolerance) × the fastest member's p50 share the traffic. Default 0.25. */
+  /**
+   * The percentile of recent response times a member is scored by, 0 < percentile <= 100. Default 95:
+   * it sees a member that stalls on more than 5 % of its calls (a median sees nothing below 50 %).
+   */
+  percentile?: number;
+  /** Members whose score is at most (1 + tolerance) × the fastest member's share the traffic. Default 0.25. */
   tolerance?: number;
-  /** Only samples of the last `windowMs` count; a member without one is tried again. Default 60 000. */
+  /** Only samples of the last `windowMs` count. Default 60 000. */
   windowMs?: number;
+  /** A member with fewer recent samples is not scored yet: it stays in the band (how it is measured again). Default 5. */
+  minSamples?: number;
 }
 
 /**
@@ -53,6 +64,8 @@ export interface PoolOptions {
 
 export const DEFAULT_LATENCY_TOLERANCE = 0.25;
 export const DEFAULT_LATENCY_WINDOW_MS = 60_000;
+export const DEFAULT_LATENCY_PERCENTILE = 95;
+export const DEFAULT_LATENCY_MIN_SAMPLES = 5;
 
 /** A pool as a chain position: what `pool()` returns, and what the configuration validates. */
 export interface Pool {
@@ -66,7 +79,7 @@ export interface ResolvedPool {
   readonly name: string;
   readonly strategy: PoolStrategy;
   readonly members: ReadonlyArray<{ target: Target; weight: number }>;
-  readonly latency: { tolerance: number; windowMs: number };
+  readonly latency: Required<PoolLatencyOptions>;
   readonly random: () => number;
   /** The pool's own hedging, when set. */
   readonly hedge?: Required<PoolHedgeOptions>;

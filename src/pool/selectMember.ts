@@ -5,8 +5,8 @@ export interface MemberView {
   weight: number;
   /** Calls in flight on the member now (least-busy). */
   inFlight: number;
-  /** p50 of the member's recent successful attempts in ms, undefined without a recent sample (latency). */
-  recentP50Ms?: number | undefined;
+  /** The member's latency score in ms (the pool's percentile of its recent response times), undefined while it has too few recent samples (latency). */
+  latencyScoreMs?: number | undefined;
   /** What this request would cost on the member, USD (cost). */
   costUsd?: number | undefined;
 }
@@ -14,7 +14,7 @@ export interface MemberView {
 export interface PickOptions {
   /** Uniform in [0, 1). */
   random: () => number;
-  /** latency: the band above the fastest p50, as a fraction of it. */
+  /** latency: the band above the fastest score, as a fraction of it. */
   tolerance: number;
 }
 
@@ -32,12 +32,12 @@ export function pickMember<M extends MemberView>(strategy: PoolStrategy, candida
       return weightedPick(candidates.filter((m) => m.inFlight === fewest), options.random);
     }
     case 'latency': {
-      const known = candidates.map((m) => m.recentP50Ms).filter((p): p is number => p !== undefined);
+      const known = candidates.map((m) => m.latencyScoreMs).filter((p): p is number => p !== undefined);
       if (known.length === 0) return weightedPick(candidates, options.random);
       const limit = Math.min(...known) * (1 + options.tolerance);
-      // Members without a recent sample stay in the band: that is how a member that was slow gets
-      // measured again, and how a new one gets its first samples.
-      return weightedPick(candidates.filter((m) => m.recentP50Ms === undefined || m.recentP50Ms <= limit), options.random);
+      // Members not scored yet (too few recent samples) stay in the band: that is how a member that
+      // was slow gets measured again, and how a new one gets its first samples.
+      return weightedPick(candidates.filter((m) => m.latencyScoreMs === undefined || m.latencyScoreMs <= limit), options.random);
     }
     case 'cost': {
       const priced = candidates.filter((m) => m.costUsd !== undefined);

@@ -319,15 +319,17 @@ describe('latency', () => {
     expect(even.filter((m) => m === 1).length).toBeGreaterThan(3);
     expect(even.filter((m) => m === 0).length).toBeGreaterThan(3);
 
-    // West turns slow (10×). Once both have a sample in the window, west is out of the band.
+    // West turns slow (10×). Once both have `minSamples` (5) samples in the window, west is out of the band.
     clock.advance(20_000);
     wires.west.latencyMs = 1_000;
-    const slow = await run(25);
+    const slow = await run(40);
     const measured = Math.max(slow.indexOf(0), slow.lastIndexOf(1)) + 1;
+    expect(slow.filter((m) => m === 1)).toHaveLength(5);
     expect(slow.slice(measured)).not.toContain(1);
     expect(slow.slice(measured).length).toBeGreaterThan(15);
     const members = llm.health().pools![0]!.members;
     expect(members.map((m) => m.recentP50Ms)).toEqual([100, 1_000]);
+    expect(members.map((m) => m.latencyScoreMs)).toEqual([100, 1_000]);
 
     // West is fast again; its slow sample ages out of the window, it is measured again and shares.
     wires.west.latencyMs = 100;

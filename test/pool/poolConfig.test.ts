@@ -38,6 +38,11 @@ describe('pool configuration', () => {
     ['a member that is not a target', 'targets[0].members[1]', pool({ name: 'p', members: [east, 'gpt-4o' as never] }), /object/],
     ['negative latency tolerance', 'targets[0].latency.tolerance', pool({ name: 'p', members: [east], strategy: 'latency', latency: { tolerance: -0.1 } }), /.+/],
     ['zero latency window', 'targets[0].latency.windowMs', pool({ name: 'p', members: [east], strategy: 'latency', latency: { windowMs: 0 } }), /.+/],
+    ['latency percentile 0', 'targets[0].latency.percentile', pool({ name: 'p', members: [east], strategy: 'latency', latency: { percentile: 0 } }), /must be > 0/],
+    ['latency percentile above 100', 'targets[0].latency.percentile', pool({ name: 'p', members: [east], strategy: 'latency', latency: { percentile: 101 } }), /at most 100/],
+    ['latency percentile as a string', 'targets[0].latency.percentile', pool({ name: 'p', members: [east], strategy: 'latency', latency: { percentile: 'p95' as never } }), /finite number/],
+    ['fractional latency minSamples', 'targets[0].latency.minSamples', pool({ name: 'p', members: [east], strategy: 'latency', latency: { minSamples: 2.5 } }), /integer/],
+    ['zero latency minSamples', 'targets[0].latency.minSamples', pool({ name: 'p', members: [east], strategy: 'latency', latency: { minSamples: 0 } }), />= 1/],
     ['random not a function', 'targets[0].random', pool({ name: 'p', members: [east], random: 0.5 as never }), /function/],
   ])('%s → ConfigError naming %s', (_, field, position, message) => {
     const e = errorOf(chainOf(position));
@@ -69,8 +74,8 @@ describe('pool configuration', () => {
         name: 'gpt-4o',
         strategy: 'least-busy',
         members: [
-          { member: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', state: 'closed', inFlight: 0, weight: 3, recentP50Ms: null },
-          { member: 1, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', state: 'closed', inFlight: 0, weight: 1, recentP50Ms: null },
+          { member: 0, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@east', state: 'closed', inFlight: 0, weight: 3, recentP50Ms: null, latencyScoreMs: null },
+          { member: 1, provider: 'openai', model: 'gpt-4o', breaker: 'gpt-4o@west', state: 'closed', inFlight: 0, weight: 1, recentP50Ms: null, latencyScoreMs: null },
         ],
       },
     ]);
@@ -106,5 +111,44 @@ describe('pool configuration', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('pool configuration: hedging and member limits', () => {
+  it.each([
+    ['hedge.after 0', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: 0 } }), /> 0/],
+    ['hedge.after negative', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: -50 } }), /> 0/],
+    ['hedge.after NaN', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: Number.NaN } }), /finite/],
+    ['hedge.after a percentile not tracked', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: 'p75' as never } }), /'p50', 'p95'/],
+    ['hedge.maxHedges 0', 'targets[0].hedge.maxHedges', pool({ name: 'p', members: [east, west], hedge: { after: 100, maxHedges: 0 } }), />= 1/],
+    ['hedge.budgetRatio above 1', 'targets[0].hedge.budgetRatio', pool({ name: 'p', members: [east, west], hedge: { after: 100, budgetRatio: 2 } }), /at most 1/],
+    [
+      'a member with rpm 0',
+      'targets[0].members[1].limits.rpm',
+      pool({ name: 'p', members: [east, scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { rpm: 0 } })] }),
+      /.+/,
+    ],
+    [
+      'a weighted member with a negative tpm',
+      'targets[0].members[0].target.limits.tpm',
+      pool({ name: 'p', members: [{ target: scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { tpm: -1 } }), weight: 2 }, west] }),
+      /.+/,
+    ],
+    [
+      'a member with maxConcurrent not finite',
+      'targets[0].members[1].limits.maxConcurrent',
+      pool({ name: 'p', members: [east, scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { maxConcurrent: Number.POSITIVE_INFINITY } })] }),
+      /.+/,
+    ],
+    [
+      'a member with a negative queueMs',
+      'targets[0].members[1].limits.queueMs',
+      pool({ name: 'p', members: [east, scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { queueMs: -1 } })] }),
+      /.+/,
+    ],
+  ])('%s → ConfigError naming %s', (_, field, position, message) => {
+    const e = errorOf(chainOf(position));
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(message);
   });
 });

@@ -39,7 +39,7 @@ describe('pickMember', () => {
 
   it('latency: the band within the tolerance of the fastest shares; slower members and nothing else are left out', () => {
     const random = seeded(2);
-    const members = [m('fast', { recentP50Ms: 100 }), m('close', { recentP50Ms: 120 }), m('slow', { recentP50Ms: 200 }), m('unmeasured')];
+    const members = [m('fast', { latencyScoreMs: 100 }), m('close', { latencyScoreMs: 120 }), m('slow', { latencyScoreMs: 200 }), m('unmeasured')];
     const c = counts(Array.from({ length: 3_000 }, () => pickMember('latency', members, { random, tolerance: 0.25 })));
     expect(c.slow).toBeUndefined();
     // No herding onto the fastest: every member in the band gets about a third.

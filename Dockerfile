@@ -23,7 +23,9 @@ RUN mkdir -p /out \
  && npx tsx scripts/gateway-image-packages.ts > /out/packages.txt
 
 FROM node:24.21.0-slim
-ENV NODE_ENV=production
+# A 16 MB young-generation semi-space instead of Node's default (the young generation grew to 128 MB under the
+# request churn: RSS 294 MB with 24 MB of live heap); measured at the same CPU per request (docs/performance.md).
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY --from=build /out/ /tmp/bulwark/
 RUN echo '{"name":"bulwark-gateway","private":true,"type":"module"}' > package.json \

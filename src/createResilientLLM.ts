@@ -165,7 +165,7 @@ export function createResilientLLM(options: ResilientLLMOptions): ResilientLLM {
   }
   observers.push(...config.observers);
   const observer = fanOut(observers);
-  const hedging = config.hedge ? new Hedging(config.hedge, clock) : undefined;
+  const hedging = config.hedge ? new Hedging(config.hedge, clock, shared && { link: shared, scope: 'chain' }) : undefined;
   const engine: ChainEngine = { config, runtimes, cache, hedging, observer, forcedTier: () => forcedTier, saveToCache };
 
   function slotFor(breaker: string | number) {

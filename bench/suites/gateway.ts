@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { fault } from '../../src/testing/index.js';
@@ -41,10 +42,16 @@ interface Child {
   heapStop(): Promise<HeapStages>;
 }
 
-async function startChild(file: string, args: string[]): Promise<Child> {
+/** The Node options the gateway image runs with (the Dockerfile's NODE_OPTIONS), so the gateway is measured as deployed. */
+function imageNodeOptions(): string[] {
+  const option = /NODE_OPTIONS=(\S+)/.exec(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  return option ? option.split(',') : [];
+}
+
+async function startChild(file: string, args: string[], nodeOptions: string[] = []): Promise<Child> {
   const script = fileURLToPath(new URL(COMPILED ? `../${file}.js` : `../${file}.ts`, import.meta.url));
   // The access log goes to stdout, which is discarded (written, as in production, but not kept).
-  const child = fork(script, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: COMPILED ? [] : ['--import', 'tsx'] });
+  const child = fork(script, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [...nodeOptions, ...(COMPILED ? [] : ['--import', 'tsx'])] });
   process.once('exit', () => child.kill('SIGKILL'));
   const [message] = (await Promise.race([
     once(child, 'message'),
@@ -99,7 +106,8 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
   const title = '9. Bulwark gateway: overhead, floors, CPU by stage, sustained rate, open streams, RSS';
   const { server, sizes } = ctx;
   const upstream = server.baseURL('openai', 'gw-up');
-  const gw = await startChild('gatewayChild', [upstream, server.baseURL('openai', 'gw-stream')]);
+  const nodeOptions = imageNodeOptions();
+  const gw = await startChild('gatewayChild', [upstream, server.baseURL('openai', 'gw-stream')], nodeOptions);
   const floors = await Promise.all([startChild('floorChild', ['hop', upstream]), startChild('floorChild', ['client', upstream])]);
   const [hop, viaClient] = floors;
   try {
@@ -275,7 +283,7 @@ export async function gatewaySuite(ctx: BenchContext): Promise<Section> {
     return {
       title,
       how:
-        '`createGateway` in its own Node process (as deployed): one chain with the default config (cache on failure, breakers, budgets) whose target is the official ' +
+        `\`createGateway\` in its own Node process (as deployed, with the image's Node options: ${nodeOptions.join(' ') || 'none'}): one chain with the default config (cache on failure, breakers, budgets) whose target is the official ` +
         '`openai` client on a fault-server route, telemetry on with the real SDK (no-op exporters), the JSON access log on (to stdout, discarded); called by the official `openai` client ' +
         'with a gateway key. Two floors, each its own Node process on the same route: a bare node:http pass-through proxy (body and answer streamed through, keep-alive agent: the cost of one more ' +
         'loopback hop), and a node:http server that sends each request on through the official `openai` client (body read, JSON.parse, `chat.completions.create`, JSON.stringify: the least a gateway ' +

@@ -2,7 +2,9 @@ import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import { HEDGE_BUDGET_WINDOW_MS } from '../config/defaults.js';
 import type { HedgeConfig } from '../config/types.js';
 import type { AttemptKind } from '../request/types.js';
-import { RetryBudget } from '../retry/retryBudget.js';
+import { RetryBudget, type RetryBudgetHandle } from '../retry/retryBudget.js';
+import { SharedRetryBudget } from '../retry/sharedRetryBudget.js';
+import type { SharedChainState } from '../state/sharedChainState.js';
 import type { LatencyPercentiles } from '../health/latencyTracker.js';
 import type { HedgeOutcome } from '../telemetry/names.js';
 import type { Clock } from '../time/clock.js';
@@ -45,15 +47,29 @@ export interface RaceWalk {
  * floor: at low traffic hedges wait for the requests that pay for them).
  */
 export class Hedging {
-  private readonly budget: RetryBudget;
+  private readonly budget: RetryBudgetHandle;
   /** Per request: hedges started (maxHedges bounds the whole request, every position of its walk). */
   private readonly started = new WeakMap<WalkState, { hedges: number }>();
 
+  /**
+   * `shared`: with `sharedState`, the budget is fleet-wide like the retry budgets (SharedRetryBudget:
+   * the fleet's requests and hedges, one atomic script per hedge, this process's own count when the
+   * store is unreachable); `scope` names it ('chain', or 'pool:<name>' for a pool's own hedging).
+   */
   constructor(
     readonly config: HedgeConfig,
     clock: Clock,
+    shared?: { link: SharedChainState; scope: string },
   ) {
-    this.budget = new RetryBudget({ ratio: config.budgetRatio, minRetriesPerSecond: 0, windowMs: HEDGE_BUDGET_WINDOW_MS }, clock);
+    const window = { ratio: config.budgetRatio, minRetriesPerSecond: 0, windowMs: HEDGE_BUDGET_WINDOW_MS };
+    if (shared) {
+      const { link, scope } = shared;
+      const budget = new SharedRetryBudget(`hedge:${scope}`, window, clock, link, (now, add) => link.hedgeBudget(scope, window, now, add, true));
+      link.registerHedgeBudget(scope, budget, window);
+      this.budget = budget;
+    } else {
+      this.budget = new RetryBudget(window, clock);
+    }
   }
 
   /**
@@ -96,7 +112,7 @@ export class Hedging {
    * Takes one hedge from the budget. Taken before the walk looks for a target: a hedge the walk
    * then finds no target for (breakers open) is still spent, which errs towards fewer hedges.
    */
-  tryTake(): boolean {
+  tryTake(): boolean | Promise<boolean> {
     return this.budget.tryWithdraw();
   }
 
@@ -202,7 +218,8 @@ export function raceWithHedges<T>(hedging: Hedging, first: Admitted, state: Walk
 
     const startHedge = async () => {
       if (decided || state.walk.aborted || run.hedges >= hedging.config.maxHedges) return;
-      if (!hedging.tryTake()) return; // budget exhausted: no hedge, the race goes on as it is
+      if (!(await hedging.tryTake())) return; // budget exhausted: no hedge, the race goes on as it is
+      if (decided || state.walk.aborted) return;
       const next = await walk.admitHedge();
       if (!next) return;
       if (decided) {

@@ -81,6 +81,8 @@ export function buildTargetRuntimes(
       headers: config.rateLimitHeaders,
       clock: config.clock,
       shared,
+      // No call outlives the total deadline: a concurrency lease held that long is one a dead process left.
+      leaseMs: config.timeouts.totalMs,
       ...(onLimitHeaderError && { onHeaderError: (header: string) => onLimitHeaderError(key, header) }),
     });
   const table = { ...BUILTIN_PRICES, ...config.pricing };
@@ -134,7 +136,7 @@ export function buildTargetRuntimes(
   };
   config.targets.forEach((position, index) => {
     if (!isPool(position)) return void runtimes.push(runtimeOf(position, index));
-    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock) }) };
+    const pool: PoolRuntime = { index, config: position, members: [], ...(position.hedge && { hedging: new Hedging(position.hedge, config.clock, shared && { link: shared, scope: `pool:${position.name}` }) }) };
     position.members.forEach((m, member) => pool.members.push(runtimeOf(m.target, index, { pool, member, weight: m.weight })));
     runtimes.push(...pool.members);
   });

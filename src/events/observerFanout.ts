@@ -32,15 +32,19 @@ type Run = <T>(fn: () => T) => T;
  * that throws after running it is ignored.
  */
 function guardedRun<T>(owner: { run?: Run }, run: Run, fn: () => T): T {
-  let ran: { value: T } | { error: unknown } | undefined;
+  // What `fn` did: not run yet, returned `value`, or threw `error`.
+  let ran: 'no' | 'value' | 'error' = 'no';
+  let value: T | undefined;
+  let error: unknown;
   const inner = (): T => {
     try {
-      const value = fn();
-      ran = { value };
+      value = fn();
+      ran = 'value';
       return value;
-    } catch (error) {
-      ran = { error };
-      throw error;
+    } catch (thrown) {
+      error = thrown;
+      ran = 'error';
+      throw thrown;
     }
   };
   try {
@@ -48,19 +52,25 @@ function guardedRun<T>(owner: { run?: Run }, run: Run, fn: () => T): T {
   } catch {
     /* observers must not break requests */
   }
-  if (ran === undefined) return fn();
-  if ('error' in ran) throw ran.error;
-  return ran.value;
+  if (ran === 'no') return fn();
+  if (ran === 'error') throw error;
+  return value as T;
+}
+
+/** The index of the first observer from `from` on with a `run` hook, or -1. */
+function nextRun(observers: ReadonlyArray<{ run?: Run }>, from: number): number {
+  for (let i = from; i < observers.length; i++) if (typeof observers[i]!.run === 'function') return i;
+  return -1;
 }
 
 /** Every observer's `run` nested around `fn`, the first observer outermost. */
 function runNested<T>(observers: ReadonlyArray<{ run?: Run }>, from: number, fn: () => T): T {
-  for (let i = from; i < observers.length; i++) {
-    const o = observers[i]!;
-    const run = o.run;
-    if (typeof run === 'function') return guardedRun(o, run, () => runNested(observers, i + 1, fn));
-  }
-  return fn();
+  const i = nextRun(observers, from);
+  if (i < 0) return fn();
+  const o = observers[i]!;
+  // The innermost hook wraps `fn` itself: no closure for an empty rest.
+  const rest = nextRun(observers, i + 1) < 0 ? fn : () => runNested(observers, i + 1, fn);
+  return guardedRun(o, o.run as Run, rest);
 }
 
 class AttemptFanout implements AttemptObserver {

@@ -135,6 +135,8 @@ const ERROR_TYPES: Record<FailureKind, string> = {
   internal: 'api_error',
   authentication: 'authentication_error',
   too_large: 'request_too_large',
+  // Anthropic has no 429 of its own for a spent budget: a rate-limit error, with x-should-retry: false.
+  quota: 'rate_limit_error',
 };
 
 function errorObject(failure: FrontFailure) {

@@ -26,6 +26,13 @@ export interface FrontFailure {
   /** OpenAI's `code` when it is not Bulwark's error.type (the gateway's `invalid_api_key`, `model_not_found`). */
   code?: string;
   attempts?: number;
+  /**
+   * The gateway's own refusals only: whether the client should retry (`x-should-retry`; default
+   * false — Bulwark already retried and fell back), and after how long (`retry-after` in seconds,
+   * `retry-after-ms`), which the official clients honour.
+   */
+  retry?: boolean;
+  retryAfterMs?: number;
 }
 
 export type FailureKind =
@@ -38,9 +45,11 @@ export type FailureKind =
   | 'upstream'
   | 'cancelled'
   | 'internal'
-  // The gateway's own refusals: a missing or wrong API key (401), a body over its limit (413).
+  // The gateway's own refusals: a missing or wrong API key (401), a body over its limit (413), a
+  // client key's spend limit reached (429, not to be retried until the budget frees).
   | 'authentication'
-  | 'too_large';
+  | 'too_large'
+  | 'quota';
 
 /**
  * The status of an exhausted chain (README "Wire fronts" has this table). Bulwark already retried

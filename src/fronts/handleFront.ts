@@ -154,7 +154,12 @@ export function errorResponse(front: WireFront, failure: FrontFailure): Response
 
 /** A failure in the front's error shape: its status, headers and JSON body. */
 export function errorAnswer(front: WireFront, failure: FrontFailure): FrontAnswer & { body: string } {
-  const headers: Record<string, string> = { ...JSON_HEADERS, 'x-should-retry': 'false' };
+  const headers: Record<string, string> = { ...JSON_HEADERS, 'x-should-retry': failure.retry === true ? 'true' : 'false' };
+  if (failure.retryAfterMs !== undefined) {
+    const ms = Math.max(0, Math.ceil(failure.retryAfterMs));
+    headers['retry-after'] = String(Math.max(1, Math.ceil(ms / 1000)));
+    headers['retry-after-ms'] = String(ms);
+  }
   if (failure.attempts !== undefined) headers['x-bulwark-attempts'] = String(failure.attempts);
   if (failure.errorType) headers['x-bulwark-error-type'] = failure.errorType;
   return { status: failure.status, headers, body: JSON.stringify(front.errorBody(failure)) };

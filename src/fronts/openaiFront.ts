@@ -131,6 +131,8 @@ const ERROR_TYPES: Record<FailureKind, string> = {
   internal: 'server_error',
   authentication: 'invalid_request_error',
   too_large: 'invalid_request_error',
+  // What OpenAI answers when an account's quota is spent (429, not worth retrying).
+  quota: 'insufficient_quota',
 };
 
 function errorObject(failure: FrontFailure) {

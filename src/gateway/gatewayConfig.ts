@@ -1,7 +1,9 @@
 import { createResilientLLM, type ResilientLLM } from '../createResilientLLM.js';
 import type { ResilientLLMOptions } from '../config/types.js';
 import { ConfigError } from '../errors/bulwarkError.js';
+import type { ModelPrice } from '../providers/adapter.js';
 import { systemClock, type Clock } from '../time/clock.js';
+import { priceCeiling } from './clientLimits.js';
 import { stdoutAccessLog } from './accessLog.js';
 import type { AccessLogger, GatewayChain, GatewayClient, GatewayClientLimits, GatewayConfig, GatewayServerOptions } from './types.js';
 
@@ -13,6 +15,11 @@ export interface ResolvedGateway {
   routes: ReadonlyMap<string, ResilientLLM>;
   /** Key hash (lower-case hex) → client. */
   clients: ReadonlyMap<string, ResolvedClient>;
+  /**
+   * Chain name → the dearest prices among its targets, to estimate a request's cost against a
+   * client's spend limit (empty when no client has one).
+   */
+  spendPrices: ReadonlyMap<string, ModelPrice | undefined>;
   /** SHA-256 of the admin token, as bytes; undefined: /admin/* is not served. */
   adminTokenHash: Buffer | undefined;
   server: Required<GatewayServerOptions>;
@@ -78,10 +85,15 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGateway {
     chains.set(name, isChain(chain) ? { llm: chain, owned: false } : { llm: buildChain(name, chain, config), owned: true });
   }
   const routes = new Map(Object.entries(config.routes).map(([alias, chain]) => [alias, chains.get(chain)!.llm]));
+  const spendPrices = new Map<string, ModelPrice | undefined>();
+  if ([...clients.values()].some((c) => c.limits.spendUsdPerDay !== undefined)) {
+    for (const [name, chain] of Object.entries(config.chains)) spendPrices.set(name, priceCeiling(isChain(chain) ? chain : (chain as Pick<ResilientLLMOptions, 'targets' | 'pricing'>)));
+  }
   return {
     chains,
     routes,
     clients,
+    spendPrices,
     adminTokenHash: config.adminTokenHash === undefined ? undefined : Buffer.from(config.adminTokenHash, 'hex'),
     server,
     sharedState: config.sharedState,

@@ -44,16 +44,19 @@ export function isSecretName(name: string): boolean {
 }
 
 /** Throws (Invalid, naming the field) on the first literal secret in the file's content. */
-export function refuseLiteralSecrets(value: unknown, path = ''): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => refuseLiteralSecrets(item, `${path}[${i}]`));
-    return;
-  }
+export function refuseLiteralSecrets(value: unknown, path = '', seen = new Set<object>()): void {
   if (typeof value === 'object' && value !== null) {
+    // Only data is walked, once: a JS config's class instances (a client, a store) are the loader's to refuse, and cannot loop here.
+    if (seen.has(value) || !isData(value)) return;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => refuseLiteralSecrets(item, `${path}[${i}]`, seen));
+      return;
+    }
     for (const [key, v] of Object.entries(value)) {
       const field = path === '' ? key : `${path}.${key}`;
       if (typeof v === 'string' && isSecretName(key) && !ENV_REF.test(v)) fail(field, literalSecret(field, key));
-      refuseLiteralSecrets(v, field);
+      refuseLiteralSecrets(v, field, seen);
     }
     return;
   }
@@ -73,6 +76,11 @@ export function refuseLiteralSecrets(value: unknown, path = ''): void {
       if (isSecretName(name)) fail(path, `has a secret in its URL (query parameter '${name}'): give the whole URL as 'env:NAME' (credentials come from the environment only)`);
     }
   }
+}
+
+function isData(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return Array.isArray(value) || proto === Object.prototype || proto === null;
 }
 
 /** The fields where the loader resolves `env:NAME`. */

@@ -8,7 +8,7 @@ import { answerFront, errorAnswer, type FrontAnswer } from '../fronts/handleFron
 import { createOperatorHandler } from '../operator/index.js';
 import type { ChatResult } from '../request/types.js';
 import { clientOfKey, presentedKey, tokenMatches } from './clientAuth.js';
-import { ClientLimits, type LimitRefusal } from './clientLimits.js';
+import { ClientLimits, limitFailure, requestSpendEstimateUsd, type Admission, type SpendReservation } from './clientLimits.js';
 import { SharedClientLimits } from './sharedClientLimits.js';
 import { resolveGatewayConfig, type ResolvedClient } from './gatewayConfig.js';
 import { createServerTelemetry } from './serverTelemetry.js';
@@ -31,6 +31,10 @@ interface Exchange {
   entry: Omit<AccessLogEntry, 'time' | 'status' | 'durationMs' | 'method' | 'route'>;
   /** Settles when the chain call (if any) settled: the log waits for its facts. */
   settled: Promise<unknown>;
+  /** The request's spend estimate held against its client's daily limit, until its cost is known. */
+  reservation?: SpendReservation | undefined;
+  /** The chain was called (its outcome settles the reservation). */
+  called?: boolean;
 }
 
 /**
@@ -55,8 +59,7 @@ export function createGateway(config: GatewayConfig): Gateway {
   const gw = resolveGatewayConfig(config);
   const clients = [...gw.clients.values()];
   // Per-key limits: in this process, or shared by every gateway process on the store.
-  const limits: { admit(client: ResolvedClient, now: number): LimitRefusal | undefined | Promise<LimitRefusal | undefined>; recordSpend(client: ResolvedClient, usd: number, now: number): void | Promise<void> } =
-    gw.sharedState ? new SharedClientLimits(gw.sharedState) : new ClientLimits();
+  const limits: { admit(client: ResolvedClient, now: number, estimateUsd: number): Admission | Promise<Admission> } = gw.sharedState ? new SharedClientLimits(gw.sharedState) : new ClientLimits();
   const telemetry = createServerTelemetry();
   const models = { object: 'list', data: [...gw.routes.keys()].map((id) => ({ id, object: 'model', created: 0, owned_by: 'bulwark' })) };
   // The operator handler checks its own bearer token: the gateway checks the admin token (a hash),
@@ -136,12 +139,6 @@ export function createGateway(config: GatewayConfig): Gateway {
   });
 
   async function answer(req: IncomingMessage, res: ServerResponse, front: WireFront, client: ResolvedClient, ex: Exchange): Promise<void> {
-    const refused = await limits.admit(client, gw.clock.now());
-    if (refused) {
-      ex.entry.errorType = refused.limit === 'rpm' ? 'rate_limited' : 'spend_limited';
-      res.setHeader('retry-after', String(Math.max(1, Math.ceil(refused.retryAfterMs / 1000))));
-      return refuse(req, res, front, { status: 429, kind: 'rate_limit', message: refused.message });
-    }
     const body = await readBody(req, gw.server.bodyLimitBytes);
     if (body === 'too_large') {
       ex.entry.errorType = 'body_too_large';
@@ -168,30 +165,48 @@ export function createGateway(config: GatewayConfig): Gateway {
       return sendError(res, front, { status: 404, kind: 'not_found', param: 'model', code: 'model_not_found', message: `The model '${alias}' does not exist on this gateway (known: ${[...gw.routes.keys()].join(', ')})` });
     }
     ex.entry.chain = llm.name;
-    const answer = await answerFront(
-      front,
-      { method: 'POST', url: req.url ?? '/', signal: ex.abort.signal, json: () => Promise.resolve(parsed) },
-      forClient(llm, client, ex),
-    );
-    await writeAnswer(res, answer);
+    // Per-key limits, once the request is known: a spend limit holds the request's estimate.
+    const estimateUsd = client.limits.spendUsdPerDay === undefined ? 0 : requestSpendEstimateUsd(front, parsed, gw.spendPrices.get(llm.name));
+    const admission = await limits.admit(client, gw.clock.now(), estimateUsd);
+    if (admission.refused) {
+      ex.entry.errorType = admission.refused.limit === 'rpm' ? 'rate_limited' : 'spend_limited';
+      return sendError(res, front, limitFailure(admission.refused));
+    }
+    ex.reservation = admission.reservation;
+    try {
+      const answer = await answerFront(
+        front,
+        { method: 'POST', url: req.url ?? '/', signal: ex.abort.signal, json: () => Promise.resolve(parsed) },
+        forClient(llm, client, ex),
+      );
+      await writeAnswer(res, answer);
+    } finally {
+      // The chain was never called (the front refused the request): nothing was spent.
+      if (ex.reservation && !ex.called) await ex.reservation.settle(0, gw.clock.now());
+    }
   }
 
   /** The chain as this client sees it: its cache partition, and its answers' facts noted for the log and its spend. */
   function forClient(llm: ResilientLLM, client: ResolvedClient, ex: Exchange): ResilientLLM {
     const note = (outcome: Promise<ChatResult>) => {
+      ex.called = true;
       ex.settled = outcome.then(
         (result) => {
           ex.entry.tier = result.tier;
           ex.entry.attempts = result.attempts.length;
           ex.entry.costUsd = result.costUsd;
           // The log line waits for the spend to be counted (in the shared store, with sharedState).
-          return limits.recordSpend(client, result.costUsd, gw.clock.now());
+          return ex.reservation?.settle(result.costUsd, gw.clock.now());
         },
         (error: unknown) => {
+          let costUsd = 0;
           if (BulwarkError.isInstance(error)) {
             ex.entry.errorType = error.errorType;
             ex.entry.attempts = error.attempts.length;
+            // A failed request still pays for what its attempts used (a stream cut mid-way, a hedge that lost).
+            for (const a of error.attempts) costUsd += a.costUsd ?? 0;
           } else ex.entry.errorType ??= 'internal';
+          return ex.reservation?.settle(costUsd, gw.clock.now());
         },
       );
     };

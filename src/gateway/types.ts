@@ -64,11 +64,17 @@ export interface GatewayClient {
   limits?: GatewayClientLimits;
 }
 
-/** Per-key limits; over one → 429 in the front's error shape, no upstream call. */
+/**
+ * Per-key limits; over one → 429 in the front's error shape, no upstream call: over `rpm` the client
+ * is told to retry after `retry-after`, over `spendUsdPerDay` not to retry.
+ */
 export interface GatewayClientLimits {
   /** Requests per minute (sliding window). */
   rpm?: number;
-  /** Spend in USD over the last 24 hours (the `costUsd` of answered requests). */
+  /**
+   * Spend in USD over the last 24 hours (the `costUsd` of the requests). Each request's estimate is
+   * held before the call and replaced by its cost after, so concurrent requests stay within it.
+   */
   spendUsdPerDay?: number;
 }
 

@@ -6,6 +6,11 @@ import type { Availability, LimitDenial, LimitGrant, LimitKind, LimitRemaining, 
 
 /** The providers' limits are per minute; so are ours. */
 export const LIMIT_WINDOW_MS = 60_000;
+/**
+ * A request waiting for a concurrency slot another process holds looks again this often (a slot
+ * freed in this process wakes it at once; one freed elsewhere is only seen by asking the store).
+ */
+export const LEASE_RECHECK_MS = 250;
 
 export interface TargetLimiterOptions {
   /** The target's breaker key: what the shared window and the telemetry are keyed by. */
@@ -17,6 +22,11 @@ export interface TargetLimiterOptions {
   shared?: SharedChainState | undefined;
   /** A provider header whose value was not usable (→ `bulwark.limit.header_errors`). */
   onHeaderError?: (header: string) => void;
+  /**
+   * With `sharedState`: how long a fleet-wide concurrency lease is held at most (the total deadline:
+   * no call outlives it), so a process that dies mid-call frees its slots by then. Default 120 000.
+   */
+  leaseMs?: number;
 }
 
 /**
@@ -29,7 +39,10 @@ export interface TargetLimiterOptions {
  *   always records this process's calls, so it can take over at once; it then counts this process's
  *   calls only, so a fleet may overshoot by its size while the store is down).
  * - tokens: a call is charged its estimate, then corrected to the usage its answer reported.
- * - maxConcurrent: calls in flight in this process.
+ * - maxConcurrent: calls in flight, fleet-wide with `sharedState` as leases in the store (one atomic
+ *   script per call start, a background release at its end; a lease expires after `leaseMs`, so a
+ *   process that died mid-call frees its slots by then), in this process otherwise — and whenever
+ *   the store is unreachable or slow (this process's own count, which it always keeps, decides).
  * - provider headers: remaining 0 before the reset → refused; under `lowRemaining` → `low`.
  */
 export class TargetLimiter {
@@ -46,6 +59,9 @@ export class TargetLimiter {
   private fleet: { requests: number; tokens: number; at: number } | undefined;
   private provider: { requests?: ReportedLimit; tokens?: ReportedLimit } = {};
   private nextId = 0;
+  private readonly leaseMs: number;
+  /** Leases the fleet held at the last store reply (health; undefined without one). */
+  private fleetLeases: number | undefined;
   /** Where adapters report the provider's headers (one object, no allocation per call). */
   readonly listener: RateLimitListener;
 
@@ -56,6 +72,7 @@ export class TargetLimiter {
     this.shared = options.shared;
     this.headers = options.headers;
     this.onHeaderError = options.onHeaderError;
+    this.leaseMs = options.leaseMs ?? 120_000;
     const { rpm, tpm } = options.limits ?? {};
     if (rpm !== undefined || tpm !== undefined) this.window = new RateWindow({ rpm, tpm, windowMs: LIMIT_WINDOW_MS });
     this.listener = { now: () => this.clock.now(), report: (report) => this.observe(report) };
@@ -92,6 +109,15 @@ export class TargetLimiter {
     if (provider) return provider;
     // Reserved before any store call, so concurrent acquires cannot overshoot maxConcurrent.
     this.inFlight++;
+    let lease: string | undefined;
+    if (max !== undefined && this.shared) {
+      const taken = await this.takeLease(now, max);
+      if (taken === false) {
+        this.inFlight--;
+        return { granted: false, kind: 'concurrent', source: 'local', retryInMs: LEASE_RECHECK_MS };
+      }
+      lease = taken;
+    }
     let tokens = 0;
     let id: string | undefined;
     if (this.window) {
@@ -99,11 +125,36 @@ export class TargetLimiter {
       const refused = await this.take(now, tokens);
       if (typeof refused === 'object') {
         this.inFlight--;
+        if (lease !== undefined) this.releaseLease(lease);
         return refused;
       }
       id = refused;
     }
-    return this.grant(tokens, id);
+    return this.grant(tokens, id, lease);
+  }
+
+  /** A fleet-wide concurrency lease: its id, false when the fleet holds every slot, undefined when the store cannot say (this process's count decides). */
+  private async takeLease(now: number, max: number): Promise<string | false | undefined> {
+    const shared = this.shared!;
+    if (!shared.available()) {
+      shared.reportUnavailable('limit.take');
+      return undefined;
+    }
+    const id = `${shared.instanceId}-c${this.nextId++}`;
+    const reply = await shared.lease(this.key, now, max, id, this.leaseMs, true);
+    if (!reply) return undefined;
+    this.fleetLeases = reply.held;
+    return reply.ok ? id : false;
+  }
+
+  /** Gives a lease back in the background (never awaited by a request); a lease not given back expires. */
+  private releaseLease(id: string): void {
+    const shared = this.shared;
+    const max = this.limits?.maxConcurrent;
+    if (!shared?.available() || max === undefined) return;
+    void shared.lease(this.key, this.clock.now(), max, id, this.leaseMs, false).then((reply) => {
+      if (reply) this.fleetLeases = reply.held;
+    });
   }
 
   /** Takes from the fleet-wide window (or the local one): the entry id, or the refusal. */
@@ -126,12 +177,13 @@ export class TargetLimiter {
     return refused ? { granted: false, kind: refused.kind, source: 'local', retryInMs: refused.retryInMs } : id;
   }
 
-  private grant(estimated: number, id: string | undefined): LimitGrant {
+  private grant(estimated: number, id: string | undefined, lease: string | undefined): LimitGrant {
     let open = true;
     const end = () => {
       if (!open) return false;
       open = false;
       this.inFlight--;
+      if (lease !== undefined) this.releaseLease(lease);
       for (const wake of [...this.waiters]) wake();
       return true;
     };
@@ -192,7 +244,11 @@ export class TargetLimiter {
       if (rpm !== undefined && left.requests !== undefined) remaining.push({ kind: 'requests', source: 'local', remaining: left.requests, limit: rpm });
       if (tpm !== undefined && left.tokens !== undefined) remaining.push({ kind: 'tokens', source: 'local', remaining: left.tokens, limit: tpm });
     }
-    if (maxConcurrent !== undefined) remaining.push({ kind: 'concurrent', source: 'local', remaining: Math.max(0, maxConcurrent - this.inFlight), limit: maxConcurrent });
+    if (maxConcurrent !== undefined) {
+      // Fleet-wide as of the last lease reply (with sharedState and the store reachable), else this process's.
+      const held = this.shared?.available() && this.fleetLeases !== undefined ? this.fleetLeases : this.inFlight;
+      remaining.push({ kind: 'concurrent', source: 'local', remaining: Math.max(0, maxConcurrent - held), limit: maxConcurrent });
+    }
     for (const kind of ['requests', 'tokens'] as const) {
       const reported = this.current(kind, now);
       if (reported) remaining.push({ kind, source: 'provider', remaining: reported.remaining, limit: reported.limit });

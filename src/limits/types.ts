@@ -8,7 +8,8 @@ import type { LIMIT_KINDS, LIMIT_SOURCES } from '../telemetry/names.js';
  * - tpm: tokens per minute, input + output: a call is charged its estimated input tokens before it
  *   is sent (ceil(characters / 4) of its messages and tools, the estimate the context-window checks
  *   use), then corrected to the usage the provider reports; fleet-wide with `sharedState`;
- * - maxConcurrent: calls in flight at once, in this process;
+ * - maxConcurrent: calls in flight at once, fleet-wide with `sharedState` (leases that expire after the
+ *   total deadline, so a process that dies mid-call frees its slots);
  * - queueMs: how long a request that finds every target at its limits waits for capacity before it
  *   degrades like an exhausted chain (bounded by the total deadline). Default 0: it does not wait.
  */

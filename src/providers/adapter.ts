@@ -52,7 +52,7 @@ export interface TargetLimits {
   rpm?: number;
   /** Tokens per minute, input + output: estimated before the call (ceil(chars / 4)), corrected by the reported usage. */
   tpm?: number;
-  /** Calls in flight at once, in this process. */
+  /** Calls in flight at once (fleet-wide with `sharedState`, as leases that expire after the total deadline). */
   maxConcurrent?: number;
   /** How long a request that finds every target at its limits waits for capacity. Default 0. */
   queueMs?: number;

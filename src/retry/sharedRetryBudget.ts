@@ -1,5 +1,5 @@
 import type { RetryBudgetConfig } from './types.js';
-import type { SharedChainState, SyncedBudget } from '../state/sharedChainState.js';
+import type { BudgetReply, SharedChainState, SyncedBudget } from '../state/sharedChainState.js';
 import type { Clock } from '../time/clock.js';
 import { RetryBudget, type RetryBudgetHandle } from './retryBudget.js';
 
@@ -24,9 +24,21 @@ export class SharedRetryBudget implements RetryBudgetHandle, SyncedBudget {
   private readonly link: SharedChainState;
   private readonly ratio: number;
   private pending = 0;
+  private readonly send: (now: number, addRequests: number) => Promise<BudgetReply | undefined>;
   private fleetAllowed: number | undefined;
 
-  constructor(key: string, config: RetryBudgetConfig, clock: Clock, link: SharedChainState) {
+  /**
+   * `send`: where its withdrawals go — the target's retry budget by default; a hedging policy's
+   * budget (`SharedChainState.hedgeBudget`) for hedges, the same rule with its own window.
+   */
+  constructor(
+    key: string,
+    config: RetryBudgetConfig,
+    clock: Clock,
+    link: SharedChainState,
+    send: (now: number, addRequests: number) => Promise<BudgetReply | undefined> = (now, add) => link.budget(key, now, add, true),
+  ) {
+    this.send = send;
     this.key = key;
     this.local = new RetryBudget(config, clock);
     this.clock = clock;
@@ -43,7 +55,7 @@ export class SharedRetryBudget implements RetryBudgetHandle, SyncedBudget {
     if (this.link.available()) {
       const add = this.pending;
       this.pending = 0;
-      const reply = await this.link.budget(this.key, Math.floor(this.clock.now()), add, true);
+      const reply = await this.send(Math.floor(this.clock.now()), add);
       if (reply) {
         this.fleetAllowed = reply.allowed;
         // Keep the local budget's history true, for when it has to decide alone.

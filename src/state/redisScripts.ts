@@ -329,6 +329,28 @@ end
 return cjson.encode({ ok = 1, q = requests, t = tokens })
 `;
 
+/**
+ * Concurrency: KEYS leases; ARGV now, max, lease id, lease ms, take (1) / release (0). A target's
+ * calls in flight fleet-wide (`limits.maxConcurrent` with sharedState), as leases: a sorted set of
+ * lease ids scored by their expiry on the caller's clock. Expired leases go first — a process that
+ * died mid-call frees its slots when their leases run out (the total deadline: no call outlives it).
+ * take adds a lease when fewer than max are held; release removes one. Replies { ok, n = leases held }.
+ */
+const CONCURRENCY = `
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if ARGV[5] == '0' then
+  redis.call('ZREM', KEYS[1], ARGV[3])
+  return cjson.encode({ ok = 1, n = redis.call('ZCARD', KEYS[1]) })
+end
+local held = redis.call('ZCARD', KEYS[1])
+if held >= tonumber(ARGV[2]) then return cjson.encode({ ok = 0, n = held }) end
+local leaseMs = tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], now + leaseMs, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(leaseMs) + 1000)
+return cjson.encode({ ok = 1, n = held + 1 })
+`;
+
 function script(name: string, source: string): StateScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
@@ -343,4 +365,5 @@ export const SCRIPTS = {
   budget: script('budget', BUDGET_OP),
   tier: script('tier', TIER),
   limit: script('limit', LIMIT),
+  concurrency: script('concurrency', CONCURRENCY),
 } as const;

@@ -56,6 +56,12 @@ export interface LimitReply {
   tokens: number;
 }
 
+/** A concurrency lease call: taken (or released), and the leases the fleet holds after it. */
+export interface LeaseReply {
+  ok: boolean;
+  held: number;
+}
+
 export interface BudgetReply {
   granted: boolean;
   /** Retries the fleet may still take (fractional allowance). */
@@ -153,6 +159,8 @@ export class SharedChainState {
   private readonly keys: ReturnType<typeof stateKeys>;
   private readonly breakers = new Map<string, SyncedBreaker>();
   private readonly budgets = new Map<string, SyncedBudget>();
+  /** Hedge budgets: flushed with every sync like the retry budgets, each with its own window. */
+  private readonly hedgeBudgets = new Map<string, { budget: SyncedBudget; window: BudgetWindowConfig }>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   private tier: ForcedTier = 'auto';
@@ -254,9 +262,22 @@ export class SharedChainState {
   // -------------------------------------------------------------------------------- budgets
 
   async budget(key: string, now: number, addRequests: number, withdraw: boolean): Promise<BudgetReply | undefined> {
-    const c = this.budgetConfig;
+    return this.budgetAt(this.keys.budget(key), this.budgetConfig, now, addRequests, withdraw);
+  }
+
+  /** The same script on a hedging policy's budget (its own ratio and window; see Hedging). */
+  hedgeBudget(scope: string, window: BudgetWindowConfig, now: number, addRequests: number, withdraw: boolean): Promise<BudgetReply | undefined> {
+    return this.budgetAt(this.keys.hedgeBudget(scope), window, now, addRequests, withdraw);
+  }
+
+  /** A hedge budget whose requests every sync flushes (its allowance is read at each withdrawal). */
+  registerHedgeBudget(scope: string, budget: SyncedBudget, window: BudgetWindowConfig): void {
+    this.hedgeBudgets.set(scope, { budget, window });
+  }
+
+  private async budgetAt(redisKey: string, c: BudgetWindowConfig, now: number, addRequests: number, withdraw: boolean): Promise<BudgetReply | undefined> {
     const reserve = (c.minRetriesPerSecond * c.windowMs) / 1000;
-    const json = await this.run(withdraw ? 'budget.withdraw' : 'budget.flush', SCRIPTS.budget, [this.keys.budget(key)], [
+    const json = await this.run(withdraw ? 'budget.withdraw' : 'budget.flush', SCRIPTS.budget, [redisKey], [
       now, c.windowMs, BUDGET_BUCKETS, c.ratio, reserve, addRequests, withdraw ? 1 : 0,
     ]);
     if (json === undefined) return undefined;
@@ -286,6 +307,24 @@ export class SharedChainState {
       const v = JSON.parse(json) as { ok?: unknown; k?: unknown; w?: unknown; q?: unknown; t?: unknown };
       const kind = v.k === 'requests' || v.k === 'tokens' ? v.k : undefined;
       return { ok: v.ok === 1, ...(kind && { kind }), ...(typeof v.w === 'number' && { retryInMs: v.w }), requests: num(v.q), tokens: num(v.t) };
+    } catch (error) {
+      this.emit({ operation, errorType: 'corrupt', storeKind: this.store.kind, message: describe(error) });
+      return undefined;
+    }
+  }
+
+  /**
+   * Takes (`take`) or releases a fleet-wide concurrency lease of a target (`concurrency` script),
+   * held for at most `leaseMs`. Store operations `limit.take` / `limit.correct`, as for the window.
+   * Undefined (reported) when the store failed: this process's own count decides.
+   */
+  async lease(key: string, now: number, max: number, id: string, leaseMs: number, take: boolean): Promise<LeaseReply | undefined> {
+    const operation = take ? 'limit.take' : 'limit.correct';
+    const json = await this.run(operation, SCRIPTS.concurrency, [this.keys.leases(key)], [Math.floor(now), max, id, Math.ceil(leaseMs), take ? 1 : 0]);
+    if (json === undefined) return undefined;
+    try {
+      const v = JSON.parse(json) as { ok?: unknown; n?: unknown };
+      return { ok: v.ok === 1, held: num(v.n) };
     } catch (error) {
       this.emit({ operation, errorType: 'corrupt', storeKind: this.store.kind, message: describe(error) });
       return undefined;
@@ -355,12 +394,15 @@ export class SharedChainState {
     const reserve = (c.minRetriesPerSecond * c.windowMs) / 1000;
     // Requests counted since the last flush go to the fleet-wide budgets (only writes: a Redis
     // out of memory still answers the read below).
-    const flushes = [...this.budgets].map(async ([key, budget]) => {
+    const flush = async (budget: SyncedBudget, send: (pending: number) => Promise<BudgetReply | undefined>) => {
       const pending = budget.takePending();
       if (pending === 0) return;
-      const reply = await this.budget(key, now, pending, false);
-      if (!reply) budget.restorePending(pending);
-    });
+      if (!(await send(pending))) budget.restorePending(pending);
+    };
+    const flushes = [
+      ...[...this.budgets].map(([key, budget]) => flush(budget, (pending) => this.budget(key, now, pending, false))),
+      ...[...this.hedgeBudgets].map(([scope, { budget, window }]) => flush(budget, (pending) => this.hedgeBudget(scope, window, now, pending, false))),
+    ];
     // What each breaker and the tier had issued when the read went out (see SyncedBreaker.storeCalls).
     const marks = keys.map((key) => this.breakers.get(key)?.storeCalls);
     const tierMark = this.tierWrites;

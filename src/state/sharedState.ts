@@ -83,7 +83,10 @@ export function stateKeys(prefix: string, chain: string) {
     breaker: (key: string) => `${base}:breaker:${encodeURIComponent(key)}`,
     probes: (key: string) => `${base}:probes:${encodeURIComponent(key)}`,
     budget: (key: string) => `${base}:budget:${encodeURIComponent(key)}`,
+    /** A hedging policy's budget: the chain's (scope 'chain') or a pool's ('pool:<name>'). */
+    hedgeBudget: (scope: string) => `${base}:hedge-budget:${encodeURIComponent(scope)}`,
     limit: (key: string) => `${base}:limit:${encodeURIComponent(key)}`,
+    leases: (key: string) => `${base}:leases:${encodeURIComponent(key)}`,
   };
 }
 

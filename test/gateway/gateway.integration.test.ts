@@ -203,14 +203,14 @@ describe('gateway: limits', () => {
   it('per-key spend per day: once the answers cost the limit, requests are refused', async () => {
     const { sha256 } = await import('./setup.js');
     await gw.gateway.close({ drainMs: 0 });
-    gw = await startTestGateway(server, { clients: [{ name: 'team-a', keyHash: sha256(KEY_A), limits: { spendUsdPerDay: 0.0001 } }] });
+    gw = await startTestGateway(server, { clients: [{ name: 'team-a', keyHash: sha256(KEY_A), limits: { spendUsdPerDay: 0.05 } }] });
     server.script({ route: 'primary' }, { then: fault.ok({ text: 'ok', usage: { inputTokens: 40_000, outputTokens: 10 } }) });
     const openai = gw.openai(KEY_A);
     const first = await openai.chat.completions.create(ask).withResponse();
-    expect(Number(first.response.headers.get('x-bulwark-cost-usd'))).toBeGreaterThan(0.0001);
+    expect(Number(first.response.headers.get('x-bulwark-cost-usd'))).toBeGreaterThan(0.05);
     const refused = await openai.chat.completions.create(ask).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((refused as OpenAIError).message).toContain('spent its limit');
+    expect((refused as OpenAIError).message).toContain('has reached its limit of $0.05');
     expect(server.hits()).toBe(1);
     gw.clock.advance(86_400_000);
     await openai.chat.completions.create(ask);

@@ -221,6 +221,14 @@ describe('config file → GatewayConfig', () => {
       expect(error.message).not.toContain('abcdefghijkl');
     });
 
+    it('walks only data, once: a JS config with a loop or a class instance gets the field’s own error, not a crash', async () => {
+      const looped: Record<string, unknown> = fileConfig();
+      looped.self = looped;
+      expect((await configError(looped)).field).toBe('self');
+      const withInstance = fileConfig({ sharedState: new URL('redis://127.0.0.1:6379') });
+      expect((await configError(withInstance)).field).toMatch(/^sharedState/);
+    });
+
     it('takes the same fields from the environment, and leaves hashes and non-secret headers alone', async () => {
       const raw = fileConfig(
         target({ baseURL: 'env:PROXY_URL', headers: { Authorization: 'env:PROXY_AUTH', 'OpenAI-Organization': 'org-acme' }, breakerKey: 'main', maxTokensParam: 'max_completion_tokens' }),

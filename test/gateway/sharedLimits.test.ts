@@ -4,12 +4,15 @@
  */
 import OpenAI from 'openai';
 import { createClient, type RedisClientType } from 'redis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ResilientLLMOptions } from '../../src/config/types.js';
+import { openaiTarget } from '../../src/providers/index.js';
 import { redisStore } from '../../src/state/redisStore.js';
 import { fault, startFaultServer, type FaultServer } from '../../src/testing/index.js';
 import { createFakeClock } from '../support/fakeClock.js';
 import { needRedis, startTestRedis, type TestRedis } from '../support/redis.js';
-import { KEY_A, sha256, startTestGateway, type TestGateway } from './setup.js';
+import { gatedFetch } from './limitsHarness.js';
+import { KEY_A, OPENAI_KEY, sha256, startTestGateway, type TestGateway } from './setup.js';
 
 const { skip } = needRedis();
 const ask = { model: 'support-agent', messages: [{ role: 'user' as const, content: 'Hi' }] };
@@ -40,7 +43,7 @@ describe.skipIf(skip)('gateway limits shared through Redis', () => {
   });
 
   /** Two gateways, each with its own Redis connection, on one clock. */
-  async function pair(limits: { rpm?: number; spendUsdPerDay?: number }) {
+  async function pair(limits: { rpm?: number; spendUsdPerDay?: number }, chain: (i: number) => Partial<ResilientLLMOptions> = () => ({})) {
     const clock = createFakeClock(Date.now());
     for (let i = 0; i < 2; i++) {
       const client = createClient({ url: redis.url, socket: { reconnectStrategy: false } }) as RedisClientType;
@@ -52,7 +55,7 @@ describe.skipIf(skip)('gateway limits shared through Redis', () => {
           clock,
           clients: [{ name: 'team-a', keyHash: sha256(KEY_A), limits }],
           sharedState: redisStore(client, { timeoutMs: 1_000, syncIntervalMs: 60_000 }),
-        }),
+        }, chain(i)),
       );
     }
     return { clock, a: gateways[0]!.openai(), b: gateways[1]!.openai() };
@@ -74,17 +77,54 @@ describe.skipIf(skip)('gateway limits shared through Redis', () => {
   });
 
   it('spend counts across both gateways', async () => {
-    const { clock, a, b } = await pair({ spendUsdPerDay: 0.0001 });
+    const { clock, a, b } = await pair({ spendUsdPerDay: 0.05 });
     await a.chat.completions.create(ask);
     // The access-log line is written once the spend is in the store.
     await gateways[0]!.entry(0);
     const admin = await redis.admin();
     const [spendKey] = await admin.keys('*spend');
-    expect(Number(Object.values(await admin.hGetAll(spendKey!))[0])).toBeGreaterThan(0.0001);
+    expect(Number(Object.values(await admin.hGetAll(spendKey!))[0])).toBeGreaterThan(0.05);
     expect(await b.chat.completions.create(ask).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.RateLimitError);
     clock.advance(25 * 3_600_000);
     await b.chat.completions.create(ask);
     expect(server.hits()).toBe(2);
+  });
+
+  it('spend under concurrency: requests in flight at both gateways hold their estimates in Redis, so together they stay within the limit; actual costs then free the rest', async () => {
+    const gates = [gatedFetch(), gatedFetch()];
+    // $1 per 1,000 output tokens: max_tokens 10 is estimated at $0.01; an answer of 4 tokens costs $0.004.
+    const { a, b } = await pair({ spendUsdPerDay: 0.055 }, (i) => ({
+      targets: [openaiTarget({ client: new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.baseURL('openai', 'primary'), fetch: gates[i]!.fetch }), model: 'gpt-4o' })],
+      pricing: { 'gpt-4o': { inputPerMTok: 0, outputPerMTok: 1_000 } },
+    }));
+    server.reset();
+    server.script({ route: 'primary' }, { then: fault.ok({ text: 'ok', usage: { inputTokens: 5, outputTokens: 4 } }) });
+    const capped = { ...ask, max_tokens: 10 };
+    const burst = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? a : b).chat.completions.create(capped).then(() => 'ok', (e: unknown) => e));
+    const held = () => gates[0]!.waiting() + gates[1]!.waiting();
+    const refused = () => gateways.flatMap((g) => g.log).filter((e) => e.status === 429).length;
+
+    const first = burst(10);
+    await vi.waitFor(() => expect(held() + refused()).toBe(10), { timeout: 10_000, interval: 2 });
+    expect(held()).toBe(5); // across both gateways: 5 × $0.01 fit $0.055
+    for (const g of gates) g.openAll();
+    const results = await Promise.all(first);
+    expect(results.filter((r) => r === 'ok')).toHaveLength(5);
+    for (const r of results.filter((r) => r !== 'ok')) expect((r as InstanceType<typeof OpenAI.APIError>).code).toBe('insufficient_quota');
+    await vi.waitFor(() => expect(gateways.flatMap((g) => g.log)).toHaveLength(10), { timeout: 5_000, interval: 2 });
+    const admin = await redis.admin();
+    const [spendKey] = await admin.keys('*spend');
+    expect(Object.values(await admin.hGetAll(spendKey!)).reduce((sum, v) => sum + Number(v), 0)).toBeCloseTo(0.02, 10);
+    const [reservedKey] = await admin.keys('*reserved');
+    expect(reservedKey === undefined ? 0 : await admin.hLen(reservedKey)).toBe(0); // every estimate settled
+
+    for (const g of gates) g.close();
+    const second = burst(6);
+    await vi.waitFor(() => expect(held() + refused()).toBe(5 + 6), { timeout: 10_000, interval: 2 });
+    expect(held()).toBe(3); // $0.035 left: 3 estimates
+    for (const g of gates) g.openAll();
+    expect((await Promise.all(second)).filter((r) => r === 'ok')).toHaveLength(3);
+    expect(server.hits()).toBe(8);
   });
 
   it('with Redis gone, /readyz says so and each gateway limits on its own; requests still go through', async () => {

@@ -269,6 +269,16 @@ describe('limits: bad configuration', () => {
     expect(target(limits)).toThrow(field);
   });
 
+  it.each([
+    ['anthropicTarget', () => anthropicTarget({ client: new Anthropic({ apiKey: 'sk-ant-test' }), model: 'claude-sonnet-4-6', limits: { tpm: 0 } }), 'anthropicTarget.limits.tpm'],
+    ['anthropicTarget', () => anthropicTarget({ client: new Anthropic({ apiKey: 'sk-ant-test' }), model: 'claude-sonnet-4-6', limits: { rpm: Number.NaN } }), 'anthropicTarget.limits.rpm'],
+    ['aiSdkTarget', () => aiSdkTarget({ model: createOpenAI({ apiKey: 'sk-test' }).chat('gpt-4o'), limits: { maxConcurrent: -2 } }), 'aiSdkTarget.limits.maxConcurrent'],
+    ['aiSdkTarget', () => aiSdkTarget({ model: createOpenAI({ apiKey: 'sk-test' }).chat('gpt-4o'), limits: { rpm: '60' as never } }), 'aiSdkTarget.limits.rpm'],
+  ])('%s limits ≤ 0, non-finite or not a number → ConfigError naming %s', (_, build, field) => {
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(field);
+  });
+
   it('rateLimitHeaders.lowRemaining outside [0, 1] → ConfigError naming it', () => {
     expect(() =>
       createResilientLLM({ name: 'x', targets: [target({})()], rateLimitHeaders: { lowRemaining: 1.5 } }),

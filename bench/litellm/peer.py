@@ -164,22 +164,16 @@ async def failover(cfg):
     }
 
 
-async def outage(cfg):
-    """Open-loop arrivals during a total primary outage (the Node side scripts it and counts calls)."""
-    settings = production_settings() if cfg["settings"] == "production" else {}
-    router = Router(
-        model_list=[deployment("primary", cfg["primary"]), deployment("fallback", cfg["fallback"], model="gpt-4o-mini")],
-        fallbacks=[{"primary": ["fallback"]}],
-        **settings,
-    )
-    rate, total = cfg["rate"], max(1, round(cfg["rate"] * cfg["durationMs"] / 1000))
+async def open_loop(router, model, rate, total):
+    """`total` requests to `model` arriving on a fixed schedule at `rate` per second, each awaited on its own task:
+    how many were answered, p50 / p99 latency (ms, failures included) and the elapsed time."""
     latencies, answered = [], 0
 
     async def one():
         nonlocal answered
         t0 = time.perf_counter()
         try:
-            r = await router.acompletion(model="primary", messages=MESSAGES, max_tokens=MAX_TOKENS)
+            r = await router.acompletion(model=model, messages=MESSAGES, max_tokens=MAX_TOKENS)
             if r.choices[0].message.content is not None:
                 answered += 1
         except Exception:
@@ -201,6 +195,17 @@ async def outage(cfg):
         "p99": quantile(latencies, 0.99),
         "elapsedMs": (time.perf_counter() - start) * 1000,
     }
+
+
+async def outage(cfg):
+    """Open-loop arrivals during a total primary outage (the Node side scripts it and counts calls)."""
+    settings = production_settings() if cfg["settings"] == "production" else {}
+    router = Router(
+        model_list=[deployment("primary", cfg["primary"]), deployment("fallback", cfg["fallback"], model="gpt-4o-mini")],
+        fallbacks=[{"primary": ["fallback"]}],
+        **settings,
+    )
+    return await open_loop(router, "primary", cfg["rate"], max(1, round(cfg["rate"] * cfg["durationMs"] / 1000)))
 
 
 async def ratelimit(cfg):
@@ -218,36 +223,7 @@ async def ratelimit(cfg):
         deployment("pool", cfg["far"], rpm=cfg["rpm"]),
     ]
     router = Router(model_list=model_list, routing_strategy=cfg["strategy"])
-    total = max(1, round(rate * duration_s))
-    latencies, answered = [], 0
-
-    async def one():
-        nonlocal answered
-        t0 = time.perf_counter()
-        try:
-            r = await router.acompletion(model="pool", messages=MESSAGES, max_tokens=MAX_TOKENS)
-            if r.choices[0].message.content is not None:
-                answered += 1
-        except Exception:
-            pass
-        latencies.append((time.perf_counter() - t0) * 1000)
-
-    tasks = []
-    start = time.perf_counter()
-    for i in range(total):
-        wait = start + i / rate - time.perf_counter()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(one()))
-    await asyncio.gather(*tasks)
-    return {
-        "total": total,
-        "answered": answered,
-        "p50": quantile(latencies, 0.5),
-        "p99": quantile(latencies, 0.99),
-        "elapsedMs": (time.perf_counter() - start) * 1000,
-        "waitedMs": waited * 1000,
-    }
+    return {**await open_loop(router, "pool", rate, max(1, round(rate * duration_s))), "waitedMs": waited * 1000}
 
 
 async def throughput(cfg):

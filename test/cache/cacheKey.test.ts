@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, canonicalJson } from '../../src/cache/cacheKey.js';
+import { cacheKey, canonicalJson, requestDigest } from '../../src/cache/cacheKey.js';
 import type { ChatRequest, ContentPart, ImagePart } from '../../src/request/types.js';
 
 const REQUEST: ChatRequest = {
@@ -117,6 +117,12 @@ describe('cacheKey', () => {
     for (const k of keys) expect(k.split(':')).toHaveLength(5);
   });
 
+  it('hashes the partition too: the digest alone tells two tenants (or no tenant) apart', () => {
+    const digests = [undefined, '_', '', 'a', 'b'].map((p) => cacheKey('c', p, REQUEST).split(':')[4]);
+    expect(new Set(digests).size).toBe(5);
+    expect(requestDigest('a', REQUEST)).toBe(cacheKey('c', 'a', REQUEST).split(':')[4]);
+  });
+
   it('escapes separators and the no-partition marker, keeping ordinary names readable', () => {
     expect(cacheKey('c', 'a:b', REQUEST)).toMatch(/^bulwark:cache:c:a%3Ab:/);
     expect(cacheKey('c', '_', REQUEST)).toMatch(/^bulwark:cache:c:%5F:/);
@@ -136,12 +142,12 @@ describe('cacheKey', () => {
   describe('golden keys (change only together with KEY_VERSION)', () => {
     it('a plain request, no partition', () => {
       const request: ChatRequest = { messages: [{ role: 'user', content: 'Say hello in five words.' }], maxTokens: 64 };
-      expect(cacheKey('support-agent', undefined, request)).toBe('bulwark:cache:support-agent:_:828a2b9147a359b3f05e80c8feea3883f3797460b0ad6d78432ab02a34f95d81');
+      expect(cacheKey('support-agent', undefined, request)).toBe('bulwark:cache:support-agent:_:ecfce3cf636c6320e87bda2741166b3b0373e03729ac0fe81220a847bf13e5df');
     });
 
     it('every determining field, escaped chain and partition, image bytes and URL, numeric-looking keys', () => {
       expect(cacheKey('support agent_v2', 'tenant:42_a', GOLDEN_RICH)).toBe(
-        'bulwark:cache:support%20agent%5Fv2:tenant%3A42%5Fa:a4128d6c72bdcdb1d9eaaf050ccb8495c4e099c57f5bbaff3a71fd1c83d9b86d',
+        'bulwark:cache:support%20agent%5Fv2:tenant%3A42%5Fa:a99b7a4bf7a9b5361839624ba5f6fccdcd5793088b0921068c6a93719ffc6005',
       );
       // The same request written in another property order, at every depth.
       const reordered = JSON.parse(JSON.stringify(GOLDEN_RICH, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : reverseKeys(v)))) as ChatRequest;
@@ -161,6 +167,14 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: [3, undefined, () => 1], c: undefined, d: { z: null, y: Number.NaN } })).toBe(
       '{"a":[3,null,null],"b":1,"d":{"y":null,"z":null}}',
     );
+  });
+
+  it('escapes keys as JSON.stringify does, the first time and every later time', () => {
+    const value = { 'a"b': 1, 'back\\slash': 2, 'new\nline': 3, ü: 4 };
+    const expected = '{"a\\"b":1,"back\\\\slash":2,"new\\nline":3,"ü":4}';
+    expect(canonicalJson(value)).toBe(expected);
+    expect(canonicalJson(value)).toBe(expected);
+    expect(JSON.parse(expected)).toEqual(value);
   });
 
   it('refuses circular structures', () => {

@@ -2,28 +2,49 @@ import { createHash, hash } from 'node:crypto';
 import { partMediaType, partSource, resolveSource } from '../request/contentParts.js';
 import type { ChatRequest, ContentPart, Message } from '../request/types.js';
 
-/** Bumped whenever the canonical form changes, so old entries are simply never found again. */
-const KEY_VERSION = 1;
+/**
+ * Bumped whenever the canonical form changes, so old entries are simply never found again.
+ * 2: the partition is hashed too, so the digest alone names an entry within a chain (the cache's
+ * memory of its recent writes is keyed by it, with no key string built per request).
+ */
+const KEY_VERSION = 2;
 
 /**
  * The cache key of a request: `bulwark:cache:<chain>:<partition or _>:<sha256>`.
  *
  * The hash covers exactly what determines the answer — messages, tools, toolChoice,
- * maxTokens, temperature, topP, stop, parallelToolCalls, providerOptions — in a canonical JSON form (object keys sorted, undefined
- * fields dropped, empty `tools`/`stop` treated as absent), so property order never splits one
- * request into two entries. Per-call controls (signal, partition, critical, maxCostUsd,
- * totalTimeoutMs) are not part of it. Messages and tools are hashed whole, unknown fields
- * included: serving a wrong answer is worse than missing the cache.
+ * maxTokens, temperature, topP, stop, parallelToolCalls, providerOptions, responseFormat,
+ * reasoning — and the partition, in a canonical JSON form (object keys sorted, undefined fields
+ * dropped, empty `tools`/`stop` treated as absent), so property order never splits one request
+ * into two entries. Other per-call controls (signal, critical, maxCostUsd, totalTimeoutMs) are
+ * not part of it. Messages and tools are hashed whole, unknown fields included: serving a wrong
+ * answer is worse than missing the cache.
  *
  * Chain and partition are percent-encoded (encodeURIComponent, plus '_'), so neither can
  * contain ':' and a partition named '_' cannot collide with "no partition".
  */
 export function cacheKey(chain: string, partition: string | undefined, request: ChatRequest): string {
+  return storeKey(keyPrefix(chain), partition, requestDigest(partition, request));
+}
+
+/** `bulwark:cache:<chain>:`, the part of every key of one chain (computed once per chain). */
+export function keyPrefix(chain: string): string {
+  return `bulwark:cache:${escapeSegment(chain)}:`;
+}
+
+/** The key of a request from its chain's `keyPrefix` and its `requestDigest`. */
+export function storeKey(prefix: string, partition: string | undefined, digest: string): string {
+  return `${prefix}${partition === undefined ? '_' : escapeSegment(partition)}:${digest}`;
+}
+
+/** The sha256 (hex) of the canonical form of what determines the answer, partition included. */
+export function requestDigest(partition: string | undefined, request: ChatRequest): string {
   // Keys in sorted order, as canonicalJson writes them: it has nothing to sort then.
   const determining = {
     maxTokens: request.maxTokens,
     messages: request.messages.map(hashableMessage),
     parallelToolCalls: request.parallelToolCalls,
+    partition,
     providerOptions: request.providerOptions,
     reasoning: request.reasoning,
     // A JSON answer to a schema is not the plain-text answer to the same messages, nor to another schema.
@@ -36,8 +57,7 @@ export function cacheKey(chain: string, partition: string | undefined, request: 
     v: KEY_VERSION,
   };
   // One-shot digest: no Hash object per request.
-  const digest = hash('sha256', canonicalJson(determining), 'hex');
-  return `bulwark:cache:${escapeSegment(chain)}:${partition === undefined ? '_' : escapeSegment(partition)}:${digest}`;
+  return hash('sha256', canonicalJson(determining), 'hex');
 }
 
 /**
@@ -112,10 +132,13 @@ function canonical(value: unknown, ancestors: object[]): string | undefined {
     sortInPlace(keys);
     out = '{';
     for (const key of keys) {
-      const item = canonical((obj as Record<string, unknown>)[key], ancestors);
+      const field = (obj as Record<string, unknown>)[key];
+      // Most of a request's optional fields are absent: dropped without a call.
+      if (field === undefined) continue;
+      const item = canonical(field, ancestors);
       if (item === undefined) continue;
       if (out.length > 1) out += ',';
-      out += JSON.stringify(key);
+      out += quotedKey(key);
       out += ':';
       out += item;
     }
@@ -123,6 +146,21 @@ function canonical(value: unknown, ancestors: object[]): string | undefined {
   }
   ancestors.pop();
   return out;
+}
+
+/** Object keys as JSON strings, for the few names requests use over and over (role, content, type, …). */
+const quotedKeys = new Map<string, string>();
+/** Names beyond this are quoted each time: a request's keys are caller data, not a vocabulary to keep. */
+const MAX_QUOTED_KEYS = 1024;
+
+/** `JSON.stringify(key)`, remembered: a call into the serializer costs more than a Map lookup of a property name. */
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /**

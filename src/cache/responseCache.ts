@@ -1,7 +1,7 @@
 import { DEFAULT_CACHE_MAX_ENTRIES, type CacheConfig } from './types.js';
 import type { ChatRequest, FinishReason, ToolCall, Usage } from '../request/types.js';
 import type { Clock } from '../time/clock.js';
-import { cacheKey } from './cacheKey.js';
+import { keyPrefix, requestDigest, storeKey } from './cacheKey.js';
 
 /** What the cache keeps of an answer: the answer itself and where it came from, nothing else. */
 export interface CachedAnswer {
@@ -95,7 +95,13 @@ export class ResponseCache {
   private readonly onStoreError: ((error: CacheStoreError) => void) | undefined;
   /** The store cannot hang: no timeout timer around its calls. */
   private readonly inProcess: boolean;
-  /** Key → clock time this cache last wrote it ('on-failure' mode), oldest write first. */
+  /** `bulwark:cache:<chain>:`, escaped once. */
+  private readonly keyPrefix: string;
+  /**
+   * Request digest (partition included, so it names one entry of this chain) → clock time this
+   * cache last wrote it ('on-failure' mode), oldest write first. Keyed by the digest rather than
+   * the key: no key string is built, flattened and hashed for an answer that is not rewritten.
+   */
   private readonly writtenAt = new Map<string, number>();
   /** Store writes in flight: `flush()` waits for them. */
   private readonly writes = new Set<Promise<unknown>>();
@@ -105,6 +111,7 @@ export class ResponseCache {
     const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     this.config = config;
     this.chain = chain;
+    this.keyPrefix = keyPrefix(chain);
     this.clock = clock;
     this.storeTimeoutMs = storeTimeoutMs;
     this.onStoreError = options.onStoreError;
@@ -113,7 +120,7 @@ export class ResponseCache {
 
   /** The key this request is cached under. */
   keyOf(request: ChatRequest): string {
-    return cacheKey(this.chain, request.partition, request);
+    return storeKey(this.keyPrefix, request.partition, requestDigest(request.partition, request));
   }
 
   /** The cached answer for this request (fresh or stale), or undefined: a miss, or the store misbehaved. */
@@ -145,24 +152,25 @@ export class ResponseCache {
     const ttl = this.config.ttlMs + this.config.staleTtlMs;
     if (!(ttl > 0)) return 'disabled';
     const now = this.clock.now();
-    let key: string;
+    let digest: string;
     let json: string;
     try {
-      key = this.keyOf(request);
-      if (this.writtenRecently(key, now)) return 'unchanged';
+      digest = requestDigest(request.partition, request);
+      if (this.writtenRecently(digest, now)) return 'unchanged';
       json = JSON.stringify({ v: ENTRY_VERSION, ...pick(answer, now) });
     } catch {
       return 'disabled';
     }
     if (Buffer.byteLength(json, 'utf8') > this.config.maxEntryBytes) return 'too_large';
     // Remembered before the write settles, so concurrent answers to the same request write once.
-    this.rememberWrite(key, now);
+    this.rememberWrite(digest, now);
+    const key = storeKey(this.keyPrefix, request.partition, digest);
     const write = this.call('set', () => this.config.store.set(key, json, ttl));
     this.writes.add(write);
     const done = await write;
     this.writes.delete(write);
     if (done !== TIMED_OUT && done !== FAILED) return 'saved';
-    this.writtenAt.delete(key);
+    this.writtenAt.delete(digest);
     return 'failed';
   }
 
@@ -171,18 +179,18 @@ export class ResponseCache {
     await Promise.all([...this.writes]);
   }
 
-  /** 'on-failure' mode: this cache wrote the key less than `ttlMs / 10` ago. */
-  private writtenRecently(key: string, now: number): boolean {
+  /** 'on-failure' mode: this cache wrote the request's entry less than `ttlMs / 10` ago. */
+  private writtenRecently(digest: string, now: number): boolean {
     if (this.config.mode !== 'on-failure') return false;
-    const at = this.writtenAt.get(key);
+    const at = this.writtenAt.get(digest);
     return at !== undefined && now - at < this.config.ttlMs * REFRESH_SHARE;
   }
 
-  private rememberWrite(key: string, now: number): void {
+  private rememberWrite(digest: string, now: number): void {
     if (this.config.mode !== 'on-failure') return;
     // Re-inserted: the map stays in write order, so the oldest write is forgotten first.
-    this.writtenAt.delete(key);
-    this.writtenAt.set(key, now);
+    this.writtenAt.delete(digest);
+    this.writtenAt.set(digest, now);
     if (this.writtenAt.size > MAX_REMEMBERED_WRITES) this.writtenAt.delete(this.writtenAt.keys().next().value!);
   }
 

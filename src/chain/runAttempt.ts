@@ -11,6 +11,7 @@ import type { AttemptOptions } from '../providers/adapter.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { RaceLost, WalkStopped, walkStopOf, type WalkState } from './walkState.js';
 import { takeLimitGrant } from './limited.js';
+import type { LimitGrant } from '../limits/types.js';
 
 /** A failed attempt with its classification, as the retry loop and the walk see it. */
 export class AttemptFailure extends Error {
@@ -51,70 +52,66 @@ export interface Attempt {
 }
 
 export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number, timeoutMs: number, timeoutCode: string): Attempt {
-  const { clock } = state.config;
-  const info: AttemptInfo = {
-    request: state.info,
-    number: state.attempts.length + 1,
-    kind,
-    target: rt.ref,
-    breaker: rt.slot.key,
-    resendCount,
-    ...(rt.adapter.serverAddress !== undefined && { serverAddress: rt.adapter.serverAddress }),
-    ...(rt.adapter.serverPort !== undefined && { serverPort: rt.adapter.serverPort }),
-  };
-  const observer = state.observer.onAttemptStart?.(info) ?? {};
-  const request = requestForTarget(rt, state.request, observer);
-  // Another provider's thinking blocks cannot go to this one: the adapter leaves them out; say so.
-  const dropped = foreignReasoning(state.request, rt.adapter.provider);
-  if (dropped) observer.onReasoningDropped?.(dropped);
-  const startedAt = clock.now();
-  const abort = linkedAbort(clock, state.walk, {
-    ms: timeoutMs,
-    reason: () => new ProviderError({ errorType: 'timeout', provider: rt.adapter.provider, model: rt.adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
-  });
-  const record: AttemptRecord = {
-    provider: rt.adapter.provider,
-    model: rt.adapter.model,
-    targetIndex: rt.index,
-    ...(rt.ref.pool !== undefined && { pool: rt.ref.pool, member: rt.ref.member! }),
-    kind,
-    durationMs: 0,
-  };
-  state.attempts.push(record);
-  // In flight until settled; a pool's reservation for this request becomes this attempt's count.
-  if (state.reserved === rt) state.reserved = undefined;
-  else rt.inFlight += 1;
+  return new AttemptInFlight(rt, state, permit, kind, resendCount, timeoutMs, timeoutCode);
+}
+
+/**
+ * The one implementation of `Attempt`: a class whose methods live on its prototype, so an
+ * attempt is a few objects (its info, record, abort scope, adapter options) instead of a dozen
+ * closures.
+ */
+class AttemptInFlight implements Attempt {
+  readonly info: AttemptInfo;
+  readonly request: ChatRequest;
+  readonly observer: AttemptObserver;
+  readonly record: AttemptRecord;
+  readonly abort: LinkedAbort;
+  readonly options: AttemptOptions;
+  readonly startedAt: number;
   /** Until it answers (streams: sends its first content chunk), the attempt is a wait the latency strategy measures. */
-  let waiting = true;
-  const responded = (ms: number) => {
-    if (!waiting) return;
-    waiting = false;
-    rt.responseLatency.record(ms, clock.now());
-  };
-  let settled = false;
-  const settle = (): boolean => {
-    if (settled) return false;
-    settled = true;
-    rt.inFlight -= 1;
-    return true;
-  };
-  // The limits' admission of this call: settled with the tokens it reported (correcting the estimate).
-  const grant = takeLimitGrant(state, rt);
+  private waiting = true;
+  private settled = false;
+  /** The limits' admission of this call: settled with the tokens it reported (correcting the estimate). */
+  private readonly grant: LimitGrant | undefined;
 
-  const addCost = (usage: Usage | undefined): number => {
-    const costUsd = usage ? costOf(usage, rt.price) : 0;
-    record.costUsd = costUsd;
-    state.costUsd += costUsd;
-    return costUsd;
-  };
-
-  return {
-    info,
-    request,
-    observer,
-    record,
-    abort,
-    options: {
+  constructor(
+    private readonly rt: TargetRuntime,
+    private readonly state: WalkState,
+    private readonly permit: BreakerPermit,
+    kind: AttemptKind,
+    resendCount: number,
+    timeoutMs: number,
+    timeoutCode: string,
+  ) {
+    const { adapter, ref } = rt;
+    const info: AttemptInfo = { request: state.info, number: state.attempts.length + 1, kind, target: ref, breaker: rt.slot.key, resendCount };
+    if (adapter.serverAddress !== undefined) info.serverAddress = adapter.serverAddress;
+    if (adapter.serverPort !== undefined) info.serverPort = adapter.serverPort;
+    this.info = info;
+    const observer = state.observer.onAttemptStart?.(info) ?? {};
+    this.observer = observer;
+    this.request = requestForTarget(rt, state.request, observer);
+    // Another provider's thinking blocks cannot go to this one: the adapter leaves them out; say so.
+    const dropped = foreignReasoning(state.request, adapter.provider);
+    if (dropped) observer.onReasoningDropped?.(dropped);
+    this.startedAt = state.config.clock.now();
+    const abort = linkedAbort(state.config.clock, state.walk, {
+      ms: timeoutMs,
+      reason: () => new ProviderError({ errorType: 'timeout', provider: adapter.provider, model: adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
+    });
+    this.abort = abort;
+    const { provider, model } = adapter;
+    const record: AttemptRecord =
+      ref.pool !== undefined
+        ? { provider, model, targetIndex: rt.index, pool: ref.pool, member: ref.member!, kind, durationMs: 0 }
+        : { provider, model, targetIndex: rt.index, kind, durationMs: 0 };
+    this.record = record;
+    state.attempts.push(record);
+    // In flight until settled; a pool's reservation for this request becomes this attempt's count.
+    if (state.reserved === rt) state.reserved = undefined;
+    else rt.inFlight += 1;
+    this.grant = takeLimitGrant(state, rt);
+    this.options = {
       // An own enumerable getter (a spread or a copy of the options still carries the signal): the
       // AbortSignal is created when the adapter first reads it — an HTTP adapter does at once, an
       // in-process one may never (Node's AbortSignal constructor was a tenth of the pipeline's CPU).
@@ -122,62 +119,92 @@ export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: Breake
         return abort.signal;
       },
       rateLimits: rt.slot.limiter.listener,
-    },
-    startedAt,
-    errorFor(thrown) {
-      // Why the attempt's signal fired comes first: the adapter's own error is only its echo.
-      const reason: unknown = abort.aborted ? abort.reason : undefined;
-      const cause = reason instanceof ProviderError || reason instanceof WalkStopped ? reason : thrown;
-      if (cause instanceof WalkStopped) return cause.attemptError;
-      return asProviderError(cause, rt.adapter.provider, rt.adapter.model);
-    },
-    succeed(response, usage, extra) {
-      if (!settle()) return;
-      abort.dispose();
-      const durationMs = clock.now() - startedAt;
-      record.durationMs = durationMs;
-      const costUsd = addCost(usage);
-      grant?.settle(usedTokens(usage));
-      rt.latency.record(durationMs, clock.now());
-      responded(durationMs);
-      permit.success(observer);
-      observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
-    },
-    fail(error, extra) {
-      const classification = classifyError(error, state.config.classify);
-      const failure = new AttemptFailure(error, classification, record, info);
-      if (!settle()) return failure;
-      abort.dispose();
-      const durationMs = clock.now() - startedAt;
-      const usage = extra?.usage ?? error.usage;
-      record.durationMs = durationMs;
-      record.errorType = classification.errorType;
-      const costUsd = addCost(usage);
-      grant?.settle(usedTokens(usage));
-      // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
-      const stop = walkStopOf(error);
-      const walkAbort = stop !== undefined;
-      if (waiting && (error.errorType === 'timeout' || stop instanceof RaceLost)) censoredWait(rt, durationMs, clock.now());
-      waiting = false;
-      // Transitions the outcome causes reach this attempt's span through the permit.
-      if (walkAbort || !classification.countsForBreaker) permit.release(observer);
-      else permit.failure({ immediate: classification.opensBreaker }, observer);
-      // A local failure says nothing about the target either: it never heard of the request.
-      if (!walkAbort && !error.local) rt.lastError = { type: classification.errorType, at: clock.now(), message: error.message };
-      observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
-      return failure;
-    },
-    responded,
-    release(usage) {
-      if (!settle()) return;
-      abort.dispose();
-      record.durationMs = clock.now() - startedAt;
-      const costUsd = addCost(usage);
-      grant?.settle(usedTokens(usage));
-      permit.release(observer);
-      observer.onEnd?.({ durationMs: record.durationMs, ...(usage && { usage }), costUsd });
-    },
-  };
+    };
+  }
+
+  errorFor(thrown: unknown): ProviderError {
+    // Why the attempt's signal fired comes first: the adapter's own error is only its echo.
+    const reason: unknown = this.abort.aborted ? this.abort.reason : undefined;
+    const cause = reason instanceof ProviderError || reason instanceof WalkStopped ? reason : thrown;
+    if (cause instanceof WalkStopped) return cause.attemptError;
+    return asProviderError(cause, this.rt.adapter.provider, this.rt.adapter.model);
+  }
+
+  succeed(response: ProviderResponse | undefined, usage: Usage | undefined, extra?: { timeToFirstChunkMs?: number }): void {
+    if (!this.settle()) return;
+    const { rt, record, observer } = this;
+    // One clock read for the end: the duration and both latency samples are taken at it.
+    const at = this.state.config.clock.now();
+    const durationMs = at - this.startedAt;
+    record.durationMs = durationMs;
+    const costUsd = this.addCost(usage);
+    this.grant?.settle(usedTokens(usage));
+    rt.latency.record(durationMs, at);
+    this.respondedAt(durationMs, at);
+    this.permit.success(observer);
+    observer.onEnd?.({ durationMs, ...(response && { response }), ...(usage && { usage }), costUsd, ...extra });
+  }
+
+  fail(error: ProviderError, extra?: { usage?: Usage; timeToFirstChunkMs?: number }): AttemptFailure {
+    const { rt, record, observer, state } = this;
+    const classification = classifyError(error, state.config.classify);
+    const failure = new AttemptFailure(error, classification, record, this.info);
+    if (!this.settle()) return failure;
+    const at = state.config.clock.now();
+    const durationMs = at - this.startedAt;
+    const usage = extra?.usage ?? error.usage;
+    record.durationMs = durationMs;
+    record.errorType = classification.errorType;
+    const costUsd = this.addCost(usage);
+    this.grant?.settle(usedTokens(usage));
+    // A walk abort (caller cancelled, total deadline) says nothing about this target's health.
+    const stop = walkStopOf(error);
+    const walkAbort = stop !== undefined;
+    if (this.waiting && (error.errorType === 'timeout' || stop instanceof RaceLost)) censoredWait(rt, durationMs, at);
+    this.waiting = false;
+    // Transitions the outcome causes reach this attempt's span through the permit.
+    if (walkAbort || !classification.countsForBreaker) this.permit.release(observer);
+    else this.permit.failure({ immediate: classification.opensBreaker }, observer);
+    // A local failure says nothing about the target either: it never heard of the request.
+    if (!walkAbort && !error.local) rt.lastError = { type: classification.errorType, at, message: error.message };
+    observer.onEnd?.({ durationMs, error, errorType: classification.errorType, ...(usage && { usage }), costUsd, ...(extra?.timeToFirstChunkMs !== undefined && { timeToFirstChunkMs: extra.timeToFirstChunkMs }) });
+    return failure;
+  }
+
+  release(usage?: Usage): void {
+    if (!this.settle()) return;
+    const { record } = this;
+    record.durationMs = this.state.config.clock.now() - this.startedAt;
+    const costUsd = this.addCost(usage);
+    this.grant?.settle(usedTokens(usage));
+    this.permit.release(this.observer);
+    this.observer.onEnd?.({ durationMs: record.durationMs, ...(usage && { usage }), costUsd });
+  }
+
+  responded(ms: number): void {
+    if (this.waiting) this.respondedAt(ms, this.state.config.clock.now());
+  }
+
+  private respondedAt(ms: number, at: number): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.rt.responseLatency.record(ms, at);
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.rt.inFlight -= 1;
+    this.abort.dispose();
+    return true;
+  }
+
+  private addCost(usage: Usage | undefined): number {
+    const costUsd = usage ? costOf(usage, this.rt.price) : 0;
+    this.record.costUsd = costUsd;
+    this.state.costUsd += costUsd;
+    return costUsd;
+  }
 }
 
 /**

@@ -85,9 +85,11 @@ export class TargetLimiter {
 
   /** Without a store call: available, low (try after peers) or limited (skip). */
   availability(): Availability {
-    const now = this.clock.now();
     const max = this.limits?.maxConcurrent;
     if (max !== undefined && this.inFlight >= max) return 'limited';
+    // Without a window or a provider's report the answer depends on nothing time-bound: no clock read.
+    if (!this.window && !this.reported()) return 'available';
+    const now = this.clock.now();
     if (this.providerDenial(now)) return 'limited';
     if (this.window) {
       const left = this.shared?.available() && this.fleet ? this.fleetRemaining(now) : this.window.remaining(now);
@@ -102,8 +104,9 @@ export class TargetLimiter {
    * (bounded by the store's timeout).
    */
   async acquire(estimatedTokens: () => number): Promise<LimitGrant | LimitDenial> {
-    const now = this.clock.now();
     const max = this.limits?.maxConcurrent;
+    // Time only matters to a window, a fleet-wide lease or a provider's report (no clock read otherwise).
+    const now = this.window || this.reported() || (max !== undefined && this.shared) ? this.clock.now() : 0;
     if (max !== undefined && this.inFlight >= max) return { granted: false, kind: 'concurrent', source: 'local', retryInMs: undefined };
     const provider = this.providerDenial(now);
     if (provider) return provider;
@@ -178,26 +181,25 @@ export class TargetLimiter {
   }
 
   private grant(estimated: number, id: string | undefined, lease: string | undefined): LimitGrant {
-    let open = true;
-    const end = () => {
-      if (!open) return false;
-      open = false;
-      this.inFlight--;
-      if (lease !== undefined) this.releaseLease(lease);
-      for (const wake of [...this.waiters]) wake();
-      return true;
-    };
-    return {
-      granted: true,
-      settle: (usedTokens) => {
-        if (!end() || id === undefined || usedTokens === undefined || this.limits?.tpm === undefined) return;
-        this.add(id, 0, Math.max(0, Math.round(usedTokens)) - estimated);
-      },
-      cancel: () => {
-        if (!end() || id === undefined) return;
-        this.add(id, -1, -estimated);
-      },
-    };
+    return new Grant(this, estimated, id, lease);
+  }
+
+  /** @internal A granted call ended (settled or cancelled): its slot, its lease and the waiters. */
+  callEnded(lease: string | undefined): void {
+    this.inFlight--;
+    if (lease !== undefined) this.releaseLease(lease);
+    if (this.waiters.size > 0) for (const wake of [...this.waiters]) wake();
+  }
+
+  /** @internal A granted call's tokens, corrected to what it reported (tpm only). */
+  correctTokens(id: string, estimated: number, usedTokens: number): void {
+    if (this.limits?.tpm === undefined) return;
+    this.add(id, 0, Math.max(0, Math.round(usedTokens)) - estimated);
+  }
+
+  /** @internal A granted call never sent: its request and tokens given back. */
+  refund(id: string, estimated: number): void {
+    this.add(id, -1, -estimated);
   }
 
   /** A correction or refund, locally at once and to the store in the background (never awaited by a request). */
@@ -284,6 +286,11 @@ export class TargetLimiter {
     return reported && now < reported.resetAt ? reported : undefined;
   }
 
+  /** Whether a provider's report is held (it may have expired: `current` says). */
+  private reported(): boolean {
+    return this.headers !== false && (this.provider.requests !== undefined || this.provider.tokens !== undefined);
+  }
+
   private providerDenial(now: number): LimitDenial | undefined {
     for (const kind of ['requests', 'tokens'] as const satisfies readonly LimitKind[]) {
       const reported = this.current(kind, now);
@@ -300,6 +307,39 @@ export class TargetLimiter {
       if (reported && reported.remaining < threshold * reported.limit) return true;
     }
     return false;
+  }
+}
+
+/**
+ * One admitted call: ended exactly once, by `settle` (it was sent; tpm corrected to the tokens it
+ * reported) or `cancel` (never sent; its request and tokens given back). A class, not closures:
+ * every call through a target takes one, limits configured or not (the count in flight is kept).
+ */
+class Grant implements LimitGrant {
+  readonly granted = true;
+  private open = true;
+  constructor(
+    private readonly limiter: TargetLimiter,
+    private readonly estimated: number,
+    private readonly id: string | undefined,
+    private readonly lease: string | undefined,
+  ) {}
+
+  settle(usedTokens: number | undefined): void {
+    if (!this.end() || this.id === undefined || usedTokens === undefined) return;
+    this.limiter.correctTokens(this.id, this.estimated, usedTokens);
+  }
+
+  cancel(): void {
+    if (!this.end() || this.id === undefined) return;
+    this.limiter.refund(this.id, this.estimated);
+  }
+
+  private end(): boolean {
+    if (!this.open) return false;
+    this.open = false;
+    this.limiter.callEnded(this.lease);
+    return true;
   }
 }
 

@@ -168,9 +168,14 @@ describe('ResponseCache', () => {
       expect(await cache.save(REQUEST, ANSWER)).toBe('saved');
       expect(await cache.save({ ...REQUEST, partition: 'tenant-2' }, ANSWER)).toBe('saved');
       expect(await cache.save({ ...REQUEST, partition: undefined }, ANSWER)).toBe('saved');
+      expect(await cache.save({ ...REQUEST, partition: '_' }, ANSWER)).toBe('saved');
+      expect(await cache.save({ ...REQUEST, partition: '' }, ANSWER)).toBe('saved');
       expect(await cache.save({ ...REQUEST, messages: [{ role: 'user', content: 'Summarise tomorrow' }] }, ANSWER)).toBe('saved');
       expect(await cache.save({ ...REQUEST, partition: 'tenant-2' }, ANSWER)).toBe('unchanged');
-      expect(new Set(store.sets.map(([key]) => key)).size).toBe(4);
+      expect(await cache.save({ ...REQUEST, partition: undefined }, ANSWER)).toBe('unchanged');
+      expect(new Set(store.sets.map(([key]) => key)).size).toBe(6);
+      // Each entry went to its own partition's key.
+      expect(store.sets.map(([key]) => key.split(':')[3])).toEqual(['tenant-1', 'tenant-2', '_', '%5F', '', 'tenant-1']);
     });
 
     it('a write that failed is not remembered: the next answer is written', async () => {

@@ -58,11 +58,10 @@ export class DeadlineQueue {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Calls `target.expire()` `ms` from now, unless cancelled first. */
-  add(ms: number, target: Expiring): Deadline {
+  /** Calls `target.expire()` `ms` after `now` (the clock's, unless the caller just read it), unless cancelled first. */
+  add(ms: number, target: Expiring, now = this.clock.now()): Deadline {
     const { heap } = this;
     const wait = Math.max(0, ms);
-    const now = this.clock.now();
     const deadline = new Deadline(this, now + wait, this.seq++, target, heap.length);
     heap.push(deadline);
     this.siftUp(deadline.index);
@@ -70,7 +69,7 @@ export class DeadlineQueue {
     // A request's deadline comes first and its attempts' shorter timeouts after it: armed no later
     // than the shortest timeout seen from now, the timer is already early enough for them (an
     // early firing only re-arms), instead of a cancel-and-set pair per attempt.
-    if (deadline.at < this.armedAt) this.arm(now + this.shortestMs);
+    if (deadline.at < this.armedAt) this.arm(now + this.shortestMs, now);
     return deadline;
   }
 
@@ -106,7 +105,7 @@ export class DeadlineQueue {
       first.index = DUE;
       (due ??= []).push(first);
     }
-    if (heap.length > 0) this.arm(heap[0]!.at);
+    if (heap.length > 0) this.arm(heap[0]!.at, now);
     if (!due) return;
     for (const deadline of due) {
       // Cancelled by an earlier one of this batch (a walk's deadline ending its attempt's scope).
@@ -123,10 +122,10 @@ export class DeadlineQueue {
     }
   }
 
-  private arm(at: number): void {
+  private arm(at: number, now: number): void {
     this.cancelTimer?.();
     this.armedAt = at;
-    this.cancelTimer = this.clock.setTimer(this.onTimer, Math.max(0, at - this.clock.now()));
+    this.cancelTimer = this.clock.setTimer(this.onTimer, Math.max(0, at - now));
   }
 
   private disarm(): void {

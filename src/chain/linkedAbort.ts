@@ -1,4 +1,5 @@
 import type { Clock } from '../time/clock.js';
+import { deadlinesOf, type Deadline, type Expiring } from '../time/deadlines.js';
 
 /**
  * An abort scope: aborts when `abort()` is called, when its parent scope aborts (with the parent's
@@ -9,7 +10,8 @@ import type { Clock } from '../time/clock.js';
  * Scopes tell their children directly, not through AbortSignal listeners, and the AbortSignal
  * itself is created only when something asks for it (an adapter's call, a backoff wait): an
  * AbortSignal is an EventTarget, and one per scope plus an `abort` listener per child were a
- * tenth of the pipeline's CPU.
+ * tenth of the pipeline's CPU. Timeouts are deadlines of the clock's one queue (time/deadlines.ts),
+ * not a timer each.
  */
 export interface LinkedAbort {
   /** A standard signal that aborts with this scope (created on first use). */
@@ -26,19 +28,26 @@ export interface LinkedAbort {
   dispose(): void;
 }
 
-class Scope implements LinkedAbort {
+class Scope implements LinkedAbort, Expiring {
   aborted = false;
   reason: unknown = undefined;
   private controller: AbortController | undefined;
   private listeners: Set<(reason: unknown) => void> | undefined;
-  private cancelTimer: (() => void) | undefined;
+  private deadline: Deadline | undefined;
+  private timeoutReason: (() => unknown) | undefined;
   private detach: (() => void) | undefined;
 
   constructor(clock: Clock, parent: LinkedAbort | undefined, timeout: { ms: number; reason: () => unknown } | undefined) {
     if (parent) this.detach = parent.onAbort((reason) => this.abort(reason));
     if (timeout && !this.aborted && Number.isFinite(timeout.ms)) {
-      this.cancelTimer = clock.setTimer(() => this.abort(timeout.reason()), Math.max(0, timeout.ms));
+      this.timeoutReason = timeout.reason;
+      this.deadline = deadlinesOf(clock).add(timeout.ms, this);
     }
+  }
+
+  /** The timeout passed (called by the deadline queue). */
+  expire(): void {
+    this.abort(this.timeoutReason!());
   }
 
   get signal(): AbortSignal {
@@ -70,7 +79,7 @@ class Scope implements LinkedAbort {
   }
 
   dispose(): void {
-    this.cancelTimer?.();
+    this.deadline?.cancel();
     this.detach?.();
   }
 }

@@ -1,8 +1,8 @@
 import { estimateTokens } from '../validation/validateRequest.js';
-import { inputNeeds } from '../request/contentParts.js';
+import { inputNeeds, type InputNeeds } from '../request/contentParts.js';
 import { unsupportedInput } from '../providers/capabilities.js';
 import { retryOnTarget, TargetGaveUp, type AttemptExecutor, type TargetRunOptions } from './retryOnTarget.js';
-import { raceWithHedges, type Admitted, type Hedging, type RaceResult } from './hedge.js';
+import { raceWithHedges, type Admitted, type Hedging, type RaceResult, type RaceWalk } from './hedge.js';
 import { pickForHedge, walkPool, type PositionSteps } from './walkPool.js';
 import type { BreakerPermit } from '../breaker/circuitBreaker.js';
 import type { AttemptKind } from '../request/types.js';
@@ -17,6 +17,9 @@ export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
   /** Every eligible target failed (or the walk was stopped): `stop` means do not degrade. */
   | { ok: false; error: ProviderError; reason: ErrorType; stop: boolean };
+
+/** How a plain target (not a pool member) is run: nothing to prefer, no attempts before it. */
+const PLAIN_TARGET: TargetRunOptions = Object.freeze({});
 
 function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
   if (state.refusedBy?.has(rt.adapter.provider)) return 'refused by this provider already';
@@ -34,25 +37,319 @@ function skipReason(rt: TargetRuntime, state: WalkState): string | undefined {
  * position (consecutive members of one pool) is walked by walkPool: its members, picked by its
  * strategy, until one answers or every member is open, unavailable or has failed this request.
  */
-export async function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
-  const { config } = state;
-  const { clock } = config;
-  let tried = 0;
-  const needs = inputNeeds(state.request.messages);
+export function walkChain<T>(targets: readonly TargetRuntime[], state: WalkState, execute: AttemptExecutor<T>, hedging?: Hedging): Promise<WalkResult<T>> {
+  return new ChainWalk(targets, state, execute, hedging).walk();
+}
+
+/**
+ * One walk: what it has done so far, and the steps a position takes (the walk's own loop, walkPool
+ * for a pool's members, the hedge race for the next target). A class, so that a walk is one object
+ * and its steps are methods, not a dozen closures per request.
+ */
+class ChainWalk<T> implements PositionSteps<T>, RaceWalk {
+  readonly hedges: boolean;
+  private tried = 0;
+  private readonly needs: InputNeeds;
   /** Targets skipped because they cannot take the request's parts: `provider/model takes no images`. */
-  const unsupported: string[] = [];
+  private readonly unsupported: string[] = [];
   /** The last failure of a target that was tried (or refused by its breaker): what the walk reports. */
-  let lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
+  private lastTried: WalkState['lastFailure'];
+  private gaveUp: TargetGaveUp | undefined;
   /** The next target to consider: the walk's and its hedges' (a hedge takes the target the walk would try next). */
-  let next = 0;
+  private next = 0;
   /** Targets whose provider reported little left go after their peers (see deferLow). */
-  let order = deferLow(targets);
+  private order: readonly TargetRuntime[];
   /** Targets skipped at one of their limits in this pass, and when each may fit again. */
-  let limited: Array<{ rt: TargetRuntime; retryInMs: number | undefined }> = [];
+  private limited: Array<{ rt: TargetRuntime; retryInMs: number | undefined }> = [];
+  /** Pool members a hedge of this request took: the walk does not try them again when it reaches their pool. */
+  private hedgedInto: Set<TargetRuntime> | undefined;
+  /** Pools a hedge entered (one hop, however many of its members are hedged on). */
+  private enteredPools: Set<PoolRuntime> | undefined;
+  /** Hops reported to the observer by this walk (across its passes after a wait for capacity). */
+  private reported: Set<string> | undefined;
+
+  constructor(
+    private readonly targets: readonly TargetRuntime[],
+    private readonly state: WalkState,
+    private readonly execute: AttemptExecutor<T>,
+    private readonly hedging: Hedging | undefined,
+  ) {
+    this.hedges = hedging !== undefined;
+    this.needs = inputNeeds(state.request.messages);
+    this.lastTried = state.lastFailure?.reason === 'unsupported_input' ? undefined : state.lastFailure;
+    this.order = deferLow(targets);
+  }
+
+  async walk(): Promise<WalkResult<T>> {
+    const { state } = this;
+    const { clock } = state.config;
+    const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried: this.lastTried };
+    const queueStart = clock.now();
+    for (;;) {
+      const { order } = this;
+      while (this.next < order.length) {
+        const stop = this.stopped();
+        if (stop) return stop;
+        const rt = order[this.next]!;
+        if (rt.pool) {
+          const members: TargetRuntime[] = [];
+          while (this.next < order.length && order[this.next]!.pool === rt.pool) members.push(order[this.next++]!);
+          const ended = await walkPool(rt.pool, members, state, this);
+          if (ended === 'break') break;
+          if (ended) return ended;
+          continue;
+        }
+        this.next += 1;
+        if (skipReason(rt, state)) continue;
+        const hop = this.hopTo(rt);
+        if (hop === 'break') break;
+        if (hop) return hop;
+        if (this.cannotTake(rt)) continue;
+        const permit = await rt.slot.breaker.tryAcquire();
+        if (!permit) {
+          this.rejected(rt);
+          continue;
+        }
+        const ended = this.hedging ? await this.race(this.hedging, rt, permit) : await this.run(rt, permit, this.firstKind(), PLAIN_TARGET);
+        if (ended) return ended;
+      }
+      // Nothing was sent and targets were at their limits: wait for capacity (up to the longest
+      // queueMs among them, within the deadline), then walk again from the top.
+      const { limited } = this;
+      if (this.tried > 0 || limited.length === 0) break;
+      const queueMs = Math.max(...limited.map((l) => l.rt.slot.limiter.queueMs));
+      const left = Math.min(queueStart + queueMs, state.deadline) - clock.now();
+      if (!(left > 0)) break;
+      const soonest = Math.min(...limited.map((l) => l.retryInMs ?? Number.POSITIVE_INFINITY));
+      try {
+        await waitForAny(limited.map((l) => l.rt.slot.limiter), Math.min(left, soonest), clock, state.walk.signal);
+      } catch {
+        return this.stopped() ?? { ok: false, error: this.lastTried!.error, reason: this.lastTried!.error.errorType, stop: false };
+      }
+      state.hops = start.hops;
+      state.lastFailure = start.lastFailure;
+      this.lastTried = start.lastTried;
+      this.unsupported.length = 0;
+      this.limited = [];
+      this.order = deferLow(this.targets);
+      this.next = 0;
+    }
+    const { lastTried, unsupported } = this;
+    if (lastTried && lastTried.reason !== 'unsupported_input') {
+      return { ok: false, error: lastTried.error, reason: lastTried.reason === 'limited' ? lastTried.error.errorType : lastTried.reason, stop: false };
+    }
+    if (unsupported.length > 0) {
+      // Nothing was tried: no target of this chain takes these images or files. The request is the
+      // problem, as with any bad request: no cached or static stand-in.
+      const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: `No target in the chain can take this request's input: ${unsupported.join('; ')}` });
+      return { ok: false, error, reason: 'bad_request', stop: true };
+    }
+    const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: 'No target in the chain can take this request' });
+    return { ok: false, error, reason: 'bad_request', stop: false };
+  }
+
+  /** A plain target with the chain's hedging: it races the next target when it is slow. */
+  private async race(hedging: Hedging, rt: TargetRuntime, permit: BreakerPermit): Promise<WalkResult<T> | undefined> {
+    if (!(await this.admitted(rt, permit))) return undefined;
+    const kind = this.firstKind();
+    this.tried += 1;
+    const ran: RaceResult<T> = await raceWithHedges(hedging, { rt, permit, kind }, this.state, this.execute, this);
+    return ran.ok ? { ok: true, value: ran.value, target: ran.rt } : this.leaveWith(ran.rt, ran.thrown);
+  }
+
+  // -- RaceWalk: what a hedge race asks of the walk
+
+  /** A racer gave up while others still run: recorded as the walk leaving it. */
+  leave(rt: TargetRuntime, gaveUp: TargetGaveUp): void {
+    this.leaveWith(rt, gaveUp);
+  }
+
+  /**
+   * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
+   * when the request is over, out of hops or at its cost cap. Targets that cannot help are passed
+   * over as the walk would.
+   */
+  async admitHedge(): Promise<Admitted | undefined> {
+    const { state, order } = this;
+    while (this.next < order.length) {
+      const rt = order[this.next]!;
+      // Another member of a pool a hedge already entered is no new hop.
+      const hop = !(rt.pool && this.enteredPools?.has(rt.pool));
+      if (state.walk.aborted || (hop && state.hops >= state.config.maxHops) || costCapReached(state)) return undefined;
+      if (rt.pool) {
+        const member = await this.hedgeIntoPool(rt.pool, hop);
+        if (member) return member;
+        continue;
+      }
+      this.next += 1;
+      if (skipReason(rt, state)) continue;
+      if (rt.target.capabilities && unsupportedInput(this.needs, rt.target.capabilities)) continue;
+      const permit = await rt.slot.breaker.tryAcquire();
+      if (!permit) {
+        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+        continue;
+      }
+      // A hedge is a call like any other: a target at its limits is passed over.
+      if ((await admitLimited(rt, state)) !== true) {
+        permit.release();
+        continue;
+      }
+      state.hops += 1;
+      this.tried += 1;
+      return { rt, permit, kind: 'hedge' };
+    }
+    return undefined;
+  }
+
+  /**
+   * A hedge into the pool position at `next`: a member picked by the pool's strategy, as the walk
+   * would pick it (breaker, limits, input), left at `next` so that the walk, if it gets there,
+   * walks the pool's other members. None can take it: `next` moves past the pool.
+   */
+  private async hedgeIntoPool(pool: PoolRuntime, hop: boolean): Promise<Admitted | undefined> {
+    const { state, order, needs } = this;
+    let end = this.next;
+    while (end < order.length && order[end]!.pool === pool) end += 1;
+    const members = order.slice(this.next, end);
+    const passed = new Set<TargetRuntime>();
+    const eligible = () => members.filter((m) => !passed.has(m) && !this.hedgedInto?.has(m) && m.slot.breaker.state !== 'open' && skipReason(m, state) === undefined);
+    const hedgeSteps = {
+      stopped: () => this.stopped(),
+      cannotTake: (m: TargetRuntime) => Boolean(m.target.capabilities && unsupportedInput(needs, m.target.capabilities)),
+      rejected: (m: TargetRuntime) => state.observer.onCircuitRejected?.({ target: m.ref, breaker: m.slot.key }),
+    };
+    for (;;) {
+      const member = await pickForHedge(pool, eligible, state, hedgeSteps, (m) => passed.add(m));
+      if (!member) {
+        this.next = end;
+        return undefined;
+      }
+      // A hedge is a call like any other: a member at its limits is passed over.
+      if ((await admitLimited(member.rt, state)) !== true) {
+        member.permit.release();
+        passed.add(member.rt);
+        continue;
+      }
+      (this.hedgedInto ??= new Set()).add(member.rt);
+      if (hop) {
+        state.hops += 1;
+        (this.enteredPools ??= new Set()).add(pool);
+      }
+      this.tried += 1;
+      return { rt: member.rt, permit: member.permit, kind: 'hedge' };
+    }
+  }
+
+  // -- PositionSteps: what a position (a target, a pool's members) asks of the walk
+
+  stopped(): WalkResult<T> | undefined {
+    const { walk } = this.state;
+    if (!walk.aborted) return undefined;
+    const stop = walk.reason as WalkStopped;
+    // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
+    return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
+  }
+
+  skip(rt: TargetRuntime): string | undefined {
+    return this.hedgedInto?.has(rt) ? 'taken by a hedge of this request' : skipReason(rt, this.state);
+  }
+
+  /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
+  hopTo(rt: TargetRuntime): WalkResult<T> | 'break' | undefined {
+    const { state } = this;
+    if (!state.lastFailure) return undefined;
+    // A pool a hedge of this request entered was that hop already.
+    const counted = !(rt.pool && this.enteredPools?.has(rt.pool));
+    if (counted && state.hops >= state.config.maxHops) return 'break';
+    if (costCapReached(state)) {
+      const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
+      return { ok: false, error, reason: 'budget_exhausted', stop: false };
+    }
+    if (counted) state.hops += 1;
+    const { ref: from, reason } = state.lastFailure;
+    // A request that waited for capacity walks again: the same skip is one fallback, not one per pass.
+    const key = `${from.index}>${rt.ref.index}:${reason}`;
+    if (this.reported?.has(key)) return undefined;
+    (this.reported ??= new Set()).add(key);
+    state.observer.onFallback?.({ from, to: rt.ref, reason });
+    return undefined;
+  }
+
+  /** Before the breaker: a target that cannot take the input is no call, so no probe either. */
+  cannotTake(rt: TargetRuntime): boolean {
+    const cannot = rt.target.capabilities && unsupportedInput(this.needs, rt.target.capabilities);
+    if (!cannot) return false;
+    this.unsupported.push(`${rt.label} ${cannot}`);
+    const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
+    this.state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
+    return true;
+  }
+
+  rejected(rt: TargetRuntime): void {
+    const { state } = this;
+    state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
+    const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
+    state.lastFailure = this.lastTried = { ref: rt.ref, reason: 'circuit_open', error };
+  }
+
+  async run(rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions): Promise<WalkResult<T> | undefined> {
+    if (!(await this.admitted(rt, permit))) return undefined;
+    this.tried += 1;
+    try {
+      return { ok: true, value: await retryOnTarget(rt, this.state, permit, kind, this.execute, options), target: rt };
+    } catch (thrown) {
+      return this.leaveWith(rt, thrown);
+    }
+  }
+
+  async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>, poolHedging?: Hedging): Promise<WalkResult<T> | undefined> {
+    const policy = poolHedging ?? this.hedging;
+    if (!policy) throw new Error('runHedged without a hedging policy');
+    if (!(await this.admitted(first.rt, first.permit))) return undefined;
+    this.tried += 1;
+    const { state } = this;
+    const admitHedge = async () => {
+      // A hedge on a member is one more call: a member at its limits is passed over.
+      for (;;) {
+        const member = await admitMember();
+        if (!member) return undefined;
+        if ((await admitLimited(member.rt, state)) === true) {
+          this.tried += 1;
+          return member;
+        }
+        member.permit.release();
+      }
+    };
+    const ran = await raceWithHedges(policy, first, state, this.execute, { admitHedge, leave: (left, gaveUp) => this.leave(left, gaveUp) });
+    return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : this.leaveWith(ran.rt, ran.thrown);
+  }
+
+  firstKind(): AttemptKind {
+    return this.tried === 0 && this.state.hops === 0 ? 'initial' : 'fallback';
+  }
+
+  lastGaveUp(): TargetGaveUp | undefined {
+    return this.gaveUp;
+  }
+
+  // -- the walk's own records
+
+  /** Asks the target's limits for the call the walk is about to make: false (recorded as a `limited` skip) when at one. */
+  private async admitted(rt: TargetRuntime, permit: BreakerPermit): Promise<boolean> {
+    const admission = await admitLimited(rt, this.state);
+    if (admission === true) return true;
+    // Skipped, not failed: no call, nothing charged to its breaker.
+    permit.release();
+    this.limited.push({ rt, retryInMs: admission.denial.retryInMs });
+    this.state.lastFailure = this.lastTried = { ref: rt.ref, reason: 'limited', error: admission.error };
+    this.gaveUp = undefined;
+    return false;
+  }
 
   /** The walk leaves `rt`: a result that ends the walk, or undefined to go on with the next target. */
-  const leave = (rt: TargetRuntime, thrown: unknown): WalkResult<T> | undefined => {
+  private leaveWith(rt: TargetRuntime, thrown: unknown): WalkResult<T> | undefined {
     if (!(thrown instanceof TargetGaveUp)) throw thrown;
+    const { state } = this;
     const { error } = thrown;
     // A retry refused by the target's limits: a skip for the walk, like the first call's.
     const reason = isLimitedError(error) ? 'limited' : thrown.reason;
@@ -67,258 +364,10 @@ export async function walkChain<T>(targets: readonly TargetRuntime[], state: Wal
       // The prompt did not fit this target: the next one needs more room than this one has.
       state.needsContextTokens = Math.max(needed, window !== undefined ? window + 1 : 0, state.needsContextTokens ?? 0);
     }
-    state.lastFailure = lastTried = { ref: rt.ref, reason, error };
-    lastGaveUp = thrown;
+    state.lastFailure = this.lastTried = { ref: rt.ref, reason, error };
+    this.gaveUp = thrown;
     return undefined;
-  };
-  let lastGaveUp: TargetGaveUp | undefined;
-
-  /**
-   * The next target, for a hedge: one hop, no fallback event (nothing failed), and no call at all
-   * when the request is over, out of hops or at its cost cap. Targets that cannot help are passed
-   * over as the walk would.
-   */
-  const admitHedge = async (): Promise<Admitted | undefined> => {
-    while (next < order.length) {
-      const rt = order[next]!;
-      // Another member of a pool a hedge already entered is no new hop.
-      const hop = !(rt.pool && enteredPools?.has(rt.pool));
-      if (state.walk.aborted || (hop && state.hops >= config.maxHops) || costCapReached(state)) return undefined;
-      if (rt.pool) {
-        const member = await hedgeIntoPool(rt.pool, hop);
-        if (member) return member;
-        continue;
-      }
-      next += 1;
-      if (skipReason(rt, state)) continue;
-      if (rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities)) continue;
-      const permit = await rt.slot.breaker.tryAcquire();
-      if (!permit) {
-        state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
-        continue;
-      }
-      // A hedge is a call like any other: a target at its limits is passed over.
-      if ((await admitLimited(rt, state)) !== true) {
-        permit.release();
-        continue;
-      }
-      state.hops += 1;
-      tried += 1;
-      return { rt, permit, kind: 'hedge' };
-    }
-    return undefined;
-  };
-
-  /** Pool members a hedge of this request took: the walk does not try them again when it reaches their pool. */
-  let hedgedInto: Set<TargetRuntime> | undefined;
-  /** Pools a hedge entered (one hop, however many of its members are hedged on). */
-  let enteredPools: Set<PoolRuntime> | undefined;
-
-  /**
-   * A hedge into the pool position at `next`: a member picked by the pool's strategy, as the walk
-   * would pick it (breaker, limits, input), left at `next` so that the walk, if it gets there,
-   * walks the pool's other members. None can take it: `next` moves past the pool.
-   */
-  const hedgeIntoPool = async (pool: PoolRuntime, hop: boolean): Promise<Admitted | undefined> => {
-    let end = next;
-    while (end < order.length && order[end]!.pool === pool) end += 1;
-    const members = order.slice(next, end);
-    const passed = new Set<TargetRuntime>();
-    const eligible = () => members.filter((m) => !passed.has(m) && !hedgedInto?.has(m) && m.slot.breaker.state !== 'open' && skipReason(m, state) === undefined);
-    const hedgeSteps = {
-      stopped,
-      cannotTake: (m: TargetRuntime) => Boolean(m.target.capabilities && unsupportedInput(needs, m.target.capabilities)),
-      rejected: (m: TargetRuntime) => state.observer.onCircuitRejected?.({ target: m.ref, breaker: m.slot.key }),
-    };
-    for (;;) {
-      const member = await pickForHedge(pool, eligible, state, hedgeSteps, (m) => passed.add(m));
-      if (!member) {
-        next = end;
-        return undefined;
-      }
-      // A hedge is a call like any other: a member at its limits is passed over.
-      if ((await admitLimited(member.rt, state)) !== true) {
-        member.permit.release();
-        passed.add(member.rt);
-        continue;
-      }
-      (hedgedInto ??= new Set()).add(member.rt);
-      if (hop) {
-        state.hops += 1;
-        (enteredPools ??= new Set()).add(pool);
-      }
-      tried += 1;
-      return { rt: member.rt, permit: member.permit, kind: 'hedge' };
-    }
-  };
-
-  /** Hops reported to the observer by this walk (across its passes after a wait for capacity). */
-  let reported: Set<string> | undefined;
-  /** Entering a position after a failure is a hop: 'break' past maxHops, a result when the walk ends here. */
-  const hopTo = (rt: TargetRuntime): WalkResult<T> | 'break' | undefined => {
-    if (!state.lastFailure) return undefined;
-    // A pool a hedge of this request entered was that hop already.
-    const counted = !(rt.pool && enteredPools?.has(rt.pool));
-    if (counted && state.hops >= config.maxHops) return 'break';
-    if (costCapReached(state)) {
-      const error = new ProviderError({ errorType: 'budget_exhausted', provider: 'bulwark', model: '', message: `Request spent $${state.costUsd.toFixed(6)}, at its maxCostUsd of $${state.request.maxCostUsd}` });
-      return { ok: false, error, reason: 'budget_exhausted', stop: false };
-    }
-    if (counted) state.hops += 1;
-    const { ref: from, reason } = state.lastFailure;
-    // A request that waited for capacity walks again: the same skip is one fallback, not one per pass.
-    const key = `${from.index}>${rt.ref.index}:${reason}`;
-    if (reported?.has(key)) return undefined;
-    (reported ??= new Set()).add(key);
-    state.observer.onFallback?.({ from, to: rt.ref, reason });
-    return undefined;
-  };
-
-  /** Before the breaker: a target that cannot take the input is no call, so no probe either. */
-  const cannotTake = (rt: TargetRuntime): boolean => {
-    const cannot = rt.target.capabilities && unsupportedInput(needs, rt.target.capabilities);
-    if (!cannot) return false;
-    unsupported.push(`${rt.label} ${cannot}`);
-    const error = new ProviderError({ errorType: 'bad_request', provider: rt.adapter.provider, model: rt.adapter.model, message: `${rt.label} ${cannot} (target capabilities)` });
-    state.lastFailure = { ref: rt.ref, reason: 'unsupported_input', error };
-    return true;
-  };
-
-  /** Asks the target's limits for the call the walk is about to make: false (recorded as a `limited` skip) when at one. */
-  const admitted = async (rt: TargetRuntime, permit: BreakerPermit): Promise<boolean> => {
-    const admission = await admitLimited(rt, state);
-    if (admission === true) return true;
-    // Skipped, not failed: no call, nothing charged to its breaker.
-    permit.release();
-    limited.push({ rt, retryInMs: admission.denial.retryInMs });
-    state.lastFailure = lastTried = { ref: rt.ref, reason: 'limited', error: admission.error };
-    lastGaveUp = undefined;
-    return false;
-  };
-
-  const rejected = (rt: TargetRuntime): void => {
-    state.observer.onCircuitRejected?.({ target: rt.ref, breaker: rt.slot.key });
-    const error = new ProviderError({ errorType: 'circuit_open', provider: rt.adapter.provider, model: rt.adapter.model, message: `Circuit ${rt.slot.key} is open` });
-    state.lastFailure = lastTried = { ref: rt.ref, reason: 'circuit_open', error };
-  };
-
-  const stopped = (): WalkResult<T> | undefined => {
-    if (!state.walk.aborted) return undefined;
-    const stop = state.walk.reason as WalkStopped;
-    // Cancelled or walked away: nothing more, not even a cached answer. Deadline: degrade.
-    return { ok: false, error: stop.attemptError, reason: stop.errorType, stop: stop.why !== 'deadline' };
-  };
-  const firstKind = (): AttemptKind => (tried === 0 && state.hops === 0 ? 'initial' : 'fallback');
-  const steps: PositionSteps<T> = {
-    stopped,
-    skip: (rt) => (hedgedInto?.has(rt) ? 'taken by a hedge of this request' : skipReason(rt, state)),
-    hopTo,
-    cannotTake,
-    rejected,
-    async run(rt: TargetRuntime, permit: BreakerPermit, kind: AttemptKind, options: TargetRunOptions) {
-      if (!(await admitted(rt, permit))) return undefined;
-      tried += 1;
-      try {
-        return { ok: true, value: await retryOnTarget(rt, state, permit, kind, execute, options), target: rt };
-      } catch (thrown) {
-        return leave(rt, thrown);
-      }
-    },
-    firstKind,
-    lastGaveUp: () => lastGaveUp,
-    hedges: hedging !== undefined,
-    async runHedged(first: Admitted, admitMember: () => Promise<Admitted | undefined>, poolHedging?: Hedging) {
-      const policy = poolHedging ?? hedging;
-      if (!policy) throw new Error('runHedged without a hedging policy');
-      if (!(await admitted(first.rt, first.permit))) return undefined;
-      tried += 1;
-      const admit = async () => {
-        // A hedge on a member is one more call: a member at its limits is passed over.
-        for (;;) {
-          const member = await admitMember();
-          if (!member) return undefined;
-          if ((await admitLimited(member.rt, state)) === true) {
-            tried += 1;
-            return member;
-          }
-          member.permit.release();
-        }
-      };
-      const ran = await raceWithHedges(policy, first, state, execute, { admitHedge: admit, leave: (left, gaveUp) => void leave(left, gaveUp) });
-      return ran.ok ? { ok: true as const, value: ran.value, target: ran.rt } : leave(ran.rt, ran.thrown);
-    },
-  };
-
-  const start = { hops: state.hops, lastFailure: state.lastFailure, lastTried };
-  const queueStart = clock.now();
-  for (;;) {
-    while (next < order.length) {
-      const stop = stopped();
-      if (stop) return stop;
-      const rt = order[next]!;
-      if (rt.pool) {
-        const members: TargetRuntime[] = [];
-        while (next < order.length && order[next]!.pool === rt.pool) members.push(order[next++]!);
-        const ended = await walkPool(rt.pool, members, state, steps);
-        if (ended === 'break') break;
-        if (ended) return ended;
-        continue;
-      }
-      next += 1;
-      if (skipReason(rt, state)) continue;
-      const hop = hopTo(rt);
-      if (hop === 'break') break;
-      if (hop) return hop;
-      if (cannotTake(rt)) continue;
-      const permit = await rt.slot.breaker.tryAcquire();
-      if (!permit) {
-        rejected(rt);
-        continue;
-      }
-      if (!(await admitted(rt, permit))) continue;
-      const kind = firstKind();
-      tried += 1;
-      const ran: RaceResult<T> = hedging
-        ? await raceWithHedges(hedging, { rt, permit, kind }, state, execute, { admitHedge, leave: (left, gaveUp) => void leave(left, gaveUp) })
-        : await retryOnTarget(rt, state, permit, kind, execute).then(
-            (value) => ({ ok: true as const, value, rt }),
-            (thrown: unknown) => ({ ok: false as const, rt, thrown }),
-          );
-      if (ran.ok) return { ok: true, value: ran.value, target: ran.rt };
-      const ended = leave(ran.rt, ran.thrown);
-      if (ended) return ended;
-    }
-    // Nothing was sent and targets were at their limits: wait for capacity (up to the longest
-    // queueMs among them, within the deadline), then walk again from the top.
-    if (tried > 0 || limited.length === 0) break;
-    const queueMs = Math.max(...limited.map((l) => l.rt.slot.limiter.queueMs));
-    const left = Math.min(queueStart + queueMs, state.deadline) - clock.now();
-    if (!(left > 0)) break;
-    const soonest = Math.min(...limited.map((l) => l.retryInMs ?? Number.POSITIVE_INFINITY));
-    try {
-      await waitForAny(limited.map((l) => l.rt.slot.limiter), Math.min(left, soonest), clock, state.walk.signal);
-    } catch {
-      return stopped() ?? { ok: false, error: lastTried!.error, reason: lastTried!.error.errorType, stop: false };
-    }
-    state.hops = start.hops;
-    state.lastFailure = start.lastFailure;
-    lastTried = start.lastTried;
-    unsupported.length = 0;
-    limited = [];
-    order = deferLow(targets);
-    next = 0;
   }
-  if (lastTried && lastTried.reason !== 'unsupported_input') {
-    return { ok: false, error: lastTried.error, reason: lastTried.reason === 'limited' ? lastTried.error.errorType : lastTried.reason, stop: false };
-  }
-  if (unsupported.length > 0) {
-    // Nothing was tried: no target of this chain takes these images or files. The request is the
-    // problem, as with any bad request: no cached or static stand-in.
-    const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: `No target in the chain can take this request's input: ${unsupported.join('; ')}` });
-    return { ok: false, error, reason: 'bad_request', stop: true };
-  }
-  const error = new ProviderError({ errorType: 'bad_request', provider: 'bulwark', model: '', message: 'No target in the chain can take this request' });
-  return { ok: false, error, reason: 'bad_request', stop: false };
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   oneOf,
   optional,
   plainObject,
-  read,
+  readField,
   rejectUnknownKeys,
   string,
   type Check,
@@ -47,33 +47,39 @@ export const MESSAGE_FIELDS: Record<Message['role'], readonly string[]> = {
   tool: ['role', 'toolCallId', 'content', 'cacheControl'],
 };
 
+const anyString = string();
+const nonEmptyString = string({ nonEmpty: true });
+const optionalToolCalls = optional(arrayOf(toolCall));
+const optionalReasoning = optional(arrayOf(reasoningBlockCheck));
+
 const message: Check<Message> = (value, path) => {
   const m = plainObject(value, path);
-  const role = read(m, 'role', `${path}.role`);
+  const role = readField(m, 'role', path);
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     fail(`${path}.role`, `must be one of ${ROLES.join(', ')}; got ${describe(role)}`);
   }
   rejectOpenAIMessageFields(m, path);
   rejectUnknownKeys(m, MESSAGE_FIELDS[role as Message['role']], path);
-  optional(cacheControlCheck)(read(m, 'cacheControl', `${path}.cacheControl`), `${path}.cacheControl`);
-  const content = read(m, 'content', `${path}.content`);
+  const cacheControl = readField(m, 'cacheControl', path);
+  if (cacheControl !== undefined) cacheControlCheck(cacheControl, `${path}.cacheControl`);
+  const content = readField(m, 'content', path);
   switch (role as Message['role']) {
     case 'system':
     case 'developer':
-      string()(content, `${path}.content`);
+      anyString(content, `${path}.content`);
       break;
     case 'user':
       messageContent(content, `${path}.content`);
       break;
     case 'assistant': {
-      if (content !== undefined && content !== null) string()(content, `${path}.content`);
-      const calls = optional(arrayOf(toolCall))(read(m, 'toolCalls', `${path}.toolCalls`), `${path}.toolCalls`);
-      optional(arrayOf(reasoningBlockCheck))(read(m, 'reasoning', `${path}.reasoning`), `${path}.reasoning`);
+      if (content !== undefined && content !== null) anyString(content, `${path}.content`);
+      const calls = optionalToolCalls(readField(m, 'toolCalls', path), `${path}.toolCalls`);
+      optionalReasoning(readField(m, 'reasoning', path), `${path}.reasoning`);
       if (!(typeof content === 'string' && content.length > 0) && !(calls && calls.length > 0)) fail(path, '(assistant) needs content or toolCalls');
       break;
     }
     case 'tool':
-      string({ nonEmpty: true })(read(m, 'toolCallId', `${path}.toolCallId`), `${path}.toolCallId`);
+      nonEmptyString(readField(m, 'toolCallId', path), `${path}.toolCallId`);
       messageContent(content, `${path}.content`);
       break;
   }
@@ -81,23 +87,27 @@ const message: Check<Message> = (value, path) => {
 };
 
 /** Tools: names unique and usable by every provider; parameters a JSON schema that serializes. */
+const toolShape = fields({
+  name: { required: true, check: string({ pattern: TOOL_NAME, patternText: '[a-zA-Z0-9_-]{1,64}' }) },
+  description: string(),
+  parameters: { required: true, check: (p, pAt) => jsonValue(plainObject(p, pAt), pAt) },
+});
+
 const tools: Check = (value, path) => {
   const names = new Set<string>();
   return arrayOf((t, at) => {
     rejectOpenAITool(t, at);
-    const tool = fields({
-      name: { required: true, check: string({ pattern: TOOL_NAME, patternText: '[a-zA-Z0-9_-]{1,64}' }) },
-      description: string(),
-      parameters: { required: true, check: (p, pAt) => jsonValue(plainObject(p, pAt), pAt) },
-    })(t, at);
+    const tool = toolShape(t, at);
     if (names.has(tool.name as string)) fail(`${at}.name`, `'${tool.name as string}' is defined twice`);
     names.add(tool.name as string);
     return tool;
   })(value, path);
 };
 
+const namedToolChoice = fields({ name: { required: true, check: string({ nonEmpty: true }) } });
+
 const toolChoice: Check = (value, path) => {
-  if (value !== null && typeof value === 'object') return fields({ name: { required: true, check: string({ nonEmpty: true }) } })(value, path);
+  if (value !== null && typeof value === 'object') return namedToolChoice(value, path);
   if (typeof value !== 'string' || !(TOOL_CHOICES as readonly string[]).includes(value)) {
     fail(path, `must be 'auto', 'none', 'required' or { name }, got ${describe(value)}`);
   }
@@ -147,15 +157,21 @@ export const REQUEST_FIELDS: Record<keyof ChatRequest, FieldSpec> = {
 };
 
 const requestShape = fields(REQUEST_FIELDS, { keyPath: (_, key) => key });
+const REQUEST_KEYS = Object.keys(REQUEST_FIELDS);
 
 /** Rules across fields, on a request whose fields all passed. */
 function crossFieldRules(request: ChatRequest): void {
-  const toolCallIds = new Set<string>();
-  request.messages.forEach((m, i) => {
-    if (m.role === 'assistant') for (const call of m.toolCalls ?? []) toolCallIds.add(call.id);
-    if (m.role === 'tool' && !toolCallIds.has(m.toolCallId)) fail(`messages[${i}].toolCallId`, 'answers no earlier assistant tool call');
-  });
-  if (!request.messages.some((m) => m.role === 'user')) fail('messages', 'need at least one user message');
+  /** Tool call ids of the assistant messages so far (created at the first one). */
+  let toolCallIds: Set<string> | undefined;
+  let users = 0;
+  const { messages } = request;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role === 'user') users += 1;
+    else if (m.role === 'assistant' && m.toolCalls) for (const call of m.toolCalls) (toolCallIds ??= new Set()).add(call.id);
+    else if (m.role === 'tool' && !toolCallIds?.has(m.toolCallId)) fail(`messages[${i}].toolCallId`, 'answers no earlier assistant tool call');
+  }
+  if (users === 0) fail('messages', 'need at least one user message');
   reasoningCrossFieldRules(request);
   cacheControlCrossFieldRules(request);
   const choice = request.toolChoice;
@@ -173,7 +189,7 @@ function crossFieldRules(request: ChatRequest): void {
 export function validateRequest(request: ChatRequest): void {
   try {
     if (request === null || typeof request !== 'object' || Array.isArray(request)) fail('request', `must be an object, got ${describe(request)}`);
-    rejectUnknownRequestFields(request, Object.keys(REQUEST_FIELDS));
+    rejectUnknownRequestFields(request, REQUEST_KEYS);
     requestShape(request, '');
     crossFieldRules(request);
   } catch (error) {

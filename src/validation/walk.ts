@@ -75,9 +75,29 @@ export function read(object: object, key: string, path: string): unknown {
   try {
     return (object as Record<string, unknown>)[key];
   } catch (error) {
-    return fail(path, `could not be read (${error instanceof Error ? error.name : 'error'})`);
+    return unreadable(path, error);
   }
 }
+
+/**
+ * `read` of `object[key]` at `path.key` (`keyPath` when given), the path built only when it is
+ * reported: a request's absent fields and valid values cost no string.
+ */
+export function readField(object: object, key: string, path: string, keyPath: KeyPath = dotted): unknown {
+  try {
+    return (object as Record<string, unknown>)[key];
+  } catch (error) {
+    return unreadable(keyPath(path, key), error);
+  }
+}
+
+function unreadable(path: string, error: unknown): never {
+  return fail(path, `could not be read (${error instanceof Error ? error.name : 'error'})`);
+}
+
+/** How a field's path is made of its object's path and its key. */
+export type KeyPath = (path: string, key: string) => string;
+const dotted: KeyPath = (path, key) => (path ? `${path}.${key}` : key);
 
 export function optional<T>(check: Check<T>): Check<T | undefined> {
   return (value, path) => (value === undefined ? undefined : check(value, path));
@@ -122,28 +142,32 @@ export type Shape = Record<string, FieldSpec | Check>;
  * An object with known fields. `unknown: 'reject'` makes any other key an error naming it (with
  * a did-you-mean hint when a known key is close). Returns the fields' checked values.
  */
-export function fields(shape: Shape, options: { unknown?: 'reject' | 'allow'; keyPath?: (path: string, key: string) => string } = {}): Check<Record<string, unknown>> {
-  const entries = Object.entries(shape).map(([key, spec]) => [key, typeof spec === 'function' ? { check: spec } : spec] as const);
-  const known = entries.map(([key]) => key);
-  const keyPath = options.keyPath ?? ((path: string, key: string) => (path ? `${path}.${key}` : key));
+export function fields(shape: Shape, options: { unknown?: 'reject' | 'allow'; keyPath?: KeyPath } = {}): Check<Record<string, unknown>> {
+  const known = Object.keys(shape);
+  const specs = known.map((key): FieldSpec => {
+    const spec = shape[key]!;
+    return typeof spec === 'function' ? { check: spec } : spec;
+  });
+  const keyPath = options.keyPath ?? dotted;
   return (value, path) => {
     const object = plainObject(value, path);
     if (options.unknown === 'reject') rejectUnknownKeys(object, known, path, keyPath);
     const out: Record<string, unknown> = {};
-    for (const [key, spec] of entries) {
-      const at = keyPath(path, key);
-      const v = read(object, key, at);
+    for (let i = 0; i < known.length; i++) {
+      const key = known[i]!;
+      const spec = specs[i]!;
+      const v = readField(object, key, path, keyPath);
       if (v === undefined) {
-        if (spec.required) fail(at, 'is required');
+        if (spec.required) fail(keyPath(path, key), 'is required');
         continue;
       }
-      out[key] = spec.check(v, at);
+      out[key] = spec.check(v, keyPath(path, key));
     }
     return out;
   };
 }
 
-export function rejectUnknownKeys(object: object, known: readonly string[], path: string, keyPath: (path: string, key: string) => string = (p, k) => `${p}.${k}`): void {
+export function rejectUnknownKeys(object: object, known: readonly string[], path: string, keyPath: KeyPath = (p, k) => `${p}.${k}`): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const hint = didYouMean(key, known);

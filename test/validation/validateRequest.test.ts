@@ -107,4 +107,39 @@ describe('validateRequest', () => {
     expect(error.errorType).toBe('bad_request');
     expect(error.message).toContain('messages[0].content could not be read');
   });
+
+  // The walk builds a field's path only when it reports it: each of these pins the path it names.
+  it.each([
+    ['a top-level field', () => ({ messages: [user], get maxTokens(): number { throw new Error('boom'); } }), 'maxTokens could not be read'],
+    ["a message's role", () => ({ messages: [user, { get role(): string { throw new Error('boom'); }, content: 'x' }] }), 'messages[1].role could not be read'],
+    ["a message's cacheControl", () => ({ messages: [{ role: 'user', content: 'x', get cacheControl(): object { throw new Error('boom'); } }] }), 'messages[0].cacheControl could not be read'],
+    ["a tool message's toolCallId", () => ({ messages: [user, { role: 'assistant', toolCalls: [{ id: 'c1', name: 'search', arguments: '{}' }] }, { role: 'tool', content: '[]', get toolCallId(): string { throw new Error('boom'); } }] }), 'messages[2].toolCallId could not be read'],
+    ["a tool's name", () => ({ messages: [user], tools: [{ parameters: {}, get name(): string { throw new Error('boom'); } }] }), 'tools[0].name could not be read'],
+  ])('a getter that throws on %s is named by its path', (_, request, message) => {
+    expect(problemOf(request()).message).toContain(message);
+  });
+
+  it.each([
+    ['a tool without parameters', { messages: [user], tools: [{ name: 't' }] }, 'tools[0].parameters is required'],
+    ['a named toolChoice without a name', { messages: [user], tools, toolChoice: {} }, 'toolChoice.name is required'],
+    ['a tool message before any tool call', { messages: [user, { role: 'tool', toolCallId: 'c1', content: '[]' }] }, 'messages[1].toolCallId answers no earlier assistant tool call'],
+    ['a tool message answering an unknown call', { messages: [user, { role: 'assistant', toolCalls: [{ id: 'c1', name: 'search', arguments: '{}' }] }, { role: 'tool', toolCallId: 'c2', content: '[]' }] }, 'messages[2].toolCallId answers no earlier'],
+    ['no user message', { messages: [{ role: 'system', content: 'Be brief' }] }, 'messages need at least one user message'],
+    ['a bad cacheControl on a message', { messages: [{ role: 'user', content: 'x', cacheControl: { ttl: '2h' } }] }, 'messages[0].cacheControl.ttl must be one of'],
+    ['an unknown key in a cacheControl', { messages: [{ role: 'user', content: 'x', cacheControl: { ttl: '5m', type: 'ephemeral' } }] }, 'messages[0].cacheControl.type is not an option'],
+    ['an unknown field on a message', { messages: [{ role: 'user', content: 'x', name: 'bob' }] }, 'messages[0].name is not an option'],
+    ['an unknown top-level field', { messages: [user], temprature: 1 }, "temprature is not a request field: did you mean 'temperature'?"],
+  ])('names the field of %s', (_, request, message) => {
+    const error = problemOf(request);
+    expect(error.errorType).toBe('bad_request');
+    expect(error.message).toContain(message);
+  });
+
+  it('counts cacheControl breakpoints on messages and on parts, not on string content', () => {
+    const hinted = (n: number) => Array.from({ length: n }, () => ({ role: 'user' as const, content: 'x', cacheControl: { ttl: '5m' as const } }));
+    expect(() => validateRequest({ messages: hinted(4) })).not.toThrow();
+    expect(problemOf({ messages: hinted(5) }).message).toContain('cacheControl is set on 5 messages and parts');
+    const part = { type: 'text' as const, text: 'x', cacheControl: { ttl: '5m' as const } };
+    expect(problemOf({ messages: [...hinted(3), { role: 'user', content: [part, part] }] }).message).toContain('is set on 5 messages and parts');
+  });
 });

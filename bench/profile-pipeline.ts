@@ -19,7 +19,11 @@
  *   scavenger collected (the garbage is the point), written to --heap-profile, and the top allocating functions;
  * - `sdkfloor` (not in the default set): the OpenTelemetry SDK's own work for one answered request as the contract
  *   has it — a request span and an attempt span with their ~25 attributes, two context switches, four histogram
- *   records and one add per counter series — with every attribute object pre-built, no Bulwark code at all (µs);
+ *   records and one add per counter series — with every attribute object pre-built, no Bulwark code at all, in a
+ *   loop (µs of wall time and of process CPU per request);
+ * - `floorpipeline` (not in the default set): the same SDK work inside the pipeline, as the only observer of a
+ *   telemetry-off client: CPU µs and bytes per request to set against `throughput` and `alloc` with telemetry on
+ *   (what Bulwark's observer costs above the same SDK calls made in the same place);
  * - `memory`: after N requests and a forced GC, process.memoryUsage() and every V8 heap space (size / used),
  *   at checkpoints — the breakdown of RSS into heap total vs used, new space, code space, external.
  */
@@ -28,7 +32,7 @@ import { context, metrics, SpanKind, trace, type Attributes } from '@opentelemet
 import { Session } from 'node:inspector/promises';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
-import { createResilientLLM, type ChatRequest, type ResilientLLM } from '../src/index.js';
+import { createResilientLLM, type ChatRequest, type EngineObserver, type ResilientLLM } from '../src/index.js';
 import { drivePipeline as drive, fakeAdapter, fakeTargets, yieldToLoop } from './fakeProvider.js';
 import { quantile, median } from './measure.js';
 import { startBenchTelemetry } from './telemetry.js';
@@ -133,8 +137,28 @@ async function allocationSites(llm: ResilientLLM, total: number) {
   return { bytesPerRequest: Math.round(sum / total), top: top.map(([site, bytes]) => `${Math.round(bytes / total)} B/req ${site}`) };
 }
 
-/** The SDK's floor: what the contract's spans and metrics of one answered request cost in the SDK alone. */
-async function sdkFloor(iterations: number) {
+/** Requests per second from 64 callers, and the process CPU time per request (median of `trials` runs). */
+async function throughput(llm: ResilientLLM) {
+  const rates: number[] = [];
+  const cpu: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const before = process.cpuUsage();
+    rates.push(await drive(llm, requests));
+    const used = process.cpuUsage(before);
+    cpu.push((used.user + used.system) / requests);
+  }
+  return { reqPerSec: Math.round(median(rates)), runs: rates.map(Math.round), cpuUsPerRequest: +median(cpu).toFixed(2) };
+}
+
+/**
+ * The SDK's floor as an observer: for one answered request, exactly the OpenTelemetry work the contract
+ * asks for — the request and attempt spans with their attributes, two context switches, four histogram
+ * records, the counters (one add per event, or none: summed per series as Bulwark does) — with every
+ * attribute object pre-built and no Bulwark code. `sdkfloor` drives its hooks in a loop; `floorpipeline`
+ * hands it to a telemetry-off client, so the same work runs inside the pipeline where Bulwark's own
+ * observer runs (with the same fan-out around it).
+ */
+function floorObserver(withCounters: boolean): EngineObserver {
   const tracer = trace.getTracer('floor');
   const meter = metrics.getMeter('floor');
   const [duration, tokens, requestDuration] = ['a', 'b', 'c'].map((n) => meter.createHistogram(`floor.${n}`));
@@ -143,45 +167,76 @@ async function sdkFloor(iterations: number) {
   const tokIn = { ...op, 'gen_ai.token.type': 'input' };
   const tokOut = { ...op, 'gen_ai.token.type': 'output' };
   const series: Attributes = { 'bulwark.chain': 'c', 'bulwark.outcome': 'success', 'bulwark.tier': 'full' };
-  const one = (withCounters: boolean) => {
-    const parent = context.active();
-    const span = tracer.startSpan('chat c', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'chat', 'bulwark.chain': 'c' } }, parent);
-    const ctx = trace.setSpan(parent, span);
-    context.with(ctx, () => {
-      const a = tracer.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, attributes: { ...op } }, ctx);
-      a.setAttributes({ 'gen_ai.request.stream': false, 'gen_ai.request.max_tokens': 64 });
-      a.setAttributes({ 'bulwark.attempt.number': 1, 'bulwark.attempt.kind': 'initial', 'bulwark.target.index': 0, 'bulwark.breaker': 'openai/gpt-4o' });
-      const actx = trace.setSpan(ctx, a);
-      context.with(actx, () => 0);
-      duration!.record(0.001, op, actx);
-      tokens!.record(12, tokIn);
-      tokens!.record(9, tokOut);
-      if (withCounters) {
-        attempts!.add(1, series);
-        cost!.add(0.0001, series);
-      }
-      a.setAttributes({ 'gen_ai.response.model': 'gpt-4o', 'gen_ai.response.id': 'resp', 'gen_ai.response.finish_reasons': ['stop'] });
-      a.setAttributes({ 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 9 });
-      a.end();
-    });
-    if (withCounters) requestsCounter!.add(1, series);
-    requestDuration!.record(0.001, series, ctx);
-    span.setAttributes({ 'bulwark.tier': 'full', 'bulwark.outcome': 'success', 'bulwark.attempts': 1, 'bulwark.retries': 0, 'bulwark.fallback.hops': 0 });
-    span.setAttributes({ 'bulwark.cost.usd': 0.0001, 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o' });
-    span.end();
+  return {
+    onRequestStart() {
+      const parent = context.active();
+      const span = tracer.startSpan('chat c', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'chat', 'bulwark.chain': 'c' } }, parent);
+      const ctx = trace.setSpan(parent, span);
+      return {
+        run: (fn) => context.with(ctx, fn),
+        onAttemptStart() {
+          const a = tracer.startSpan('chat gpt-4o', { kind: SpanKind.CLIENT, attributes: { ...op } }, ctx);
+          a.setAttributes({ 'gen_ai.request.stream': false, 'gen_ai.request.max_tokens': 64 });
+          a.setAttributes({ 'bulwark.attempt.number': 1, 'bulwark.attempt.kind': 'initial', 'bulwark.target.index': 0, 'bulwark.breaker': 'openai/gpt-4o' });
+          const actx = trace.setSpan(ctx, a);
+          return {
+            run: (fn) => context.with(actx, fn),
+            onEnd() {
+              duration!.record(0.001, op, actx);
+              tokens!.record(12, tokIn);
+              tokens!.record(9, tokOut);
+              if (withCounters) {
+                attempts!.add(1, series);
+                cost!.add(0.0001, series);
+              }
+              a.setAttributes({ 'gen_ai.response.model': 'gpt-4o', 'gen_ai.response.id': 'resp', 'gen_ai.response.finish_reasons': ['stop'] });
+              a.setAttributes({ 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 9 });
+              a.end();
+            },
+          };
+        },
+        onEnd() {
+          if (withCounters) requestsCounter!.add(1, series);
+          requestDuration!.record(0.001, series, ctx);
+          span.setAttributes({ 'bulwark.tier': 'full', 'bulwark.outcome': 'success', 'bulwark.attempts': 1, 'bulwark.retries': 0, 'bulwark.fallback.hops': 0 });
+          span.setAttributes({ 'bulwark.cost.usd': 0.0001, 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o' });
+          span.end();
+        },
+      };
+    },
   };
+}
+
+/** The SDK's floor in a loop: µs of wall time and of process CPU per request. */
+async function sdkFloor(iterations: number) {
   const result: Record<string, number> = {};
-  for (const [name, withCounters] of [['perEventCountersUs', true], ['seriesCountersUs', false]] as const) {
+  for (const [name, withCounters] of [['perEventCounters', true], ['seriesCounters', false]] as const) {
+    const observer = floorObserver(withCounters);
+    // The hooks in the order the engine calls them for one answered request.
+    const one = () => {
+      const request = observer.onRequestStart!(undefined as never)!;
+      request.run!(() => {
+        const attempt = request.onAttemptStart!(undefined as never)!;
+        attempt.run!(() => 0);
+        attempt.onEnd!(undefined as never);
+      });
+      request.onEnd!(undefined as never);
+    };
     const runs: number[] = [];
+    const cpu: number[] = [];
     for (let t = 0; t < trials; t++) {
       const t0 = performance.now();
+      const before = process.cpuUsage();
       for (let i = 0; i < iterations; i++) {
-        one(withCounters);
+        one();
         if (i % 1000 === 0) await yieldToLoop();
       }
+      const used = process.cpuUsage(before);
       runs.push(((performance.now() - t0) / iterations) * 1000);
+      cpu.push((used.user + used.system) / iterations);
     }
-    result[name] = +median(runs).toFixed(2);
+    result[`${name}Us`] = +median(runs).toFixed(2);
+    result[`${name}CpuUs`] = +median(cpu).toFixed(2);
   }
   return result;
 }
@@ -204,23 +259,21 @@ function memorySnapshot(requestsDone: number) {
 }
 
 if (only.has('sdkfloor')) print({ measure: 'sdkfloor', ...(await sdkFloor(50_000)) });
+if (only.has('floorpipeline')) {
+  // The floor's SDK work inside the pipeline: a telemetry-off client whose only observer is the floor.
+  // Against throughput/alloc `on`, what Bulwark's observer costs above the same SDK work in the same place.
+  const llm = createResilientLLM({ name: 'profile-floor', targets: fakeTargets().targets, telemetry: false, observers: [floorObserver(false)] });
+  await drive(llm, 20_000);
+  print({ mode: 'floor', measure: 'floorpipeline', ...(await throughput(llm)), ...(await allocation(llm, 100_000)) });
+  await llm.close();
+}
 
 const perMode = ['percall', 'throughput', 'alloc', 'allocsites', 'memory'].some((m) => only.has(m));
 for (const mode of perMode ? modes : []) {
   const llm = client(mode);
   await drive(llm, 20_000); // warm-up: JIT, caches, pre-created series
   if (only.has('percall')) print({ mode, measure: 'percall', unit: 'µs added', ...(await perCall(llm, 20_000)) });
-  if (only.has('throughput')) {
-    const rates: number[] = [];
-    const cpu: number[] = [];
-    for (let t = 0; t < trials; t++) {
-      const before = process.cpuUsage();
-      rates.push(await drive(llm, requests));
-      const used = process.cpuUsage(before);
-      cpu.push((used.user + used.system) / requests);
-    }
-    print({ mode, measure: 'throughput', reqPerSec: Math.round(median(rates)), runs: rates.map(Math.round), cpuUsPerRequest: +median(cpu).toFixed(2) });
-  }
+  if (only.has('throughput')) print({ mode, measure: 'throughput', ...(await throughput(llm)) });
   if (only.has('alloc')) print({ mode, measure: 'alloc', ...(await allocation(llm, 100_000)) });
   if (only.has('allocsites')) print({ mode, measure: 'allocsites', ...(await allocationSites(llm, 50_000)) });
   if (only.has('memory')) {

@@ -6,16 +6,18 @@ import type { ChatRequest, ContentPart, Message } from '../request/types.js';
  * Bumped whenever the canonical form changes, so old entries are simply never found again.
  * 2: the partition is hashed too, so the digest alone names an entry within a chain (the cache's
  * memory of its recent writes is keyed by it, with no key string built per request).
+ * 3: strings are written length-prefixed instead of JSON-escaped (see canonicalForm): escaping
+ * every prompt character cost more than hashing it.
  */
-const KEY_VERSION = 2;
+const KEY_VERSION = 3;
 
 /**
  * The cache key of a request: `bulwark:cache:<chain>:<partition or _>:<sha256>`.
  *
  * The hash covers exactly what determines the answer — messages, tools, toolChoice,
  * maxTokens, temperature, topP, stop, parallelToolCalls, providerOptions, responseFormat,
- * reasoning — and the partition, in a canonical JSON form (object keys sorted, undefined fields
- * dropped, empty `tools`/`stop` treated as absent), so property order never splits one request
+ * reasoning — and the partition, in a canonical form (see canonicalForm: object keys sorted,
+ * undefined fields dropped; empty `tools`/`stop` treated as absent), so property order never splits one request
  * into two entries. Other per-call controls (signal, critical, maxCostUsd, totalTimeoutMs) are
  * not part of it. Messages and tools are hashed whole, unknown fields included: serving a wrong
  * answer is worse than missing the cache.
@@ -39,7 +41,7 @@ export function storeKey(prefix: string, partition: string | undefined, digest: 
 
 /** The sha256 (hex) of the canonical form of what determines the answer, partition included. */
 export function requestDigest(partition: string | undefined, request: ChatRequest): string {
-  // Keys in sorted order, as canonicalJson writes them: it has nothing to sort then.
+  // Keys in sorted order, as canonicalForm writes them: it has nothing to sort then.
   const determining = {
     maxTokens: request.maxTokens,
     messages: request.messages.map(hashableMessage),
@@ -57,7 +59,7 @@ export function requestDigest(partition: string | undefined, request: ChatReques
     v: KEY_VERSION,
   };
   // One-shot digest: no Hash object per request.
-  return hash('sha256', canonicalJson(determining), 'hex');
+  return hash('sha256', canonicalForm(determining), 'hex');
 }
 
 /**
@@ -84,11 +86,17 @@ function escapeSegment(segment: string): string {
 }
 
 /**
- * JSON with object keys in sorted order at every depth. Otherwise JSON.stringify's rules:
- * undefined, functions and symbols are dropped from objects and become null in arrays;
- * `toJSON` is honoured; non-finite numbers become null.
+ * The text hashed for a cache key: JSON's grammar with object keys in sorted order (UTF-16 code
+ * units) at every depth, and otherwise JSON.stringify's rules — undefined, functions and symbols
+ * are dropped from objects and become null in arrays; `toJSON` is honoured; non-finite numbers
+ * become null; a bigint is written as its decimal string — except for strings (keys included):
+ * a well-formed string is written `'<length>:<text>` (length in UTF-16 code units, text as is),
+ * which needs no escaping pass over every character of a prompt and still says exactly where the
+ * string ends. A string with a lone surrogate is written JSON-quoted (`"…"` with `\uXXXX`
+ * escapes): UTF-8, in which the text is hashed, would turn every lone surrogate into U+FFFD, and
+ * the leading `"` keeps it apart from the length-prefixed form.
  */
-export function canonicalJson(value: unknown): string {
+export function canonicalForm(value: unknown): string {
   return canonical(value, []) ?? 'null';
 }
 
@@ -103,13 +111,13 @@ function canonical(value: unknown, ancestors: object[]): string | undefined {
   }
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return canonicalString(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
-      return JSON.stringify(value.toString());
+      return canonicalString(value.toString());
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -138,7 +146,7 @@ function canonical(value: unknown, ancestors: object[]): string | undefined {
       const item = canonical(field, ancestors);
       if (item === undefined) continue;
       if (out.length > 1) out += ',';
-      out += quotedKey(key);
+      out += canonicalKey(key);
       out += ':';
       out += item;
     }
@@ -148,19 +156,26 @@ function canonical(value: unknown, ancestors: object[]): string | undefined {
   return out;
 }
 
-/** Object keys as JSON strings, for the few names requests use over and over (role, content, type, …). */
-const quotedKeys = new Map<string, string>();
-/** Names beyond this are quoted each time: a request's keys are caller data, not a vocabulary to keep. */
-const MAX_QUOTED_KEYS = 1024;
+/** ES2024's `String.prototype.isWellFormed` (Node ≥ 20; the compiler's lib is ES2023). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
 
-/** `JSON.stringify(key)`, remembered: a call into the serializer costs more than a Map lookup of a property name. */
-function quotedKey(key: string): string {
-  let quoted = quotedKeys.get(key);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(key);
-    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+function canonicalString(value: string): string {
+  return (value as WellFormedCheck).isWellFormed() ? `'${value.length}:${value}` : JSON.stringify(value);
+}
+
+/** Object keys as written, for the few names requests use over and over (role, content, type, …). */
+const writtenKeys = new Map<string, string>();
+/** Names beyond this are written each time: a request's keys are caller data, not a vocabulary to keep. */
+const MAX_WRITTEN_KEYS = 1024;
+
+/** `canonicalString(key)`, remembered: a Map lookup of a property name costs less than building it. */
+function canonicalKey(key: string): string {
+  let written = writtenKeys.get(key);
+  if (written === undefined) {
+    written = canonicalString(key);
+    if (writtenKeys.size < MAX_WRITTEN_KEYS) writtenKeys.set(key, written);
   }
-  return quoted;
+  return written;
 }
 
 /**

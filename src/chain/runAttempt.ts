@@ -133,6 +133,7 @@ class AttemptInFlight implements Attempt {
     this.startedAt = state.config.clock.now();
     const abort = linkedAbort(state.config.clock, state.walk, {
       ms: timeoutMs,
+      from: this.startedAt,
       reason: () => new ProviderError({ errorType: 'timeout', provider: adapter.provider, model: adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
     });
     this.abort = abort;

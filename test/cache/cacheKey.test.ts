@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, canonicalJson, requestDigest } from '../../src/cache/cacheKey.js';
+import { cacheKey, canonicalForm, requestDigest } from '../../src/cache/cacheKey.js';
 import type { ChatRequest, ContentPart, ImagePart } from '../../src/request/types.js';
 
 const REQUEST: ChatRequest = {
@@ -142,12 +143,15 @@ describe('cacheKey', () => {
   describe('golden keys (change only together with KEY_VERSION)', () => {
     it('a plain request, no partition', () => {
       const request: ChatRequest = { messages: [{ role: 'user', content: 'Say hello in five words.' }], maxTokens: 64 };
-      expect(cacheKey('support-agent', undefined, request)).toBe('bulwark:cache:support-agent:_:ecfce3cf636c6320e87bda2741166b3b0373e03729ac0fe81220a847bf13e5df');
+      expect(cacheKey('support-agent', undefined, request)).toBe('bulwark:cache:support-agent:_:35420f00393896d5067ee7035d4c9bff855fce8e9127209c7ff0515b1ca182d3');
+      // The text behind that digest, written out: keys sorted, strings length-prefixed, the form's version last.
+      const text = "{'9:maxTokens:64,'8:messages:[{'7:content:'24:Say hello in five words.,'4:role:'4:user}],'1:v:3}";
+      expect(createHash('sha256').update(text, 'utf8').digest('hex')).toBe('35420f00393896d5067ee7035d4c9bff855fce8e9127209c7ff0515b1ca182d3');
     });
 
     it('every determining field, escaped chain and partition, image bytes and URL, numeric-looking keys', () => {
       expect(cacheKey('support agent_v2', 'tenant:42_a', GOLDEN_RICH)).toBe(
-        'bulwark:cache:support%20agent%5Fv2:tenant%3A42%5Fa:a99b7a4bf7a9b5361839624ba5f6fccdcd5793088b0921068c6a93719ffc6005',
+        'bulwark:cache:support%20agent%5Fv2:tenant%3A42%5Fa:c3e000f7b72f547cb241f1d8a59860a7005fdd6f5fb4254b4ac9d186f2c2054d',
       );
       // The same request written in another property order, at every depth.
       const reordered = JSON.parse(JSON.stringify(GOLDEN_RICH, (_k, v: unknown) => (v instanceof Uint8Array ? undefined : reverseKeys(v)))) as ChatRequest;
@@ -157,34 +161,52 @@ describe('cacheKey', () => {
     });
 
     it('sorts numeric-looking keys as strings, not in JavaScript\'s integer-first order', () => {
-      expect(canonicalJson({ b: 1, '9': 1, '10': 2, '50256': 3, a: 0 })).toBe('{"10":2,"50256":3,"9":1,"a":0,"b":1}');
+      expect(canonicalForm({ b: 1, '9': 1, '10': 2, '50256': 3, a: 0 })).toBe("{'2:10:2,'5:50256:3,'1:9:1,'1:a:0,'1:b:1}");
     });
   });
 });
 
-describe('canonicalJson', () => {
-  it('sorts keys and follows JSON.stringify for everything else', () => {
-    expect(canonicalJson({ b: 1, a: [3, undefined, () => 1], c: undefined, d: { z: null, y: Number.NaN } })).toBe(
-      '{"a":[3,null,null],"b":1,"d":{"y":null,"z":null}}',
+describe('canonicalForm', () => {
+  it('sorts keys, writes strings with their length, and follows JSON.stringify for everything else', () => {
+    expect(canonicalForm({ b: 1, a: [3, undefined, () => 1, 'x', true, 10n], c: undefined, d: { z: null, y: Number.NaN } })).toBe(
+      "{'1:a:[3,null,null,'1:x,true,'2:10],'1:b:1,'1:d:{'1:y:null,'1:z:null}}",
     );
+    expect(canonicalForm(new Date(0))).toBe(`'24:1970-01-01T00:00:00.000Z`);
   });
 
-  it('escapes keys as JSON.stringify does, the first time and every later time', () => {
-    const value = { 'a"b': 1, 'back\\slash': 2, 'new\nline': 3, ü: 4 };
-    const expected = '{"a\\"b":1,"back\\\\slash":2,"new\\nline":3,"ü":4}';
-    expect(canonicalJson(value)).toBe(expected);
-    expect(canonicalJson(value)).toBe(expected);
-    expect(JSON.parse(expected)).toEqual(value);
+  it('writes any well-formed text as is, keys included, the first time and every later time', () => {
+    const value = { 'a"b': 'new\nline', 'back\\slash': 'ü', "it's": '🎉' };
+    const expected = `{'3:a"b:'8:new\nline,'10:back\\slash:'1:ü,'4:it's:'2:🎉}`;
+    expect(canonicalForm(value)).toBe(expected);
+    expect(canonicalForm(value)).toBe(expected);
+  });
+
+  it('cannot be fooled by text that looks like its own framing', () => {
+    const pairs: Array<[unknown, unknown]> = [
+      [['x', 'y'], ["x,'1:y"]],
+      [{ a: 'b', c: 'd' }, { a: "b,'1:c:'1:d" }],
+      [{ a: '1' }, { a: 1 }],
+      [['null'], [null]],
+    ];
+    for (const [one, other] of pairs) expect(canonicalForm(one)).not.toBe(canonicalForm(other));
+  });
+
+  it('keeps lone surrogates apart (UTF-8 would make them all U+FFFD): written JSON-escaped', () => {
+    const texts = ['a\ud800', 'a\ud801', 'a\udc00', 'a\ufffd'];
+    expect(new Set(texts.map((t) => canonicalForm(t))).size).toBe(4);
+    expect(canonicalForm('a\ud800')).toBe('"a\\ud800"');
+    const digests = texts.map((t) => requestDigest(undefined, { messages: [{ role: 'user', content: t }] }));
+    expect(new Set(digests).size).toBe(4);
   });
 
   it('refuses circular structures', () => {
     const loop: Record<string, unknown> = {};
     loop.self = loop;
-    expect(() => canonicalJson(loop)).toThrow(/circular/);
+    expect(() => canonicalForm(loop)).toThrow(/circular/);
   });
 
   it('accepts the same object twice when it is not a cycle', () => {
     const shared = { x: 1 };
-    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+    expect(canonicalForm({ a: shared, b: shared })).toBe("{'1:a:{'1:x:1},'1:b:{'1:x:1}}");
   });
 });

@@ -63,18 +63,34 @@ type Outcome = PermitOutcome;
 
 /** A permit whose first settlement wins; later calls are ignored. */
 export function settleOnce(isProbe: boolean, settle: (outcome: PermitOutcome, witness: TransitionWitness | undefined) => void): BreakerPermit {
-  let settled = false;
-  const once = (outcome: PermitOutcome, witness: TransitionWitness | undefined) => {
-    if (settled) return;
-    settled = true;
-    settle(outcome, witness);
-  };
-  return {
-    isProbe,
-    success: (witness) => once('success', witness),
-    failure: (options, witness) => once(options?.immediate === true ? 'immediate' : 'failure', witness),
-    release: (witness) => once('release', witness),
-  };
+  return new OncePermit(isProbe, settle);
+}
+
+/** settleOnce's permit: one object whose methods are on its prototype (a permit is taken per attempt). */
+class OncePermit implements BreakerPermit {
+  private settled = false;
+  constructor(
+    readonly isProbe: boolean,
+    private readonly settle: (outcome: PermitOutcome, witness: TransitionWitness | undefined) => void,
+  ) {}
+
+  success(witness?: TransitionWitness): void {
+    this.once('success', witness);
+  }
+
+  failure(options?: { immediate?: boolean }, witness?: TransitionWitness): void {
+    this.once(options?.immediate === true ? 'immediate' : 'failure', witness);
+  }
+
+  release(witness?: TransitionWitness): void {
+    this.once('release', witness);
+  }
+
+  private once(outcome: PermitOutcome, witness: TransitionWitness | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle(outcome, witness);
+  }
 }
 
 /**

@@ -37,11 +37,11 @@ class Scope implements LinkedAbort, Expiring {
   private timeoutReason: (() => unknown) | undefined;
   private detach: (() => void) | undefined;
 
-  constructor(clock: Clock, parent: LinkedAbort | undefined, timeout: { ms: number; reason: () => unknown } | undefined) {
+  constructor(clock: Clock, parent: LinkedAbort | undefined, timeout: ScopeTimeout | undefined) {
     if (parent) this.detach = parent.onAbort((reason) => this.abort(reason));
     if (timeout && !this.aborted && Number.isFinite(timeout.ms)) {
       this.timeoutReason = timeout.reason;
-      this.deadline = deadlinesOf(clock).add(timeout.ms, this);
+      this.deadline = deadlinesOf(clock).add(timeout.ms, this, timeout.from);
     }
   }
 
@@ -86,7 +86,14 @@ class Scope implements LinkedAbort, Expiring {
 
 const noop = () => {};
 
-export function linkedAbort(clock: Clock, parent: LinkedAbort | undefined, timeout?: { ms: number; reason: () => unknown }): LinkedAbort {
+/** A scope's timeout: `ms` after `from` (default: now; a caller that just read the clock passes what it read). */
+export interface ScopeTimeout {
+  ms: number;
+  reason: () => unknown;
+  from?: number;
+}
+
+export function linkedAbort(clock: Clock, parent: LinkedAbort | undefined, timeout?: ScopeTimeout): LinkedAbort {
   return new Scope(clock, parent, timeout);
 }
 

@@ -8,6 +8,7 @@ import type { AttemptInfo, AttemptObserver } from '../events/engineObserver.js';
 import type { AttemptKind, AttemptRecord, ChatRequest, ProviderResponse, Usage } from '../request/types.js';
 import { linkedAbort, untilAborted, type LinkedAbort } from './linkedAbort.js';
 import type { AttemptOptions } from '../providers/adapter.js';
+import type { RateLimitListener } from '../providers/rateLimitHeaders.js';
 import type { TargetRuntime } from './targetRuntime.js';
 import { RaceLost, WalkStopped, walkStopOf, type WalkState } from './walkState.js';
 import { takeLimitGrant } from './limited.js';
@@ -50,6 +51,41 @@ export interface Attempt {
   /** A stream's first content chunk came `ms` after the start: its response time (once; `succeed` counts it otherwise). */
   responded(ms: number): void;
 }
+
+/**
+ * What the adapter's call gets. `signal` is an own enumerable getter (a spread or a copy of the
+ * options still carries the signal): the AbortSignal is created when the adapter first reads it —
+ * an HTTP adapter does at once, an in-process one may never (Node's AbortSignal constructor was a
+ * tenth of the pipeline's CPU). Every instance shares one getter function: an object literal with a
+ * getter makes a closure per object, and V8 then gives each object a hidden class of its own whose
+ * descriptors hold that closure, reached from the shared parent class through a weak transition —
+ * which the young-generation GC treats as strong. Every attempt's closure kept its attempt and
+ * request alive through every scavenge until the next full GC: 40 % of all bytes allocated survived,
+ * and V8 grew the young generation to its maximum (RSS +200 MB under sustained load).
+ */
+class CallOptions implements AttemptOptions {
+  readonly #scope: LinkedAbort;
+  declare readonly signal: AbortSignal;
+  declare readonly rateLimits: RateLimitListener;
+
+  constructor(scope: LinkedAbort, rateLimits: RateLimitListener) {
+    this.#scope = scope;
+    Object.defineProperty(this, 'signal', SIGNAL_PROPERTY);
+    this.rateLimits = rateLimits;
+  }
+
+  static signalOf(options: CallOptions): AbortSignal {
+    return options.#scope.signal;
+  }
+}
+
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: CallOptions): AbortSignal {
+    return CallOptions.signalOf(this);
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 export function beginAttempt(rt: TargetRuntime, state: WalkState, permit: BreakerPermit, kind: AttemptKind, resendCount: number, timeoutMs: number, timeoutCode: string): Attempt {
   return new AttemptInFlight(rt, state, permit, kind, resendCount, timeoutMs, timeoutCode);
@@ -97,6 +133,7 @@ class AttemptInFlight implements Attempt {
     this.startedAt = state.config.clock.now();
     const abort = linkedAbort(state.config.clock, state.walk, {
       ms: timeoutMs,
+      from: this.startedAt,
       reason: () => new ProviderError({ errorType: 'timeout', provider: adapter.provider, model: adapter.model, message: `${timeoutCode.replace('_', ' ')} after ${timeoutMs} ms`, providerCode: timeoutCode }),
     });
     this.abort = abort;
@@ -111,15 +148,7 @@ class AttemptInFlight implements Attempt {
     if (state.reserved === rt) state.reserved = undefined;
     else rt.inFlight += 1;
     this.grant = takeLimitGrant(state, rt);
-    this.options = {
-      // An own enumerable getter (a spread or a copy of the options still carries the signal): the
-      // AbortSignal is created when the adapter first reads it — an HTTP adapter does at once, an
-      // in-process one may never (Node's AbortSignal constructor was a tenth of the pipeline's CPU).
-      get signal() {
-        return abort.signal;
-      },
-      rateLimits: rt.slot.limiter.listener,
-    };
+    this.options = new CallOptions(abort, rt.slot.limiter.listener);
   }
 
   errorFor(thrown: unknown): ProviderError {

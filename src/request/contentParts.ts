@@ -101,28 +101,33 @@ export function contentText(content: string | ContentPart[] | null | undefined):
 
 /** What input kinds a request carries, for matching against a target's capabilities. */
 export interface InputNeeds {
-  images: boolean;
+  readonly images: boolean;
   /** Media types of file parts, with whether any of that type is a remote URL. */
-  files: Map<string, { url: boolean }>;
+  readonly files: ReadonlyMap<string, { url: boolean }>;
 }
 
+/** A request of text only (most of them): one shared answer, no Map per request. */
+const TEXT_ONLY: InputNeeds = Object.freeze({ images: false, files: new Map<string, { url: boolean }>() });
+
 export function inputNeeds(messages: readonly Message[]): InputNeeds {
-  const needs: InputNeeds = { images: false, files: new Map() };
+  let images = false;
+  let files: Map<string, { url: boolean }> | undefined;
   for (const m of messages) {
     if ((m.role !== 'user' && m.role !== 'tool') || typeof m.content === 'string') continue;
     for (const part of m.content) {
-      if (part.type === 'image') needs.images = true;
+      if (part.type === 'image') images = true;
       else if (part.type === 'file') {
         const type = part.mediaType.toLowerCase();
         // Only whether it is a remote URL: no need to decode a (possibly large) data URL here.
         const text = part.data instanceof URL ? part.data.href : typeof part.data === 'string' ? part.data : '';
         const url = isRemoteUrl(text);
-        const seen = needs.files.get(type);
-        needs.files.set(type, { url: (seen?.url ?? false) || url });
+        files ??= new Map();
+        const seen = files.get(type);
+        files.set(type, { url: (seen?.url ?? false) || url });
       }
     }
   }
-  return needs;
+  return images || files ? { images, files: files ?? TEXT_ONLY.files } : TEXT_ONLY;
 }
 
 /** Rough tokens an image or file costs a prompt (≈ a 1000×1000 image on either provider). */

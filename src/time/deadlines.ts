@@ -39,6 +39,10 @@ const DONE = -1;
  * out the earliest deadline costs no cancel-and-set pair. When the heap empties the timer is
  * cancelled: nothing in flight, no timer (a fake clock shows none pending).
  *
+ * A new deadline earlier than the armed timer arms it no later than the shortest timeout seen so far
+ * from now: a request's deadline comes before its attempts' shorter timeouts, which then need no
+ * re-arming (an early firing finds nothing due and re-arms for the earliest).
+ *
  * Exact on any clock: every deadline fires on the clock's timer at its due time or later, never
  * earlier (a fake clock fires it at exactly its due time).
  */
@@ -49,16 +53,23 @@ export class DeadlineQueue {
   private armedAt = Number.POSITIVE_INFINITY;
   private cancelTimer: (() => void) | undefined;
   private readonly onTimer = () => this.fire();
+  /** The shortest timeout added so far (an attempt's, typically). */
+  private shortestMs = Number.POSITIVE_INFINITY;
 
   constructor(private readonly clock: Clock) {}
 
-  /** Calls `target.expire()` `ms` from now, unless cancelled first. */
-  add(ms: number, target: Expiring): Deadline {
+  /** Calls `target.expire()` `ms` after `now` (the clock's, unless the caller just read it), unless cancelled first. */
+  add(ms: number, target: Expiring, now = this.clock.now()): Deadline {
     const { heap } = this;
-    const deadline = new Deadline(this, this.clock.now() + Math.max(0, ms), this.seq++, target, heap.length);
+    const wait = Math.max(0, ms);
+    const deadline = new Deadline(this, now + wait, this.seq++, target, heap.length);
     heap.push(deadline);
     this.siftUp(deadline.index);
-    if (deadline.at < this.armedAt) this.arm(deadline.at);
+    if (wait < this.shortestMs) this.shortestMs = wait;
+    // A request's deadline comes first and its attempts' shorter timeouts after it: armed no later
+    // than the shortest timeout seen from now, the timer is already early enough for them (an
+    // early firing only re-arms), instead of a cancel-and-set pair per attempt.
+    if (deadline.at < this.armedAt) this.arm(now + this.shortestMs, now);
     return deadline;
   }
 
@@ -94,7 +105,7 @@ export class DeadlineQueue {
       first.index = DUE;
       (due ??= []).push(first);
     }
-    if (heap.length > 0) this.arm(heap[0]!.at);
+    if (heap.length > 0) this.arm(heap[0]!.at, now);
     if (!due) return;
     for (const deadline of due) {
       // Cancelled by an earlier one of this batch (a walk's deadline ending its attempt's scope).
@@ -111,10 +122,10 @@ export class DeadlineQueue {
     }
   }
 
-  private arm(at: number): void {
+  private arm(at: number, now: number): void {
     this.cancelTimer?.();
     this.armedAt = at;
-    this.cancelTimer = this.clock.setTimer(this.onTimer, Math.max(0, at - this.clock.now()));
+    this.cancelTimer = this.clock.setTimer(this.onTimer, Math.max(0, at - now));
   }
 
   private disarm(): void {

@@ -118,6 +118,36 @@ describe('DeadlineQueue', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it("sets one clock timer per request once an attempt's shorter timeout was seen, and still fires each deadline at its due time", () => {
+    const clock = createFakeClock(0);
+    let sets = 0;
+    const counting = { ...clock, setTimer: (fn: () => void, ms: number) => (sets++, clock.setTimer(fn, ms)) };
+    const queue = new DeadlineQueue(counting);
+    const noop = { expire: () => undefined };
+    const request = () => {
+      const walk = queue.add(120_000, noop);
+      const attempt = queue.add(60_000, noop);
+      clock.advance(5);
+      attempt.cancel();
+      walk.cancel();
+    };
+    request();
+    const afterFirst = sets;
+    request();
+    request();
+    expect(sets - afterFirst).toBe(2);
+    expect(clock.pendingTimers()).toBe(0);
+
+    // Armed early (at the shortest timeout seen), a longer deadline still fires exactly when due.
+    const fired: Array<[string, number]> = [];
+    const start = clock.now();
+    queue.add(120_000, recorder(clock, fired, 'total'));
+    clock.advance(119_999);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([['total', start + 120_000]]);
+  });
+
   it('one queue per clock', () => {
     const a = createFakeClock(0);
     const b = createFakeClock(0);

@@ -58,7 +58,7 @@ export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(res
  * The pipeline scenario (throughput suite, profile suite): `total` requests from `concurrency` callers on
  * one event loop, 5,000 distinct prompts; returns requests per second.
  */
-export async function drivePipeline(llm: ResilientLLM, total: number, concurrency = 64): Promise<number> {
+export async function drivePipeline(llm: Pick<ResilientLLM, 'chat'>, total: number, concurrency = 64): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(

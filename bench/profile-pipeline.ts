@@ -1,7 +1,8 @@
 /**
  * A focused profile of the in-process pipeline (issue 17): where the time and the memory of one
  * request go, with telemetry on (the real SDK, registered globally as in bench/telemetry.ts) and off.
- * Not part of `npm run bench`: run it by hand, compiled (tsx doubles the pipeline's own cost):
+ * `npm run bench`'s section 5 runs it compiled, one fresh process per mode (bench/suites/throughput.ts);
+ * by hand (tsx doubles the pipeline's own cost, so compile it):
  *
  *   node node_modules/typescript/bin/tsc -p bench/tsconfig.json
  *   node --expose-gc node_modules/.cache/bulwark-bench/bench/profile-pipeline.js [--telemetry on|off] [--requests N]
@@ -17,6 +18,8 @@
  * - `alloc`: bytes allocated per request (summed across GCs with v8.GCProfiler), scavenges per 10k requests;
  * - `allocsites` (not in the default set): a sampling allocation profile of 50k requests that keeps objects the
  *   scavenger collected (the garbage is the point), written to --heap-profile, and the top allocating functions;
+ * - `bare` (not in the default set): the same 64 callers calling the fake adapter itself, no Bulwark at all — the
+ *   harness's own ceiling (req/s, CPU per request), against which the pipeline's rates are read;
  * - `sdkfloor` (not in the default set): the OpenTelemetry SDK's own work for one answered request as the contract
  *   has it — a request span and an attempt span with their ~25 attributes, two context switches, four histogram
  *   records and one add per counter series — with every attribute object pre-built, no Bulwark code at all, in a
@@ -44,6 +47,11 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '200000' },
     trials: { type: 'string', default: '5' },
     'memory-requests': { type: 'string', default: '1000000' },
+    /** Requests before any measure (JIT, caches, pre-created series), calls per percall trial, requests of `alloc`. */
+    warmup: { type: 'string', default: '20000' },
+    'percall-iterations': { type: 'string', default: '20000' },
+    'alloc-requests': { type: 'string', default: '100000' },
+    'floor-iterations': { type: 'string', default: '50000' },
     /** Where `allocsites` writes the sampled allocation profile (open it in Chrome DevTools → Memory). */
     'heap-profile': { type: 'string', default: 'pipeline.heapprofile' },
   },
@@ -53,6 +61,10 @@ const only = new Set((values.only ?? 'percall,throughput,alloc,memory').split(',
 const requests = Number(values.requests);
 const trials = Number(values.trials);
 const memoryRequests = Number(values['memory-requests']);
+const warmup = Number(values.warmup);
+const percallIterations = Number(values['percall-iterations']);
+const allocRequests = Number(values['alloc-requests']);
+const floorIterations = Number(values['floor-iterations']);
 const MB = 2 ** 20;
 const gc = (globalThis as { gc?: () => void }).gc;
 const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -138,7 +150,7 @@ async function allocationSites(llm: ResilientLLM, total: number) {
 }
 
 /** Requests per second from 64 callers, and the process CPU time per request (median of `trials` runs). */
-async function throughput(llm: ResilientLLM) {
+async function throughput(llm: Pick<ResilientLLM, 'chat'>) {
   const rates: number[] = [];
   const cpu: number[] = [];
   for (let t = 0; t < trials; t++) {
@@ -258,23 +270,31 @@ function memorySnapshot(requestsDone: number) {
   };
 }
 
-if (only.has('sdkfloor')) print({ measure: 'sdkfloor', ...(await sdkFloor(50_000)) });
+if (only.has('sdkfloor')) print({ measure: 'sdkfloor', ...(await sdkFloor(floorIterations)) });
+if (only.has('bare')) {
+  // The harness alone: the same callers and requests, answered by the fake adapter with no pipeline around it.
+  const adapter = fakeAdapter('openai', 'gpt-4o');
+  const signal = new AbortController().signal;
+  const bare = { chat: (request: ChatRequest) => adapter.chat(request, { signal }) } as unknown as Pick<ResilientLLM, 'chat'>;
+  await drive(bare, warmup);
+  print({ mode: 'bare', measure: 'throughput', ...(await throughput(bare)) });
+}
 if (only.has('floorpipeline')) {
   // The floor's SDK work inside the pipeline: a telemetry-off client whose only observer is the floor.
   // Against throughput/alloc `on`, what Bulwark's observer costs above the same SDK work in the same place.
   const llm = createResilientLLM({ name: 'profile-floor', targets: fakeTargets().targets, telemetry: false, observers: [floorObserver(false)] });
-  await drive(llm, 20_000);
-  print({ mode: 'floor', measure: 'floorpipeline', ...(await throughput(llm)), ...(await allocation(llm, 100_000)) });
+  await drive(llm, warmup);
+  print({ mode: 'floor', measure: 'floorpipeline', ...(await throughput(llm)), ...(await allocation(llm, allocRequests)) });
   await llm.close();
 }
 
 const perMode = ['percall', 'throughput', 'alloc', 'allocsites', 'memory'].some((m) => only.has(m));
 for (const mode of perMode ? modes : []) {
   const llm = client(mode);
-  await drive(llm, 20_000); // warm-up: JIT, caches, pre-created series
-  if (only.has('percall')) print({ mode, measure: 'percall', unit: 'µs added', ...(await perCall(llm, 20_000)) });
+  await drive(llm, warmup); // warm-up: JIT, caches, pre-created series
+  if (only.has('percall')) print({ mode, measure: 'percall', unit: 'µs added', ...(await perCall(llm, percallIterations)) });
   if (only.has('throughput')) print({ mode, measure: 'throughput', ...(await throughput(llm)) });
-  if (only.has('alloc')) print({ mode, measure: 'alloc', ...(await allocation(llm, 100_000)) });
+  if (only.has('alloc')) print({ mode, measure: 'alloc', ...(await allocation(llm, allocRequests)) });
   if (only.has('allocsites')) print({ mode, measure: 'allocsites', ...(await allocationSites(llm, 50_000)) });
   if (only.has('memory')) {
     const checkpoints = [100_000, 250_000, 500_000, 1_000_000].filter((n) => n <= memoryRequests);

@@ -25,9 +25,14 @@ export async function memorySuite(ctx: BenchContext): Promise<Section> {
   // The child runs the same build as this process: compiled JavaScript as users deploy it (`npm run bench`), with
   // no Node or V8 flag; only a run from the sources (`tsx bench/main.ts`) starts it under tsx, and says so.
   const child = fileURLToPath(new URL(COMPILED ? '../memoryChild.js' : '../memoryChild.ts', import.meta.url));
-  const args = COMPILED ? [child, String(n)] : ['--import', 'tsx', child, String(n)];
-  const { stdout } = await run(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 16 * 2 ** 20 });
-  const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildReport;
+  const runChild = async (...options: string[]): Promise<ChildReport> => {
+    const args = COMPILED ? [child, String(n), ...options] : ['--import', 'tsx', child, String(n), ...options];
+    const { stdout } = await run(process.execPath, args, { cwd: REPO_ROOT, maxBuffer: 16 * 2 ** 20 });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildReport;
+  };
+  const report = await runChild();
+  // For contrast, the pipeline alone: 5 000 repeated prompts (no new cache entry per answer), telemetry off, no failures.
+  const plain = await runChild('--prompts', 'repeated', '--telemetry', 'off', '--failures', 'off');
   const first = report.samples[0]!;
   const tenth = report.samples.find((s) => s.requests >= n / 10) ?? first;
   const last = report.samples.at(-1)!;
@@ -55,6 +60,15 @@ export async function memorySuite(ctx: BenchContext): Promise<Section> {
     { name: at(last), metric: 'the rest (pages kept mapped, allocator)', value: unaccountedMb(last), unit: 'MB' },
     { name: `young generation from ${count(tenth.requests)} to ${count(n)} requests`, metric: 'bytes surviving scavenges per request', value: perRequest((s) => s.young.survivedBytesPerRequest), unit: 'B' },
     { name: `young generation from ${count(tenth.requests)} to ${count(n)} requests`, metric: 'bytes promoted per request', value: perRequest((s) => s.young.promotedBytesPerRequest), unit: 'B' },
+    ...[plain.samples.find((s) => s.requests >= n / 10) ?? plain.samples[0]!, plain.samples.at(-1)!].map(
+      (s): Row => ({ name: `${at(s)}, repeated prompts, telemetry off, no failures`, metric: 'rss', value: s.rssRunningMb, unit: 'MB' }),
+    ),
+    {
+      name: `young generation, repeated prompts, telemetry off, no failures`,
+      metric: 'bytes surviving scavenges per request',
+      value: plain.samples.at(-1)!.young.survivedBytesPerRequest,
+      unit: 'B',
+    },
   ];
   const checkpoint = (s: MemorySample) =>
     `${count(s.requests)} → RSS ${Math.round(s.rssRunningMb)} MB (after GC ${Math.round(s.rssMb)}), heap in use ${s.heapUsedMb.toFixed(1)} MB, ` +
@@ -75,6 +89,7 @@ export async function memorySuite(ctx: BenchContext): Promise<Section> {
       `Where the memory is ${at(last).replace('memory ', '')}, after GC: ${describeBreakdown(last)}.`,
       `The same after ${count(tenth.requests)} requests: ${describeBreakdown(tenth)}.`,
       `${report.transitions} breaker transitions during the run; served: ${served}; ${count(Math.round(report.total / (report.elapsedMs / 1000)))} requests/s.`,
+      `For contrast, the same chain with 5 000 repeated prompts, telemetry off and no failures (what the pipeline alone keeps): ${plain.samples.map(checkpoint).join('; ')}.`,
     ],
   };
 }

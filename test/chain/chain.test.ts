@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BulwarkError } from '../../src/errors/bulwarkError.js';
 import { memoryStore } from '../../src/state/memoryStore.js';
 import { createResilientLLM } from '../../src/createResilientLLM.js';
-import type { ProviderAdapter } from '../../src/providers/adapter.js';
+import type { AttemptOptions, ProviderAdapter } from '../../src/providers/adapter.js';
+import { ProviderError } from '../../src/errors/providerError.js';
 import { createFakeClock } from '../support/fakeClock.js';
 import { ask, harness } from './helpers.js';
 
@@ -223,6 +224,38 @@ describe('deadlines and cancellation', () => {
     expect(seen[0]!.aborted).toBe(true);
     expect(seen[0]!.reason).toMatchObject({ errorType: 'timeout', providerCode: 'attempt_timeout' });
     expect(await pending).toMatchObject({ name: 'BulwarkError', errorType: 'timeout' });
+  });
+
+  it("every attempt's options carry its own signal as a plain data property (no accessor, no closure per attempt for V8 to keep)", async () => {
+    const options: AttemptOptions[] = [];
+    const clock = createFakeClock(0);
+    const recording: ProviderAdapter = {
+      provider: 'openai',
+      model: 'gpt-4o',
+      chat: async (_request, o) => {
+        options.push(o);
+        if (options.length === 1) throw new ProviderError({ errorType: 'server_error', provider: 'openai', model: 'gpt-4o', status: 503, message: 'once' });
+        return { text: 'ok', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 }, model: 'gpt-4o' };
+      },
+      // eslint-disable-next-line require-yield
+      async *stream() {
+        throw new Error('not used');
+      },
+    };
+    const llm = createResilientLLM({ name: 'c', targets: [{ adapter: recording, tier: 'full' }], clock, telemetry: false, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const pending = llm.chat(ask);
+    await clock.advanceAsync(10);
+    await pending;
+    expect(options).toHaveLength(2);
+    for (const o of options) {
+      const signal = Object.getOwnPropertyDescriptor(o, 'signal');
+      expect(signal?.enumerable).toBe(true);
+      expect(signal?.get).toBeUndefined();
+      expect(signal?.value).toBeInstanceOf(AbortSignal);
+    }
+    expect(Object.keys(options[0]!)).toEqual(['signal', 'rateLimits']);
+    expect(options[0]!.signal).not.toBe(options[1]!.signal);
+    expect(options[0]!.signal.aborted).toBe(false);
   });
 
   it('bounds the whole walk by the total deadline, then degrades', async () => {

@@ -84,6 +84,77 @@ describe('memoryStore', () => {
     expect(store.size()).toBe(3);
   });
 
+  it('when full, gives an expired entry no second chance, even one read while it was live', async () => {
+    const clock = createFakeClock(0);
+    const store = memoryStore({ maxEntries: 3, clock });
+    await store.set('a', '1', 60_000);
+    await store.set('b', '2', 100);
+    await store.set('c', '3', 60_000);
+    await store.get('a');
+    await store.get('b'); // read while live: marked used, then it expires
+    clock.advance(100);
+    await store.set('d', '4', 60_000);
+    // The sweep passes over a (used), then takes b (expired) rather than c (live, unread).
+    expect([await store.get('a'), await store.get('c'), await store.get('d')]).toEqual(['1', '3', '4']);
+    expect(store.size()).toBe(3);
+  });
+
+  it('reuses the room of deleted and expired entries: never more than maxEntries, a new entry always readable', async () => {
+    const clock = createFakeClock(0);
+    const store = memoryStore({ maxEntries: 5, clock });
+    for (let i = 0; i < 300; i++) {
+      await store.set(`k${i}`, `v${i}`, i % 3 === 0 ? 4 : 60_000);
+      expect(await store.get(`k${i}`)).toBe(`v${i}`);
+      // A mix of deletes, TTLs that lapse, reads and re-sets, as a cache under churn sees.
+      if (i % 4 === 0) await store.delete(`k${i - 2}`);
+      if (i % 5 === 0) await store.get(`k${i - 1}`);
+      if (i % 7 === 0) await store.set(`k${i - 3}`, `again${i}`, 60_000);
+      clock.advance(3);
+      expect(store.size()).toBeLessThanOrEqual(5);
+    }
+    // Entries set with a 4 ms TTL 6 ms ago are gone; the last live ones are there.
+    expect(await store.get('k297')).toBeUndefined();
+    expect([await store.get('k298'), await store.get('k299')]).toEqual(['v298', 'v299']);
+  });
+
+  it('a new entry in the room a deleted one left is passed over once by the sweep, as if just used', async () => {
+    const store = memoryStore({ maxEntries: 3 });
+    await store.set('a', '1', 60_000);
+    await store.set('b', '2', 60_000);
+    await store.set('c', '3', 60_000);
+    await store.set('d', '4', 60_000); // a goes; the sweep now stands at b
+    await store.delete('b');
+    await store.set('e', '5', 60_000); // takes b's room, right where the sweep stands
+    await store.set('f', '6', 60_000); // passes over e once: c, the least recent, goes
+    expect(await store.get('c')).toBeUndefined();
+    expect([await store.get('d'), await store.get('e'), await store.get('f')]).toEqual(['4', '5', '6']);
+  });
+
+  it('a key set again after it expired or was deleted starts over with its new value and TTL', async () => {
+    const clock = createFakeClock(0);
+    const store = memoryStore({ maxEntries: 2, clock });
+    await store.set('a', 'old', 50);
+    clock.advance(50);
+    expect(await store.get('a')).toBeUndefined();
+    await store.set('a', 'new', 1_000);
+    await store.set('b', 'b', 1_000);
+    await store.delete('b');
+    await store.set('b', 'b2', 20);
+    clock.advance(19);
+    expect([await store.get('a'), await store.get('b')]).toEqual(['new', 'b2']);
+    clock.advance(1);
+    expect([await store.get('a'), await store.get('b')]).toEqual(['new', undefined]);
+    expect(store.size()).toBe(1);
+  });
+
+  it('evicts in insertion order when nothing is read (a cache of unique prompts)', async () => {
+    const store = memoryStore({ maxEntries: 4 });
+    for (let i = 0; i < 10; i++) await store.set(`k${i}`, `${i}`, 60_000);
+    const kept = [];
+    for (let i = 0; i < 10; i++) if ((await store.get(`k${i}`)) !== undefined) kept.push(i);
+    expect(kept).toEqual([6, 7, 8, 9]);
+  });
+
   it('is in-process: its calls settle without I/O', () => {
     expect(memoryStore().inProcess).toBe(true);
   });

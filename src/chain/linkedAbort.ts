@@ -25,20 +25,29 @@ export interface LinkedAbort {
    * the function that removes it.
    */
   onAbort(listener: (reason: unknown) => void): () => void;
+  /** `onAbort` without the remover: taken out with `off` (a function, or an object told through its `abort`). */
+  listen(listener: AbortListener): void;
+  off(listener: AbortListener): void;
   dispose(): void;
 }
+
+/** Told the reason when a scope aborts: a function, or an object through its `abort` (a child scope). */
+export type AbortListener = ((reason: unknown) => void) | { abort(reason: unknown): void };
 
 class Scope implements LinkedAbort, Expiring {
   aborted = false;
   reason: unknown = undefined;
   private controller: AbortController | undefined;
-  private listeners: Set<(reason: unknown) => void> | undefined;
+  /** In the order they came (a short list: a scope has a child or two and a waiter or two). */
+  private listeners: AbortListener[] | undefined;
   private deadline: Deadline | undefined;
   private timeoutReason: (() => unknown) | undefined;
-  private detach: (() => void) | undefined;
+  private readonly parent: LinkedAbort | undefined;
 
   constructor(clock: Clock, parent: LinkedAbort | undefined, timeout: ScopeTimeout | undefined) {
-    if (parent) this.detach = parent.onAbort((reason) => this.abort(reason));
+    this.parent = parent;
+    // The child itself is the parent's listener: no closure per child.
+    parent?.listen(this);
     if (timeout && !this.aborted && Number.isFinite(timeout.ms)) {
       this.timeoutReason = timeout.reason;
       this.deadline = deadlinesOf(clock).add(timeout.ms, this, timeout.from);
@@ -66,22 +75,39 @@ class Scope implements LinkedAbort, Expiring {
     this.controller?.abort(reason);
     const listeners = this.listeners;
     this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
+    if (listeners) for (const listener of listeners) tell(listener, reason);
   }
 
   onAbort(listener: (reason: unknown) => void): () => void {
+    this.listen(listener);
+    return this.aborted ? noop : () => this.off(listener);
+  }
+
+  listen(listener: AbortListener): void {
     if (this.aborted) {
-      listener(this.reason);
-      return noop;
+      tell(listener, this.reason);
+      return;
     }
-    (this.listeners ??= new Set()).add(listener);
-    return () => this.listeners?.delete(listener);
+    const listeners = (this.listeners ??= []);
+    // A listener added twice is told once (as a Set would).
+    if (!listeners.includes(listener)) listeners.push(listener);
+  }
+
+  off(listener: AbortListener): void {
+    const listeners = this.listeners;
+    const at = listeners ? listeners.indexOf(listener) : -1;
+    if (at >= 0) listeners!.splice(at, 1);
   }
 
   dispose(): void {
     this.deadline?.cancel();
-    this.detach?.();
+    this.parent?.off(this);
   }
+}
+
+function tell(listener: AbortListener, reason: unknown): void {
+  if (typeof listener === 'function') listener(reason);
+  else listener.abort(reason);
 }
 
 const noop = () => {};
@@ -107,14 +133,14 @@ export function untilAborted<T>(promise: Promise<T>, scope: LinkedAbort): Promis
     return Promise.reject(scope.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    const remove = scope.onAbort(reject);
+    scope.listen(reject);
     promise.then(
       (value) => {
-        remove();
+        scope.off(reject);
         resolve(value);
       },
       (error: unknown) => {
-        remove();
+        scope.off(reject);
         reject(error);
       },
     );

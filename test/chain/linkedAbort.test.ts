@@ -54,6 +54,27 @@ describe('linkedAbort', () => {
     expect(heard).toEqual(['first x', 'second x', 'late x']);
   });
 
+  it('tells its listeners and children in the order they came, each once; a disposed child and a listener taken off are not told', () => {
+    const clock = createFakeClock(0);
+    const walk = linkedAbort(clock, undefined);
+    const heard: string[] = [];
+    const first = (r: unknown) => heard.push(`first ${String(r)}`);
+    walk.listen(first);
+    walk.listen(first);
+    const child = linkedAbort(clock, walk);
+    child.onAbort((r) => heard.push(`child ${String(r)}`));
+    const gone = linkedAbort(clock, walk);
+    gone.onAbort(() => heard.push('disposed child'));
+    gone.dispose();
+    const off = () => heard.push('taken off');
+    walk.listen(off);
+    walk.listen({ abort: (r) => heard.push(`object ${String(r)}`) });
+    walk.off(off);
+    walk.abort('x');
+    expect(heard).toEqual(['first x', 'child x', 'object x']);
+    expect([child.aborted, gone.aborted]).toEqual([true, false]);
+  });
+
   it('untilAborted: settles like the promise, or rejects with the reason when the scope aborts first', async () => {
     const clock = createFakeClock(0);
     const scope = linkedAbort(clock, undefined);

@@ -7,7 +7,7 @@ import type { ForcedTier } from '../request/tiers.js';
 import type { ChatRequest, ChatResult } from '../request/types.js';
 import { validateRequest } from '../validation/validateRequest.js';
 import { degrade } from './degrade.js';
-import { linkedAbort } from './linkedAbort.js';
+import { linkedAbort, type LinkedAbort } from './linkedAbort.js';
 import { answered, freshCachedResult, outcomeOf } from './results.js';
 import { runChatAttempt } from './runAttempt.js';
 import type { TargetRuntime } from './targetRuntime.js';
@@ -30,65 +30,120 @@ export interface ChainEngine {
   saveToCache(request: ChatRequest, result: ChatResult): void;
 }
 
-export type OpenState = WalkState & { close(): void };
 export type CacheHit = { answer: CachedAnswer; ageMs: number };
-export type EndRequest = (state: WalkState | undefined, outcome: Outcome, extra: { result?: ChatResult; error?: BulwarkError }) => void;
 
 let requestSeq = 0;
 const requestPrefix = Math.random().toString(36).slice(2, 8);
 
-/** The logical request's observer, and the one way to end it (reported once). */
-export function startRequest(engine: ChainEngine, request: ChatRequest, stream: boolean): { info: RequestInfo; obs: RequestObserver; end: EndRequest } {
-  const { clock } = engine.config;
-  const startedAt = clock.now();
-  const info: RequestInfo = { id: `${requestPrefix}-${++requestSeq}`, chain: engine.config.name, operation: 'chat', stream, request, startedAt };
-  const obs = engine.observer.startRequest(info);
-  let ended = false;
-  const end: EndRequest = (state, outcome, extra) => {
-    if (ended) return;
-    ended = true;
-    obs.onEnd?.({
+/**
+ * One logical request from its start to its end: its observer, the one way to end it (reported
+ * once), and the state its walk runs on. A class, so that a request is one object and its steps
+ * are methods, not closures made per request.
+ */
+export class ChainRequest {
+  readonly info: RequestInfo;
+  readonly obs: RequestObserver;
+  private ended = false;
+
+  constructor(
+    private readonly engine: ChainEngine,
+    readonly request: ChatRequest,
+    stream: boolean,
+  ) {
+    this.info = { id: `${requestPrefix}-${++requestSeq}`, chain: engine.config.name, operation: 'chat', stream, request, startedAt: engine.config.clock.now() };
+    this.obs = engine.observer.startRequest(this.info);
+  }
+
+  end(state: WalkState | undefined, outcome: Outcome, extra: { result?: ChatResult; error?: BulwarkError }): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.obs.onEnd?.({
       outcome,
-      durationMs: clock.now() - startedAt,
+      durationMs: this.engine.config.clock.now() - this.info.startedAt,
       attempts: state?.attempts.length ?? 0,
       retries: state?.retries ?? 0,
       hops: state?.hops ?? 0,
       costUsd: state?.costUsd ?? 0,
       ...extra,
     });
-  };
-  return { info, obs, end };
+  }
+
+  /** Validates the request and opens its state: total deadline, caller's signal, counters. */
+  open(): OpenState {
+    validateRequest(this.request);
+    if (this.request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
+    return new OpenState(this.engine.config, this.info, this.request, this.obs);
+  }
+
+  /** The non-streamed request, DESIGN §1 from top to bottom (run inside the observer's context by `chat`). */
+  async chat(): Promise<ChatResult> {
+    const { engine, request } = this;
+    let state: OpenState | undefined;
+    try {
+      state = this.open();
+      const before = await beforeChain(engine, state);
+      let result = before.served;
+      if (!result) {
+        const walked = await walkChain(eligibleTargets(engine), state, runChatAttempt, engine.hedging);
+        if (walked.ok) {
+          result = answered(state, walked.target, walked.value);
+          engine.saveToCache(request, result);
+        } else {
+          result = await afterFailure(engine, state, walked, before.known);
+        }
+      }
+      this.end(state, outcomeOf(result), { result });
+      if (state.attempts.length === 0) await yieldToEventLoop();
+      return result;
+    } catch (thrown) {
+      const error = asBulwarkError(thrown, state);
+      this.end(state, 'failed', { error });
+      throw error;
+    } finally {
+      state?.close();
+    }
+  }
 }
 
-/** Validates the request and opens its state: total deadline, caller's signal, counters. */
-export function openState(engine: ChainEngine, request: ChatRequest, info: RequestInfo, obs: RequestObserver): OpenState {
-  validateRequest(request);
-  if (request.signal?.aborted) throw new BulwarkError('cancelled', 'The request was cancelled before it started');
-  const { config } = engine;
-  const totalMs = request?.totalTimeoutMs ?? config.timeouts.totalMs;
-  const walk = linkedAbort(config.clock, undefined, { ms: totalMs, reason: () => deadlineError(totalMs) });
-  const signal = request?.signal;
-  const onCallerAbort = () => walk.abort(cancelledError());
-  signal?.addEventListener('abort', onCallerAbort, { once: true });
-  return {
-    config,
-    info,
-    request,
-    observer: obs,
-    walk,
-    deadline: info.startedAt + totalMs,
-    attempts: [],
-    retries: 0,
-    hops: 0,
-    costUsd: 0,
-    lastFailure: undefined,
-    refusedBy: undefined,
-    needsContextTokens: undefined,
-    close() {
-      signal?.removeEventListener('abort', onCallerAbort);
-      walk.dispose();
-    },
-  };
+/**
+ * An open request's walk state: aborted by its total deadline or its caller's signal (the state
+ * itself is the signal's listener: no closure per request); `close()` lets both go.
+ */
+export class OpenState implements WalkState {
+  readonly walk: LinkedAbort;
+  readonly deadline: number;
+  attempts: WalkState['attempts'] = [];
+  retries = 0;
+  hops = 0;
+  costUsd = 0;
+  lastFailure: WalkState['lastFailure'] = undefined;
+  refusedBy: WalkState['refusedBy'] = undefined;
+  needsContextTokens: WalkState['needsContextTokens'] = undefined;
+  limitGrants: WalkState['limitGrants'] = undefined;
+  estimatedTokens: WalkState['estimatedTokens'] = undefined;
+  reserved: WalkState['reserved'] = undefined;
+
+  constructor(
+    readonly config: ResolvedConfig,
+    readonly info: RequestInfo,
+    readonly request: ChatRequest,
+    readonly observer: RequestObserver,
+  ) {
+    const totalMs = request.totalTimeoutMs ?? config.timeouts.totalMs;
+    this.walk = linkedAbort(config.clock, undefined, { ms: totalMs, reason: () => deadlineError(totalMs) });
+    this.deadline = info.startedAt + totalMs;
+    request.signal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.walk.abort(cancelledError());
+  }
+
+  close(): void {
+    this.request.signal?.removeEventListener('abort', this);
+    this.walk.dispose();
+  }
 }
 
 export function asBulwarkError(thrown: unknown, state: WalkState | undefined): BulwarkError {
@@ -153,33 +208,7 @@ export async function afterFailure(engine: ChainEngine, state: WalkState, walked
 }
 
 /** One non-streamed request, DESIGN §1 from top to bottom. */
-export async function chat(engine: ChainEngine, request: ChatRequest): Promise<ChatResult> {
-  const { info, obs, end } = startRequest(engine, request, false);
-  const run = async (): Promise<ChatResult> => {
-    let state: OpenState | undefined;
-    try {
-      state = openState(engine, request, info, obs);
-      const before = await beforeChain(engine, state);
-      let result = before.served;
-      if (!result) {
-        const walked = await walkChain(eligibleTargets(engine), state, runChatAttempt, engine.hedging);
-        if (walked.ok) {
-          result = answered(state, walked.target, walked.value);
-          engine.saveToCache(request, result);
-        } else {
-          result = await afterFailure(engine, state, walked, before.known);
-        }
-      }
-      end(state, outcomeOf(result), { result });
-      if (state.attempts.length === 0) await yieldToEventLoop();
-      return result;
-    } catch (thrown) {
-      const error = asBulwarkError(thrown, state);
-      end(state, 'failed', { error });
-      throw error;
-    } finally {
-      state?.close();
-    }
-  };
-  return obs.run ? obs.run(run) : run();
+export function chat(engine: ChainEngine, request: ChatRequest): Promise<ChatResult> {
+  const req = new ChainRequest(engine, request, false);
+  return req.obs.run ? req.obs.run(() => req.chat()) : req.chat();
 }

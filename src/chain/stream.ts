@@ -1,7 +1,7 @@
 import { BulwarkError, StreamInterruptedError } from '../errors/bulwarkError.js';
 import { checkStructuredOutput } from '../validation/structuredOutput.js';
 import type { ChatRequest, ChatResult, ProviderResponse, StreamEvent } from '../request/types.js';
-import { afterFailure, asBulwarkError, beforeChain, eligibleTargets, openState, startRequest, yieldToEventLoop, type ChainEngine, type OpenState } from './chat.js';
+import { afterFailure, asBulwarkError, beforeChain, ChainRequest, eligibleTargets, yieldToEventLoop, type ChainEngine, type OpenState } from './chat.js';
 import { answered, outcomeOf, replay } from './results.js';
 import { StreamAccumulator } from './streamAccumulator.js';
 import { endLiveStream, nextOrAbort, runStreamAttempt, type LiveStream } from './streamAttempt.js';
@@ -31,7 +31,8 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
   let interrupt: (() => void) | undefined;
 
   async function* events(): AsyncGenerator<StreamEvent> {
-    const { info, obs, end } = startRequest(engine, request, true);
+    const req = new ChainRequest(engine, request, true);
+    const { obs } = req;
     let state: OpenState | undefined;
     let live: LiveStream | undefined;
     let acc = new StreamAccumulator();
@@ -41,11 +42,11 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
     const finish = (r: ChatResult) => {
       if (settled) return;
       settled = true;
-      end(state, outcomeOf(r), { result: r });
+      req.end(state, outcomeOf(r), { result: r });
       settle.resolve(r);
     };
     try {
-      state = openState(engine, request, info, obs);
+      state = req.open();
       const opened = state;
       const { walk } = opened;
       interrupt = () => walk.abort(consumerStoppedError());
@@ -121,7 +122,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
       if (consumerStopped) return; // settled in `finally`: the consumer is no longer listening
       const error = asBulwarkError(thrown, state);
       settled = true;
-      end(state, 'failed', { error });
+      req.end(state, 'failed', { error });
       settle.reject(error);
       throw error;
     } finally {
@@ -138,7 +139,7 @@ export function stream(engine: ChainEngine, request: ChatRequest): ResilientStre
         // The consumer stopped with no answer under way (at a reset, during the walk): nothing to resolve with.
         settled = true;
         const error = new BulwarkError('cancelled', 'The consumer stopped reading the stream before an answer was under way', { attempts: state?.attempts ?? [] });
-        end(state, 'failed', { error });
+        req.end(state, 'failed', { error });
         settle.reject(error);
       }
       state?.close();

@@ -84,6 +84,8 @@ const part: Check<ContentPart> = (value, path) => {
 export const messageContent: Check<string | ContentPart[]> = (value, path) => {
   if (typeof value === 'string') return value;
   if (!Array.isArray(value)) fail(path, `must be a string or an array of parts ({ type: 'text' | 'image' | 'file', … }), got ${describe(value)}`);
+  // Both providers answer 400 to a message with no parts: refused here, before any call or breaker sees it.
+  if (value.length === 0) fail(path, 'is an empty array of parts: give at least one part, or a string');
   for (let i = 0; i < value.length; i++) {
     const at = `${path}[${i}]`;
     if (!Object.prototype.hasOwnProperty.call(value, i)) fail(at, 'is an empty slot (a hole in the array)');

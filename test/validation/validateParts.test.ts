@@ -58,6 +58,12 @@ describe('validateRequest: content parts', () => {
     ['an unknown key on a part', withParts({ type: 'text', text: 'x', cache: true }), /content\[0\]\.cache is not an option/],
     // eslint-disable-next-line no-sparse-arrays
     ['a hole in the parts', { messages: [{ role: 'user', content: [, { type: 'text', text: 'x' }] }] }, /content\[0\] is an empty slot/],
+    ['a user message with no parts', { messages: [{ role: 'user', content: [] }] }, /messages\[0\]\.content is an empty array of parts/],
+    [
+      'a tool result with no parts',
+      { messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, toolCalls: [{ id: 'c1', name: 'f', arguments: '{}' }] }, { role: 'tool', toolCallId: 'c1', content: [] }] },
+      /messages\[2\]\.content is an empty array of parts/,
+    ],
     ['content that is neither string nor parts', { messages: [{ role: 'user', content: { text: SECRET_TEXT } }] }, /messages\[0\]\.content must be a string or an array of parts/],
     ['parts in a system message', { messages: [{ role: 'system', content: [{ type: 'text', text: 'x' }] }, { role: 'user', content: 'x' }] }, /messages\[0\]\.content must be a string/],
   ])('refuses %s, naming the field and quoting no content', (_name, request, pattern) => {

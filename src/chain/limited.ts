@@ -28,12 +28,23 @@ export function isLimitedError(error: ProviderError): boolean {
   return error.providerCode === LIMITED_CODE;
 }
 
+/** A target's limits refused the call: which limit, and the error the skip carries. */
+export type LimitRefusal = { denial: LimitDenial; error: ProviderError };
+
+/** The request's estimated tokens, computed once (a module function, so no closure per call). */
+const estimateOf = (state: WalkState): number => (state.estimatedTokens ??= estimateTokens(state.request));
+
 /**
  * Asks `rt`'s limits for one call: true when admitted (the grant waits in the walk state for the
- * attempt that makes the call), else the denial and the error the skip carries.
+ * attempt that makes the call), else the denial and the error the skip carries. At once, not a
+ * promise, when the limiter answers at once (nothing to ask of a window or the store).
  */
-export async function admitLimited(rt: TargetRuntime, state: WalkState): Promise<true | { denial: LimitDenial; error: ProviderError }> {
-  const grant = await rt.slot.limiter.acquire(() => (state.estimatedTokens ??= estimateTokens(state.request)));
+export function admitLimited(rt: TargetRuntime, state: WalkState): true | LimitRefusal | Promise<true | LimitRefusal> {
+  const grant = rt.slot.limiter.acquire(estimateOf, state);
+  return grant instanceof Promise ? grant.then((settled) => admission(rt, state, settled)) : admission(rt, state, grant);
+}
+
+function admission(rt: TargetRuntime, state: WalkState, grant: LimitGrant | LimitDenial): true | LimitRefusal {
   if (!grant.granted) return { denial: grant, error: limitedError(rt, grant) };
   (state.limitGrants ??= new Map()).set(rt, grant);
   return true;

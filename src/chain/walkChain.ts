@@ -11,7 +11,7 @@ import type { ErrorType } from '../errors/errorTypes.js';
 import type { PoolRuntime, TargetRuntime } from './targetRuntime.js';
 import { costCapReached, walkStopOf, type WalkStopped, type WalkState } from './walkState.js';
 import { waitForAny } from '../limits/targetLimiter.js';
-import { admitLimited, isLimitedError } from './limited.js';
+import { admitLimited, isLimitedError, type LimitRefusal } from './limited.js';
 
 export type WalkResult<T> =
   | { ok: true; value: T; target: TargetRuntime }
@@ -335,8 +335,12 @@ class ChainWalk<T> implements PositionSteps<T>, RaceWalk {
   // -- the walk's own records
 
   /** Asks the target's limits for the call the walk is about to make: false (recorded as a `limited` skip) when at one. */
-  private async admitted(rt: TargetRuntime, permit: BreakerPermit): Promise<boolean> {
-    const admission = await admitLimited(rt, this.state);
+  private admitted(rt: TargetRuntime, permit: BreakerPermit): boolean | Promise<boolean> {
+    const admission = admitLimited(rt, this.state);
+    return admission instanceof Promise ? admission.then((settled) => this.recordAdmission(rt, permit, settled)) : this.recordAdmission(rt, permit, admission);
+  }
+
+  private recordAdmission(rt: TargetRuntime, permit: BreakerPermit, admission: true | LimitRefusal): boolean {
     if (admission === true) return true;
     // Skipped, not failed: no call, nothing charged to its breaker.
     permit.release();

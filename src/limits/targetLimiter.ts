@@ -99,11 +99,12 @@ export class TargetLimiter {
   }
 
   /**
-   * Admits one call charged the request's estimated tokens (asked only when this target has an rpm/tpm
-   * window), or says which limit refused it. Never throws and never waits longer than one store call
-   * (bounded by the store's timeout).
+   * Admits one call charged the request's estimated tokens (`estimatedTokens(of)`, asked only when this
+   * target has an rpm/tpm window), or says which limit refused it. Never throws and never waits longer
+   * than one store call (bounded by the store's timeout). Answers at once, not through a promise, when
+   * nothing is asked of a window or the store (no limits configured, or only a local maxConcurrent).
    */
-  async acquire(estimatedTokens: () => number): Promise<LimitGrant | LimitDenial> {
+  acquire<S>(estimatedTokens: (of: S) => number, of: S): LimitGrant | LimitDenial | Promise<LimitGrant | LimitDenial> {
     const max = this.limits?.maxConcurrent;
     // Time only matters to a window, a fleet-wide lease or a provider's report (no clock read otherwise).
     const now = this.window || this.reported() || (max !== undefined && this.shared) ? this.clock.now() : 0;
@@ -112,6 +113,12 @@ export class TargetLimiter {
     if (provider) return provider;
     // Reserved before any store call, so concurrent acquires cannot overshoot maxConcurrent.
     this.inFlight++;
+    if ((max === undefined || !this.shared) && !this.window) return this.grant(0, undefined, undefined);
+    return this.acquireCounted(now, max, estimatedTokens, of);
+  }
+
+  /** The rest of `acquire` when a fleet-wide lease or a window has to count the call (its slot is reserved). */
+  private async acquireCounted<S>(now: number, max: number | undefined, estimatedTokens: (of: S) => number, of: S): Promise<LimitGrant | LimitDenial> {
     let lease: string | undefined;
     if (max !== undefined && this.shared) {
       const taken = await this.takeLease(now, max);
@@ -124,7 +131,7 @@ export class TargetLimiter {
     let tokens = 0;
     let id: string | undefined;
     if (this.window) {
-      tokens = Math.max(0, Math.round(estimatedTokens()));
+      tokens = Math.max(0, Math.round(estimatedTokens(of)));
       const refused = await this.take(now, tokens);
       if (typeof refused === 'object') {
         this.inFlight--;

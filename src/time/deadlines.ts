@@ -39,9 +39,11 @@ const DONE = -1;
  * out the earliest deadline costs no cancel-and-set pair. When the heap empties the timer is
  * cancelled: nothing in flight, no timer (a fake clock shows none pending).
  *
- * A new deadline earlier than the armed timer arms it no later than the shortest timeout seen so far
- * from now: a request's deadline comes before its attempts' shorter timeouts, which then need no
- * re-arming (an early firing finds nothing due and re-arms for the earliest).
+ * A new deadline earlier than the armed timer arms it no later than the shortest timeout of the last
+ * busy period (from the heap's last emptying to the one before) from now: a request's deadline comes
+ * before its attempts' shorter timeouts, which then need no re-arming (an early firing finds nothing
+ * due and re-arms for the earliest). Only the last period counts, so one near-zero timeout (a request
+ * at the end of its deadline) does not make every later period arm early.
  *
  * Exact on any clock: every deadline fires on the clock's timer at its due time or later, never
  * earlier (a fake clock fires it at exactly its due time).
@@ -53,8 +55,9 @@ export class DeadlineQueue {
   private armedAt = Number.POSITIVE_INFINITY;
   private cancelTimer: (() => void) | undefined;
   private readonly onTimer = () => this.fire();
-  /** The shortest timeout added so far (an attempt's, typically). */
+  /** The shortest timeout added in the last busy period (an attempt's, typically), and in this one. */
   private shortestMs = Number.POSITIVE_INFINITY;
+  private periodShortestMs = Number.POSITIVE_INFINITY;
 
   constructor(private readonly clock: Clock) {}
 
@@ -65,11 +68,11 @@ export class DeadlineQueue {
     const deadline = new Deadline(this, now + wait, this.seq++, target, heap.length);
     heap.push(deadline);
     this.siftUp(deadline.index);
-    if (wait < this.shortestMs) this.shortestMs = wait;
+    if (wait < this.periodShortestMs) this.periodShortestMs = wait;
     // A request's deadline comes first and its attempts' shorter timeouts after it: armed no later
-    // than the shortest timeout seen from now, the timer is already early enough for them (an
-    // early firing only re-arms), instead of a cancel-and-set pair per attempt.
-    if (deadline.at < this.armedAt) this.arm(now + this.shortestMs, now);
+    // than the last period's shortest timeout from now, the timer is already early enough for them
+    // (an early firing only re-arms), instead of a cancel-and-set pair per attempt.
+    if (deadline.at < this.armedAt) this.arm(now + Math.min(wait, this.shortestMs), now);
     return deadline;
   }
 
@@ -106,6 +109,7 @@ export class DeadlineQueue {
       (due ??= []).push(first);
     }
     if (heap.length > 0) this.arm(heap[0]!.at, now);
+    else this.endPeriod();
     if (!due) return;
     for (const deadline of due) {
       // Cancelled by an earlier one of this batch (a walk's deadline ending its attempt's scope).
@@ -132,6 +136,13 @@ export class DeadlineQueue {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.armedAt = Number.POSITIVE_INFINITY;
+    this.endPeriod();
+  }
+
+  /** The heap emptied: this period's shortest timeout is the one the next period arms early by. */
+  private endPeriod(): void {
+    this.shortestMs = this.periodShortestMs;
+    this.periodShortestMs = Number.POSITIVE_INFINITY;
   }
 
   /** Takes the earliest deadline out of the heap. */

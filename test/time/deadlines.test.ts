@@ -148,6 +148,30 @@ describe('DeadlineQueue', () => {
     expect(fired).toEqual([['total', start + 120_000]]);
   });
 
+  it('a near-zero timeout makes only the next busy period arm early, not every later one', () => {
+    const clock = createFakeClock(0);
+    let sets = 0;
+    const counting = { ...clock, setTimer: (fn: () => void, ms: number) => (sets++, clock.setTimer(fn, ms)) };
+    const queue = new DeadlineQueue(counting);
+    const noop = { expire: () => undefined };
+    const request = (attemptMs: number) => {
+      const walk = queue.add(120_000, noop);
+      const attempt = queue.add(attemptMs, noop);
+      clock.advance(5);
+      attempt.cancel();
+      walk.cancel();
+    };
+    request(60_000);
+    request(0); // a request at the very end of its deadline: its attempt's timeout is 0
+    request(60_000); // armed at 0 (the last period's shortest): fires early, re-arms
+    request(60_000);
+    const settled = sets;
+    request(60_000);
+    request(60_000);
+    expect(sets - settled).toBe(2);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('one queue per clock', () => {
     const a = createFakeClock(0);
     const b = createFakeClock(0);
